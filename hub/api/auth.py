@@ -1,0 +1,27 @@
+"""POST /api/auth/login: phone and password in, a token for one company out (or the companies to choose from)."""
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from hub.api.routing import ApiRoute, body, reply
+from hub.auth import Principal, issue_token
+from schemas.directory import Member
+from schemas.rest import LoginRequest, LoginResponse
+
+
+async def login(request: Request) -> Response:
+    hub = request.app.state.hub
+    req = await body(request, LoginRequest)
+    result = await hub.directory.login(req.phone, req.password, req.company_code)
+    if not isinstance(result, Member):
+        return reply(LoginResponse(companies=result))
+    token = issue_token(hub.jwt_secret, Principal(result.id, result.company_id, result.role), hub.clock.now(),
+                        hub.settings.token_ttl_s)
+    return reply(LoginResponse(token=token, member=result))
+
+
+ROUTES = [
+    ApiRoute("POST", "/api/auth/login", login, "Log in with phone and password; choose a company when several",
+             request=LoginRequest, response=LoginResponse, public=True, errors=(400, 401, 422)),
+]

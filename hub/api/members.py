@@ -1,0 +1,70 @@
+"""Members, their extensions, and departments."""
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from hub.api.routing import ApiRoute, body, principal, reply
+from schemas.directory import Department, Member
+from schemas.rest import (DepartmentCreate, DepartmentList, ExtensionAssign, MemberCreate, MemberCreated,
+                          MemberList)
+
+
+async def list_members(request: Request) -> Response:
+    members = await request.app.state.hub.directory.list_members(principal(request))
+    return reply(MemberList(members=members))
+
+
+async def create_member(request: Request) -> Response:
+    actor = principal(request)
+    req = await body(request, MemberCreate)
+    member, password = await request.app.state.hub.directory.create_member(actor, req)
+    return reply(MemberCreated(member=member, password=password), status=201)
+
+
+async def remove_member(request: Request) -> Response:
+    await request.app.state.hub.directory.remove_member(principal(request), request.path_params["member_id"])
+    return Response(status_code=204)
+
+
+async def set_extension(request: Request) -> Response:
+    actor = principal(request)
+    req = await body(request, ExtensionAssign)
+    member = await request.app.state.hub.directory.set_extension(actor, request.path_params["member_id"],
+                                                                 req.extension)
+    return reply(member)
+
+
+async def clear_extension(request: Request) -> Response:
+    member = await request.app.state.hub.directory.clear_extension(principal(request),
+                                                                   request.path_params["member_id"])
+    return reply(member)
+
+
+async def list_departments(request: Request) -> Response:
+    departments = await request.app.state.hub.directory.list_departments(principal(request))
+    return reply(DepartmentList(departments=departments))
+
+
+async def create_department(request: Request) -> Response:
+    actor = principal(request)
+    req = await body(request, DepartmentCreate)
+    return reply(await request.app.state.hub.directory.create_department(actor, req), status=201)
+
+
+ROUTES = [
+    ApiRoute("GET", "/api/members", list_members, "List the company's members (owners and managers)",
+             response=MemberList),
+    ApiRoute("POST", "/api/members", create_member,
+             "Create a member (owners: managers and users; managers: users)",
+             request=MemberCreate, response=MemberCreated, status=201),
+    ApiRoute("DELETE", "/api/members/{member_id}", remove_member,
+             "Remove a member (409 while they hold an extension)", status=204),
+    ApiRoute("PUT", "/api/members/{member_id}/extension", set_extension, "Give a member an extension",
+             request=ExtensionAssign, response=Member),
+    ApiRoute("DELETE", "/api/members/{member_id}/extension", clear_extension, "Take a member's extension away",
+             response=Member),
+    ApiRoute("GET", "/api/departments", list_departments, "List departments", response=DepartmentList),
+    ApiRoute("POST", "/api/departments", create_department, "Create a department (owner)",
+             request=DepartmentCreate, response=Department, status=201),
+]

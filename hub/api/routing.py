@@ -1,0 +1,107 @@
+"""Declared API routes: each names its models once, for validation and for /api/openapi.json."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from hub.auth import InvalidToken, Principal, read_token
+from hub.errors import BadRequest, HubError, Unauthorized, Unprocessable
+from schemas.rest import ErrorResponse
+
+M = TypeVar("M", bound=BaseModel)
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class ApiRoute:
+    method: str
+    path: str
+    endpoint: Endpoint
+    summary: str
+    request: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    public: bool = False  # no bearer token needed
+    errors: tuple[int, ...] = field(default=(400, 401, 403, 404, 409, 422))
+
+
+def error_response(exc: HubError) -> JSONResponse:
+    return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status)
+
+
+async def body(request: Request, model: type[M]) -> M:
+    """Parse a JSON body into `model`: malformed JSON is 400, a wrong shape 422."""
+    raw = await request.body()
+    try:
+        data = json.loads(raw or b"null")
+    except ValueError as exc:
+        raise BadRequest(f"the body is not valid JSON: {exc}", "malformed_json") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise Unprocessable(f"{where}: {first['msg']}", "invalid_body") from None
+
+
+def principal(request: Request) -> Principal:
+    """The member the bearer token speaks for."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("send Authorization: Bearer <token>", "missing_token")
+    try:
+        return read_token(request.app.state.hub.jwt_secret, token.strip())
+    except InvalidToken as exc:
+        raise Unauthorized(str(exc), "invalid_token") from None
+
+
+def reply(model: BaseModel | dict[str, Any], status: int = 200) -> JSONResponse:
+    content = model.model_dump(mode="json") if isinstance(model, BaseModel) else model
+    return JSONResponse(content, status_code=status)
+
+
+def starlette_routes(routes: list[ApiRoute]) -> list[Route]:
+    return [Route(r.path, r.endpoint, methods=[r.method], name=f"{r.method} {r.path}") for r in routes]
+
+
+def _schema_ref(model: type[BaseModel], components: dict[str, Any]) -> dict[str, str]:
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, sub in schema.pop("$defs", {}).items():
+        components[name] = sub
+    components[model.__name__] = schema
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def openapi(routes: list[ApiRoute], title: str, version: str) -> dict[str, Any]:
+    components: dict[str, Any] = {}
+    paths: dict[str, Any] = {}
+    error_ref = _schema_ref(ErrorResponse, components)
+    for r in routes:
+        op: dict[str, Any] = {"summary": r.summary, "responses": {}}
+        if not r.public:
+            op["security"] = [{"bearer": []}]
+        if r.request is not None:
+            op["requestBody"] = {"required": True,
+                                 "content": {"application/json": {"schema": _schema_ref(r.request, components)}}}
+        ok: dict[str, Any] = {"description": "OK"}
+        if r.response is not None:
+            ok["content"] = {"application/json": {"schema": _schema_ref(r.response, components)}}
+        op["responses"][str(r.status)] = ok
+        for status in r.errors:
+            op["responses"][str(status)] = {"description": "error",
+                                            "content": {"application/json": {"schema": error_ref}}}
+        paths.setdefault(r.path, {})[r.method.lower()] = op
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version},
+        "paths": paths,
+        "components": {"schemas": components,
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+    }

@@ -1,0 +1,132 @@
+"""Assembles the hub: one ASGI app of Starlette routes and Socket.IO, with every piece named here.
+
+`create_app()` builds it from settings (`uvicorn --factory hub.app:create_app` works too);
+`hub serve` runs it under uvicorn, and so does the Procfile.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from typing import AsyncIterator
+
+import socketio
+from pymongo.errors import PyMongoError
+from redis.exceptions import RedisError
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from hub import logs, ops, scheduler
+from hub.api import auth as auth_api
+from hub.api import members as members_api
+from hub.api.routing import ApiRoute, error_response, openapi, starlette_routes
+from hub.bus import make_bus
+from hub.clock import Clock, SystemClock
+from hub.errors import HubError, PayloadTooLarge, StorageUnavailable
+from hub.realtime import Realtime
+from hub.runtime import Runtime, StartupError
+from hub.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024  # 1 MiB, for the API and webhooks alike
+
+API_ROUTES: list[ApiRoute] = [*auth_api.ROUTES, *members_api.ROUTES]
+
+
+class RequestContext:
+    """Gives every HTTP request an id (X-Request-Id, taken from the caller when sent) for logs, and
+    refuses bodies declared larger than MAX_BODY before reading them."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        rid = headers.get(b"x-request-id", b"").decode("latin-1")[:64] or uuid.uuid4().hex
+        token = logs.request_id.set(rid)
+        try:
+            length = headers.get(b"content-length")
+            if length is not None and length.isdigit() and int(length) > MAX_BODY:
+                response = error_response(PayloadTooLarge(f"the body is larger than {MAX_BODY} bytes"))
+                await response(scope, receive, send)
+                return
+
+            async def send_with_id(message: dict) -> None:
+                if message["type"] == "http.response.start":
+                    message.setdefault("headers", []).append((b"x-request-id", rid.encode("latin-1")))
+                await send(message)
+
+            await self.app(scope, receive, send_with_id)
+        finally:
+            logs.request_id.reset(token)
+
+
+async def _hub_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HubError)
+    return error_response(exc)
+
+
+async def _storage_error(request: Request, exc: Exception) -> Response:
+    log.error("storage unavailable", extra={"error": repr(exc), "path": request.url.path})
+    return error_response(StorageUnavailable("storage is unavailable; retry shortly"))
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error", extra={"path": request.url.path})
+    return JSONResponse({"error": {"code": "internal", "message": "internal error; see the hub's log"}},
+                        status_code=500)
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> ASGIApp:
+    settings = settings or get_settings()
+    clock = clock or SystemClock()
+    realtime = Realtime(settings, make_bus(settings.redis_url, settings.redis_channel))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            runtime = await Runtime.open(settings, clock)
+        except StartupError as exc:
+            log.error("cannot start: %s", exc)
+            raise
+        runtime.publisher.broadcast = realtime.broadcast
+        app.state.hub = runtime
+        app.state.realtime = realtime
+        await realtime.start(runtime.event_log, runtime.jwt_secret, runtime.directory.get_member)
+        jobs = asyncio.create_task(scheduler.run(runtime), name="scheduler")
+        log.info("hub ready", extra={"fanout": "redis" if settings.redis_url else "memory"})
+        try:
+            yield
+        finally:
+            jobs.cancel()
+            await realtime.stop()
+            await runtime.close()
+
+    document = openapi(API_ROUTES, "Zalo + PBX real-time hub", "0.1.0")
+
+    async def openapi_json(request: Request) -> Response:
+        return JSONResponse(document)
+
+    routes = [
+        *ops.ROUTES,
+        Route("/api/openapi.json", openapi_json, methods=["GET"]),
+        *starlette_routes(API_ROUTES),
+    ]
+    web = Starlette(
+        routes=routes,
+        middleware=[Middleware(RequestContext)],
+        exception_handlers={HubError: _hub_error, PyMongoError: _storage_error, RedisError: _storage_error,
+                            Exception: _unexpected},
+        lifespan=lifespan,
+    )
+    return socketio.ASGIApp(realtime.sio, other_asgi_app=web, socketio_path="socket.io")
+

@@ -1,0 +1,67 @@
+"""Passwords (argon2id) and console tokens (JWT, one company per token)."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from schemas.directory import Role
+
+_hasher = PasswordHasher()
+ALGORITHM = "HS256"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class InvalidToken(Exception):
+    """Missing, expired, forged or malformed token."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a token speaks for: one member of one company."""
+
+    member_id: str
+    company_id: str
+    role: Role
+
+
+def issue_token(secret: str, principal: Principal, now: datetime, ttl_s: int) -> str:
+    claims = {
+        "sub": principal.member_id,
+        "cid": principal.company_id,
+        "role": principal.role.value,
+        "kind": "member",
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(seconds=ttl_s)).timestamp()),
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def read_token(secret: str, token: str | None) -> Principal:
+    if not token or not isinstance(token, str):
+        raise InvalidToken("missing token")
+    try:
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "cid"]})
+        return Principal(member_id=claims["sub"], company_id=claims["cid"], role=Role(claims["role"]))
+    except jwt.ExpiredSignatureError as exc:
+        raise InvalidToken("token expired") from exc
+    except (jwt.InvalidTokenError, KeyError, ValueError) as exc:
+        raise InvalidToken("invalid token") from exc

@@ -1,0 +1,234 @@
+"""The company directory: companies, accounts, members (roles, departments, extensions).
+
+Rules (DESIGN section 6): owners create managers and users, managers only users; a manager may
+remove users but not managers or the owner; a member holding an extension must have it removed
+before being deleted; one account (phone + password) may be a member of several companies.
+Every change is published to the company's owners and managers as member.* events.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from bson import ObjectId
+from pymongo.errors import DuplicateKeyError
+
+from hub import permissions
+from hub.auth import Principal, generate_password, hash_password, verify_password
+from hub.clock import Clock
+from hub.errors import Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
+from hub.events import Publisher
+from hub.store import Store
+from schemas.directory import Company, CompanyChoice, Department, Member, Role
+from schemas.events import Audience
+from schemas.rest import DepartmentCreate, MemberCreate
+
+DIRECTORY_AUDIENCE = Audience(roles=list(permissions.DIRECTORY_EVENT_ROLES))
+
+
+def new_id() -> str:
+    return str(ObjectId())
+
+
+def normalize_phone(phone: str) -> str:
+    return "".join(phone.split())
+
+
+def _member(doc: dict[str, Any]) -> Member:
+    return Member(id=doc["_id"], company_id=doc["company_id"], account_id=doc["account_id"], name=doc["name"],
+                  phone=doc["phone"], role=doc["role"], department_id=doc.get("department_id"),
+                  extension=doc.get("extension"))
+
+
+def _company(doc: dict[str, Any]) -> Company:
+    return Company(id=doc["_id"], code=doc["code"], name=doc["name"], timezone=doc.get("timezone", "Asia/Ho_Chi_Minh"))
+
+
+class Directory:
+    def __init__(self, store: Store, publisher: Publisher, clock: Clock) -> None:
+        self._store = store
+        self._publisher = publisher
+        self._clock = clock
+
+    # -- companies and accounts -----------------------------------------------------------------
+
+    async def create_company(self, code: str, name: str, timezone: str = "Asia/Ho_Chi_Minh") -> Company:
+        doc = {"_id": new_id(), "code": code, "name": name, "timezone": timezone, "created_at": self._clock.now()}
+        try:
+            await self._store.companies.insert_one(doc)
+        except DuplicateKeyError:
+            raise Conflict(f"a company with code {code!r} already exists", "company_exists") from None
+        return _company(doc)
+
+    async def company_by_code(self, code: str) -> Company | None:
+        doc = await self._store.companies.find_one({"code": code})
+        return _company(doc) if doc else None
+
+    async def _account(self, phone: str, password: str | None) -> tuple[dict[str, Any], str | None]:
+        """The account of `phone`, created when new. Returns it and, for a new account, its password
+        when the hub generated it. An existing account keeps its password."""
+        existing = await self._store.accounts.find_one({"phone": phone})
+        if existing:
+            return existing, None
+        generated = None if password else generate_password()
+        doc = {"_id": new_id(), "phone": phone, "password_hash": hash_password(password or generated),
+               "created_at": self._clock.now()}
+        try:
+            await self._store.accounts.insert_one(doc)
+        except DuplicateKeyError:  # created concurrently: that one stands
+            existing = await self._store.accounts.find_one({"phone": phone})
+            assert existing is not None
+            return existing, None
+        return doc, generated
+
+    async def _add_member(self, company_id: str, account: dict[str, Any], name: str, role: Role,
+                          department_id: str | None) -> Member:
+        doc = {"_id": new_id(), "company_id": company_id, "account_id": account["_id"], "name": name,
+               "phone": account["phone"], "role": role.value, "department_id": department_id,
+               "extension": None, "created_at": self._clock.now()}
+        try:
+            await self._store.members.insert_one(doc)
+        except DuplicateKeyError:
+            raise Conflict("this phone number is already a member of the company", "member_exists") from None
+        return _member(doc)
+
+    async def bootstrap(self, code: str, name: str, owner_phone: str, owner_name: str,
+                        password: str | None) -> tuple[Company, Member, str | None]:
+        """Create a company and its owner (the `hub bootstrap` command)."""
+        company = await self.create_company(code, name)
+        phone = normalize_phone(owner_phone)
+        is_new = await self._store.accounts.find_one({"phone": phone}) is None
+        account, generated = await self._account(phone, password)
+        member = await self._add_member(company.id, account, owner_name, Role.owner, None)
+        return company, member, (generated or password) if is_new else None
+
+    # -- login ----------------------------------------------------------------------------------
+
+    async def login(self, phone: str, password: str, company_code: str | None) -> Member | list[CompanyChoice]:
+        """The member to issue a token for, or the companies to choose from."""
+        account = await self._store.accounts.find_one({"phone": normalize_phone(phone)})
+        if account is None or not verify_password(account["password_hash"], password):
+            raise Unauthorized("wrong phone number or password", "bad_credentials")
+        memberships = [doc async for doc in self._store.members.find({"account_id": account["_id"]})]
+        companies = {doc["_id"]: doc async for doc in self._store.companies.find(
+            {"_id": {"$in": [m["company_id"] for m in memberships]}})}
+        if company_code is not None:
+            for doc in memberships:
+                if companies.get(doc["company_id"], {}).get("code") == company_code:
+                    return _member(doc)
+            raise Unauthorized("this account is not a member of that company", "not_a_member")
+        if len(memberships) == 1:
+            return _member(memberships[0])
+        if not memberships:
+            raise Unauthorized("this account belongs to no company", "not_a_member")
+        return [CompanyChoice(code=companies[m["company_id"]]["code"], name=companies[m["company_id"]]["name"],
+                              role=m["role"]) for m in memberships if m["company_id"] in companies]
+
+    # -- members --------------------------------------------------------------------------------
+
+    async def get_member(self, company_id: str, member_id: str) -> Member | None:
+        doc = await self._store.members.find_one({"_id": member_id, "company_id": company_id})
+        return _member(doc) if doc else None
+
+    async def member_by_phone(self, company_id: str, phone: str) -> Member | None:
+        doc = await self._store.members.find_one({"company_id": company_id, "phone": normalize_phone(phone)})
+        return _member(doc) if doc else None
+
+    async def _target(self, actor: Principal, member_id: str) -> Member:
+        member = await self.get_member(actor.company_id, member_id)
+        if member is None:
+            raise NotFound("no such member in this company", "member_not_found")
+        return member
+
+    async def list_members(self, actor: Principal) -> list[Member]:
+        if not permissions.can_list_members(actor.role):
+            raise Forbidden("only owners and managers see the member list")
+        cursor = self._store.members.find({"company_id": actor.company_id}).sort("created_at", 1)
+        return [_member(doc) async for doc in cursor]
+
+    async def create_member(self, actor: Principal, body: MemberCreate) -> tuple[Member, str | None]:
+        if not permissions.can_create_member(actor.role, body.role):
+            raise Forbidden(f"a {actor.role.value} cannot create a {body.role.value}")
+        if body.department_id is not None:
+            await self._department(actor.company_id, body.department_id)
+        account, generated = await self._account(normalize_phone(body.phone), body.password)
+        member = await self._add_member(actor.company_id, account, body.name, body.role, body.department_id)
+        await self._publish(actor.company_id, "member.created", member)
+        return member, generated
+
+    async def remove_member(self, actor: Principal, member_id: str) -> None:
+        target = await self._target(actor, member_id)
+        if not permissions.can_remove_member(actor.role, actor.member_id, target.role, target.id):
+            raise Forbidden(f"a {actor.role.value} cannot remove this {target.role.value}")
+        if target.extension:
+            raise Conflict(f"remove extension {target.extension} from this member first", "has_extension")
+        # Conditional on still having no extension, so a concurrent assignment is not orphaned.
+        result = await self._store.members.delete_one({"_id": target.id, "company_id": actor.company_id,
+                                                       "extension": None})
+        if result.deleted_count == 0:
+            raise Conflict("the member changed meanwhile; reload and try again", "member_changed")
+        await self._publish(actor.company_id, "member.removed", target)
+
+    async def set_extension(self, actor: Principal, member_id: str, number: str) -> Member:
+        target = await self._target(actor, member_id)
+        if not permissions.can_set_extension(actor.role, actor.member_id, target.role, target.id):
+            raise Forbidden(f"a {actor.role.value} cannot change this {target.role.value}'s extension")
+        if target.extension == number:
+            return target
+        try:
+            await self._store.extensions.insert_one({"_id": new_id(), "company_id": actor.company_id,
+                                                     "number": number, "member_id": target.id})
+        except DuplicateKeyError:
+            holder = await self._store.extensions.find_one({"company_id": actor.company_id, "number": number})
+            if holder is None or holder["member_id"] != target.id:
+                raise Conflict(f"extension {number} belongs to another member", "extension_taken") from None
+        if target.extension:
+            await self._store.extensions.delete_one({"company_id": actor.company_id, "number": target.extension,
+                                                     "member_id": target.id})
+        return await self._update_member(actor.company_id, target.id, {"extension": number})
+
+    async def clear_extension(self, actor: Principal, member_id: str) -> Member:
+        target = await self._target(actor, member_id)
+        if not permissions.can_set_extension(actor.role, actor.member_id, target.role, target.id):
+            raise Forbidden(f"a {actor.role.value} cannot change this {target.role.value}'s extension")
+        if target.extension is None:
+            return target
+        await self._store.extensions.delete_one({"company_id": actor.company_id, "number": target.extension,
+                                                 "member_id": target.id})
+        return await self._update_member(actor.company_id, target.id, {"extension": None})
+
+    async def _update_member(self, company_id: str, member_id: str, changes: dict[str, Any]) -> Member:
+        doc = await self._store.members.find_one_and_update(
+            {"_id": member_id, "company_id": company_id}, {"$set": changes}, return_document=True)
+        if doc is None:
+            raise NotFound("no such member in this company", "member_not_found")
+        member = _member(doc)
+        await self._publish(company_id, "member.updated", member)
+        return member
+
+    async def _publish(self, company_id: str, type_: str, member: Member) -> None:
+        await self._publisher.publish(company_id, type_, member.model_dump(mode="json"), DIRECTORY_AUDIENCE)
+
+    # -- departments ----------------------------------------------------------------------------
+
+    async def _department(self, company_id: str, department_id: str) -> Department:
+        doc = await self._store.departments.find_one({"_id": department_id, "company_id": company_id})
+        if doc is None:
+            raise Unprocessable("no such department in this company", "department_not_found")
+        return Department(id=doc["_id"], company_id=doc["company_id"], name=doc["name"],
+                          description=doc.get("description", ""))
+
+    async def list_departments(self, actor: Principal) -> list[Department]:
+        cursor = self._store.departments.find({"company_id": actor.company_id}).sort("name", 1)
+        return [Department(id=d["_id"], company_id=d["company_id"], name=d["name"],
+                           description=d.get("description", "")) async for d in cursor]
+
+    async def create_department(self, actor: Principal, body: DepartmentCreate) -> Department:
+        if not permissions.can_manage_departments(actor.role):
+            raise Forbidden("only the owner manages departments")
+        doc = {"_id": new_id(), "company_id": actor.company_id, "name": body.name,
+               "description": body.description, "created_at": self._clock.now()}
+        try:
+            await self._store.departments.insert_one(doc)
+        except DuplicateKeyError:
+            raise Conflict(f"a department named {body.name!r} already exists", "department_exists") from None
+        return Department(id=doc["_id"], company_id=actor.company_id, name=body.name, description=body.description)

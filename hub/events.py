@@ -1,0 +1,127 @@
+"""The event log and the one publish function every console-visible change goes through.
+
+`publish(company, type, data, audience)`: the caller (domain code) decides who may receive;
+this module numbers the event, stores it durably, then hands it to the bus. Delivery, ordering
+and replay live in hub.realtime.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any, Awaitable, Callable
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.errors import DuplicateKeyError
+
+from hub import metrics
+from hub.clock import Clock, iso_z
+from hub.sequence import Sequence
+from hub.store import Store
+from schemas.events import Audience
+
+log = logging.getLogger(__name__)
+
+# A bus message is the envelope plus the audience; consoles receive the envelope only.
+ENVELOPE_KEYS = ("seq", "type", "company_id", "at", "data")
+_PROJECTION = {"_id": 0, "seq": 1, "type": 1, "company_id": 1, "at": 1, "data": 1, "audience": 1}
+
+
+def to_message(doc: dict[str, Any]) -> dict[str, Any]:
+    """A stored event as it travels on the bus (JSON-safe)."""
+    return {
+        "seq": doc["seq"],
+        "type": doc["type"],
+        "company_id": doc["company_id"],
+        "at": iso_z(doc["at"]),
+        "data": doc["data"],
+        "audience": doc["audience"],
+    }
+
+
+def envelope(message: dict[str, Any]) -> dict[str, Any]:
+    return {key: message[key] for key in ENVELOPE_KEYS}
+
+
+def _entitled(member_id: str, role: str) -> dict[str, Any]:
+    return {"$or": [{"audience.members": member_id}, {"audience.roles": role}]}
+
+
+class EventLog:
+    """Every published event, per company, in seq order; pruned after the retention period."""
+
+    def __init__(self, store: Store) -> None:
+        self._events = store.events
+
+    async def max_seq(self, company_id: str) -> int:
+        doc = await self._events.find_one({"company_id": company_id}, {"seq": 1}, sort=[("seq", DESCENDING)])
+        return doc["seq"] if doc else 0
+
+    async def min_seq(self, company_id: str) -> int | None:
+        doc = await self._events.find_one({"company_id": company_id}, {"seq": 1}, sort=[("seq", ASCENDING)])
+        return doc["seq"] if doc else None
+
+    async def append(self, doc: dict[str, Any]) -> None:
+        await self._events.insert_one(doc)
+
+    async def entitled_after(self, company_id: str, after: int, member_id: str, role: str,
+                             limit: int) -> list[dict[str, Any]]:
+        query = {"company_id": company_id, "seq": {"$gt": after}, **_entitled(member_id, role)}
+        cursor = self._events.find(query, _PROJECTION).sort("seq", ASCENDING).limit(limit)
+        return [to_message(doc) async for doc in cursor]
+
+    async def range(self, company_id: str, first: int, last: int | None = None,
+                    limit: int = 1000) -> list[dict[str, Any]]:
+        """All events of a company with first <= seq (<= last), whoever they are for."""
+        bounds: dict[str, int] = {"$gte": first}
+        if last is not None:
+            bounds["$lte"] = last
+        cursor = self._events.find({"company_id": company_id, "seq": bounds}, _PROJECTION)
+        return [to_message(doc) async for doc in cursor.sort("seq", ASCENDING).limit(limit)]
+
+    async def prune(self, before: datetime, company_id: str | None = None) -> int:
+        query: dict[str, Any] = {"at": {"$lt": before}}
+        if company_id:
+            query["company_id"] = company_id
+        result = await self._events.delete_many(query)
+        return result.deleted_count
+
+
+class Publisher:
+    """Numbers, stores and broadcasts events. `broadcast` is the realtime layer's bus emit."""
+
+    def __init__(self, log_: EventLog, sequence: Sequence, clock: Clock,
+                 broadcast: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+        self._log = log_
+        self._sequence = sequence
+        self._clock = clock
+        self._broadcast = broadcast
+
+    async def publish(self, company_id: str, type_: str, data: dict[str, Any], audience: Audience) -> dict[str, Any]:
+        """Store the event durably, then fan it out. Returns the bus message (envelope + audience)."""
+        doc: dict[str, Any] = {
+            "company_id": company_id,
+            "type": type_,
+            "data": data,
+            "audience": audience.model_dump(mode="json"),
+        }
+        for _attempt in range(5):
+            doc["seq"] = await self._sequence.next(company_id)
+            doc["at"] = self._clock.now()
+            doc.pop("_id", None)
+            try:
+                await self._log.append(doc)
+                break
+            except DuplicateKeyError:
+                # The counter fell behind the log (Redis restarted, or another writer): re-floor and retry.
+                log.warning("seq %s of company %s already taken; re-reading the floor", doc["seq"], company_id)
+                await self._sequence.refloor(company_id)
+        else:
+            raise RuntimeError(f"could not allocate a seq for company {company_id}")
+        message = to_message(doc)
+        metrics.EVENTS_PUBLISHED.labels(type=type_).inc()
+        await self._broadcast(message)
+        return message
+
+
+def retention_cutoff(clock: Clock, retention_s: float) -> datetime:
+    return clock.now() - timedelta(seconds=retention_s)

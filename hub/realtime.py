@@ -1,0 +1,366 @@
+"""Realtime delivery over Socket.IO: consoles, per-company ordering, entitlement at push time, replay.
+
+How an event reaches a console:
+1. `Publisher.publish` stores it, then `Realtime.broadcast` puts it on the bus (hub.bus).
+2. Every process's bus hands it to `_on_bus`, which queues it for the single dispatcher task.
+3. The dispatcher keeps one `CompanyStream` per company that has consoles here. A stream
+   releases events strictly in seq order: one that arrives ahead of a missing seq waits; after
+   `gap_wait_s` the missing seqs are read from the log; a seq still absent after
+   `hole_timeout_s` was never committed (its publisher failed) and is skipped.
+4. Each released event goes to every console of the company whose member the event's audience
+   admits. A console still replaying buffers it; a console never gets a seq twice.
+
+A console connects with `auth = {"token", "last_seq"}`. With a `last_seq` it first receives every
+entitled event after it from the log, in order, then `sync.done {"seq"}`; if that gap is older
+than the retained log it receives `sync.reset {"seq"}` instead and must refetch over REST.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Awaitable, Callable
+
+import socketio
+
+from hub import metrics
+from hub.auth import InvalidToken, Principal, read_token
+from hub.bus import BUS_EVENT, BUS_ROOM, LocalBus, RedisBus
+from hub.events import EventLog, envelope
+from hub.settings import Settings
+from schemas.directory import Member, Role
+
+log = logging.getLogger(__name__)
+
+MemberLookup = Callable[[str, str], Awaitable[Member | None]]
+
+
+@dataclass(eq=False)
+class Console:
+    """One connected console (a Socket.IO session) of one member."""
+
+    sid: str
+    member_id: str
+    company_id: str
+    role: Role
+    connected_at: float
+    last_sent: int = 0
+    syncing: bool = True
+    buffer: list[dict[str, Any]] = field(default_factory=list)
+
+    def admits(self, message: dict[str, Any]) -> bool:
+        audience = message["audience"]
+        return self.member_id in audience["members"] or self.role in audience["roles"]
+
+
+@dataclass(eq=False)
+class CompanyStream:
+    """This process's in-order view of one company's events."""
+
+    company_id: str
+    next_seq: int | None = None  # None while the stream reads its starting point from the log
+    pending: dict[int, dict[str, Any]] = field(default_factory=dict)
+    consoles: dict[str, Console] = field(default_factory=dict)
+    holes: dict[int, float] = field(default_factory=dict)  # seq -> when it was skipped
+    gap_watch: asyncio.Task | None = None
+    started: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def offer(self, message: dict[str, Any]) -> list[dict[str, Any]]:
+        """Take one event; return the events now releasable in order (a late hole-filler alone)."""
+        seq = message["seq"]
+        if self.next_seq is None or seq > self.next_seq:
+            self.pending.setdefault(seq, message)
+            return []
+        if seq < self.next_seq:
+            if self.holes.pop(seq, None) is not None:
+                message = {**message, "late": True}
+                return [message]
+            return []  # already released
+        self.pending[seq] = message
+        return self._release()
+
+    def start_at(self, next_seq: int) -> list[dict[str, Any]]:
+        self.next_seq = next_seq
+        self.started.set()
+        for seq in [s for s in self.pending if s < next_seq]:
+            del self.pending[seq]
+        return self._release()
+
+    def skip_to(self, seq: int, now: float) -> list[dict[str, Any]]:
+        """Give up on every missing seq below `seq` (never committed) and release what follows."""
+        if self.next_seq is None or seq <= self.next_seq:
+            return []
+        self.holes = {hole: when for hole, when in self.holes.items() if now - when < 3600}
+        for missing in range(self.next_seq, seq):
+            self.holes[missing] = now
+        self.next_seq = seq
+        return self._release()
+
+    def _release(self) -> list[dict[str, Any]]:
+        released = []
+        assert self.next_seq is not None
+        while self.next_seq in self.pending:
+            released.append(self.pending.pop(self.next_seq))
+            self.next_seq += 1
+        return released
+
+    def missing(self) -> tuple[int, int] | None:
+        """The first run of missing seqs (first, last) holding back pending events, if any."""
+        if self.next_seq is None or not self.pending:
+            return None
+        return self.next_seq, min(self.pending) - 1
+
+    @property
+    def position(self) -> int:
+        """The highest seq released in order here (0 before the stream has started)."""
+        return (self.next_seq or 1) - 1
+
+
+class Realtime:
+    """The Socket.IO server and everything that decides what each console receives."""
+
+    def __init__(self, settings: Settings, bus: LocalBus | RedisBus) -> None:
+        self.settings = settings
+        self.bus = bus
+        self.log: EventLog
+        self._jwt_secret = ""
+        self._member_lookup: MemberLookup
+        self.sio = socketio.AsyncServer(
+            async_mode="asgi",
+            client_manager=bus,
+            cors_allowed_origins=settings.cors_origins or [],
+            logger=False,
+            engineio_logger=False,
+        )
+        self.streams: dict[str, CompanyStream] = {}
+        self.consoles: dict[str, Console] = {}
+        self._queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self._catchup_now = asyncio.Event()
+        self._tasks: list[asyncio.Task] = []
+        bus.on_event = self._on_bus
+        bus.on_resubscribe = self._catchup_now.set
+        self.sio.on("connect", self._connect)
+        self.sio.on("disconnect", self._disconnect)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def start(self, event_log: EventLog, jwt_secret: str, member_lookup: MemberLookup) -> None:
+        """Begin serving once storage is open: consoles are refused until then."""
+        self.log = event_log
+        self._jwt_secret = jwt_secret
+        self._member_lookup = member_lookup
+        # Subscribe to the bus now rather than at the first console (python-socketio's lazy default),
+        # so a process is listening before it serves anyone.
+        if not self.sio.manager_initialized:
+            self.sio.manager_initialized = True
+            self.bus.initialize()
+        self._tasks = [asyncio.create_task(self._dispatch_loop(), name="realtime-dispatch"),
+                       asyncio.create_task(self._catchup_loop(), name="realtime-catchup")]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for stream in self.streams.values():
+            if stream.gap_watch:
+                stream.gap_watch.cancel()
+        for sid in list(self.consoles):
+            await self.sio.disconnect(sid, ignore_queue=True)
+
+    async def broadcast(self, message: dict[str, Any]) -> None:
+        """Put a stored event on the bus for every hub process, this one included."""
+        await self.bus.emit(BUS_EVENT, message, namespace="/", room=BUS_ROOM)
+
+    def _on_bus(self, message: dict[str, Any]) -> None:
+        if message.get("company_id") in self.streams:
+            self._queue.put_nowait(("event", message))
+
+    # -- connections ----------------------------------------------------------------------------
+
+    async def _connect(self, sid: str, environ: dict, auth: Any) -> None:
+        auth = auth if isinstance(auth, dict) else {}
+        if not self._jwt_secret:
+            raise socketio.exceptions.ConnectionRefusedError("the hub is starting; retry")
+        try:
+            principal: Principal = read_token(self._jwt_secret, auth.get("token"))
+        except InvalidToken as exc:
+            raise socketio.exceptions.ConnectionRefusedError(str(exc)) from None
+        member = await self._member_lookup(principal.company_id, principal.member_id)
+        if member is None:
+            raise socketio.exceptions.ConnectionRefusedError("member no longer exists")
+        last_seq = auth.get("last_seq")
+        if last_seq is not None and (not isinstance(last_seq, int) or isinstance(last_seq, bool) or last_seq < 0):
+            raise socketio.exceptions.ConnectionRefusedError("last_seq must be a non-negative integer or null")
+        console = Console(sid=sid, member_id=member.id, company_id=member.company_id, role=member.role,
+                          connected_at=time.monotonic())
+        stream = await self._stream(member.company_id)
+        stream.consoles[sid] = console
+        self.consoles[sid] = console
+        metrics.CONSOLES.inc()
+        # Replay after connect returns: the client only accepts events once it is connected.
+        self.sio.start_background_task(self._sync, console, last_seq)
+
+    async def _disconnect(self, sid: str, *args: Any) -> None:
+        console = self.consoles.pop(sid, None)
+        if console is None:
+            return
+        metrics.CONSOLES.dec()
+        stream = self.streams.get(console.company_id)
+        if stream is not None:
+            stream.consoles.pop(sid, None)
+            if not stream.consoles:
+                if stream.gap_watch:
+                    stream.gap_watch.cancel()
+                stream.started.set()  # release a replay still waiting for this stream
+                del self.streams[console.company_id]
+
+    async def _stream(self, company_id: str) -> CompanyStream:
+        stream = self.streams.get(company_id)
+        if stream is None:
+            # Registered before reading the log, so events arriving meanwhile are held, not dropped.
+            stream = self.streams[company_id] = CompanyStream(company_id)
+            start = await self.log.max_seq(company_id) + 1
+            if stream.next_seq is None:
+                self._queue.put_nowait(("start", (stream, start)))
+        return stream
+
+    async def _sync(self, console: Console, last_seq: int | None) -> None:
+        """Replay what the console missed, then let live events through."""
+        stream = self.streams.get(console.company_id)
+        try:
+            if stream is None:
+                return
+            await stream.started.wait()
+            if console.sid not in self.consoles:
+                return
+            reset = False
+            if last_seq is not None:
+                reset = await self._gap_too_old(console.company_id, last_seq, stream.position)
+                if not reset:
+                    await self._replay(console, last_seq)
+            if reset or last_seq is None:
+                console.last_sent = max(console.last_sent, stream.position)
+            while console.buffer:
+                batch, console.buffer = console.buffer, []
+                for message in batch:
+                    if message["seq"] > console.last_sent:
+                        await self._send(console, message, "replay")
+            console.syncing = False
+            cursor = max(console.last_sent, stream.position)
+            await self.sio.emit("sync.reset" if reset else "sync.done", {"seq": cursor}, to=console.sid,
+                                ignore_queue=True)
+        except Exception:
+            log.exception("replay failed; disconnecting console so it reconnects", extra={"sid": console.sid})
+            await self.sio.disconnect(console.sid, ignore_queue=True)
+
+    async def _gap_too_old(self, company_id: str, last_seq: int, position: int) -> bool:
+        if last_seq > max(position, await self.log.max_seq(company_id)):
+            return True  # the console knows seqs this log never had (another database): start over
+        oldest = await self.log.min_seq(company_id)
+        if oldest is None:
+            return last_seq < position
+        return last_seq < oldest - 1
+
+    async def _replay(self, console: Console, last_seq: int) -> None:
+        cursor = last_seq
+        while True:
+            batch = await self.log.entitled_after(console.company_id, cursor, console.member_id, console.role,
+                                                  self.settings.replay_batch)
+            for message in batch:
+                if message["seq"] > console.last_sent:
+                    await self._send(console, message, "replay")
+            if len(batch) < self.settings.replay_batch:
+                return
+            cursor = batch[-1]["seq"]
+
+    # -- dispatch -------------------------------------------------------------------------------
+
+    async def _dispatch_loop(self) -> None:
+        while True:
+            kind, item = await self._queue.get()
+            try:
+                if kind == "event":
+                    stream = self.streams.get(item["company_id"])
+                    if stream is not None:
+                        await self._release(stream, stream.offer(item))
+                elif kind == "start":
+                    stream, start = item
+                    if self.streams.get(stream.company_id) is stream and stream.next_seq is None:
+                        await self._release(stream, stream.start_at(start))
+                elif kind == "skip":
+                    stream, upto = item
+                    if self.streams.get(stream.company_id) is stream:
+                        await self._release(stream, stream.skip_to(upto, time.monotonic()))
+            except Exception:
+                log.exception("dispatch failed", extra={"kind": kind})
+
+    async def _release(self, stream: CompanyStream, messages: list[dict[str, Any]]) -> None:
+        for message in messages:
+            await self._deliver(stream, message)
+        if stream.missing() and (stream.gap_watch is None or stream.gap_watch.done()):
+            stream.gap_watch = asyncio.create_task(self._watch_gap(stream))
+
+    async def _deliver(self, stream: CompanyStream, message: dict[str, Any]) -> None:
+        late = message.get("late", False)
+        for console in list(stream.consoles.values()):
+            if not console.admits(message):
+                continue
+            if console.syncing:
+                console.buffer.append(message)
+            elif late:
+                if console.connected_at < stream.holes.get(message["seq"], time.monotonic()):
+                    await self._send(console, message, "late")
+            elif message["seq"] > console.last_sent:
+                await self._send(console, message, "live")
+        if message["type"] == "member.removed":
+            await self._disconnect_member(stream, message["data"]["id"])
+
+    async def _send(self, console: Console, message: dict[str, Any], path: str) -> None:
+        await self.sio.emit(message["type"], envelope(message), to=console.sid, ignore_queue=True)
+        console.last_sent = max(console.last_sent, message["seq"])
+        metrics.EVENTS_DELIVERED.labels(path=path).inc()
+        if path == "live":
+            lag = time.time() - datetime.fromisoformat(message["at"].replace("Z", "+00:00")).timestamp()
+            metrics.DELIVERY_LAG.observe(max(lag, 0.0))
+
+    async def _disconnect_member(self, stream: CompanyStream, member_id: str) -> None:
+        for console in list(stream.consoles.values()):
+            if console.member_id == member_id:
+                await self.sio.disconnect(console.sid, ignore_queue=True)
+
+    async def _watch_gap(self, stream: CompanyStream) -> None:
+        """Fill a gap in the seq order from the log, or give up on seqs that never committed."""
+        started = time.monotonic()
+        while (gap := stream.missing()) is not None and self.streams.get(stream.company_id) is stream:
+            await asyncio.sleep(self.settings.gap_wait_s)
+            gap = stream.missing()
+            if gap is None:
+                return
+            first, last = gap
+            found = await self.log.range(stream.company_id, first, last)
+            metrics.GAPS_FILLED.inc(len(found))
+            for message in found:
+                self._queue.put_nowait(("event", message))
+            if not found and time.monotonic() - started > self.settings.hole_timeout_s:
+                metrics.HOLES.inc(last - first + 1)
+                log.warning("seqs %s..%s of company %s never committed; skipping", first, last, stream.company_id)
+                self._queue.put_nowait(("skip", (stream, last + 1)))
+                started = time.monotonic()
+
+    async def _catchup_loop(self) -> None:
+        """Re-read the log for events the bus did not bring (pub/sub is at-most-once)."""
+        while True:
+            try:
+                await asyncio.wait_for(self._catchup_now.wait(), timeout=self.settings.catchup_interval_s)
+            except asyncio.TimeoutError:
+                pass
+            self._catchup_now.clear()
+            for stream in list(self.streams.values()):
+                if stream.next_seq is None:
+                    continue
+                try:
+                    for message in await self.log.range(stream.company_id, stream.next_seq):
+                        self._queue.put_nowait(("event", message))
+                except Exception:
+                    log.exception("catch-up read failed", extra={"company_id": stream.company_id})

@@ -1,0 +1,96 @@
+"""The hub's services for one process, opened once: storage, sequence, event log, publisher, directory.
+
+Shared by the ASGI app (hub.app) and the CLI (hub.cli), so both run the same code on the same data.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo.errors import PyMongoError
+from redis.asyncio import Redis
+
+from hub import embedded
+from hub.clock import Clock
+from hub.directory import Directory
+from hub.events import EventLog, Publisher
+from hub.sequence import LocalSequence, RedisSequence, Sequence
+from hub.settings import Settings
+from hub.store import Store, connect
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(RuntimeError):
+    """The hub cannot start; the message tells the operator what to do."""
+
+
+async def _no_bus(message: dict[str, Any]) -> None:
+    """Publishing outside a serving process (CLI): consoles pick the event up from the log."""
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    clock: Clock
+    store: Store
+    redis: Redis | None
+    event_log: EventLog
+    sequence: Sequence
+    publisher: Publisher
+    directory: Directory
+    jwt_secret: str
+    embedded_server: embedded.EmbeddedServer | None
+
+    @classmethod
+    async def open(cls, settings: Settings, clock: Clock) -> "Runtime":
+        server = None
+        uri = settings.mongodb_uri
+        if not uri:
+            try:
+                uri, server = await asyncio.to_thread(embedded.attach_or_start, settings.data_dir,
+                                                      settings.embedded_start_timeout_s)
+            except embedded.EmbeddedServerError as exc:
+                raise StartupError(str(exc)) from exc
+        store = connect(uri, settings.mongodb_db, settings.mongodb_timeout_ms)
+        try:
+            await store.ensure_indexes()
+            jwt_secret = (settings.jwt_secret.get_secret_value() if settings.jwt_secret
+                          else await store.shared_secret("jwt_secret"))
+        except PyMongoError as exc:
+            await store.close()
+            if server:
+                server.stop()
+            raise StartupError(
+                f"cannot use MongoDB ({type(exc).__name__}: {exc}). Check that HUB_MONGODB_URI points at a "
+                "running MongoDB, or unset it to run on the embedded server."
+            ) from exc
+        redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        if redis is not None:
+            try:
+                await redis.ping()
+            except Exception as exc:
+                await store.close()
+                if server:
+                    server.stop()
+                raise StartupError(
+                    f"cannot reach Redis at HUB_REDIS_URL ({exc}). Start Redis, fix the URL, or unset it to run "
+                    "a single process with in-memory fan-out."
+                ) from exc
+        event_log = EventLog(store)
+        sequence: Sequence = (RedisSequence(redis, event_log.max_seq) if redis is not None
+                              else LocalSequence(event_log.max_seq))
+        publisher = Publisher(event_log, sequence, clock, broadcast=_no_bus)
+        directory = Directory(store, publisher, clock)
+        return cls(settings=settings, clock=clock, store=store, redis=redis, event_log=event_log,
+                   sequence=sequence, publisher=publisher, directory=directory, jwt_secret=jwt_secret,
+                   embedded_server=server)
+
+    async def close(self) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()
+        await self.store.close()
+        if self.embedded_server is not None:
+            await asyncio.to_thread(self.embedded_server.stop)

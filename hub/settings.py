@@ -1,0 +1,60 @@
+"""Every setting of the hub: environment variables prefixed HUB_ (PORT honoured for the Procfile)."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore")
+
+    # Storage. Unset URI -> an embedded SecantusDB child process with data under data_dir.
+    mongodb_uri: str | None = None
+    mongodb_db: str = "hub"
+    data_dir: Path = Path(".hub-data")
+    embedded_start_timeout_s: float = 30.0
+    # How long a MongoDB call may take before the hub answers 503 (the sender retries).
+    mongodb_timeout_ms: int = 5000
+
+    # Fan-out. Unset -> in-memory, single process. Set -> python-socketio's AsyncRedisManager.
+    redis_url: str | None = None
+    redis_channel: str = "hub"
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, validation_alias=AliasChoices("HUB_PORT", "PORT"))
+
+    # Tokens. Unset -> a random secret generated once and kept in the database, so every hub
+    # process and the CLI of one deployment agree. Production should set it.
+    jwt_secret: SecretStr | None = None
+    token_ttl_s: int = 12 * 3600
+
+    # Realtime.
+    event_retention_days: float = 7.0
+    # An event that arrives ahead of a missing seq waits this long before the log is read for the gap.
+    gap_wait_s: float = 0.3
+    # A seq still missing from the log after this long is taken as never committed (publisher died).
+    hole_timeout_s: float = 10.0
+    # Each process re-reads the log this often for events its bus subscription may have missed.
+    catchup_interval_s: float = 5.0
+    replay_batch: int = 500
+    cors_origins: list[str] = []
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    # Outside services (used by clients/).
+    zalo_openapi_url: str = "https://openapi.zalo.me"
+    zalo_oauth_url: str = "https://oauth.zaloapp.com"
+    zalo_business_url: str = "https://business.openapi.zalo.me"
+
+    @property
+    def event_retention_s(self) -> float:
+        return self.event_retention_days * 86400
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

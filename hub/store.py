@@ -1,0 +1,98 @@
+"""MongoDB access: the client, the collections the hub uses, and every index its queries need."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+# Every index of every query the hub runs, created idempotently at start-up.
+INDEXES: dict[str, list[IndexModel]] = {
+    "companies": [IndexModel([("code", ASCENDING)], unique=True)],
+    "accounts": [IndexModel([("phone", ASCENDING)], unique=True)],
+    "members": [
+        IndexModel([("company_id", ASCENDING), ("account_id", ASCENDING)], unique=True),
+        IndexModel([("account_id", ASCENDING)]),
+        IndexModel([("company_id", ASCENDING), ("role", ASCENDING)]),
+    ],
+    "departments": [IndexModel([("company_id", ASCENDING), ("name", ASCENDING)], unique=True)],
+    # One extension number belongs to at most one member of a company.
+    "extensions": [
+        IndexModel([("company_id", ASCENDING), ("number", ASCENDING)], unique=True),
+        IndexModel([("company_id", ASCENDING), ("member_id", ASCENDING)]),
+    ],
+    "events": [
+        IndexModel([("company_id", ASCENDING), ("seq", ASCENDING)], unique=True),
+        IndexModel([("company_id", ASCENDING), ("seq", DESCENDING)]),
+        IndexModel([("at", ASCENDING)]),
+    ],
+}
+
+
+@dataclass
+class Store:
+    client: AsyncMongoClient
+    db: AsyncDatabase
+
+    @property
+    def companies(self) -> AsyncCollection:
+        return self.db["companies"]
+
+    @property
+    def accounts(self) -> AsyncCollection:
+        return self.db["accounts"]
+
+    @property
+    def members(self) -> AsyncCollection:
+        return self.db["members"]
+
+    @property
+    def departments(self) -> AsyncCollection:
+        return self.db["departments"]
+
+    @property
+    def extensions(self) -> AsyncCollection:
+        return self.db["extensions"]
+
+    @property
+    def events(self) -> AsyncCollection:
+        return self.db["events"]
+
+    @property
+    def config(self) -> AsyncCollection:
+        return self.db["config"]
+
+    async def ensure_indexes(self) -> None:
+        for name, models in INDEXES.items():
+            await self.db[name].create_indexes(models)
+
+    async def ping(self) -> None:
+        await self.client.admin.command("ping")
+
+    async def shared_secret(self, name: str) -> str:
+        """A random secret generated once per deployment and shared by every process through the database."""
+        try:
+            await self.config.insert_one({"_id": name, "value": secrets.token_urlsafe(48)})
+        except DuplicateKeyError:
+            pass  # another process made it first; use theirs
+        doc = await self.config.find_one({"_id": name})
+        assert doc is not None
+        return doc["value"]
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
+def connect(uri: str, db_name: str, timeout_ms: int = 5000) -> Store:
+    client: AsyncMongoClient = AsyncMongoClient(
+        uri,
+        tz_aware=True,
+        serverSelectionTimeoutMS=timeout_ms,
+        connectTimeoutMS=timeout_ms,
+        timeoutMS=timeout_ms,
+        appname="hub",
+    )
+    return Store(client=client, db=client[db_name])

@@ -1,0 +1,45 @@
+"""The company directory as consoles see it: companies, members, departments, roles."""
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+
+class Role(StrEnum):
+    owner = "owner"
+    manager = "manager"
+    user = "user"
+
+
+class Company(BaseModel):
+    id: str
+    code: str
+    name: str
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+
+class Member(BaseModel):
+    """A person's membership of one company (one account may be a member of several)."""
+
+    id: str
+    company_id: str
+    account_id: str
+    name: str
+    phone: str
+    role: Role
+    department_id: str | None = None
+    extension: str | None = None
+
+
+class Department(BaseModel):
+    id: str
+    company_id: str
+    name: str
+    description: str = ""
+
+
+class CompanyChoice(BaseModel):
+    code: str
+    name: str
+    role: Role

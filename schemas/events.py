@@ -1,0 +1,34 @@
+"""The realtime envelope and the audience an event is published to."""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from schemas.directory import Role
+
+
+class Audience(BaseModel):
+    """Who may receive an event: named members, and everyone holding one of the roles.
+
+    Computed by the domain code next to the change, stored with the event, and checked for each
+    console at push time and at replay.
+    """
+
+    members: list[str] = Field(default_factory=list)
+    roles: list[Role] = Field(default_factory=list)
+
+    def admits(self, member_id: str, role: Role | str) -> bool:
+        return member_id in self.members or role in self.roles
+
+
+class Envelope(BaseModel):
+    seq: int
+    type: str
+    company_id: str
+    at: str  # ISO 8601 UTC with milliseconds and Z
+    data: dict[str, Any]
+
+
+class SyncDone(BaseModel):
+    seq: int

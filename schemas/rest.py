@@ -1,0 +1,57 @@
+"""Bodies of the console REST API."""
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from schemas.directory import CompanyChoice, Department, Member, Role
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class LoginRequest(BaseModel):
+    phone: str = Field(min_length=3, max_length=32)
+    password: str = Field(min_length=1, max_length=256)
+    company_code: str | None = None
+
+
+class LoginResponse(BaseModel):
+    token: str | None = None
+    member: Member | None = None
+    companies: list[CompanyChoice] | None = None
+
+
+class MemberCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    phone: str = Field(min_length=3, max_length=32)
+    role: Role
+    department_id: str | None = None
+    password: str | None = Field(default=None, min_length=8, max_length=256)
+
+
+class MemberCreated(BaseModel):
+    member: Member
+    password: str | None = None  # only when the hub generated it
+
+
+class MemberList(BaseModel):
+    members: list[Member]
+
+
+class ExtensionAssign(BaseModel):
+    extension: str = Field(min_length=1, max_length=16, pattern=r"^[0-9A-Za-z*#+_-]+$")
+
+
+class DepartmentCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=2000)
+
+
+class DepartmentList(BaseModel):
+    departments: list[Department]

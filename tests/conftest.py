@@ -1,0 +1,162 @@
+"""Fixtures: one embedded MongoDB-compatible server and one Redis for the session, hub processes on them,
+and helpers that make companies and members through the hub's own REST API."""
+from __future__ import annotations
+
+import itertools
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, AsyncIterator, Iterator
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from hub import embedded
+from hub.clock import SystemClock
+from hub.runtime import Runtime
+from hub.settings import Settings
+from tests.consoles import TestConsole
+from tests.servers import TEST_JWT_SECRET, HubProcess, RedisServer, free_port, hub_env
+
+_phones = itertools.count(1)
+
+
+def new_phone() -> str:
+    return f"09{uuid.uuid4().int % 10**4:04d}{next(_phones):04d}"
+
+
+@pytest.fixture(scope="session")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("servers")
+
+
+@pytest.fixture(scope="session")
+def mongo_uri(workdir: Path) -> Iterator[str]:
+    server = embedded.start(workdir / "mongo", timeout_s=60)
+    yield server.uri
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(workdir: Path) -> Iterator[str]:
+    server = RedisServer.start(workdir)
+    yield server.url
+    server.stop()
+
+
+def start_hub(workdir: Path, name: str, **settings: str) -> HubProcess:
+    return HubProcess(port=free_port(), env=hub_env(**settings), log=workdir / f"{name}.log", cwd=workdir).start()
+
+
+@pytest.fixture(scope="session")
+def hub(workdir: Path, mongo_uri: str) -> Iterator[HubProcess]:
+    """One hub process with in-memory fan-out."""
+    process = start_hub(workdir, "hub", mongodb_uri=mongo_uri, mongodb_db="hub_single")
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="session")
+def hub_pair(workdir: Path, mongo_uri: str, redis_url: str) -> Iterator[tuple[HubProcess, HubProcess]]:
+    """Two hub processes sharing MongoDB and Redis, as behind a load balancer."""
+    settings = {"mongodb_uri": mongo_uri, "mongodb_db": "hub_pair", "redis_url": redis_url}
+    first = start_hub(workdir, "hub_a", **settings)
+    second = start_hub(workdir, "hub_b", **settings)
+    yield first, second
+    first.stop()
+    second.stop()
+
+
+async def _runtime(mongo_uri: str, db: str) -> Runtime:
+    return await Runtime.open(Settings(mongodb_uri=mongo_uri, mongodb_db=db, jwt_secret=TEST_JWT_SECRET),
+                              SystemClock())
+
+
+@pytest_asyncio.fixture(scope="session")
+async def runtime(mongo_uri: str, hub: HubProcess) -> AsyncIterator[Runtime]:
+    """Direct access to the single hub's database (to bootstrap companies as `hub bootstrap` does)."""
+    rt = await _runtime(mongo_uri, "hub_single")
+    yield rt
+    await rt.close()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def pair_runtime(mongo_uri: str, hub_pair: tuple[HubProcess, HubProcess]) -> AsyncIterator[Runtime]:
+    rt = await _runtime(mongo_uri, "hub_pair")
+    yield rt
+    await rt.close()
+
+
+@pytest_asyncio.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=20) as client:
+        yield client
+
+
+@dataclass
+class Person:
+    member: dict[str, Any]
+    phone: str
+    password: str | None
+    token: str
+
+    @property
+    def id(self) -> str:
+        return self.member["id"]
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@dataclass
+class Company:
+    """A company made for one test, driven through one hub's REST API."""
+
+    url: str
+    http: httpx.AsyncClient
+    id: str
+    code: str
+    owner: Person
+    consoles: list[TestConsole] = field(default_factory=list)
+
+    async def login(self, phone: str, password: str) -> str:
+        response = await self.http.post(f"{self.url}/api/auth/login",
+                                        json={"phone": phone, "password": password, "company_code": self.code})
+        assert response.status_code == 200, response.text
+        return response.json()["token"]
+
+    async def add(self, role: str, by: Person | None = None, url: str | None = None) -> Person:
+        phone = new_phone()
+        response = await self.http.post(f"{url or self.url}/api/members", headers=(by or self.owner).auth,
+                                        json={"name": f"{role} {phone}", "phone": phone, "role": role})
+        assert response.status_code == 201, response.text
+        body = response.json()
+        return Person(member=body["member"], phone=phone, password=body["password"],
+                      token=await self.login(phone, body["password"]))
+
+    def console(self, person: Person, url: str | None = None) -> TestConsole:
+        console = TestConsole(url or self.url, person.token)
+        self.consoles.append(console)
+        return console
+
+
+async def make_company(runtime: Runtime, url: str, http: httpx.AsyncClient) -> Company:
+    code = "co" + uuid.uuid4().hex[:10]
+    phone = new_phone()
+    company, member, password = await runtime.directory.bootstrap(code, f"Company {code}", phone, "Owner", None)
+    company_obj = Company(url=url, http=http, id=company.id, code=code,
+                          owner=Person(member=member.model_dump(mode="json"), phone=phone, password=password,
+                                       token=""))
+    company_obj.owner.token = await company_obj.login(phone, password)
+    return company_obj
+
+
+@pytest_asyncio.fixture
+async def company(runtime: Runtime, hub: HubProcess, http: httpx.AsyncClient) -> AsyncIterator[Company]:
+    co = await make_company(runtime, hub.url, http)
+    yield co
+    for console in co.consoles:
+        if console.client.connected:
+            await console.disconnect()
