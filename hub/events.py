@@ -51,14 +51,17 @@ class EventLog:
 
     def __init__(self, store: Store) -> None:
         self._events = store.events
+        self._marks = store.event_marks
 
     async def max_seq(self, company_id: str) -> int:
+        """The highest seq the company ever had, pruned or not."""
         doc = await self._events.find_one({"company_id": company_id}, {"seq": 1}, sort=[("seq", DESCENDING)])
-        return doc["seq"] if doc else 0
+        return max(doc["seq"] if doc else 0, await self.pruned_through(company_id))
 
-    async def min_seq(self, company_id: str) -> int | None:
-        doc = await self._events.find_one({"company_id": company_id}, {"seq": 1}, sort=[("seq", ASCENDING)])
-        return doc["seq"] if doc else None
+    async def pruned_through(self, company_id: str) -> int:
+        """Every seq up to this one has been pruned: a console behind it must start over."""
+        doc = await self._marks.find_one({"_id": company_id})
+        return doc["pruned_through"] if doc else 0
 
     async def append(self, doc: dict[str, Any]) -> None:
         await self._events.insert_one(doc)
@@ -79,11 +82,21 @@ class EventLog:
         return [to_message(doc) async for doc in cursor.sort("seq", ASCENDING).limit(limit)]
 
     async def prune(self, before: datetime, company_id: str | None = None) -> int:
-        query: dict[str, Any] = {"at": {"$lt": before}}
+        """Drop events older than `before`, first recording per company the highest seq dropped."""
+        match: dict[str, Any] = {"at": {"$lt": before}}
         if company_id:
-            query["company_id"] = company_id
-        result = await self._events.delete_many(query)
-        return result.deleted_count
+            match["company_id"] = company_id
+        groups = await self._events.aggregate([{"$match": match}, {"$group": {"_id": "$company_id", "top": {"$max": "$seq"}}}])
+        removed = 0
+        async for group in groups:
+            try:  # the mark document exists before it is raised (concurrent upserts can collide)
+                await self._marks.insert_one({"_id": group["_id"], "pruned_through": 0})
+            except DuplicateKeyError:
+                pass
+            await self._marks.update_one({"_id": group["_id"]}, {"$max": {"pruned_through": group["top"]}})
+            result = await self._events.delete_many({"company_id": group["_id"], "seq": {"$lte": group["top"]}})
+            removed += result.deleted_count
+        return removed
 
 
 class Publisher:
@@ -94,7 +107,7 @@ class Publisher:
         self._log = log_
         self._sequence = sequence
         self._clock = clock
-        self._broadcast = broadcast
+        self.broadcast = broadcast
 
     async def publish(self, company_id: str, type_: str, data: dict[str, Any], audience: Audience) -> dict[str, Any]:
         """Store the event durably, then fan it out. Returns the bus message (envelope + audience)."""
@@ -119,7 +132,7 @@ class Publisher:
             raise RuntimeError(f"could not allocate a seq for company {company_id}")
         message = to_message(doc)
         metrics.EVENTS_PUBLISHED.labels(type=type_).inc()
-        await self._broadcast(message)
+        await self.broadcast(message)
         return message
 
 

@@ -257,10 +257,7 @@ class Realtime:
     async def _gap_too_old(self, company_id: str, last_seq: int, position: int) -> bool:
         if last_seq > max(position, await self.log.max_seq(company_id)):
             return True  # the console knows seqs this log never had (another database): start over
-        oldest = await self.log.min_seq(company_id)
-        if oldest is None:
-            return last_seq < position
-        return last_seq < oldest - 1
+        return last_seq < await self.log.pruned_through(company_id)
 
     async def _replay(self, console: Console, last_seq: int) -> None:
         cursor = last_seq

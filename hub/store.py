@@ -62,6 +62,10 @@ class Store:
         return self.db["events"]
 
     @property
+    def event_marks(self) -> AsyncCollection:
+        return self.db["event_marks"]
+
+    @property
     def config(self) -> AsyncCollection:
         return self.db["config"]
 
