@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import json
 import logging
+import signal
 import sys
 from datetime import timedelta
 from typing import Any, Awaitable, Callable
@@ -93,6 +94,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             server = embedded.start(settings.data_dir, settings.embedded_start_timeout_s)
             uri = server.uri
         settings = settings.model_copy(update={"mongodb_uri": uri})
+    # uvicorn re-raises SIGTERM after its graceful shutdown; turn it into a normal exit so the
+    # embedded server below is stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         print(f"hub: serving on http://{host}:{port} (MongoDB {settings.mongodb_uri}, "
               f"fan-out {'Redis' if settings.redis_url else 'in memory'})", file=sys.stderr)
