@@ -24,27 +24,30 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from hub import logs, ops, scheduler
 from hub.api import auth as auth_api
 from hub.api import members as members_api
+from hub.api import oa_links as oa_links_api
+from hub.api import threads as threads_api
 from hub.api.routing import ApiRoute, error_response, openapi, starlette_routes
 from hub.bus import make_bus
-from hub.clock import Clock, SystemClock
+from hub.clock import Clock, clock_from
 from hub.errors import HubError, PayloadTooLarge, StorageUnavailable
 from hub.realtime import Realtime
 from hub.runtime import Runtime, StartupError
 from hub.settings import Settings, get_settings
+from webhooks import zalo as zalo_webhooks
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 1024 * 1024  # 1 MiB, for the API and webhooks alike
-
-API_ROUTES: list[ApiRoute] = [*auth_api.ROUTES, *members_api.ROUTES]
+API_ROUTES: list[ApiRoute] = [*auth_api.ROUTES, *members_api.ROUTES, *oa_links_api.ROUTES, *threads_api.ROUTES]
 
 
 class RequestContext:
     """Gives every HTTP request an id (X-Request-Id, taken from the caller when sent) for logs, and
-    refuses bodies declared larger than MAX_BODY before reading them."""
+    refuses bodies declared larger than `max_body` before reading them (webhook routes also count
+    what they read, for senders that stream without a length)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, max_body: int) -> None:
         self.app = app
+        self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -55,8 +58,8 @@ class RequestContext:
         token = logs.request_id.set(rid)
         try:
             length = headers.get(b"content-length")
-            if length is not None and length.isdigit() and int(length) > MAX_BODY:
-                response = error_response(PayloadTooLarge(f"the body is larger than {MAX_BODY} bytes"))
+            if length is not None and length.isdigit() and int(length) > self.max_body:
+                response = error_response(PayloadTooLarge(f"the body is larger than {self.max_body} bytes"))
                 await response(scope, receive, send)
                 return
 
@@ -88,7 +91,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> ASGIApp:
     settings = settings or get_settings()
-    clock = clock or SystemClock()
+    clock = clock or clock_from(settings.clock_offset_file)
     realtime = Realtime(settings, make_bus(settings.redis_url, settings.redis_channel))
 
     @contextlib.asynccontextmanager
@@ -120,10 +123,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         *ops.ROUTES,
         Route("/api/openapi.json", openapi_json, methods=["GET"]),
         *starlette_routes(API_ROUTES),
+        *zalo_webhooks.ROUTES,
     ]
     web = Starlette(
         routes=routes,
-        middleware=[Middleware(RequestContext)],
+        middleware=[Middleware(RequestContext, max_body=settings.max_body_bytes)],
         exception_handlers={HubError: _hub_error, PyMongoError: _storage_error, RedisError: _storage_error,
                             Exception: _unexpected},
         lifespan=lifespan,

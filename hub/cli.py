@@ -16,7 +16,7 @@ from typing import Any, Awaitable, Callable
 
 from hub import embedded, logs
 from hub.auth import Principal, issue_token
-from hub.clock import SystemClock
+from hub.clock import clock_from
 from hub.errors import HubError
 from hub.runtime import Runtime, StartupError
 from hub.settings import Settings, get_settings
@@ -30,7 +30,7 @@ def _fail(message: str, code: int = 1) -> int:
 
 
 async def _with_runtime(settings: Settings, work: Callable[[Runtime], Awaitable[Any]]) -> Any:
-    runtime = await Runtime.open(settings, SystemClock())
+    runtime = await Runtime.open(settings, clock_from(settings.clock_offset_file))
     try:
         return await work(runtime)
     finally:

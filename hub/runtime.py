@@ -9,16 +9,22 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from pymongo.errors import PyMongoError
 from redis.asyncio import Redis
 
+from clients.zalo import ZaloClient
 from hub import embedded
+from hub.chat import ChatIngest, background
 from hub.clock import Clock
 from hub.directory import Directory
 from hub.events import EventLog, Publisher
+from hub.oa_links import OaLinks
+from hub.replies import Replies
 from hub.sequence import LocalSequence, RedisSequence, Sequence
 from hub.settings import Settings
 from hub.store import Store, connect
+from hub.threads import Threads
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +49,12 @@ class Runtime:
     directory: Directory
     jwt_secret: str
     embedded_server: embedded.EmbeddedServer | None
+    http: httpx.AsyncClient
+    oa_links: OaLinks
+    threads: Threads
+    chat: ChatIngest
+    replies: Replies
+    tasks: set[asyncio.Task]
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock) -> "Runtime":
@@ -84,11 +96,22 @@ class Runtime:
                               else LocalSequence(event_log.max_seq))
         publisher = Publisher(event_log, sequence, clock, broadcast=_no_bus)
         directory = Directory(store, publisher, clock)
+        http = httpx.AsyncClient(timeout=settings.zalo_timeout_s)
+        zalo = ZaloClient(http, settings.zalo_openapi_url, settings.zalo_oauth_url)
+        oa_links = OaLinks(store, clock, zalo)
+        threads = Threads(store, clock, publisher)
+        tasks: set[asyncio.Task] = set()
+        chat = ChatIngest(store, clock, threads, oa_links, background(tasks))
+        replies = Replies(store, clock, threads, oa_links, settings)
         return cls(settings=settings, clock=clock, store=store, redis=redis, event_log=event_log,
                    sequence=sequence, publisher=publisher, directory=directory, jwt_secret=jwt_secret,
-                   embedded_server=server)
+                   embedded_server=server, http=http, oa_links=oa_links, threads=threads, chat=chat,
+                   replies=replies, tasks=tasks)
 
     async def close(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        await self.http.aclose()
         if self.redis is not None:
             await self.redis.aclose()
         await self.store.close()

@@ -18,10 +18,21 @@ async def prune_event_log(runtime: Runtime) -> int:
     return removed
 
 
-async def run(runtime: Runtime, interval_s: float = 600.0) -> None:
+PRUNE_EVERY_S = 600.0
+
+
+async def run(runtime: Runtime) -> None:
+    """Every HUB_SCHEDULER_INTERVAL_S: reply windows that changed by time alone; every 10 min: pruning."""
+    last_prune = 0.0
+    loop = asyncio.get_running_loop()
     while True:
-        try:
-            await prune_event_log(runtime)
-        except Exception:
-            log.exception("scheduled job failed; will retry")
-        await asyncio.sleep(interval_s)
+        jobs = [runtime.threads.expire_windows]
+        if loop.time() - last_prune >= PRUNE_EVERY_S:
+            jobs.append(lambda: prune_event_log(runtime))
+            last_prune = loop.time()
+        for job in jobs:
+            try:
+                await job()
+            except Exception:
+                log.exception("scheduled job failed; will retry")
+        await asyncio.sleep(runtime.settings.scheduler_interval_s)

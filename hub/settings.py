@@ -42,6 +42,21 @@ class Settings(BaseSettings):
     replay_batch: int = 500
     cors_origins: list[str] = []
 
+    # Time-driven work (reply windows, consents, event-log pruning) runs this often.
+    scheduler_interval_s: float = 30.0
+    # Tests only: a file holding seconds to add to the hub's clock (hub.clock.OffsetClock).
+    clock_offset_file: str | None = None
+
+    # Largest request body accepted (API and webhooks); larger ones get 413.
+    max_body_bytes: int = 1024 * 1024
+
+    # Zalo
+    # Text of the "request user info" card when the agent gives none.
+    request_info_title: str = "Chia sẻ thông tin liên hệ"
+    request_info_subtitle: str = "Vui lòng chia sẻ số điện thoại và địa chỉ để chúng tôi hỗ trợ bạn tốt hơn."
+    request_info_image_url: str = "https://stc-oa.zdn.vn/resource/request-info.png"
+    zalo_timeout_s: float = 10.0
+
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -24,6 +24,29 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("company_id", ASCENDING), ("number", ASCENDING)], unique=True),
         IndexModel([("company_id", ASCENDING), ("member_id", ASCENDING)]),
     ],
+    # One active link per OA; the webhook finds links by app id.
+    "oa_links": [
+        IndexModel([("oa_id", ASCENDING)], unique=True, partialFilterExpression={"status": "active"},
+                   name="oa_id_active_unique"),
+        IndexModel([("app_id", ASCENDING)]),
+        IndexModel([("company_id", ASCENDING), ("created_at", ASCENDING)]),
+    ],
+    # Every Zalo webhook as received; _id is its idempotency key.
+    "zalo_events": [IndexModel([("company_id", ASCENDING), ("received_at", DESCENDING)])],
+    "threads": [
+        IndexModel([("link_id", ASCENDING), ("key", ASCENDING)], unique=True),
+        IndexModel([("company_id", ASCENDING), ("last_message_at", DESCENDING)]),
+        IndexModel([("company_id", ASCENDING), ("assignee_id", ASCENDING), ("last_message_at", DESCENDING)]),
+        IndexModel([("reply_window_until", ASCENDING)]),
+    ],
+    "messages": [
+        IndexModel([("link_id", ASCENDING), ("zalo_msg_id", ASCENDING)], unique=True,
+                   partialFilterExpression={"zalo_msg_id": {"$type": "string"}}, name="zalo_msg_unique"),
+        IndexModel([("thread_id", ASCENDING), ("client_msg_id", ASCENDING)], unique=True,
+                   partialFilterExpression={"client_msg_id": {"$type": "string"}}, name="client_msg_unique"),
+        IndexModel([("thread_id", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)]),
+        IndexModel([("thread_id", ASCENDING), ("status", ASCENDING)]),
+    ],
     "events": [
         IndexModel([("company_id", ASCENDING), ("seq", ASCENDING)], unique=True),
         IndexModel([("company_id", ASCENDING), ("seq", DESCENDING)]),
@@ -60,6 +83,22 @@ class Store:
     @property
     def events(self) -> AsyncCollection:
         return self.db["events"]
+
+    @property
+    def oa_links(self) -> AsyncCollection:
+        return self.db["oa_links"]
+
+    @property
+    def zalo_events(self) -> AsyncCollection:
+        return self.db["zalo_events"]
+
+    @property
+    def threads(self) -> AsyncCollection:
+        return self.db["threads"]
+
+    @property
+    def messages(self) -> AsyncCollection:
+        return self.db["messages"]
 
     @property
     def event_marks(self) -> AsyncCollection:

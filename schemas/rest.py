@@ -1,6 +1,8 @@
 """Bodies of the console REST API."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, Field
 
 from schemas.directory import CompanyChoice, Department, Member, Role
@@ -55,3 +57,43 @@ class DepartmentCreate(BaseModel):
 
 class DepartmentList(BaseModel):
     departments: list[Department]
+
+
+class OaLink(BaseModel):
+    """An OA link as the API shows it: never a secret or a token."""
+
+    id: str
+    name: str
+    app_id: str
+    oa_id: str
+    department_id: str | None = None
+    status: str  # active | disconnected
+    connected_at: datetime | None = None
+    token_expires_at: datetime | None = None
+
+
+class OaLinkList(BaseModel):
+    oa_links: list[OaLink]
+
+
+class OaLinkCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    app_id: str = Field(min_length=1, max_length=64)
+    oa_id: str = Field(min_length=1, max_length=64)
+    oa_secret_key: str = Field(min_length=1, max_length=256)
+    app_secret: str = Field(min_length=1, max_length=256)
+    access_token: str = Field(min_length=1, max_length=4096)
+    refresh_token: str = Field(min_length=1, max_length=4096)
+    department_id: str | None = None
+
+
+class OaLinkRelink(BaseModel):
+    access_token: str = Field(min_length=1, max_length=4096)
+    refresh_token: str = Field(min_length=1, max_length=4096)
+    oa_secret_key: str | None = Field(default=None, min_length=1, max_length=256)
+    app_secret: str | None = Field(default=None, min_length=1, max_length=256)
+
+
+class OaLinkUpdate(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    department_id: str | None = None

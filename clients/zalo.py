@@ -1,0 +1,176 @@
+"""Zalo OA API client (httpx, async): consultation messages, user detail, quota, uploads, token refresh.
+
+Zalo answers errors as HTTP 200 with {"error": <non-zero>, "message": ...}; this client raises
+`ZaloError` carrying the code and an agent-facing reason from `REASONS` (reference section 3).
+Tokens are the caller's business (hub.oa_links refreshes them); every base URL is a setting.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+# Zalo error code -> (English, Vietnamese) reason an agent can act on.
+REASONS: dict[int, tuple[str, str]] = {
+    -32: ("Zalo's rate limit for this app was reached; try again in a minute.",
+          "Đã vượt giới hạn gọi API của Zalo; thử lại sau một phút."),
+    -201: ("Zalo rejected the message as invalid (bad parameter).", "Zalo từ chối: tham số không hợp lệ."),
+    -213: ("The customer does not follow the Official Account.", "Khách hàng chưa quan tâm Official Account."),
+    -216: ("The OA's access token is invalid; reconnect the OA.", "Access token của OA không hợp lệ; hãy kết nối lại OA."),
+    -220: ("The OA's access token has expired; reconnect the OA.", "Access token của OA đã hết hạn; hãy kết nối lại OA."),
+    -230: ("The customer has not interacted with the OA in the last 7 days; only a ZNS template can reach them.",
+           "Khách hàng không tương tác với OA trong 7 ngày qua; chỉ có thể gửi tin mẫu ZNS."),
+    -232: ("The customer's interaction has expired for this message type.",
+           "Tương tác của khách hàng đã hết hạn cho loại tin này."),
+    -234: ("This message type cannot be sent at night.", "Không được gửi loại tin này vào ban đêm."),
+    -244: ("The customer has restricted this type of message.", "Khách hàng đã chặn loại tin nhắn này."),
+    -320: ("The OA has no billing wallet; set one up in Zalo Cloud Account.",
+           "OA chưa có ví thanh toán; hãy thiết lập ví Zalo Cloud Account."),
+    -321: ("The OA's billing wallet is empty; top it up.", "Ví thanh toán của OA đã hết tiền; hãy nạp thêm."),
+}
+
+TOKEN_ERRORS = frozenset({-216, -220})
+
+
+def reason_for(code: int, message: str = "") -> tuple[str, str]:
+    if code in REASONS:
+        return REASONS[code]
+    return (f"Zalo refused the request ({code}: {message}).", f"Zalo từ chối yêu cầu ({code}: {message}).")
+
+
+class ZaloError(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        self.code = code
+        self.zalo_message = message
+        self.reason, self.reason_vi = reason_for(code, message)
+        super().__init__(f"Zalo error {code}: {message}")
+
+    @property
+    def is_token_error(self) -> bool:
+        return self.code in TOKEN_ERRORS
+
+    def as_failure(self) -> dict[str, Any]:
+        return {"code": self.code, "zalo_message": self.zalo_message, "reason": self.reason,
+                "reason_vi": self.reason_vi}
+
+
+class ZaloUnreachable(ZaloError):
+    """Zalo did not answer (network, timeout, 5xx)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(0, detail)
+        self.reason = f"Zalo could not be reached ({detail}); try again."
+        self.reason_vi = f"Không kết nối được Zalo ({detail}); hãy thử lại."
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in_s: int
+
+
+class ZaloClient:
+    def __init__(self, http: httpx.AsyncClient, openapi_url: str, oauth_url: str) -> None:
+        self._http = http
+        self._openapi = openapi_url.rstrip("/")
+        self._oauth = oauth_url.rstrip("/")
+
+    async def _call(self, method: str, url: str, token: str | None = None, **kwargs: Any) -> dict[str, Any]:
+        headers = kwargs.pop("headers", {})
+        if token is not None:
+            headers["access_token"] = token
+        try:
+            response = await self._http.request(method, url, headers=headers, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ZaloUnreachable(type(exc).__name__) from exc
+        if response.status_code >= 500:
+            raise ZaloUnreachable(f"HTTP {response.status_code}")
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise ZaloUnreachable(f"unreadable answer, HTTP {response.status_code}") from exc
+        error = body.get("error", 0)
+        if error not in (0, "0", None):
+            raise ZaloError(int(error), str(body.get("message") or body.get("error_description") or ""))
+        return body
+
+    # -- consultation messages (POST /v3.0/oa/message/cs) ----------------------------------------
+
+    async def send_message(self, token: str, user_id: str, message: dict[str, Any]) -> dict[str, Any]:
+        """Send one consultation message; returns Zalo's `data` ({message_id, user_id, quota})."""
+        body = await self._call("POST", f"{self._openapi}/v3.0/oa/message/cs", token,
+                                json={"recipient": {"user_id": user_id}, "message": message})
+        return body.get("data") or {}
+
+    @staticmethod
+    def text(text: str, quote_message_id: str | None = None) -> dict[str, Any]:
+        message: dict[str, Any] = {"text": text}
+        if quote_message_id:
+            message["quote_message_id"] = quote_message_id
+        return message
+
+    @staticmethod
+    def image(url: str | None = None, attachment_id: str | None = None, text: str | None = None) -> dict[str, Any]:
+        element: dict[str, Any] = {"media_type": "image"}
+        if attachment_id:
+            element["attachment_id"] = attachment_id
+        else:
+            element["url"] = url
+        message: dict[str, Any] = {"attachment": {"type": "template",
+                                                  "payload": {"template_type": "media", "elements": [element]}}}
+        if text:
+            message["text"] = text
+        return message
+
+    @staticmethod
+    def file(token: str) -> dict[str, Any]:
+        return {"attachment": {"type": "file", "payload": {"token": token}}}
+
+    @staticmethod
+    def sticker(sticker_id: str) -> dict[str, Any]:
+        return {"attachment": {"type": "template", "payload": {
+            "template_type": "media", "elements": [{"media_type": "sticker", "attachment_id": sticker_id}]}}}
+
+    @staticmethod
+    def request_user_info(title: str, subtitle: str, image_url: str) -> dict[str, Any]:
+        return {"attachment": {"type": "template", "payload": {
+            "template_type": "request_user_info",
+            "elements": [{"title": title, "subtitle": subtitle, "image_url": image_url}]}}}
+
+    # -- users, quota, uploads -----------------------------------------------------------------
+
+    async def user_detail(self, token: str, user_id: str) -> dict[str, Any]:
+        body = await self._call("GET", f"{self._openapi}/v3.0/oa/user/detail", token,
+                                params={"data": json.dumps({"user_id": user_id})})
+        return body.get("data") or {}
+
+    async def quota(self, token: str, user_id: str) -> dict[str, Any]:
+        body = await self._call("POST", f"{self._openapi}/v3.0/oa/quota/message", token, json={"user_id": user_id})
+        return body.get("data") or {}
+
+    async def upload_image(self, token: str, filename: str, content: bytes, content_type: str) -> str:
+        """Upload an image (<= 1 MB); returns the attachment_id (valid 7 days)."""
+        body = await self._call("POST", f"{self._openapi}/v2.0/oa/upload/image", token,
+                                files={"file": (filename, content, content_type)})
+        return str(body["data"]["attachment_id"])
+
+    async def upload_file(self, token: str, filename: str, content: bytes, content_type: str) -> str:
+        """Upload a file (<= 5 MB); returns the token to send it with (valid 7 days)."""
+        body = await self._call("POST", f"{self._openapi}/v2.0/oa/upload/file", token,
+                                files={"file": (filename, content, content_type)})
+        return str(body["data"]["token"])
+
+    # -- tokens (POST https://oauth.zaloapp.com/v4/oa/access_token) -----------------------------
+
+    async def refresh(self, app_id: str, app_secret: str, refresh_token: str) -> TokenPair:
+        body = await self._call("POST", f"{self._oauth}/v4/oa/access_token", headers={"secret_key": app_secret},
+                                data={"refresh_token": refresh_token, "app_id": app_id,
+                                      "grant_type": "refresh_token"})
+        try:
+            return TokenPair(access_token=body["access_token"], refresh_token=body["refresh_token"],
+                             expires_in_s=int(body.get("expires_in", 90000)))
+        except (KeyError, ValueError) as exc:
+            raise ZaloError(-1, f"token refresh answered without tokens: {sorted(body)}") from exc

@@ -1,0 +1,98 @@
+"""Zalo threads: list with filters, detail, messages page, send, mark read, request user info."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from hub.api.routing import ApiRoute, body, principal, reply
+from hub.errors import Unprocessable
+from hub.threads import summary
+from schemas.chat import Message, MessagePage, RequestInfo, SendMessage, ThreadList, ThreadSummary
+
+
+def _int(request: Request, name: str, default: int) -> int:
+    value = request.query_params.get(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise Unprocessable(f"{name} must be a whole number", "invalid_query") from None
+
+
+def _bool(request: Request, name: str) -> bool | None:
+    value = request.query_params.get(name)
+    if value is None:
+        return None
+    if value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no"):
+        return False
+    raise Unprocessable(f"{name} must be true or false", "invalid_query")
+
+
+def _time(request: Request, name: str) -> datetime | None:
+    value = request.query_params.get(name)
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise Unprocessable(f"{name} must be an ISO 8601 time", "invalid_query") from None
+
+
+async def list_threads(request: Request) -> Response:
+    q = request.query_params
+    threads = await request.app.state.hub.threads.list(
+        principal(request), oa=q.get("oa"), assignee=q.get("assignee"), label=q.get("label"),
+        unread=_bool(request, "unread"), text=q.get("text"), status=q.get("status"),
+        before=_time(request, "before"), limit=_int(request, "limit", 50))
+    return reply(ThreadList(threads=threads))
+
+
+async def get_thread(request: Request) -> Response:
+    thread = await request.app.state.hub.threads.visible(principal(request), request.path_params["thread_id"])
+    return reply(summary(thread))
+
+
+async def messages(request: Request) -> Response:
+    page, next_before = await request.app.state.hub.threads.messages_page(
+        principal(request), request.path_params["thread_id"], request.query_params.get("before"),
+        _int(request, "limit", 30))
+    return reply(MessagePage(messages=page, next_before=next_before))
+
+
+async def send(request: Request) -> Response:
+    actor = principal(request)
+    req = await body(request, SendMessage)
+    message, created = await request.app.state.hub.replies.send(actor, request.path_params["thread_id"], req)
+    return reply(message, status=201 if created else 200)
+
+
+async def request_info(request: Request) -> Response:
+    actor = principal(request)
+    req = await body(request, RequestInfo)
+    message, created = await request.app.state.hub.replies.request_info(actor, request.path_params["thread_id"], req)
+    return reply(message, status=201 if created else 200)
+
+
+async def mark_read(request: Request) -> Response:
+    return reply(await request.app.state.hub.threads.mark_read(principal(request), request.path_params["thread_id"]))
+
+
+ROUTES = [
+    ApiRoute("GET", "/api/threads", list_threads,
+             "List visible threads, newest first (filters: oa, assignee, label, unread, text, status, before, limit)",
+             response=ThreadList),
+    ApiRoute("GET", "/api/threads/{thread_id}", get_thread, "One thread", response=ThreadSummary),
+    ApiRoute("GET", "/api/threads/{thread_id}/messages", messages,
+             "Messages newest first; pass next_before as ?before= for older ones", response=MessagePage),
+    ApiRoute("POST", "/api/threads/{thread_id}/messages", send,
+             "Reply through the OA (201 sent or failed with a reason; 200 for a retried client_msg_id; "
+             "409 when the reply window is blocked)", request=SendMessage, response=Message, status=201),
+    ApiRoute("POST", "/api/threads/{thread_id}/read", mark_read, "Mark the thread read", response=ThreadSummary),
+    ApiRoute("POST", "/api/threads/{thread_id}/request-info", request_info,
+             "Ask the customer to share phone and address", request=RequestInfo, response=Message, status=201),
+]

@@ -1,0 +1,325 @@
+"""Zalo chat events applied to threads and messages (the domain step of the Zalo ingest pipeline).
+
+Each handler is idempotent on its own: a message is stored once (unique per OA and msg_id), and
+whoever stores it publishes its events; status changes publish only when they changed something.
+So a webhook delivered twice, or twice at once, yields one message and one event.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any, Callable, Coroutine
+
+from clients.zalo import ZaloError
+from hub.clock import Clock
+from hub.directory import new_id
+from hub.oa_links import OaLinks
+from hub.store import Store
+from hub.threads import Threads, last_message
+from schemas.zalo import STATUS_RANK, EventKind, MessageStatus, ZaloWebhook, message_kind
+
+log = logging.getLogger(__name__)
+
+Spawn = Callable[[Coroutine[Any, Any, None]], None]
+PROFILE_RETRY_S = 300
+
+
+def _address(info: dict[str, Any]) -> str | None:
+    """user_submit_info addresses come in two shapes (reference section 2); make one line of either."""
+    full = info.get("full_address")
+    if isinstance(full, dict):
+        parts = [full.get("user_address"), full.get("user_ward"), full.get("user_city")]
+    else:
+        parts = [info.get("address"), info.get("ward"), info.get("district"), info.get("city")]
+    line = ", ".join(str(p) for p in parts if p)
+    return line or None
+
+
+def _business_card_phone(attachments: list[dict[str, Any]]) -> str | None:
+    for attachment in attachments:
+        description = (attachment.get("payload") or {}).get("description")
+        if isinstance(description, str):
+            try:
+                phone = json.loads(description).get("phone")
+            except (ValueError, AttributeError):
+                continue
+            if phone:
+                return str(phone)
+    return None
+
+
+class ChatIngest:
+    def __init__(self, store: Store, clock: Clock, threads: Threads, links: OaLinks, spawn: Spawn) -> None:
+        self._messages = store.messages
+        self._threads_coll = store.threads
+        self._clock = clock
+        self.threads = threads
+        self._links = links
+        self._spawn = spawn
+        self._profile_tried: dict[str, float] = {}
+
+    async def apply(self, link: dict[str, Any], event: ZaloWebhook, kind: EventKind) -> None:
+        handler = {
+            EventKind.user_message: self._inbound,
+            EventKind.anonymous_message: self._inbound,
+            EventKind.oa_echo: self._echo,
+            EventKind.oa_anonymous_echo: self._echo,
+            EventKind.chat_now: self._chat_now,
+            EventKind.received: self._received,
+            EventKind.seen: self._seen,
+            EventKind.reaction: self._reaction,
+            EventKind.follow: self._follow,
+            EventKind.unfollow: self._follow,
+            EventKind.submit_info: self._submit_info,
+            EventKind.tag: self._tag,
+        }.get(kind)
+        if handler is not None:
+            await handler(link, event)
+
+    # -- which thread -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _user_side(link: dict[str, Any], event: ZaloWebhook) -> str | None:
+        """The Zalo user of an event: whichever of sender and recipient is not the OA."""
+        for party in (event.sender, event.recipient):
+            if party is not None and party.id != link["oa_id"]:
+                return party.id
+        return event.user_id
+
+    async def _thread_for(self, link: dict[str, Any], event: ZaloWebhook,
+                          user_id: str | None = None) -> tuple[dict[str, Any], bool] | None:
+        if event.event_name.startswith(("anonymous_send_", "oa_send_anonymous_")):
+            anonymous_id = self._user_side(link, event)
+            conversation = event.message.conversation_id if event.message else None
+            if not anonymous_id:
+                return None
+            key = f"anon:{anonymous_id}:{conversation or ''}"
+            return await self.threads.get_or_create(link, key, None, anonymous=True)
+        user_id = user_id or self._user_side(link, event)
+        if not user_id:
+            return None
+        return await self.threads.get_or_create(link, user_id, user_id)
+
+    # -- messages ---------------------------------------------------------------------------------
+
+    def _message(self, link: dict[str, Any], thread: dict[str, Any], event: ZaloWebhook, direction: str,
+                 status: MessageStatus, sent_via: str) -> dict[str, Any]:
+        msg = event.message
+        assert msg is not None
+        return {"_id": new_id(), "company_id": link["company_id"], "link_id": link["_id"],
+                "thread_id": thread["_id"], "direction": direction, "kind": message_kind(event.event_name),
+                "text": msg.text, "attachments": [a.model_dump() for a in msg.attachments],
+                "quote_msg_id": msg.quote_msg_id, "zalo_msg_id": msg.msg_id, "client_msg_id": None,
+                "status": status.value, "failure": None, "quota_type": None, "sent_by_member_id": None,
+                "sent_via": sent_via, "admin_id": event.sender.admin_id if event.sender else None,
+                "reactions": {}, "at": event.occurred_at, "created_at": self._clock.now()}
+
+    async def _inbound(self, link: dict[str, Any], event: ZaloWebhook) -> None:
+        if event.message is None or not event.message.msg_id:
+            return
+        found = await self._thread_for(link, event)
+        if found is None:
+            return
+        thread, created = found
+        message = self._message(link, thread, event, "in", MessageStatus.received, "zalo_user")
+        if not await self.threads.insert_message(message):
+            return  # already applied
+        changes: dict[str, Any] = {"$inc": {"unread": 1}, "$set": {"status": "open"},
+                                   "$max": {"last_message_at": message["at"]}}
+        if thread.get("last_message_at") is None or message["at"] >= thread["last_message_at"]:
+            changes["$set"]["last_message"] = last_message(message)
+        phone = _business_card_phone(message["attachments"]) if message["kind"] == "business_card" else None
+        if phone and not (thread.get("customer") or {}).get("phone"):
+            changes["$set"]["customer.phone"] = phone
+        # A new message resets what Zalo said of free replies: it opens a new window.
+        after = await self.threads.update(thread, changes, interaction_at=message["at"], free_remaining=None)
+        await self.threads.publish(None if created else thread, after)
+        await self.threads.publish_message(after, message)
+        self._maybe_fetch_profile(after)
+
+    async def _echo(self, link: dict[str, Any], event: ZaloWebhook) -> None:
+        """An OA message seen by Zalo: the hub's own send (skip), or one typed in Zalo's own tools (store)."""
+        msg = event.message
+        if msg is None or not msg.msg_id:
+            return
+        if await self._messages.find_one({"link_id": link["_id"], "zalo_msg_id": msg.msg_id}, {"_id": 1}):
+            return  # the hub sent it
+        found = await self._thread_for(link, event)
+        if found is None:
+            return
+        thread, created = found
+        # The echo may overtake the send API's answer: claim the hub's own message still being sent.
+        pending = await self._messages.find_one(
+            {"thread_id": thread["_id"], "status": MessageStatus.sending.value, "direction": "out",
+             "zalo_msg_id": None, **({"text": msg.text} if msg.text else {})}, sort=[("created_at", 1)])
+        if pending is not None:
+            claimed = await self._messages.update_one({"_id": pending["_id"], "zalo_msg_id": None},
+                                                      {"$set": {"zalo_msg_id": msg.msg_id}})
+            if claimed.modified_count:
+                return
+        message = self._message(link, thread, event, "out", MessageStatus.sent, "zalo_oa")
+        if not await self.threads.insert_message(message):
+            return
+        changes: dict[str, Any] = {"$max": {"last_message_at": message["at"]}}
+        if thread.get("last_message_at") is None or message["at"] >= thread["last_message_at"]:
+            changes["$set"] = {"last_message": last_message(message)}
+        after = await self.threads.update(thread, changes)
+        await self.threads.publish(None if created else thread, after)
+        await self.threads.publish_message(after, message)
+
+    # -- receipts and reactions -------------------------------------------------------------------
+
+    async def _advance_status(self, link: dict[str, Any], msg_id: str, status: MessageStatus, field: str,
+                              event: ZaloWebhook) -> None:
+        lower = [s.value for s, rank in STATUS_RANK.items() if rank < STATUS_RANK[status]]
+        at = event.occurred_at
+        result = await self._messages.update_one(
+            {"link_id": link["_id"], "zalo_msg_id": msg_id, "status": {"$in": lower}},
+            {"$set": {"status": status.value, field: at}})
+        if result.modified_count:
+            message = await self._messages.find_one({"link_id": link["_id"], "zalo_msg_id": msg_id})
+            thread = await self.threads.get(message["thread_id"]) if message else None
+            if message and thread:
+                await self.threads.publish_message_update(thread, message, {"status": status.value,
+                                                                            field: at.isoformat()})
+
+    async def _received(self, link: dict[str, Any], event: ZaloWebhook) -> None:
+        if event.message and event.message.msg_id:
+            await self._advance_status(link, event.message.msg_id, MessageStatus.delivered, "delivered_at", event)
+
+    async def _seen(self, link: dict[str, Any], event: ZaloWebhook) -> None:
+        if event.message is None:
+            return
+        for msg_id in event.message.msg_ids or ([event.message.msg_id] if event.message.msg_id else []):
+            await self._advance_status(link, msg_id, MessageStatus.seen, "seen_at", event)
+
+    async def _reaction(self, link: dict[str, Any], event: ZaloWebhook) -> None:
+        if event.message is None or not event.message.msg_id:
+            return
+        who = "user" if event.event_name == "user_reacted_message" else "oa"
+        icon = event.message.react_icon or ""
+        result = await self._messages.update_one(
+            {"link_id": link["_id"], "zalo_msg_id": event.message.msg_id, f"reactions.{who}": {"$ne": icon}},
+            {"$set": {f"reactions.{who}": icon}})
+        if result.modified_count:
+            message = await self._messages.find_one({"link_id": link["_id"], "zalo_msg_id": event.message.msg_id})
+            thread = await self.threads.get(message["thread_id"]) if message else None
+            if message and thread:
+                await self.threads.publish_message_update(thread, message, {"reactions": message["reactions"]})
+
+    # -- the user's relation to the OA -----------------------------------------------------------
+
+    async def _chat_now(self, link: dict[str, Any], event: ZaloWebhook) -> None:
+        found = await self._thread_for(link, event, user_id=event.user_id)
+        if found is None:
+            return
+        thread, created = found
+        at = event.occurred_at
+        if not created and thread.get("last_user_interaction_at") and thread["last_user_interaction_at"] >= at:
+            return  # already counted
+        after = await self.threads.update(thread, {}, interaction_at=at, free_remaining=None)
+        await self.threads.publish(None if created else thread, after)
+        self._maybe_fetch_profile(after)
+
+    async def _follow(self, link: dict[str, Any], event: ZaloWebhook) -> None:
+        user_id = event.follower.id if event.follower else event.user_id
+        found = await self._thread_for(link, event, user_id=user_id)
+        if found is None:
+            return
+        thread, created = found
+        following = event.event_name == "follow"
+        at = event.occurred_at
+        if not created and thread.get("follower") is following and (
+                not following or (thread.get("last_user_interaction_at") or at) >= at):
+            return
+        after = await self.threads.update(thread, {"$set": {"follower": following}},
+                                          interaction_at=at if following else None)
+        await self.threads.publish(None if created else thread, after)
+        self._maybe_fetch_profile(after)
+
+    async def _submit_info(self, link: dict[str, Any], event: ZaloWebhook) -> None:
+        info = event.info or {}
+        found = await self._thread_for(link, event)
+        if found is None:
+            return
+        thread, created = found
+        customer = thread.get("customer") or {}
+        if not created and customer.get("info") == info:
+            return
+        changes: dict[str, Any] = {"$set": {"customer.info": info}}
+        if info.get("phone"):
+            changes["$set"]["customer.phone"] = str(info["phone"])
+        address = _address(info)
+        if address:
+            changes["$set"]["customer.address"] = address
+        if info.get("name") and not customer.get("name"):
+            changes["$set"]["customer.name"] = str(info["name"])
+        after = await self.threads.update(thread, changes, interaction_at=event.occurred_at)
+        await self.threads.publish(None if created else thread, after)
+
+    async def _tag(self, link: dict[str, Any], event: ZaloWebhook) -> None:
+        if event.tag is None:
+            return
+        name = event.tag.name
+        if event.event_name == "add_user_to_tag":
+            query = {"link_id": link["_id"], "key": {"$in": event.tag.user_ids}, "tags": {"$ne": name}}
+            change = {"$addToSet": {"tags": name}}
+        elif event.event_name == "remove_user_from_tag":
+            query = {"link_id": link["_id"], "key": {"$in": event.tag.user_ids}, "tags": name}
+            change = {"$pull": {"tags": name}}
+        else:  # remove_tag: the tag is gone from every follower
+            query = {"link_id": link["_id"], "tags": name}
+            change = {"$pull": {"tags": name}}
+        async for thread in self._threads_coll.find(query):
+            after = await self.threads.update(thread, change)
+            await self.threads.publish(thread, after)
+
+    # -- the customer's Zalo profile, fetched once ------------------------------------------------
+
+    def _maybe_fetch_profile(self, thread: dict[str, Any]) -> None:
+        if thread.get("profile_fetched") or not thread.get("user_id"):
+            return
+        now = time.monotonic()
+        if now - self._profile_tried.get(thread["_id"], -PROFILE_RETRY_S) < PROFILE_RETRY_S:
+            return
+        self._profile_tried[thread["_id"]] = now
+        self._spawn(self._fetch_profile(thread["_id"]))
+
+    async def _fetch_profile(self, thread_id: str) -> None:
+        thread = await self.threads.get(thread_id)
+        if thread is None or thread.get("profile_fetched"):
+            return
+        user_id = thread["user_id"]
+        try:
+            detail = await self._links.call(thread["link_id"], lambda token: self._links.zalo.user_detail(token, user_id))
+        except ZaloError as exc:
+            log.warning("could not fetch the Zalo profile", extra={"thread_id": thread_id, "zalo_error": exc.code})
+            return
+        changes: dict[str, Any] = {"$set": {"profile_fetched": True}}
+        if detail.get("display_name"):
+            changes["$set"]["customer.name"] = detail["display_name"]
+        avatar = detail.get("avatar") or (detail.get("avatars") or {}).get("240")
+        if avatar:
+            changes["$set"]["customer.avatar"] = avatar
+        if isinstance(detail.get("user_is_follower"), bool):
+            changes["$set"]["follower"] = detail["user_is_follower"]
+        after = await self.threads.update(thread, changes)
+        await self.threads.publish(thread, after)
+        self._profile_tried.pop(thread_id, None)
+
+
+
+def background(tasks: set[asyncio.Task]) -> Spawn:
+    """A spawner that keeps its tasks referenced until they finish (and logs their failures)."""
+    def spawn(coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        tasks.add(task)
+
+        def done(t: asyncio.Task) -> None:
+            tasks.discard(t)
+            if not t.cancelled() and t.exception() is not None:
+                log.error("background task failed", exc_info=t.exception())
+        task.add_done_callback(done)
+    return spawn

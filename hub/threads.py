@@ -1,0 +1,234 @@
+"""Threads (one Zalo conversation each) and their messages: storage, summaries, who may see them.
+
+A thread is seen by the company's owners and by its assignee (DESIGN section 6); every thread and
+message event is published to exactly that audience, computed here from the stored thread.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from pymongo import DESCENDING
+from pymongo.errors import DuplicateKeyError
+
+from hub import reply_window
+from hub.auth import Principal
+from hub.clock import Clock
+from hub.directory import new_id
+from hub.errors import NotFound
+from hub.events import Publisher
+from hub.store import Store
+from schemas.chat import Message, ThreadSummary
+from schemas.directory import Role
+from schemas.events import Audience
+
+MESSAGE_PAGE_MAX = 100
+
+
+def audience(thread: dict[str, Any]) -> Audience:
+    return Audience(members=[thread["assignee_id"]] if thread.get("assignee_id") else [], roles=[Role.owner])
+
+
+def may_see(actor: Principal, thread: dict[str, Any]) -> bool:
+    return actor.role is Role.owner or thread.get("assignee_id") == actor.member_id
+
+
+def summary(doc: dict[str, Any]) -> ThreadSummary:
+    return ThreadSummary(
+        id=doc["_id"], company_id=doc["company_id"], oa_link_id=doc["link_id"], oa_id=doc["oa_id"],
+        user_id=doc.get("user_id"), anonymous=doc.get("anonymous", False), customer=doc.get("customer") or {},
+        follower=doc.get("follower"), tags=doc.get("tags", []), labels=doc.get("labels", []),
+        status=doc.get("status", "open"), assignee_id=doc.get("assignee_id"), unread=doc.get("unread", 0),
+        last_message=doc.get("last_message"), last_user_interaction_at=doc.get("last_user_interaction_at"),
+        reply_window=doc["reply_window"], version=doc.get("version", 1), created_at=doc["created_at"])
+
+
+def message_view(doc: dict[str, Any]) -> Message:
+    return Message(
+        id=doc["_id"], thread_id=doc["thread_id"], direction=doc["direction"], kind=doc["kind"],
+        text=doc.get("text"), attachments=doc.get("attachments", []), quote_msg_id=doc.get("quote_msg_id"),
+        zalo_msg_id=doc.get("zalo_msg_id"), client_msg_id=doc.get("client_msg_id"), status=doc["status"],
+        failure=doc.get("failure"), quota_type=doc.get("quota_type"), sent_by_member_id=doc.get("sent_by_member_id"),
+        sent_via=doc["sent_via"], reactions=doc.get("reactions", {}), at=doc["at"])
+
+
+def last_message(msg: dict[str, Any]) -> dict[str, Any]:
+    return {"id": msg["_id"], "direction": msg["direction"], "kind": msg["kind"], "text": (msg.get("text") or "")[:200],
+            "at": msg["at"]}
+
+
+class Threads:
+    def __init__(self, store: Store, clock: Clock, publisher: Publisher) -> None:
+        self._threads = store.threads
+        self._messages = store.messages
+        self._clock = clock
+        self._publisher = publisher
+
+    # -- storage ----------------------------------------------------------------------------------
+
+    async def get_or_create(self, link: dict[str, Any], key: str, user_id: str | None,
+                            anonymous: bool = False) -> tuple[dict[str, Any], bool]:
+        """The thread of (OA link, key), created when new. Returns it and whether this call created it."""
+        doc = await self._threads.find_one({"link_id": link["_id"], "key": key})
+        if doc:
+            return doc, False
+        now = self._clock.now()
+        doc = {"_id": new_id(), "company_id": link["company_id"], "link_id": link["_id"], "oa_id": link["oa_id"],
+               "key": key, "user_id": user_id, "anonymous": anonymous, "customer": {}, "follower": None,
+               "tags": [], "labels": [], "status": "open", "assignee_id": None, "unread": 0,
+               "last_message": None, "last_message_at": None, "last_user_interaction_at": None,
+               "reply_window": reply_window.window(None, now).as_dict(), "reply_window_until": None,
+               "free_replies_remaining": None, "profile_fetched": anonymous, "version": 1, "created_at": now}
+        try:
+            await self._threads.insert_one(doc)
+            return doc, True
+        except DuplicateKeyError:  # created concurrently by another delivery
+            existing = await self._threads.find_one({"link_id": link["_id"], "key": key})
+            assert existing is not None
+            return existing, False
+
+    async def get(self, thread_id: str) -> dict[str, Any] | None:
+        return await self._threads.find_one({"_id": thread_id})
+
+    async def update(self, thread: dict[str, Any], changes: dict[str, Any],
+                     interaction_at: datetime | None = None, free_remaining: Any = ...) -> dict[str, Any]:
+        """Apply `changes` (a MongoDB update) to a thread, bump its version, recompute its reply window,
+        and publish thread.updated (and reply_window.changed when the window moved). Returns the new doc."""
+        last = thread.get("last_user_interaction_at")
+        if interaction_at is not None and (last is None or interaction_at > last):
+            last = interaction_at
+        remaining = thread.get("free_replies_remaining") if free_remaining is ... else free_remaining
+        window = reply_window.window(last, self._clock.now(), remaining)
+        update: dict[str, Any] = {key: dict(value) for key, value in changes.items()}
+        update.setdefault("$inc", {})["version"] = 1
+        update.setdefault("$set", {}).update({"reply_window": window.as_dict(), "reply_window_until": window.until})
+        if interaction_at is not None:
+            update.setdefault("$max", {})["last_user_interaction_at"] = interaction_at
+        if free_remaining is not ...:
+            update["$set"]["free_replies_remaining"] = free_remaining
+        await self._threads.update_one({"_id": thread["_id"]}, update)
+        doc = await self._threads.find_one({"_id": thread["_id"]})
+        assert doc is not None
+        return doc
+
+    async def publish(self, before: dict[str, Any] | None, after: dict[str, Any]) -> None:
+        """thread.created (no `before`) or thread.updated, then reply_window.changed if it moved."""
+        await self._publisher.publish(after["company_id"], "thread.created" if before is None else "thread.updated",
+                                      summary(after).model_dump(mode="json"), audience(after))
+        old = (before or {}).get("reply_window") or {}
+        new = after["reply_window"]
+        if before is not None and (old.get("state"), old.get("until")) != (new["state"], new["until"]):
+            await self.publish_window(after)
+
+    async def publish_window(self, thread: dict[str, Any]) -> None:
+        window = thread["reply_window"]
+        await self._publisher.publish(
+            thread["company_id"], "reply_window.changed",
+            {"thread_id": thread["_id"], "state": window["state"],
+             "until": window["until"].isoformat() if window["until"] else None},
+            audience(thread))
+
+    async def publish_message(self, thread: dict[str, Any], message: dict[str, Any]) -> None:
+        await self._publisher.publish(thread["company_id"], "message.created",
+                                      message_view(message).model_dump(mode="json"), audience(thread))
+
+    async def publish_message_update(self, thread: dict[str, Any], message: dict[str, Any],
+                                     fields: dict[str, Any]) -> None:
+        data = {"message_id": message["_id"], "thread_id": thread["_id"], **fields}
+        await self._publisher.publish(thread["company_id"], "message.updated", data, audience(thread))
+
+    async def insert_message(self, message: dict[str, Any]) -> bool:
+        """Store a message; False when it is already stored (a duplicate delivery)."""
+        try:
+            await self._messages.insert_one(message)
+            return True
+        except DuplicateKeyError:
+            return False
+
+    # -- the time-driven reply window (DESIGN section 8) ----------------------------------------
+
+    async def expire_windows(self, limit: int = 500) -> int:
+        """Move every thread whose reply window changed by time alone, and publish reply_window.changed.
+
+        The update is conditional on the `until` that was read, so when several processes run this
+        each thread moves, and its event is published, once."""
+        now = self._clock.now()
+        moved = 0
+        cursor = self._threads.find({"reply_window_until": {"$lte": now}}).limit(limit)
+        async for thread in cursor:
+            window = reply_window.window(thread.get("last_user_interaction_at"), now,
+                                         thread.get("free_replies_remaining"))
+            result = await self._threads.update_one(
+                {"_id": thread["_id"], "reply_window_until": thread["reply_window_until"]},
+                {"$set": {"reply_window": window.as_dict(), "reply_window_until": window.until},
+                 "$inc": {"version": 1}})
+            if result.modified_count:
+                moved += 1
+                doc = await self._threads.find_one({"_id": thread["_id"]})
+                if doc:
+                    await self.publish_window(doc)
+        return moved
+
+    # -- console reads --------------------------------------------------------------------------
+
+    async def visible(self, actor: Principal, thread_id: str) -> dict[str, Any]:
+        thread = await self._threads.find_one({"_id": thread_id, "company_id": actor.company_id})
+        if thread is None or not may_see(actor, thread):
+            raise NotFound("no such thread", "thread_not_found")
+        return thread
+
+    async def list(self, actor: Principal, oa: str | None = None, assignee: str | None = None,
+                   label: str | None = None, unread: bool | None = None, text: str | None = None,
+                   status: str | None = None, before: datetime | None = None, limit: int = 50) -> list[ThreadSummary]:
+        query: dict[str, Any] = {"company_id": actor.company_id}
+        if actor.role is not Role.owner:
+            query["assignee_id"] = actor.member_id
+        if assignee is not None:
+            if actor.role is not Role.owner and assignee != actor.member_id:
+                return []
+            query["assignee_id"] = None if assignee == "none" else assignee
+        if oa:
+            query["$or"] = [{"link_id": oa}, {"oa_id": oa}]
+        if label:
+            query["labels"] = label
+        if unread is True:
+            query["unread"] = {"$gt": 0}
+        elif unread is False:
+            query["unread"] = 0
+        if status:
+            query["status"] = status
+        if text:
+            pattern = {"$regex": re.escape(text), "$options": "i"}
+            query.setdefault("$and", []).append({"$or": [{"customer.name": pattern}, {"customer.phone": pattern},
+                                                          {"last_message.text": pattern}]})
+        if before is not None:
+            query["last_message_at"] = {"$lt": before}
+        cursor = self._threads.find(query).sort([("last_message_at", DESCENDING), ("_id", DESCENDING)])
+        return [summary(doc) async for doc in cursor.limit(max(1, min(limit, 200)))]
+
+    async def messages_page(self, actor: Principal, thread_id: str, before: str | None,
+                            limit: int) -> tuple[list[Message], str | None]:
+        """Newest first; `before` is a message id from an earlier page."""
+        thread = await self.visible(actor, thread_id)
+        query: dict[str, Any] = {"thread_id": thread["_id"]}
+        if before:
+            anchor = await self._messages.find_one({"_id": before, "thread_id": thread["_id"]})
+            if anchor is None:
+                raise NotFound("no such message in this thread", "message_not_found")
+            query["$or"] = [{"at": {"$lt": anchor["at"]}}, {"at": anchor["at"], "_id": {"$lt": anchor["_id"]}}]
+        limit = max(1, min(limit, MESSAGE_PAGE_MAX))
+        cursor = self._messages.find(query).sort([("at", DESCENDING), ("_id", DESCENDING)]).limit(limit + 1)
+        docs = [doc async for doc in cursor]
+        more = len(docs) > limit
+        docs = docs[:limit]
+        return [message_view(d) for d in docs], (docs[-1]["_id"] if more and docs else None)
+
+    async def mark_read(self, actor: Principal, thread_id: str) -> ThreadSummary:
+        thread = await self.visible(actor, thread_id)
+        if thread.get("unread", 0) == 0:
+            return summary(thread)
+        after = await self.update(thread, {"$set": {"unread": 0}})
+        await self.publish(thread, after)
+        return summary(after)
+

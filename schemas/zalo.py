@@ -1,0 +1,156 @@
+"""Zalo OA webhook payloads (reference/zalo-oa.md section 2) and the shapes the OA API answers with.
+
+Ids stay strings (they exceed 2^53); `timestamp` is epoch milliseconds as a string and becomes a
+UTC datetime here. Unknown fields are kept (`extra="allow"`), since Zalo adds them.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Party(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    admin_id: str | None = None
+
+
+class Attachment(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class ZaloMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    msg_id: str | None = None
+    msg_ids: list[str] | None = None
+    text: str | None = None
+    attachments: list[Attachment] = Field(default_factory=list)
+    quote_msg_id: str | None = None
+    react_icon: str | None = None
+    conversation_id: str | None = None
+    # ZNS receipts share the event name user_received_message; these two tell them apart.
+    delivery_time: str | None = None
+    tracking_id: str | None = None
+
+
+class Follower(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+
+
+class Tag(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: str
+    user_ids: list[str] = Field(default_factory=list)
+
+
+class ZaloWebhook(BaseModel):
+    """Any Zalo webhook: the envelope fields every event may carry."""
+
+    model_config = ConfigDict(extra="allow")
+    app_id: str
+    event_name: str
+    timestamp: str
+    user_id_by_app: str | None = None
+    sender: Party | None = None
+    recipient: Party | None = None
+    message: ZaloMessage | None = None
+    oa_id: str | None = None
+    user_id: str | None = None
+    follower: Follower | None = None
+    source: str | None = None
+    info: dict[str, Any] | None = None
+    tag: Tag | None = None
+
+    @property
+    def occurred_at(self) -> datetime:
+        return from_epoch_ms(self.timestamp)
+
+    def oa_candidates(self) -> list[str]:
+        """Ids that may be the OA's, most telling first (management events carry oa_id / oaId)."""
+        extra = self.model_extra or {}
+        found = [self.oa_id, extra.get("oaId"), self.recipient.id if self.recipient else None,
+                 self.sender.id if self.sender else None]
+        return [c for c in dict.fromkeys(found) if isinstance(c, str) and c]
+
+
+def from_epoch_ms(value: str | int) -> datetime:
+    return datetime.fromtimestamp(int(value) / 1000, tz=timezone.utc)
+
+
+class EventKind(StrEnum):
+    user_message = "user_message"
+    anonymous_message = "anonymous_message"
+    oa_echo = "oa_echo"
+    oa_anonymous_echo = "oa_anonymous_echo"
+    chat_now = "chat_now"
+    received = "received"
+    seen = "seen"
+    reaction = "reaction"
+    follow = "follow"
+    unfollow = "unfollow"
+    submit_info = "submit_info"
+    tag = "tag"
+    zns_receipt = "zns_receipt"
+    other = "other"  # known to Zalo, handled by later features or kept raw
+
+
+_OTHER_KNOWN = {"oa_send_consent", "user_reply_consent", "user_call_oa", "oa_call_user", "user_feedback",
+                "change_template_status", "change_template_quality", "change_oa_daily_quota",
+                "event_journey_acknowledged", "event_journey_time_out"}
+
+
+def classify(event: ZaloWebhook) -> EventKind | None:
+    """Which domain handler an event goes to; None for an event_name the hub does not know."""
+    name = event.event_name
+    if name in _OTHER_KNOWN:
+        return EventKind.other
+    if name.startswith("user_send_"):
+        return EventKind.user_message
+    if name.startswith("anonymous_send_"):
+        return EventKind.anonymous_message
+    if name.startswith("oa_send_anonymous_"):
+        return EventKind.oa_anonymous_echo
+    if name.startswith("oa_send_"):
+        return EventKind.oa_echo
+    if name == "user_received_message":
+        zns = event.message is not None and (event.message.tracking_id or event.message.delivery_time)
+        return EventKind.zns_receipt if zns else EventKind.received
+    return {
+        "user_click_chatnow": EventKind.chat_now,
+        "user_seen_message": EventKind.seen,
+        "user_reacted_message": EventKind.reaction,
+        "oa_reacted_message": EventKind.reaction,
+        "follow": EventKind.follow,
+        "unfollow": EventKind.unfollow,
+        "user_submit_info": EventKind.submit_info,
+        "add_user_to_tag": EventKind.tag,
+        "remove_user_from_tag": EventKind.tag,
+        "remove_tag": EventKind.tag,
+    }.get(name)
+
+
+def message_kind(event_name: str) -> str:
+    """user_send_image -> image, oa_send_anonymous_text -> text, user_send_business_card -> business_card."""
+    for prefix in ("user_send_", "anonymous_send_", "oa_send_anonymous_", "oa_send_"):
+        if event_name.startswith(prefix):
+            return event_name[len(prefix):]
+    return event_name
+
+
+class MessageStatus(StrEnum):
+    received = "received"  # inbound
+    sending = "sending"
+    sent = "sent"
+    delivered = "delivered"
+    seen = "seen"
+    failed = "failed"
+
+
+# An outbound message's status only moves forward along this order.
+STATUS_RANK = {MessageStatus.sending: 0, MessageStatus.sent: 1, MessageStatus.delivered: 2, MessageStatus.seen: 3}
