@@ -17,6 +17,8 @@ from hub.clock import SystemClock
 from hub.runtime import Runtime
 from hub.settings import Settings
 from tests.consoles import TestConsole
+from tests.fake_zalo import FakeZalo
+from tests.zalo_payloads import Oa
 from tests.servers import TEST_JWT_SECRET, HubProcess, RedisServer, free_port, hub_env
 
 _phones = itertools.count(1)
@@ -49,10 +51,48 @@ def start_hub(workdir: Path, name: str, **settings: str) -> HubProcess:
     return HubProcess(port=free_port(), env=hub_env(**settings), log=workdir / f"{name}.log", cwd=workdir).start()
 
 
+@pytest_asyncio.fixture(scope="session")
+async def fake_zalo() -> AsyncIterator[FakeZalo]:
+    server = await FakeZalo().start()
+    yield server
+    await server.stop()
+
+
 @pytest.fixture(scope="session")
-def hub(workdir: Path, mongo_uri: str) -> Iterator[HubProcess]:
-    """One hub process with in-memory fan-out."""
-    process = start_hub(workdir, "hub", mongodb_uri=mongo_uri, mongodb_db="hub_single")
+def clock_file(workdir: Path) -> Path:
+    path = workdir / "clock-offset"
+    path.write_text("0")
+    return path
+
+
+@pytest.fixture
+def clock(clock_file: Path) -> Iterator["HubClock"]:
+    """Moves the single hub's time (hub.clock.OffsetClock); back to real time after the test."""
+    controller = HubClock(clock_file)
+    yield controller
+    controller.set(0)
+
+
+class HubClock:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset_s = 0.0
+
+    def set(self, offset_s: float) -> None:
+        self.offset_s = offset_s
+        self.path.write_text(str(offset_s))
+
+    def advance(self, seconds: float) -> None:
+        self.set(self.offset_s + seconds)
+
+
+@pytest.fixture(scope="session")
+def hub(workdir: Path, mongo_uri: str, fake_zalo: FakeZalo, clock_file: Path) -> Iterator[HubProcess]:
+    """One hub process with in-memory fan-out, Zalo at the local fake, and a clock tests can move."""
+    process = start_hub(workdir, "hub", mongodb_uri=mongo_uri, mongodb_db="hub_single",
+                        zalo_openapi_url=fake_zalo.url, zalo_oauth_url=fake_zalo.url,
+                        zalo_business_url=fake_zalo.url, clock_offset_file=str(clock_file),
+                        scheduler_interval_s="0.2")
     yield process
     process.stop()
 
@@ -167,3 +207,16 @@ async def company(runtime: Runtime, hub: HubProcess, http: httpx.AsyncClient) ->
     for console in co.consoles:
         if console.client.connected:
             await console.disconnect()
+
+
+@pytest_asyncio.fixture
+async def oa(company: Company, fake_zalo: FakeZalo) -> Oa:
+    """A Zalo OA linked to the test's company through the API, with tokens the fake Zalo accepts."""
+    account = Oa.new()
+    access, refresh = fake_zalo.register_oa(account.app_id, account.app_secret)
+    response = await company.http.post(f"{company.url}/api/oa-links", headers=company.owner.auth, json={
+        "name": "Shop OA", "app_id": account.app_id, "oa_id": account.oa_id, "oa_secret_key": account.oa_secret_key,
+        "app_secret": account.app_secret, "access_token": access, "refresh_token": refresh})
+    assert response.status_code == 201, response.text
+    account.link_id = response.json()["id"]
+    return account
