@@ -29,7 +29,7 @@ from hub.api import threads as threads_api
 from hub.api.routing import ApiRoute, error_response, openapi, starlette_routes
 from hub.bus import make_bus
 from hub.clock import Clock, clock_from
-from hub.errors import HubError, PayloadTooLarge, StorageUnavailable
+from hub.errors import HubError, StorageUnavailable
 from hub.realtime import Realtime
 from hub.runtime import Runtime, StartupError
 from hub.settings import Settings, get_settings
@@ -41,13 +41,10 @@ API_ROUTES: list[ApiRoute] = [*auth_api.ROUTES, *members_api.ROUTES, *oa_links_a
 
 
 class RequestContext:
-    """Gives every HTTP request an id (X-Request-Id, taken from the caller when sent) for logs, and
-    refuses bodies declared larger than `max_body` before reading them (webhook routes also count
-    what they read, for senders that stream without a length)."""
+    """Gives every HTTP request an id (X-Request-Id, taken from the caller when sent) for logs."""
 
-    def __init__(self, app: ASGIApp, max_body: int) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -57,12 +54,6 @@ class RequestContext:
         rid = headers.get(b"x-request-id", b"").decode("latin-1")[:64] or uuid.uuid4().hex
         token = logs.request_id.set(rid)
         try:
-            length = headers.get(b"content-length")
-            if length is not None and length.isdigit() and int(length) > self.max_body:
-                response = error_response(PayloadTooLarge(f"the body is larger than {self.max_body} bytes"))
-                await response(scope, receive, send)
-                return
-
             async def send_with_id(message: dict) -> None:
                 if message["type"] == "http.response.start":
                     message.setdefault("headers", []).append((b"x-request-id", rid.encode("latin-1")))
@@ -127,7 +118,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     ]
     web = Starlette(
         routes=routes,
-        middleware=[Middleware(RequestContext, max_body=settings.max_body_bytes)],
+        middleware=[Middleware(RequestContext)],
         exception_handlers={HubError: _hub_error, PyMongoError: _storage_error, RedisError: _storage_error,
                             Exception: _unexpected},
         lifespan=lifespan,

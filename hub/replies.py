@@ -17,7 +17,7 @@ from hub import reply_window
 from hub.auth import Principal
 from hub.clock import Clock
 from hub.directory import new_id
-from hub.errors import Conflict, Unprocessable
+from hub.errors import Conflict, PayloadTooLarge, Unprocessable
 from hub.oa_links import OaLinks
 from hub.settings import Settings
 from hub.store import Store
@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 
 # quota_type values of a send that was not one of the free replies of the window.
 CHARGED_QUOTAS = {"sub_quota", "purchase_quota", "reward_quota"}
+# Zalo's upload limits (reference section 3): images up to 1 MB, files up to 5 MB.
+IMAGE_MAX_BYTES = 1024 * 1024
+FILE_MAX_BYTES = 5 * 1024 * 1024
 
 
 class Replies:
@@ -56,6 +59,25 @@ class Replies:
             stored_attachments = [{"type": attachment.type, "payload": attachment.model_dump(exclude_none=True)}]
         return await self._send(actor, thread, body.client_msg_id, kind, body.text, stored_attachments,
                                 zalo_message, body.quote_msg_id)
+
+    async def upload(self, actor: Principal, thread_id: str, filename: str, content: bytes,
+                     content_type: str) -> dict[str, Any]:
+        """Upload a file to Zalo through the thread's OA; returns the attachment to send (valid 7 days)."""
+        thread = await self._threads.visible(actor, thread_id)
+        is_image = content_type.startswith("image/") and len(content) <= IMAGE_MAX_BYTES
+        if not is_image and len(content) > FILE_MAX_BYTES:
+            raise PayloadTooLarge(f"Zalo takes files up to {FILE_MAX_BYTES // (1024 * 1024)} MB")
+        zalo = self._links.zalo
+        try:
+            if is_image:
+                attachment_id = await self._links.call(
+                    thread["link_id"], lambda token: zalo.upload_image(token, filename, content, content_type))
+                return {"type": "image", "attachment_id": attachment_id, "name": filename, "size": len(content)}
+            file_token = await self._links.call(
+                thread["link_id"], lambda token: zalo.upload_file(token, filename, content, content_type))
+        except ZaloError as exc:
+            raise Conflict(exc.reason, "zalo_refused") from exc
+        return {"type": "file", "token": file_token, "name": filename, "size": len(content)}
 
     async def request_info(self, actor: Principal, thread_id: str, body: RequestInfo) -> tuple[Message, bool]:
         thread = await self._threads.visible(actor, thread_id)

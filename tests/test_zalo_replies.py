@@ -136,3 +136,24 @@ async def test_reply_window_moves_free_charged_blocked_with_time_alone(company: 
     oa.clock_offset_s = clock.offset_s
     await oa.deliver(company.http, company.url, oa.user_message(user, text="mình quay lại"))
     await console.wait_for(lambda: windows() == ["charged", "blocked", "free"])
+
+
+async def test_agent_uploads_an_image_and_a_file_then_sends_them(company: Company, oa: Oa, fake_zalo) -> None:
+    console = await company.console(company.owner).connect()
+    thread_id, user = await _open_thread(company, oa, console)
+    url = f"{company.url}/api/threads/{thread_id}"
+    image = await company.http.post(f"{url}/attachments", headers=company.owner.auth,
+                                    files={"file": ("ao.png", b"\x89PNG" + b"0" * 1000, "image/png")})
+    assert image.status_code == 201 and image.json()["type"] == "image" and image.json()["attachment_id"]
+    document = await company.http.post(f"{url}/attachments", headers=company.owner.auth,
+                                       files={"file": ("bao-gia.pdf", b"%PDF" + b"0" * 2000, "application/pdf")})
+    assert document.status_code == 201 and document.json()["type"] == "file"
+    too_big = await company.http.post(f"{url}/attachments", headers=company.owner.auth,
+                                      files={"file": ("big.bin", b"0" * (6 * 1024 * 1024), "application/pdf")})
+    assert too_big.status_code == 413
+
+    send = {"client_msg_id": "f-1", "attachment": {"type": "file", "token": document.json()["token"]}}
+    response = await company.http.post(f"{url}/messages", headers=company.owner.auth, json=send)
+    assert response.status_code == 201 and response.json()["status"] == "sent"
+    assert fake_zalo.sent_to(user)[-1]["message"] == {
+        "attachment": {"type": "file", "payload": {"token": document.json()["token"]}}}

@@ -178,10 +178,12 @@ async def test_shared_info_lands_on_the_customer(company: Company, oa: Oa, runti
 
 
 async def test_tag_events_follow_the_users(company: Company, oa: Oa, runtime) -> None:
+    console = await company.console(company.owner).connect()
     first, second = zalo_id(), zalo_id()
     for user in (first, second):
         await oa.deliver(company.http, company.url, oa.user_message(user))
     await oa.deliver(company.http, company.url, oa.tag("add_user_to_tag", "VIP", [first, second]))
+    await console.wait_for(lambda: sum(e["data"]["tags"] == ["VIP"] for e in console.of_type("thread.updated")) == 2)
     await oa.deliver(company.http, company.url, oa.tag("remove_user_from_tag", "VIP", [second]))
     assert (await _thread(runtime, oa, first))["tags"] == ["VIP"]
     assert (await _thread(runtime, oa, second))["tags"] == []

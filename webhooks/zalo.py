@@ -21,9 +21,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hub import metrics
+from hub.limits import read_body
 from hub.errors import BadRequest, HubError, Unauthorized
 from schemas.zalo import EventKind, ZaloWebhook, classify
-from webhooks.intake import read_raw_body
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def _reply(outcome: str, status: int = 200, **extra: Any) -> Response:
 async def receive(request: Request) -> Response:
     hub = request.app.state.hub
     try:
-        raw = await read_raw_body(request, hub.settings.max_body_bytes)
+        raw = await read_body(request, hub.settings.max_body_bytes)
         header = request.headers.get("x-zevent-signature")
         if not header:
             raise Unauthorized("missing X-ZEvent-Signature", "missing_signature")

@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from hub.auth import InvalidToken, Principal, read_token
 from hub.errors import BadRequest, HubError, Unauthorized, Unprocessable
+from hub.limits import read_body
 from schemas.rest import ErrorResponse
 
 M = TypeVar("M", bound=BaseModel)
@@ -36,8 +37,8 @@ def error_response(exc: HubError) -> JSONResponse:
 
 
 async def body(request: Request, model: type[M]) -> M:
-    """Parse a JSON body into `model`: malformed JSON is 400, a wrong shape 422."""
-    raw = await request.body()
+    """Parse a JSON body into `model`: too large 413, malformed JSON 400, a wrong shape 422."""
+    raw = await read_body(request, request.app.state.hub.settings.max_body_bytes)
     try:
         data = json.loads(raw or b"null")
     except ValueError as exc:

@@ -7,7 +7,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hub.api.routing import ApiRoute, body, principal, reply
-from hub.errors import Unprocessable
+from hub.errors import PayloadTooLarge, Unprocessable
+from hub.replies import FILE_MAX_BYTES
 from hub.threads import summary
 from schemas.chat import Message, MessagePage, RequestInfo, SendMessage, ThreadList, ThreadSummary
 
@@ -78,6 +79,23 @@ async def request_info(request: Request) -> Response:
     return reply(message, status=201 if created else 200)
 
 
+async def upload(request: Request) -> Response:
+    """multipart/form-data with one `file` part; images up to 1 MB, other files up to 5 MB."""
+    actor = principal(request)
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > FILE_MAX_BYTES + 64 * 1024:
+        raise PayloadTooLarge("Zalo takes files up to 5 MB")
+    form = await request.form(max_files=1, max_fields=0, max_part_size=FILE_MAX_BYTES)
+    part = form.get("file")
+    if part is None or isinstance(part, str):
+        raise Unprocessable("send the file as the multipart field `file`", "missing_file")
+    content = await part.read()
+    attachment = await request.app.state.hub.replies.upload(
+        actor, request.path_params["thread_id"], part.filename or "file", content,
+        part.content_type or "application/octet-stream")
+    return reply(attachment, status=201)
+
+
 async def mark_read(request: Request) -> Response:
     return reply(await request.app.state.hub.threads.mark_read(principal(request), request.path_params["thread_id"]))
 
@@ -92,6 +110,9 @@ ROUTES = [
     ApiRoute("POST", "/api/threads/{thread_id}/messages", send,
              "Reply through the OA (201 sent or failed with a reason; 200 for a retried client_msg_id; "
              "409 when the reply window is blocked)", request=SendMessage, response=Message, status=201),
+    ApiRoute("POST", "/api/threads/{thread_id}/attachments", upload,
+             "Upload an image or file through the thread's OA (multipart field `file`); send the answer as "
+             "`attachment` of a message", status=201, errors=(400, 401, 404, 409, 413, 422)),
     ApiRoute("POST", "/api/threads/{thread_id}/read", mark_read, "Mark the thread read", response=ThreadSummary),
     ApiRoute("POST", "/api/threads/{thread_id}/request-info", request_info,
              "Ask the customer to share phone and address", request=RequestInfo, response=Message, status=201),
