@@ -23,6 +23,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hub import logs, ops, scheduler
 from hub.api import auth as auth_api
+from hub.api import company as company_api
+from hub.api import labels as labels_api
 from hub.api import members as members_api
 from hub.api import oa_links as oa_links_api
 from hub.api import threads as threads_api
@@ -37,7 +39,8 @@ from webhooks import zalo as zalo_webhooks
 
 log = logging.getLogger(__name__)
 
-API_ROUTES: list[ApiRoute] = [*auth_api.ROUTES, *members_api.ROUTES, *oa_links_api.ROUTES, *threads_api.ROUTES]
+API_ROUTES: list[ApiRoute] = [*auth_api.ROUTES, *company_api.ROUTES, *members_api.ROUTES, *oa_links_api.ROUTES,
+                              *threads_api.ROUTES, *labels_api.ROUTES]
 
 
 class RequestContext:
@@ -95,7 +98,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         runtime.publisher.broadcast = realtime.broadcast
         app.state.hub = runtime
         app.state.realtime = realtime
-        await realtime.start(runtime.event_log, runtime.jwt_secret, runtime.directory.get_member)
+        await realtime.start(runtime)
         jobs = asyncio.create_task(scheduler.run(runtime), name="scheduler")
         log.info("hub ready", extra={"fanout": "redis" if settings.redis_url else "memory"})
         try:

@@ -13,6 +13,7 @@ import time
 from typing import Any, Callable, Coroutine
 
 from clients.zalo import ZaloError
+from hub.assignment import Assignment
 from hub.clock import Clock
 from hub.directory import new_id
 from hub.oa_links import OaLinks
@@ -51,8 +52,10 @@ def _business_card_phone(attachments: list[dict[str, Any]]) -> str | None:
 
 
 class ChatIngest:
-    def __init__(self, store: Store, clock: Clock, threads: Threads, links: OaLinks, spawn: Spawn) -> None:
+    def __init__(self, store: Store, clock: Clock, threads: Threads, links: OaLinks, assignment: Assignment,
+                 spawn: Spawn) -> None:
         self._messages = store.messages
+        self._assignment = assignment
         self._threads_coll = store.threads
         self._clock = clock
         self.threads = threads
@@ -137,6 +140,10 @@ class ChatIngest:
         after = await self.threads.update(thread, changes, interaction_at=message["at"], free_remaining=None)
         await self.threads.publish(None if created else thread, after)
         await self.threads.publish_message(after, message)
+        if thread.get("status") == "resolved":  # the customer wrote again: the assignee's open work again
+            await self._assignment.adjust_open(after.get("assignee_id"), +1)
+        if not after.get("assignee_id"):
+            await self._assignment.auto_assign(after)
         self._maybe_fetch_profile(after)
 
     async def _echo(self, link: dict[str, Any], event: ZaloWebhook) -> None:

@@ -8,6 +8,7 @@ Every change is published to the company's owners and managers as member.* event
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
@@ -20,7 +21,7 @@ from hub.events import Publisher
 from hub.store import Store
 from schemas.directory import Company, CompanyChoice, Department, Member, Role
 from schemas.events import Audience
-from schemas.rest import DepartmentCreate, MemberCreate
+from schemas.rest import CompanyUpdate, DepartmentCreate, MemberCreate
 
 DIRECTORY_AUDIENCE = Audience(roles=list(permissions.DIRECTORY_EVENT_ROLES))
 
@@ -40,7 +41,8 @@ def _member(doc: dict[str, Any]) -> Member:
 
 
 def _company(doc: dict[str, Any]) -> Company:
-    return Company(id=doc["_id"], code=doc["code"], name=doc["name"], timezone=doc.get("timezone", "Asia/Ho_Chi_Minh"))
+    return Company(id=doc["_id"], code=doc["code"], name=doc["name"], timezone=doc.get("timezone", "Asia/Ho_Chi_Minh"),
+                   settings=doc.get("settings") or {})
 
 
 class Directory:
@@ -63,6 +65,28 @@ class Directory:
         doc = await self._store.companies.find_one({"code": code})
         return _company(doc) if doc else None
 
+    async def company(self, actor: Principal) -> Company:
+        doc = await self._store.companies.find_one({"_id": actor.company_id})
+        if doc is None:
+            raise NotFound("no such company", "company_not_found")
+        return _company(doc)
+
+    async def update_company(self, actor: Principal, body: CompanyUpdate) -> Company:
+        if actor.role is not Role.owner:
+            raise Forbidden("only the owner changes the company's settings")
+        changes = {key: value for key, value in body.model_dump(exclude_unset=True).items() if value is not None}
+        if "timezone" in changes:
+            try:
+                ZoneInfo(changes["timezone"])
+            except (ZoneInfoNotFoundError, ValueError):
+                raise Unprocessable(f"unknown time zone {changes['timezone']!r}", "invalid_timezone") from None
+        if changes:
+            await self._store.companies.update_one({"_id": actor.company_id}, {"$set": changes})
+        company = await self.company(actor)
+        await self._publisher.publish(actor.company_id, "company.updated", company.model_dump(mode="json"),
+                                      DIRECTORY_AUDIENCE)
+        return company
+
     async def _account(self, phone: str, password: str | None) -> tuple[dict[str, Any], str | None]:
         """The account of `phone`, created when new. Returns it and, for a new account, its password
         when the hub generated it. An existing account keeps its password."""
@@ -84,7 +108,7 @@ class Directory:
                           department_id: str | None) -> Member:
         doc = {"_id": new_id(), "company_id": company_id, "account_id": account["_id"], "name": name,
                "phone": account["phone"], "role": role.value, "department_id": department_id,
-               "extension": None, "created_at": self._clock.now()}
+               "extension": None, "open_threads": 0, "last_assigned_at": None, "created_at": self._clock.now()}
         try:
             await self._store.members.insert_one(doc)
         except DuplicateKeyError:

@@ -21,7 +21,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 import socketio
 
@@ -29,8 +29,13 @@ from hub import metrics
 from hub.auth import InvalidToken, Principal, read_token
 from hub.bus import BUS_EVENT, BUS_ROOM, LocalBus, RedisBus
 from hub.events import EventLog, envelope
+from hub.presence import Status
 from hub.settings import Settings
+from hub.threads import may_see
 from schemas.directory import Member, Role
+
+if TYPE_CHECKING:
+    from hub.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +54,32 @@ class Console:
     last_sent: int = 0
     syncing: bool = True
     buffer: list[dict[str, Any]] = field(default_factory=list)
+    revoked: set[str] = field(default_factory=set)  # threads this console was told thread.removed for
+    status: Status = Status.available
+    viewing: str | None = None  # the thread this console has open
+
+    @property
+    def principal(self) -> Principal:
+        return Principal(self.member_id, self.company_id, self.role)
 
     def admits(self, message: dict[str, Any]) -> bool:
         audience = message["audience"]
         return self.member_id in audience["members"] or self.role in audience["roles"]
+
+    def permits(self, message: dict[str, Any]) -> bool:
+        """The last check before sending, in seq order: after thread.removed, nothing more of that
+        thread reaches this console by name until thread.assigned gives it back."""
+        audience = message["audience"]
+        thread_id = audience.get("thread_id")
+        if thread_id is None or self.role in audience["roles"]:
+            return True
+        if message["type"] == "thread.removed":
+            self.revoked.add(thread_id)
+            return True
+        if message["type"] == "thread.assigned" and message["data"].get("to_member_id") == self.member_id:
+            self.revoked.discard(thread_id)
+            return True
+        return thread_id not in self.revoked
 
 
 @dataclass(eq=False)
@@ -125,12 +152,15 @@ class Realtime:
         self.settings = settings
         self.bus = bus
         self.log: EventLog
+        self.runtime: Runtime
         self._jwt_secret = ""
         self._member_lookup: MemberLookup
         self.sio = socketio.AsyncServer(
             async_mode="asgi",
             client_manager=bus,
             cors_allowed_origins=settings.cors_origins or [],
+            ping_interval=settings.ping_interval_s,
+            ping_timeout=settings.ping_timeout_s,
             logger=False,
             engineio_logger=False,
         )
@@ -143,21 +173,26 @@ class Realtime:
         bus.on_resubscribe = self._catchup_now.set
         self.sio.on("connect", self._connect)
         self.sio.on("disconnect", self._disconnect)
+        self.sio.on("presence.set", self._presence_set)
+        self.sio.on("typing", self._typing)
+        self.sio.on("thread.viewing", self._viewing)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
-    async def start(self, event_log: EventLog, jwt_secret: str, member_lookup: MemberLookup) -> None:
+    async def start(self, runtime: Runtime) -> None:
         """Begin serving once storage is open: consoles are refused until then."""
-        self.log = event_log
-        self._jwt_secret = jwt_secret
-        self._member_lookup = member_lookup
+        self.runtime = runtime
+        self.log = runtime.event_log
+        self._member_lookup = runtime.directory.get_member
+        self._jwt_secret = runtime.jwt_secret
         # Subscribe to the bus now rather than at the first console (python-socketio's lazy default),
         # so a process is listening before it serves anyone.
         if not self.sio.manager_initialized:
             self.sio.manager_initialized = True
             self.bus.initialize()
         self._tasks = [asyncio.create_task(self._dispatch_loop(), name="realtime-dispatch"),
-                       asyncio.create_task(self._catchup_loop(), name="realtime-catchup")]
+                       asyncio.create_task(self._catchup_loop(), name="realtime-catchup"),
+                       asyncio.create_task(self._presence_loop(), name="realtime-presence")]
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -192,12 +227,22 @@ class Realtime:
         last_seq = auth.get("last_seq")
         if last_seq is not None and (not isinstance(last_seq, int) or isinstance(last_seq, bool) or last_seq < 0):
             raise socketio.exceptions.ConnectionRefusedError("last_seq must be a non-negative integer or null")
+        try:
+            status = Status(auth.get("status") or Status.available.value)
+        except ValueError:
+            raise socketio.exceptions.ConnectionRefusedError("status must be available or away") from None
+        if status is Status.offline:
+            raise socketio.exceptions.ConnectionRefusedError("status must be available or away")
         console = Console(sid=sid, member_id=member.id, company_id=member.company_id, role=member.role,
-                          connected_at=time.monotonic())
+                          connected_at=time.monotonic(), status=status)
         stream = await self._stream(member.company_id)
         stream.consoles[sid] = console
         self.consoles[sid] = console
         metrics.CONSOLES.inc()
+        for room in rooms_of(console):
+            await self.sio.enter_room(sid, room)
+        await self._presence_changed(console, *await self.runtime.presence.set(
+            console.company_id, console.member_id, sid, console.status))
         # Replay after connect returns: the client only accepts events once it is connected.
         self.sio.start_background_task(self._sync, console, last_seq)
 
@@ -206,6 +251,14 @@ class Realtime:
         if console is None:
             return
         metrics.CONSOLES.dec()
+        if console.viewing:
+            await self._announce(console, console.viewing, "thread.viewing",
+                                 {"thread_id": console.viewing, "member_id": console.member_id, "viewing": False})
+        try:
+            await self._presence_changed(console, *await self.runtime.presence.leave(
+                console.company_id, console.member_id, sid))
+        except Exception:
+            log.exception("presence update failed on disconnect; the entry will expire")
         stream = self.streams.get(console.company_id)
         if stream is not None:
             stream.consoles.pop(sid, None)
@@ -314,6 +367,9 @@ class Realtime:
             await self._disconnect_member(stream, message["data"]["id"])
 
     async def _send(self, console: Console, message: dict[str, Any], path: str) -> None:
+        if not console.permits(message):
+            console.last_sent = max(console.last_sent, message["seq"])
+            return
         await self.sio.emit(message["type"], envelope(message), to=console.sid, ignore_queue=True)
         console.last_sent = max(console.last_sent, message["seq"])
         metrics.EVENTS_DELIVERED.labels(path=path).inc()
@@ -361,3 +417,96 @@ class Realtime:
                         self._queue.put_nowait(("event", message))
                 except Exception:
                     log.exception("catch-up read failed", extra={"company_id": stream.company_id})
+
+    # -- presence, typing, viewing (ephemeral: never sequenced, never replayed) -------------------
+
+    async def _presence_changed(self, console: Console, before: Status, after: Status) -> None:
+        if before is after:
+            return
+        await self.sio.emit("presence.updated", {"member_id": console.member_id, "status": after.value},
+                            room=supervisors_room(console.company_id))
+        if after is Status.available:
+            self.runtime.spawn(self._drain(console.company_id))
+
+    async def _drain(self, company_id: str) -> None:
+        await self.runtime.assignment.drain(company_id)
+
+    async def _presence_set(self, sid: str, data: Any) -> dict[str, Any]:
+        console = self.consoles.get(sid)
+        status = (data or {}).get("status") if isinstance(data, dict) else None
+        if console is None or status not in (Status.available.value, Status.away.value):
+            return {"ok": False, "error": "status must be available or away"}
+        console.status = Status(status)
+        await self._presence_changed(console, *await self.runtime.presence.set(
+            console.company_id, console.member_id, sid, console.status))
+        return {"ok": True, "status": status}
+
+    async def _announce(self, console: Console, thread_id: str, event: str, data: dict[str, Any]) -> bool:
+        """Send an ephemeral event about a thread to the other consoles entitled to it."""
+        thread = await self.runtime.threads.get(thread_id)
+        if thread is None or thread["company_id"] != console.company_id:
+            return False
+        if not may_see(console.principal, thread):
+            return False
+        rooms = [owners_room(console.company_id)]
+        if thread.get("assignee_id"):
+            rooms.append(member_room(thread["assignee_id"]))
+        await self.sio.emit(event, data, to=rooms, skip_sid=console.sid)
+        return True
+
+    async def _typing(self, sid: str, data: Any) -> dict[str, Any]:
+        console = self.consoles.get(sid)
+        thread_id = data.get("thread_id") if isinstance(data, dict) else None
+        if console is None or not isinstance(thread_id, str):
+            return {"ok": False}
+        ok = await self._announce(console, thread_id, "typing", {"thread_id": thread_id,
+                                                                 "member_id": console.member_id})
+        return {"ok": ok}
+
+    async def _viewing(self, sid: str, data: Any) -> dict[str, Any]:
+        console = self.consoles.get(sid)
+        thread_id = data.get("thread_id") if isinstance(data, dict) else None
+        viewing = bool(data.get("viewing", True)) if isinstance(data, dict) else False
+        if console is None or not isinstance(thread_id, str):
+            return {"ok": False}
+        ok = await self._announce(console, thread_id, "thread.viewing",
+                                  {"thread_id": thread_id, "member_id": console.member_id, "viewing": viewing})
+        if ok:
+            console.viewing = thread_id if viewing else None
+        return {"ok": ok}
+
+    async def _presence_loop(self) -> None:
+        """Keep this process's consoles alive in the shared presence table; sweep out the dead ones."""
+        presence = self.runtime.presence
+        while True:
+            await asyncio.sleep(self.settings.presence_heartbeat_s)
+            try:
+                await presence.heartbeat([(c.company_id, c.member_id, c.sid, c.status)
+                                          for c in self.consoles.values()])
+                for company_id, member_id, status in await presence.sweep():
+                    await self.sio.emit("presence.updated", {"member_id": member_id, "status": status.value},
+                                        room=supervisors_room(company_id))
+            except Exception:
+                log.exception("presence heartbeat failed; retrying")
+
+
+def member_room(member_id: str) -> str:
+    return f"member:{member_id}"
+
+
+def owners_room(company_id: str) -> str:
+    return f"owners:{company_id}"
+
+
+def supervisors_room(company_id: str) -> str:
+    return f"supervisors:{company_id}"
+
+
+def rooms_of(console: Console) -> list[str]:
+    """Rooms carry only ephemeral events (typing, viewing, presence); stored events go console by console."""
+    rooms = [member_room(console.member_id)]
+    if console.role in (Role.owner, Role.manager):
+        rooms.append(supervisors_room(console.company_id))
+    if console.role is Role.owner:
+        rooms.append(owners_room(console.company_id))
+    return rooms

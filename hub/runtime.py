@@ -15,11 +15,14 @@ from redis.asyncio import Redis
 
 from clients.zalo import ZaloClient
 from hub import embedded
-from hub.chat import ChatIngest, background
+from hub.assignment import Assignment
+from hub.chat import ChatIngest, Spawn, background
 from hub.clock import Clock
 from hub.directory import Directory
 from hub.events import EventLog, Publisher
+from hub.labels import Labels
 from hub.oa_links import OaLinks
+from hub.presence import Presence, make_presence
 from hub.replies import Replies
 from hub.sequence import LocalSequence, RedisSequence, Sequence
 from hub.settings import Settings
@@ -54,6 +57,10 @@ class Runtime:
     threads: Threads
     chat: ChatIngest
     replies: Replies
+    presence: Presence
+    assignment: Assignment
+    labels: Labels
+    spawn: Spawn  # runs a coroutine in the background, kept referenced until done
     tasks: set[asyncio.Task]
 
     @classmethod
@@ -101,12 +108,16 @@ class Runtime:
         oa_links = OaLinks(store, clock, zalo)
         threads = Threads(store, clock, publisher)
         tasks: set[asyncio.Task] = set()
-        chat = ChatIngest(store, clock, threads, oa_links, background(tasks))
+        presence = make_presence(redis, settings.presence_ttl_s)
+        assignment = Assignment(store, clock, threads, publisher, presence)
+        spawn = background(tasks)
+        chat = ChatIngest(store, clock, threads, oa_links, assignment, spawn)
         replies = Replies(store, clock, threads, oa_links, settings)
+        labels = Labels(store, clock, threads, publisher)
         return cls(settings=settings, clock=clock, store=store, redis=redis, event_log=event_log,
                    sequence=sequence, publisher=publisher, directory=directory, jwt_secret=jwt_secret,
                    embedded_server=server, http=http, oa_links=oa_links, threads=threads, chat=chat,
-                   replies=replies, tasks=tasks)
+                   replies=replies, tasks=tasks, presence=presence, assignment=assignment, labels=labels, spawn=spawn)
 
     async def close(self) -> None:
         for task in list(self.tasks):

@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     # Each process re-reads the log this often for events its bus subscription may have missed.
     catchup_interval_s: float = 5.0
     replay_batch: int = 500
+    # Engine.IO heartbeat: a console that stops answering is dropped after interval + timeout.
+    ping_interval_s: float = 20.0
+    ping_timeout_s: float = 20.0
+    # Presence: each process refreshes its consoles this often; an entry not refreshed expires (a
+    # process that died), so a vanished console is offline within a minute.
+    presence_heartbeat_s: float = 15.0
+    presence_ttl_s: float = 45.0
     cors_origins: list[str] = []
 
     # Time-driven work (reply windows, consents, event-log pruning) runs this often.

@@ -15,6 +15,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     "accounts": [IndexModel([("phone", ASCENDING)], unique=True)],
     "members": [
         IndexModel([("company_id", ASCENDING), ("account_id", ASCENDING)], unique=True),
+        IndexModel([("company_id", ASCENDING), ("department_id", ASCENDING)]),
         IndexModel([("account_id", ASCENDING)]),
         IndexModel([("company_id", ASCENDING), ("role", ASCENDING)]),
     ],
@@ -35,6 +36,8 @@ INDEXES: dict[str, list[IndexModel]] = {
     "zalo_events": [IndexModel([("company_id", ASCENDING), ("received_at", DESCENDING)])],
     "threads": [
         IndexModel([("link_id", ASCENDING), ("key", ASCENDING)], unique=True),
+        IndexModel([("company_id", ASCENDING), ("labels", ASCENDING)]),
+        IndexModel([("company_id", ASCENDING), ("assignee_id", ASCENDING), ("queued_at", ASCENDING)]),
         IndexModel([("company_id", ASCENDING), ("last_message_at", DESCENDING)]),
         IndexModel([("company_id", ASCENDING), ("assignee_id", ASCENDING), ("last_message_at", DESCENDING)]),
         IndexModel([("reply_window_until", ASCENDING)]),
@@ -47,6 +50,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("thread_id", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)]),
         IndexModel([("thread_id", ASCENDING), ("status", ASCENDING)]),
     ],
+    "labels": [IndexModel([("company_id", ASCENDING), ("name", ASCENDING)], unique=True)],
     "events": [
         IndexModel([("company_id", ASCENDING), ("seq", ASCENDING)], unique=True),
         IndexModel([("company_id", ASCENDING), ("seq", DESCENDING)]),
@@ -99,6 +103,10 @@ class Store:
     @property
     def messages(self) -> AsyncCollection:
         return self.db["messages"]
+
+    @property
+    def labels(self) -> AsyncCollection:
+        return self.db["labels"]
 
     @property
     def event_marks(self) -> AsyncCollection:

@@ -26,8 +26,10 @@ from schemas.events import Audience
 MESSAGE_PAGE_MAX = 100
 
 
-def audience(thread: dict[str, Any]) -> Audience:
-    return Audience(members=[thread["assignee_id"]] if thread.get("assignee_id") else [], roles=[Role.owner])
+def audience(thread: dict[str, Any], *also: str | None) -> Audience:
+    """The owners, the thread's assignee, and any other members named (e.g. a previous assignee)."""
+    members = [m for m in dict.fromkeys([thread.get("assignee_id"), *also]) if m]
+    return Audience(members=members, roles=[Role.owner], thread_id=thread["_id"])
 
 
 def may_see(actor: Principal, thread: dict[str, Any]) -> bool:
@@ -41,7 +43,8 @@ def summary(doc: dict[str, Any]) -> ThreadSummary:
         follower=doc.get("follower"), tags=doc.get("tags", []), labels=doc.get("labels", []),
         status=doc.get("status", "open"), assignee_id=doc.get("assignee_id"), unread=doc.get("unread", 0),
         last_message=doc.get("last_message"), last_user_interaction_at=doc.get("last_user_interaction_at"),
-        reply_window=doc["reply_window"], version=doc.get("version", 1), created_at=doc["created_at"])
+        reply_window=doc["reply_window"], version=doc.get("version", 1), created_at=doc["created_at"],
+        department_id=doc.get("department_id"), queued_at=doc.get("queued_at"), resolved_at=doc.get("resolved_at"))
 
 
 def message_view(doc: dict[str, Any]) -> Message:
@@ -79,7 +82,8 @@ class Threads:
                "tags": [], "labels": [], "status": "open", "assignee_id": None, "unread": 0,
                "last_message": None, "last_message_at": None, "last_user_interaction_at": None,
                "reply_window": reply_window.window(None, now).as_dict(), "reply_window_until": None,
-               "free_replies_remaining": None, "profile_fetched": anonymous, "version": 1, "created_at": now}
+               "free_replies_remaining": None, "profile_fetched": anonymous, "version": 1, "created_at": now,
+               "department_id": link.get("department_id"), "queued_at": None, "resolved_at": None}
         try:
             await self._threads.insert_one(doc)
             return doc, True
@@ -191,7 +195,7 @@ class Threads:
         if oa:
             query["$or"] = [{"link_id": oa}, {"oa_id": oa}]
         if label:
-            query["labels"] = label
+            query["labels"] = label  # a label id
         if unread is True:
             query["unread"] = {"$gt": 0}
         elif unread is False:
@@ -225,8 +229,11 @@ class Threads:
         return [message_view(d) for d in docs], (docs[-1]["_id"] if more and docs else None)
 
     async def mark_read(self, actor: Principal, thread_id: str) -> ThreadSummary:
+        """Unread counts are the assignee's: the owner looking into someone else's thread changes nothing."""
         thread = await self.visible(actor, thread_id)
-        if thread.get("unread", 0) == 0:
+        reader_is_owner_of_count = thread.get("assignee_id") == actor.member_id or (
+            thread.get("assignee_id") is None and actor.role is Role.owner)
+        if thread.get("unread", 0) == 0 or not reader_is_owner_of_count:
             return summary(thread)
         after = await self.update(thread, {"$set": {"unread": 0}})
         await self.publish(thread, after)

@@ -47,6 +47,9 @@ class ThreadSummary(BaseModel):
     reply_window: ReplyWindowView
     version: int
     created_at: datetime
+    department_id: str | None = None
+    queued_at: datetime | None = None  # waiting for an available agent (automatic assignment)
+    resolved_at: datetime | None = None
 
 
 class ThreadList(BaseModel):
@@ -121,3 +124,26 @@ class RequestInfo(BaseModel):
     title: str | None = Field(default=None, max_length=100)
     subtitle: str | None = Field(default=None, max_length=500)
     image_url: str | None = None
+
+
+class Label(BaseModel):
+    id: str
+    name: str
+    color: str | None = None
+
+
+class LabelList(BaseModel):
+    labels: list[Label]
+
+
+class LabelCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=60)
+    color: str | None = Field(default=None, pattern=r"^#[0-9a-fA-F]{6}$")
+
+
+class ThreadLabel(BaseModel):
+    label_id: str
+
+
+class AssignThread(BaseModel):
+    member_id: str | None  # null: back to the queue (owner only)

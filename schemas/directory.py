@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class Role(StrEnum):
@@ -12,11 +12,18 @@ class Role(StrEnum):
     user = "user"
 
 
+class CompanySettings(BaseModel):
+    """Per-company rules supervisors tune."""
+
+    max_open_threads: int = Field(default=20, ge=1, le=1000)  # per member, for automatic assignment
+
+
 class Company(BaseModel):
     id: str
     code: str
     name: str
     timezone: str = "Asia/Ho_Chi_Minh"
+    settings: CompanySettings = Field(default_factory=CompanySettings)
 
 
 class Member(BaseModel):

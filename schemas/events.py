@@ -17,6 +17,9 @@ class Audience(BaseModel):
 
     members: list[str] = Field(default_factory=list)
     roles: list[Role] = Field(default_factory=list)
+    # The thread an event is about: a console that was told thread.removed for it receives no more of
+    # it through `members` until it is assigned the thread again (checked at push time, in seq order).
+    thread_id: str | None = None
 
     def admits(self, member_id: str, role: Role | str) -> bool:
         return member_id in self.members or role in self.roles

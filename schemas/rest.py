@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from schemas.directory import CompanyChoice, Department, Member, Role
+from schemas.directory import CompanyChoice, CompanySettings, Department, Member, Role
 
 
 class ErrorBody(BaseModel):
@@ -97,3 +97,9 @@ class OaLinkRelink(BaseModel):
 class OaLinkUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     department_id: str | None = None
+
+
+class CompanyUpdate(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    timezone: str | None = Field(default=None, min_length=1, max_length=64)
+    settings: CompanySettings | None = None

@@ -7,6 +7,9 @@ from typing import Any, Callable
 import socketio
 
 
+EPHEMERAL = frozenset({"presence.updated", "typing", "thread.viewing", "wallboard.snapshot"})
+
+
 class TestConsole:
     __test__ = False  # not a test class
 
@@ -68,7 +71,11 @@ class TestConsole:
         return [env for env in self.stored() if env["type"] == type_]
 
     def names(self) -> list[str]:
-        return [name for name, _ in self.events]
+        """Names of the sequenced events and sync markers, in arrival order (ephemeral ones left out)."""
+        return [name for name, _ in self.events if name not in EPHEMERAL]
+
+    def ephemeral(self, name: str) -> list[Any]:
+        return [data for event, data in self.events if event == name]
 
     @property
     def last_seq(self) -> int | None:

@@ -10,7 +10,8 @@ from hub.api.routing import ApiRoute, body, principal, reply
 from hub.errors import PayloadTooLarge, Unprocessable
 from hub.replies import FILE_MAX_BYTES
 from hub.threads import summary
-from schemas.chat import Message, MessagePage, RequestInfo, SendMessage, ThreadList, ThreadSummary
+from schemas.chat import (AssignThread, Message, MessagePage, RequestInfo, SendMessage, ThreadLabel, ThreadList,
+                          ThreadSummary)
 
 
 def _int(request: Request, name: str, default: int) -> int:
@@ -96,6 +97,36 @@ async def upload(request: Request) -> Response:
     return reply(attachment, status=201)
 
 
+async def assign(request: Request) -> Response:
+    actor = principal(request)
+    req = await body(request, AssignThread)
+    thread = await request.app.state.hub.assignment.assign(actor, request.path_params["thread_id"], req.member_id)
+    return reply(summary(thread))
+
+
+async def resolve(request: Request) -> Response:
+    thread = await request.app.state.hub.assignment.resolve(principal(request), request.path_params["thread_id"])
+    return reply(summary(thread))
+
+
+async def reopen(request: Request) -> Response:
+    thread = await request.app.state.hub.assignment.reopen(principal(request), request.path_params["thread_id"])
+    return reply(summary(thread))
+
+
+async def add_label(request: Request) -> Response:
+    actor = principal(request)
+    req = await body(request, ThreadLabel)
+    thread = await request.app.state.hub.labels.tag_thread(actor, request.path_params["thread_id"], req.label_id, True)
+    return reply(summary(thread))
+
+
+async def remove_label(request: Request) -> Response:
+    thread = await request.app.state.hub.labels.tag_thread(principal(request), request.path_params["thread_id"],
+                                                           request.path_params["label_id"], False)
+    return reply(summary(thread))
+
+
 async def mark_read(request: Request) -> Response:
     return reply(await request.app.state.hub.threads.mark_read(principal(request), request.path_params["thread_id"]))
 
@@ -113,6 +144,16 @@ ROUTES = [
     ApiRoute("POST", "/api/threads/{thread_id}/attachments", upload,
              "Upload an image or file through the thread's OA (multipart field `file`); send the answer as "
              "`attachment` of a message", status=201, errors=(400, 401, 404, 409, 413, 422)),
+    ApiRoute("POST", "/api/threads/{thread_id}/assign", assign,
+             "Assign to a member (owner: any thread; manager: their own threads; null: back to the queue)",
+             request=AssignThread, response=ThreadSummary),
+    ApiRoute("POST", "/api/threads/{thread_id}/resolve", resolve, "Resolve (history kept; a new message reopens)",
+             response=ThreadSummary),
+    ApiRoute("POST", "/api/threads/{thread_id}/reopen", reopen, "Reopen a resolved thread", response=ThreadSummary),
+    ApiRoute("POST", "/api/threads/{thread_id}/labels", add_label, "Put a label on the thread", request=ThreadLabel,
+             response=ThreadSummary),
+    ApiRoute("DELETE", "/api/threads/{thread_id}/labels/{label_id}", remove_label, "Take a label off the thread",
+             response=ThreadSummary),
     ApiRoute("POST", "/api/threads/{thread_id}/read", mark_read, "Mark the thread read", response=ThreadSummary),
     ApiRoute("POST", "/api/threads/{thread_id}/request-info", request_info,
              "Ask the customer to share phone and address", request=RequestInfo, response=Message, status=201),

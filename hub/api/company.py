@@ -1,0 +1,25 @@
+"""The company itself: name, time zone and the rules supervisors tune."""
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from hub.api.routing import ApiRoute, body, principal, reply
+from schemas.directory import Company
+from schemas.rest import CompanyUpdate
+
+
+async def get_company(request: Request) -> Response:
+    return reply(await request.app.state.hub.directory.company(principal(request)))
+
+
+async def update_company(request: Request) -> Response:
+    actor = principal(request)
+    return reply(await request.app.state.hub.directory.update_company(actor, await body(request, CompanyUpdate)))
+
+
+ROUTES = [
+    ApiRoute("GET", "/api/company", get_company, "The token's company and its settings", response=Company),
+    ApiRoute("PATCH", "/api/company", update_company, "Change name, time zone or settings (owner)",
+             request=CompanyUpdate, response=Company),
+]

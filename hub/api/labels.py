@@ -1,0 +1,32 @@
+"""Company labels."""
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from hub.api.routing import ApiRoute, body, principal, reply
+from schemas.chat import Label, LabelCreate, LabelList
+
+
+async def list_labels(request: Request) -> Response:
+    return reply(LabelList(labels=await request.app.state.hub.labels.list(principal(request))))
+
+
+async def create_label(request: Request) -> Response:
+    actor = principal(request)
+    req = await body(request, LabelCreate)
+    return reply(await request.app.state.hub.labels.create(actor, req.name, req.color), status=201)
+
+
+async def delete_label(request: Request) -> Response:
+    await request.app.state.hub.labels.delete(principal(request), request.path_params["label_id"])
+    return Response(status_code=204)
+
+
+ROUTES = [
+    ApiRoute("GET", "/api/labels", list_labels, "The company's labels", response=LabelList),
+    ApiRoute("POST", "/api/labels", create_label, "Create a label (owners, managers)", request=LabelCreate,
+             response=Label, status=201),
+    ApiRoute("DELETE", "/api/labels/{label_id}", delete_label, "Delete a label; it leaves every thread",
+             status=204),
+]

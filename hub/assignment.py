@@ -1,0 +1,210 @@
+"""Who owns each thread: manual assignment by supervisors, and automatic round robin with limits.
+
+Rules (DESIGN section 6): the owner assigns any thread to any member (or back to the queue); a
+manager hands a thread assigned to them to another member; a user assigns nothing.
+
+Automatic assignment takes a thread with no assignee to the next member of its OA link's
+department who is online and available and holds fewer open threads than the company's limit,
+least recently assigned first. The member's slot is reserved with one conditional update (on
+their open-thread count and on the last-assignment time read, so racing processes rotate instead
+of piling onto one member) and the thread is taken with another (on its having no assignee), so
+two processes never assign one thread twice. A thread nobody can take waits in the queue
+(`queued_at`), which is drained when someone becomes available or frees capacity.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from hub.auth import Principal
+from hub.clock import Clock
+from hub.errors import Forbidden, NotFound, Unprocessable
+from hub.events import Publisher
+from hub.presence import Presence, Status
+from hub.store import Store
+from hub.threads import Threads, audience, summary
+from schemas.directory import Role
+from schemas.events import Audience
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_OPEN_THREADS = 20
+
+
+def can_assign(actor: Principal, thread: dict[str, Any]) -> bool:
+    if actor.role is Role.owner:
+        return True
+    return actor.role is Role.manager and thread.get("assignee_id") == actor.member_id
+
+
+class Assignment:
+    def __init__(self, store: Store, clock: Clock, threads: Threads, publisher: Publisher,
+                 presence: Presence) -> None:
+        self._store = store
+        self._clock = clock
+        self._threads = threads
+        self._publisher = publisher
+        self._presence = presence
+
+    # -- capacity counters ------------------------------------------------------------------------
+
+    async def adjust_open(self, member_id: str | None, delta: int) -> None:
+        """Change a member's count of open assigned threads (their capacity in use)."""
+        if member_id:
+            await self._store.members.update_one({"_id": member_id}, {"$inc": {"open_threads": delta}})
+
+    async def thread_closed(self, thread: dict[str, Any]) -> None:
+        """A thread left its assignee's open work (resolved): free the slot and give it to the queue."""
+        await self.adjust_open(thread.get("assignee_id"), -1)
+        await self.drain(thread["company_id"])
+
+    async def max_open(self, company_id: str) -> int:
+        company = await self._store.companies.find_one({"_id": company_id}, {"settings": 1})
+        return int(((company or {}).get("settings") or {}).get("max_open_threads", DEFAULT_MAX_OPEN_THREADS))
+
+    # -- manual ---------------------------------------------------------------------------------
+
+    async def assign(self, actor: Principal, thread_id: str, member_id: str | None) -> dict[str, Any]:
+        thread = await self._threads.visible(actor, thread_id)
+        if not can_assign(actor, thread):
+            raise Forbidden("only the owner, or a manager for their own threads, assigns threads")
+        if member_id is None and actor.role is not Role.owner:
+            raise Forbidden("only the owner puts a thread back in the queue")
+        if member_id is not None:
+            target = await self._store.members.find_one({"_id": member_id, "company_id": actor.company_id})
+            if target is None:
+                raise Unprocessable("no such member in this company", "member_not_found")
+        if thread.get("assignee_id") == member_id:
+            return thread
+        after = await self._move(thread, member_id, actor.member_id)
+        if after is None:
+            raise NotFound("the thread changed meanwhile; reload it", "thread_changed")
+        if member_id is None:
+            await self.auto_assign(after)
+        return after
+
+    async def _move(self, thread: dict[str, Any], to_member: str | None, by_member: str | None) -> dict[str, Any] | None:
+        """Move a thread from its current assignee to `to_member`, conditionally; publish the change."""
+        from_member = thread.get("assignee_id")
+        now = self._clock.now()
+        changes: dict[str, Any] = {"assignee_id": to_member, "assigned_at": now}
+        if to_member is not None:
+            changes["queued_at"] = None
+        result = await self._store.threads.update_one({"_id": thread["_id"], "assignee_id": from_member},
+                                                      {"$set": changes, "$inc": {"version": 1}})
+        if result.modified_count == 0:
+            return None
+        after = await self._threads.get(thread["_id"])
+        assert after is not None
+        if after.get("status", "open") == "open":
+            await self.adjust_open(from_member, -1)
+            await self.adjust_open(to_member, +1)
+        await self._publish_assigned(after, from_member, to_member, by_member)
+        if from_member and to_member != from_member:
+            await self.drain(after["company_id"])
+        return after
+
+    async def _publish_assigned(self, thread: dict[str, Any], from_member: str | None, to_member: str | None,
+                                by_member: str | None) -> None:
+        data = {**summary(thread).model_dump(mode="json"), "from_member_id": from_member,
+                "to_member_id": to_member, "by_member_id": by_member, "auto": by_member is None}
+        await self._publisher.publish(thread["company_id"], "thread.assigned", data, audience(thread, from_member))
+        old = await self._store.members.find_one({"_id": from_member}, {"role": 1}) if from_member else None
+        if old is not None and old["role"] != Role.owner.value:
+            await self._publisher.publish(thread["company_id"], "thread.removed", {"thread_id": thread["_id"]},
+                                          Audience(members=[from_member], thread_id=thread["_id"]))
+
+    # -- automatic ------------------------------------------------------------------------------
+
+    async def auto_assign(self, thread: dict[str, Any]) -> dict[str, Any]:
+        """Give an unassigned open thread to the next available member of its department, or queue it.
+        Returns the thread as it stands afterwards."""
+        if thread.get("assignee_id") or thread.get("status", "open") != "open":
+            return thread
+        department = thread.get("department_id")
+        if department:
+            limit = await self.max_open(thread["company_id"])
+            online = await self._presence.members(thread["company_id"])
+            cursor = self._store.members.find({"company_id": thread["company_id"], "department_id": department})
+            candidates = [m async for m in cursor
+                          if online.get(m["_id"]) is Status.available and m.get("open_threads", 0) < limit]
+            candidates.sort(key=lambda m: (m.get("last_assigned_at") is not None, m.get("last_assigned_at")))
+            for member in candidates:
+                reserved = await self._store.members.update_one(
+                    {"_id": member["_id"], "open_threads": {"$lt": limit},
+                     "last_assigned_at": member.get("last_assigned_at")},
+                    {"$inc": {"open_threads": 1}, "$set": {"last_assigned_at": self._clock.now()}})
+                if reserved.modified_count == 0:
+                    continue  # someone else took that slot; try the next member
+                taken = await self._store.threads.update_one(
+                    {"_id": thread["_id"], "assignee_id": None, "status": "open"},
+                    {"$set": {"assignee_id": member["_id"], "assigned_at": self._clock.now(), "queued_at": None},
+                     "$inc": {"version": 1}})
+                if taken.modified_count == 0:
+                    await self.adjust_open(member["_id"], -1)  # another process assigned it first
+                    return await self._threads.get(thread["_id"]) or thread
+                after = await self._threads.get(thread["_id"])
+                assert after is not None
+                await self._publish_assigned(after, None, member["_id"], None)
+                return after
+        if thread.get("queued_at") is None:
+            queued = await self._store.threads.update_one(
+                {"_id": thread["_id"], "assignee_id": None, "queued_at": None},
+                {"$set": {"queued_at": self._clock.now()}, "$inc": {"version": 1}})
+            if queued.modified_count:
+                after = await self._threads.get(thread["_id"])
+                assert after is not None
+                await self._threads.publish(thread, after)
+                return after
+        return thread
+
+    async def drain(self, company_id: str, limit: int = 50) -> int:
+        """Offer queued threads, oldest first, to whoever can take them now. Returns how many were assigned."""
+        assigned = 0
+        cursor = self._store.threads.find({"company_id": company_id, "assignee_id": None, "status": "open",
+                                           "queued_at": {"$ne": None}, "department_id": {"$ne": None}})
+        cursor = cursor.sort("queued_at", 1).limit(limit)
+        async for thread in cursor:
+            after = await self.auto_assign(thread)
+            if after.get("assignee_id"):
+                assigned += 1
+        return assigned
+
+    async def drain_all(self) -> int:
+        companies = await self._store.threads.distinct("company_id", {"assignee_id": None, "status": "open",
+                                                                      "queued_at": {"$ne": None},
+                                                                      "department_id": {"$ne": None}})
+        return sum([await self.drain(company_id) for company_id in companies])
+
+    # -- open and resolved work -------------------------------------------------------------------
+
+    async def resolve(self, actor: Principal, thread_id: str) -> dict[str, Any]:
+        """Resolved threads keep their history; the next customer message reopens them."""
+        thread = await self._threads.visible(actor, thread_id)
+        if thread.get("status") == "resolved":
+            return thread
+        result = await self._store.threads.update_one({"_id": thread["_id"], "status": "open"},
+                                                      {"$set": {"status": "resolved", "resolved_at": self._clock.now(),
+                                                                "queued_at": None}, "$inc": {"version": 1}})
+        after = await self._threads.get(thread["_id"])
+        assert after is not None
+        if result.modified_count:
+            await self._threads.publish(thread, after)
+            await self.thread_closed(after)
+        return after
+
+    async def reopen(self, actor: Principal, thread_id: str) -> dict[str, Any]:
+        thread = await self._threads.visible(actor, thread_id)
+        return await self.reopened(thread)
+
+    async def reopened(self, thread: dict[str, Any]) -> dict[str, Any]:
+        """Open a resolved thread again (an agent's choice, or a new customer message)."""
+        result = await self._store.threads.update_one({"_id": thread["_id"], "status": "resolved"},
+                                                      {"$set": {"status": "open", "resolved_at": None},
+                                                       "$inc": {"version": 1}})
+        after = await self._threads.get(thread["_id"])
+        assert after is not None
+        if result.modified_count:
+            await self.adjust_open(after.get("assignee_id"), +1)
+            await self._threads.publish(thread, after)
+        return after

@@ -1,0 +1,151 @@
+"""Who is online and available, per company, across every hub process.
+
+Each connected console holds one entry (member, console, status, expiry). A member is `available`
+when any of their consoles is, `away` when connected but none is, `offline` with no live entry.
+A process refreshes its consoles' expiry on every heartbeat; a console whose connection died
+without a goodbye is dropped by Engine.IO's ping timeout, and one whose whole process died simply
+expires (`ttl_s`), when any process's sweep notices. Entries live in Redis when it is configured
+(one hash per company), else in this process's memory. Liveness is wall-clock time, not the
+business clock tests move.
+"""
+from __future__ import annotations
+
+import time
+from enum import StrEnum
+from typing import Protocol
+
+from redis.asyncio import Redis
+
+
+class Status(StrEnum):
+    available = "available"
+    away = "away"
+    offline = "offline"
+
+
+def aggregate(statuses: list[str]) -> Status:
+    if not statuses:
+        return Status.offline
+    return Status.available if Status.available.value in statuses else Status.away
+
+
+class _Table(Protocol):
+    async def entries(self, company_id: str) -> dict[str, tuple[str, float]]: ...
+    async def put(self, company_id: str, key: str, status: str, expires: float) -> None: ...
+    async def put_many(self, items: list[tuple[str, str, str, float]]) -> None: ...
+    async def delete(self, company_id: str, keys: list[str]) -> None: ...
+    async def companies(self) -> list[str]: ...
+
+
+class MemoryTable:
+    def __init__(self) -> None:
+        self._data: dict[str, dict[str, tuple[str, float]]] = {}
+
+    async def entries(self, company_id: str) -> dict[str, tuple[str, float]]:
+        return dict(self._data.get(company_id, {}))
+
+    async def put(self, company_id: str, key: str, status: str, expires: float) -> None:
+        self._data.setdefault(company_id, {})[key] = (status, expires)
+
+    async def put_many(self, items: list[tuple[str, str, str, float]]) -> None:
+        for company_id, key, status, expires in items:
+            await self.put(company_id, key, status, expires)
+
+    async def delete(self, company_id: str, keys: list[str]) -> None:
+        for key in keys:
+            self._data.get(company_id, {}).pop(key, None)
+
+    async def companies(self) -> list[str]:
+        return [c for c, entries in self._data.items() if entries]
+
+
+class RedisTable:
+    def __init__(self, redis: Redis, prefix: str = "hub:presence:") -> None:
+        self._redis = redis
+        self._prefix = prefix
+
+    async def entries(self, company_id: str) -> dict[str, tuple[str, float]]:
+        raw = await self._redis.hgetall(self._prefix + company_id)
+        result = {}
+        for key, value in raw.items():
+            status, _, expires = value.decode().partition("|")
+            result[key.decode()] = (status, float(expires or 0))
+        return result
+
+    async def put(self, company_id: str, key: str, status: str, expires: float) -> None:
+        await self.put_many([(company_id, key, status, expires)])
+
+    async def put_many(self, items: list[tuple[str, str, str, float]]) -> None:
+        if not items:
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for company_id, key, status, expires in items:
+                pipe.hset(self._prefix + company_id, key, f"{status}|{expires}")
+                pipe.sadd(self._prefix + "companies", company_id)
+            await pipe.execute()
+
+    async def delete(self, company_id: str, keys: list[str]) -> None:
+        if keys:
+            await self._redis.hdel(self._prefix + company_id, *keys)
+
+    async def companies(self) -> list[str]:
+        return [c.decode() for c in await self._redis.smembers(self._prefix + "companies")]
+
+
+class Presence:
+    def __init__(self, table: _Table, ttl_s: float = 60.0) -> None:
+        self._table = table
+        self.ttl_s = ttl_s
+
+    @staticmethod
+    def _key(member_id: str, sid: str) -> str:
+        return f"{member_id}|{sid}"
+
+    async def members(self, company_id: str, now: float | None = None) -> dict[str, Status]:
+        """Every member with a live console, and their status."""
+        now = time.time() if now is None else now
+        statuses: dict[str, list[str]] = {}
+        for key, (status, expires) in (await self._table.entries(company_id)).items():
+            if expires > now:
+                statuses.setdefault(key.partition("|")[0], []).append(status)
+        return {member: aggregate(values) for member, values in statuses.items()}
+
+    async def status(self, company_id: str, member_id: str) -> Status:
+        return (await self.members(company_id)).get(member_id, Status.offline)
+
+    async def set(self, company_id: str, member_id: str, sid: str, status: Status) -> tuple[Status, Status]:
+        """A console joined or changed status; returns the member's status before and after."""
+        before = await self.status(company_id, member_id)
+        await self._table.put(company_id, self._key(member_id, sid), status.value, time.time() + self.ttl_s)
+        return before, await self.status(company_id, member_id)
+
+    async def leave(self, company_id: str, member_id: str, sid: str) -> tuple[Status, Status]:
+        before = await self.status(company_id, member_id)
+        await self._table.delete(company_id, [self._key(member_id, sid)])
+        return before, await self.status(company_id, member_id)
+
+    async def heartbeat(self, consoles: list[tuple[str, str, str, Status]]) -> None:
+        """Extend the life of this process's consoles: (company, member, sid, status)."""
+        expires = time.time() + self.ttl_s
+        await self._table.put_many([(c, self._key(m, s), st.value, expires) for c, m, s, st in consoles])
+
+    async def sweep(self) -> list[tuple[str, str, Status]]:
+        """Drop expired consoles; returns (company, member, new status) for members whose status changed."""
+        now = time.time()
+        changed = []
+        for company_id in await self._table.companies():
+            entries = await self._table.entries(company_id)
+            expired = [key for key, (_, expires) in entries.items() if expires <= now]
+            if not expired:
+                continue
+            before = await self.members(company_id, now=0)
+            await self._table.delete(company_id, expired)
+            after = await self.members(company_id, now)
+            for member in {key.partition("|")[0] for key in expired}:
+                if before.get(member, Status.offline) != after.get(member, Status.offline):
+                    changed.append((company_id, member, after.get(member, Status.offline)))
+        return changed
+
+
+def make_presence(redis: Redis | None, ttl_s: float) -> Presence:
+    return Presence(RedisTable(redis) if redis is not None else MemoryTable(), ttl_s)
