@@ -29,6 +29,7 @@ from schemas.events import Audience
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_OPEN_THREADS = 20
+ROTATION_ROUNDS = 20  # re-reads of the candidates when concurrent assignments keep taking their turns
 
 
 def can_assign(actor: Principal, thread: dict[str, Any]) -> bool:
@@ -80,7 +81,7 @@ class Assignment:
         if after is None:
             raise NotFound("the thread changed meanwhile; reload it", "thread_changed")
         if member_id is None:
-            await self.auto_assign(after)
+            return await self.auto_assign(after)
         return after
 
     async def _move(self, thread: dict[str, Any], to_member: str | None, by_member: str | None) -> dict[str, Any] | None:
@@ -124,29 +125,29 @@ class Assignment:
         department = thread.get("department_id")
         if department:
             limit = await self.max_open(thread["company_id"])
-            online = await self._presence.members(thread["company_id"])
-            cursor = self._store.members.find({"company_id": thread["company_id"], "department_id": department})
-            candidates = [m async for m in cursor
-                          if online.get(m["_id"]) is Status.available and m.get("open_threads", 0) < limit]
-            candidates.sort(key=lambda m: (m.get("last_assigned_at") is not None, m.get("last_assigned_at")))
-            for member in candidates:
-                reserved = await self._store.members.update_one(
-                    {"_id": member["_id"], "open_threads": {"$lt": limit},
-                     "last_assigned_at": member.get("last_assigned_at")},
-                    {"$inc": {"open_threads": 1}, "$set": {"last_assigned_at": self._clock.now()}})
-                if reserved.modified_count == 0:
-                    continue  # someone else took that slot; try the next member
-                taken = await self._store.threads.update_one(
-                    {"_id": thread["_id"], "assignee_id": None, "status": "open"},
-                    {"$set": {"assignee_id": member["_id"], "assigned_at": self._clock.now(), "queued_at": None},
-                     "$inc": {"version": 1}})
-                if taken.modified_count == 0:
-                    await self.adjust_open(member["_id"], -1)  # another process assigned it first
-                    return await self._threads.get(thread["_id"]) or thread
-                after = await self._threads.get(thread["_id"])
-                assert after is not None
-                await self._publish_assigned(after, None, member["_id"], None)
-                return after
+            for _round in range(ROTATION_ROUNDS):
+                candidates = await self._candidates(thread["company_id"], department, limit)
+                if not candidates:
+                    break
+                for member in candidates:
+                    reserved = await self._store.members.update_one(
+                        {"_id": member["_id"], "open_threads": {"$lt": limit},
+                         "last_assigned_at": member.get("last_assigned_at")},
+                        {"$inc": {"open_threads": 1}, "$set": {"last_assigned_at": self._clock.now()}})
+                    if reserved.modified_count == 0:
+                        continue  # another assignment took that turn; try the next member
+                    taken = await self._store.threads.update_one(
+                        {"_id": thread["_id"], "assignee_id": None, "status": "open"},
+                        {"$set": {"assignee_id": member["_id"], "assigned_at": self._clock.now(), "queued_at": None},
+                         "$inc": {"version": 1}})
+                    if taken.modified_count == 0:
+                        await self.adjust_open(member["_id"], -1)  # another process assigned it first
+                        return await self._threads.get(thread["_id"]) or thread
+                    after = await self._threads.get(thread["_id"])
+                    assert after is not None
+                    await self._publish_assigned(after, None, member["_id"], None)
+                    return after
+                # every turn was taken by concurrent assignments: look again with fresh counts
         if thread.get("queued_at") is None:
             queued = await self._store.threads.update_one(
                 {"_id": thread["_id"], "assignee_id": None, "queued_at": None},
@@ -157,6 +158,15 @@ class Assignment:
                 await self._threads.publish(thread, after)
                 return after
         return thread
+
+    async def _candidates(self, company_id: str, department_id: str, limit: int) -> list[dict[str, Any]]:
+        """Available department members with room, least recently assigned first."""
+        online = await self._presence.members(company_id)
+        cursor = self._store.members.find({"company_id": company_id, "department_id": department_id})
+        members = [m async for m in cursor
+                   if online.get(m["_id"]) is Status.available and m.get("open_threads", 0) < limit]
+        members.sort(key=lambda m: (m.get("last_assigned_at") is not None, m.get("last_assigned_at")))
+        return members
 
     async def drain(self, company_id: str, limit: int = 50) -> int:
         """Offer queued threads, oldest first, to whoever can take them now. Returns how many were assigned."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from enum import StrEnum
-from typing import Protocol
+from typing import Callable, Protocol
 
 from redis.asyncio import Redis
 
@@ -93,9 +93,10 @@ class RedisTable:
 
 
 class Presence:
-    def __init__(self, table: _Table, ttl_s: float = 60.0) -> None:
+    def __init__(self, table: _Table, ttl_s: float = 60.0, wall: Callable[[], float] = time.time) -> None:
         self._table = table
         self.ttl_s = ttl_s
+        self._wall = wall
 
     @staticmethod
     def _key(member_id: str, sid: str) -> str:
@@ -103,7 +104,7 @@ class Presence:
 
     async def members(self, company_id: str, now: float | None = None) -> dict[str, Status]:
         """Every member with a live console, and their status."""
-        now = time.time() if now is None else now
+        now = self._wall() if now is None else now
         statuses: dict[str, list[str]] = {}
         for key, (status, expires) in (await self._table.entries(company_id)).items():
             if expires > now:
@@ -116,7 +117,7 @@ class Presence:
     async def set(self, company_id: str, member_id: str, sid: str, status: Status) -> tuple[Status, Status]:
         """A console joined or changed status; returns the member's status before and after."""
         before = await self.status(company_id, member_id)
-        await self._table.put(company_id, self._key(member_id, sid), status.value, time.time() + self.ttl_s)
+        await self._table.put(company_id, self._key(member_id, sid), status.value, self._wall() + self.ttl_s)
         return before, await self.status(company_id, member_id)
 
     async def leave(self, company_id: str, member_id: str, sid: str) -> tuple[Status, Status]:
@@ -126,12 +127,12 @@ class Presence:
 
     async def heartbeat(self, consoles: list[tuple[str, str, str, Status]]) -> None:
         """Extend the life of this process's consoles: (company, member, sid, status)."""
-        expires = time.time() + self.ttl_s
+        expires = self._wall() + self.ttl_s
         await self._table.put_many([(c, self._key(m, s), st.value, expires) for c, m, s, st in consoles])
 
     async def sweep(self) -> list[tuple[str, str, Status]]:
         """Drop expired consoles; returns (company, member, new status) for members whose status changed."""
-        now = time.time()
+        now = self._wall()
         changed = []
         for company_id in await self._table.companies():
             entries = await self._table.entries(company_id)

@@ -92,19 +92,20 @@ def hub(workdir: Path, mongo_uri: str, fake_zalo: FakeZalo, clock_file: Path) ->
     process = start_hub(workdir, "hub", mongodb_uri=mongo_uri, mongodb_db="hub_single",
                         zalo_openapi_url=fake_zalo.url, zalo_oauth_url=fake_zalo.url,
                         zalo_business_url=fake_zalo.url, clock_offset_file=str(clock_file),
-                        scheduler_interval_s="0.2")
+                        scheduler_interval_s="0.2", ping_interval_s="1", ping_timeout_s="1")
     yield process
     process.stop()
 
 
 @pytest.fixture(scope="session")
-def hub_pair(workdir: Path, mongo_uri: str, redis_url: str) -> Iterator[tuple[HubProcess, HubProcess]]:
+def hub_pair(workdir: Path, mongo_uri: str, redis_url: str,
+             fake_zalo: FakeZalo) -> Iterator[tuple[HubProcess, HubProcess]]:
     """Two hub processes sharing MongoDB and Redis, as behind a load balancer.
 
     The periodic log catch-up is pushed out of the tests' reach, so what arrives came by the Redis
     bus (or by the catch-up a resubscription triggers, which a test provokes on purpose)."""
     settings = {"mongodb_uri": mongo_uri, "mongodb_db": "hub_pair", "redis_url": redis_url,
-                "catchup_interval_s": "600"}
+                "catchup_interval_s": "600", "zalo_openapi_url": fake_zalo.url, "zalo_oauth_url": fake_zalo.url}
     first = start_hub(workdir, "hub_a", **settings)
     second = start_hub(workdir, "hub_b", **settings)
     yield first, second
@@ -174,10 +175,12 @@ class Company:
         assert response.status_code == 200, response.text
         return response.json()["token"]
 
-    async def add(self, role: str, by: Person | None = None, url: str | None = None) -> Person:
+    async def add(self, role: str, by: Person | None = None, url: str | None = None,
+                  department_id: str | None = None) -> Person:
         phone = new_phone()
         response = await self.http.post(f"{url or self.url}/api/members", headers=(by or self.owner).auth,
-                                        json={"name": f"{role} {phone}", "phone": phone, "role": role})
+                                        json={"name": f"{role} {phone}", "phone": phone, "role": role,
+                                              "department_id": department_id})
         assert response.status_code == 201, response.text
         body = response.json()
         return Person(member=body["member"], phone=phone, password=body["password"],
@@ -209,14 +212,19 @@ async def company(runtime: Runtime, hub: HubProcess, http: httpx.AsyncClient) ->
             await console.disconnect()
 
 
-@pytest_asyncio.fixture
-async def oa(company: Company, fake_zalo: FakeZalo) -> Oa:
-    """A Zalo OA linked to the test's company through the API, with tokens the fake Zalo accepts."""
+async def link_oa(company: Company, fake_zalo: FakeZalo, department_id: str | None = None) -> Oa:
+    """A Zalo OA linked to a company through the API, with tokens the fake Zalo accepts."""
     account = Oa.new()
     access, refresh = fake_zalo.register_oa(account.app_id, account.app_secret)
     response = await company.http.post(f"{company.url}/api/oa-links", headers=company.owner.auth, json={
         "name": "Shop OA", "app_id": account.app_id, "oa_id": account.oa_id, "oa_secret_key": account.oa_secret_key,
-        "app_secret": account.app_secret, "access_token": access, "refresh_token": refresh})
+        "app_secret": account.app_secret, "access_token": access, "refresh_token": refresh,
+        "department_id": department_id})
     assert response.status_code == 201, response.text
     account.link_id = response.json()["id"]
     return account
+
+
+@pytest_asyncio.fixture
+async def oa(company: Company, fake_zalo: FakeZalo) -> Oa:
+    return await link_oa(company, fake_zalo)
