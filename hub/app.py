@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hub import logs, ops, scheduler
 from hub.api import auth as auth_api
+from hub.api import calls as calls_api
 from hub.api import company as company_api
 from hub.api import labels as labels_api
 from hub.api import members as members_api
@@ -35,12 +36,13 @@ from hub.errors import HubError, StorageUnavailable
 from hub.realtime import Realtime
 from hub.runtime import Runtime, StartupError
 from hub.settings import Settings, get_settings
+from webhooks import pbx as pbx_webhooks
 from webhooks import zalo as zalo_webhooks
 
 log = logging.getLogger(__name__)
 
 API_ROUTES: list[ApiRoute] = [*auth_api.ROUTES, *company_api.ROUTES, *members_api.ROUTES, *oa_links_api.ROUTES,
-                              *threads_api.ROUTES, *labels_api.ROUTES]
+                              *threads_api.ROUTES, *labels_api.ROUTES, *calls_api.ROUTES]
 
 
 class RequestContext:
@@ -99,12 +101,14 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.hub = runtime
         app.state.realtime = realtime
         await realtime.start(runtime)
-        jobs = asyncio.create_task(scheduler.run(runtime), name="scheduler")
+        jobs = [asyncio.create_task(scheduler.run(runtime), name="scheduler"),
+                asyncio.create_task(scheduler.finalize_calls(runtime), name="finalize-calls")]
         log.info("hub ready", extra={"fanout": "redis" if settings.redis_url else "memory"})
         try:
             yield
         finally:
-            jobs.cancel()
+            for job in jobs:
+                job.cancel()
             await realtime.stop()
             await runtime.close()
 
@@ -118,6 +122,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         Route("/api/openapi.json", openapi_json, methods=["GET"]),
         *starlette_routes(API_ROUTES),
         *zalo_webhooks.ROUTES,
+        *pbx_webhooks.ROUTES,
     ]
     web = Starlette(
         routes=routes,

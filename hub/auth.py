@@ -36,11 +36,13 @@ class InvalidToken(Exception):
 
 @dataclass(frozen=True)
 class Principal:
-    """Who a token speaks for: one member of one company."""
+    """Who a token speaks for: one member of one company, or (kind "wallboard") one wall display,
+    whose `member_id` is the wallboard token's id."""
 
     member_id: str
     company_id: str
     role: Role
+    kind: str = "member"
 
 
 def issue_token(secret: str, principal: Principal, now: datetime, ttl_s: int) -> str:
@@ -60,6 +62,8 @@ def read_token(secret: str, token: str | None) -> Principal:
         raise InvalidToken("missing token")
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "cid"]})
+        if claims.get("kind") == "wallboard":
+            return Principal(member_id=claims["sub"], company_id=claims["cid"], role=Role.user, kind="wallboard")
         return Principal(member_id=claims["sub"], company_id=claims["cid"], role=Role(claims["role"]))
     except jwt.ExpiredSignatureError as exc:
         raise InvalidToken("token expired") from exc

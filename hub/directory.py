@@ -202,13 +202,20 @@ class Directory:
             await self._store.extensions.insert_one({"_id": new_id(), "company_id": actor.company_id,
                                                      "number": number, "member_id": target.id})
         except DuplicateKeyError:
+            # The extension exists: free (claim it), already this member's, or someone else's.
+            claimed = await self._store.extensions.update_one(
+                {"company_id": actor.company_id, "number": number, "member_id": None}, {"$set": {"member_id": target.id}})
             holder = await self._store.extensions.find_one({"company_id": actor.company_id, "number": number})
-            if holder is None or holder["member_id"] != target.id:
+            if not claimed.modified_count and (holder is None or holder["member_id"] != target.id):
                 raise Conflict(f"extension {number} belongs to another member", "extension_taken") from None
         if target.extension:
-            await self._store.extensions.delete_one({"company_id": actor.company_id, "number": target.extension,
-                                                     "member_id": target.id})
+            await self._release_extension(actor.company_id, target.extension, target.id)
         return await self._update_member(actor.company_id, target.id, {"extension": number})
+
+    async def _release_extension(self, company_id: str, number: str, member_id: str) -> None:
+        """The extension stays (the PBX still has it), free for another member."""
+        await self._store.extensions.update_one({"company_id": company_id, "number": number, "member_id": member_id},
+                                                {"$set": {"member_id": None}})
 
     async def clear_extension(self, actor: Principal, member_id: str) -> Member:
         target = await self._target(actor, member_id)
@@ -216,8 +223,7 @@ class Directory:
             raise Forbidden(f"a {actor.role.value} cannot change this {target.role.value}'s extension")
         if target.extension is None:
             return target
-        await self._store.extensions.delete_one({"company_id": actor.company_id, "number": target.extension,
-                                                 "member_id": target.id})
+        await self._release_extension(actor.company_id, target.extension, target.id)
         return await self._update_member(actor.company_id, target.id, {"extension": None})
 
     async def _update_member(self, company_id: str, member_id: str, changes: dict[str, Any]) -> Member:

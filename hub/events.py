@@ -42,10 +42,6 @@ def envelope(message: dict[str, Any]) -> dict[str, Any]:
     return {key: message[key] for key in ENVELOPE_KEYS}
 
 
-def _entitled(member_id: str, role: str) -> dict[str, Any]:
-    return {"$or": [{"audience.members": member_id}, {"audience.roles": role}]}
-
-
 class EventLog:
     """Every published event, per company, in seq order; pruned after the retention period."""
 
@@ -66,9 +62,10 @@ class EventLog:
     async def append(self, doc: dict[str, Any]) -> None:
         await self._events.insert_one(doc)
 
-    async def entitled_after(self, company_id: str, after: int, member_id: str, role: str,
+    async def entitled_after(self, company_id: str, after: int, entitled: dict[str, Any],
                              limit: int) -> list[dict[str, Any]]:
-        query = {"company_id": company_id, "seq": {"$gt": after}, **_entitled(member_id, role)}
+        """Events after `after` matching `entitled` (a console's audience filter), in seq order."""
+        query = {"company_id": company_id, "seq": {"$gt": after}, **entitled}
         cursor = self._events.find(query, _PROJECTION).sort("seq", ASCENDING).limit(limit)
         return [to_message(doc) async for doc in cursor]
 

@@ -57,6 +57,13 @@ class Console:
     revoked: set[str] = field(default_factory=set)  # threads this console was told thread.removed for
     status: Status = Status.available
     viewing: str | None = None  # the thread this console has open
+    is_wallboard: bool = False  # a wall display: wallboard events only
+
+    def log_filter(self) -> dict[str, Any]:
+        """The audience condition of the event log matching what this console may receive."""
+        if self.is_wallboard:
+            return {"audience.wallboards": True}
+        return {"$or": [{"audience.members": self.member_id}, {"audience.roles": self.role.value}]}
 
     @property
     def principal(self) -> Principal:
@@ -64,6 +71,8 @@ class Console:
 
     def admits(self, message: dict[str, Any]) -> bool:
         audience = message["audience"]
+        if self.is_wallboard:
+            return bool(audience.get("wallboards"))
         return self.member_id in audience["members"] or self.role in audience["roles"]
 
     def permits(self, message: dict[str, Any]) -> bool:
@@ -71,7 +80,7 @@ class Console:
         thread reaches this console by name until thread.assigned gives it back."""
         audience = message["audience"]
         thread_id = audience.get("thread_id")
-        if thread_id is None or self.role in audience["roles"]:
+        if thread_id is None or self.is_wallboard or self.role in audience["roles"]:
             return True
         if message["type"] == "thread.removed":
             self.revoked.add(thread_id)
@@ -192,7 +201,8 @@ class Realtime:
             self.bus.initialize()
         self._tasks = [asyncio.create_task(self._dispatch_loop(), name="realtime-dispatch"),
                        asyncio.create_task(self._catchup_loop(), name="realtime-catchup"),
-                       asyncio.create_task(self._presence_loop(), name="realtime-presence")]
+                       asyncio.create_task(self._presence_loop(), name="realtime-presence"),
+                       asyncio.create_task(self._wallboard_loop(), name="realtime-wallboards")]
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -221,10 +231,13 @@ class Realtime:
             principal: Principal = read_token(self._jwt_secret, auth.get("token"))
         except InvalidToken as exc:
             raise socketio.exceptions.ConnectionRefusedError(str(exc)) from None
+        last_seq = auth.get("last_seq")
+        if principal.kind == "wallboard":
+            await self._connect_wallboard(sid, principal, last_seq)
+            return
         member = await self._member_lookup(principal.company_id, principal.member_id)
         if member is None:
             raise socketio.exceptions.ConnectionRefusedError("member no longer exists")
-        last_seq = auth.get("last_seq")
         if last_seq is not None and (not isinstance(last_seq, int) or isinstance(last_seq, bool) or last_seq < 0):
             raise socketio.exceptions.ConnectionRefusedError("last_seq must be a non-negative integer or null")
         try:
@@ -246,11 +259,27 @@ class Realtime:
         # Replay after connect returns: the client only accepts events once it is connected.
         self.sio.start_background_task(self._sync, console, last_seq)
 
+    async def _connect_wallboard(self, sid: str, principal: Principal, last_seq: Any) -> None:
+        if not await self.runtime.wallboards.valid(principal.company_id, principal.member_id):
+            raise socketio.exceptions.ConnectionRefusedError("wallboard token revoked")
+        if last_seq is not None and (not isinstance(last_seq, int) or isinstance(last_seq, bool) or last_seq < 0):
+            raise socketio.exceptions.ConnectionRefusedError("last_seq must be a non-negative integer or null")
+        console = Console(sid=sid, member_id=f"wallboard:{principal.member_id}", company_id=principal.company_id,
+                          role=Role.user, connected_at=time.monotonic(), is_wallboard=True)
+        stream = await self._stream(principal.company_id)
+        stream.consoles[sid] = console
+        self.consoles[sid] = console
+        metrics.CONSOLES.inc()
+        self.sio.start_background_task(self._sync, console, last_seq)
+
     async def _disconnect(self, sid: str, *args: Any) -> None:
         console = self.consoles.pop(sid, None)
         if console is None:
             return
         metrics.CONSOLES.dec()
+        if console.is_wallboard:
+            self._leave_stream(console)
+            return
         if console.viewing:
             await self._announce(console, console.viewing, "thread.viewing",
                                  {"thread_id": console.viewing, "member_id": console.member_id, "viewing": False})
@@ -259,9 +288,12 @@ class Realtime:
                 console.company_id, console.member_id, sid))
         except Exception:
             log.exception("presence update failed on disconnect; the entry will expire")
+        self._leave_stream(console)
+
+    def _leave_stream(self, console: Console) -> None:
         stream = self.streams.get(console.company_id)
         if stream is not None:
-            stream.consoles.pop(sid, None)
+            stream.consoles.pop(console.sid, None)
             if not stream.consoles:
                 if stream.gap_watch:
                     stream.gap_watch.cancel()
@@ -303,6 +335,8 @@ class Realtime:
             cursor = max(console.last_sent, stream.position)
             await self.sio.emit("sync.reset" if reset else "sync.done", {"seq": cursor}, to=console.sid,
                                 ignore_queue=True)
+            if console.is_wallboard:
+                await self._send_snapshot(console.company_id, [console.sid])
         except Exception:
             log.exception("replay failed; disconnecting console so it reconnects", extra={"sid": console.sid})
             await self.sio.disconnect(console.sid, ignore_queue=True)
@@ -315,7 +349,7 @@ class Realtime:
     async def _replay(self, console: Console, last_seq: int) -> None:
         cursor = last_seq
         while True:
-            batch = await self.log.entitled_after(console.company_id, cursor, console.member_id, console.role,
+            batch = await self.log.entitled_after(console.company_id, cursor, console.log_filter(),
                                                   self.settings.replay_batch)
             for message in batch:
                 if message["seq"] > console.last_sent:
@@ -488,6 +522,28 @@ class Realtime:
                                         room=supervisors_room(company_id))
             except Exception:
                 log.exception("presence heartbeat failed; retrying")
+
+
+    # -- wallboards ------------------------------------------------------------------------------
+
+    async def _send_snapshot(self, company_id: str, sids: list[str]) -> None:
+        snapshot = await self.runtime.wallboards.snapshot(company_id)
+        for sid in sids:
+            await self.sio.emit("wallboard.snapshot", snapshot, to=sid, ignore_queue=True)
+
+    async def _wallboard_loop(self) -> None:
+        """A full snapshot every few seconds heals a display that missed something."""
+        while True:
+            await asyncio.sleep(self.settings.wallboard_snapshot_s)
+            by_company: dict[str, list[str]] = {}
+            for console in self.consoles.values():
+                if console.is_wallboard and not console.syncing:
+                    by_company.setdefault(console.company_id, []).append(console.sid)
+            for company_id, sids in by_company.items():
+                try:
+                    await self._send_snapshot(company_id, sids)
+                except Exception:
+                    log.exception("wallboard snapshot failed", extra={"company_id": company_id})
 
 
 def member_room(member_id: str) -> str:

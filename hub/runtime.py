@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 from clients.zalo import ZaloClient
 from hub import embedded
 from hub.assignment import Assignment
+from hub.calls import Calls
 from hub.chat import ChatIngest, Spawn, background
 from hub.clock import Clock
 from hub.directory import Directory
@@ -27,7 +28,9 @@ from hub.replies import Replies
 from hub.sequence import LocalSequence, RedisSequence, Sequence
 from hub.settings import Settings
 from hub.store import Store, connect
+from hub.telephony import Telephony
 from hub.threads import Threads
+from hub.wallboard import Wallboards
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +64,9 @@ class Runtime:
     assignment: Assignment
     labels: Labels
     spawn: Spawn  # runs a coroutine in the background, kept referenced until done
+    calls: Calls
+    telephony: Telephony
+    wallboards: Wallboards
     tasks: set[asyncio.Task]
 
     @classmethod
@@ -117,7 +123,9 @@ class Runtime:
         return cls(settings=settings, clock=clock, store=store, redis=redis, event_log=event_log,
                    sequence=sequence, publisher=publisher, directory=directory, jwt_secret=jwt_secret,
                    embedded_server=server, http=http, oa_links=oa_links, threads=threads, chat=chat,
-                   replies=replies, tasks=tasks, presence=presence, assignment=assignment, labels=labels, spawn=spawn)
+                   replies=replies, tasks=tasks, presence=presence, assignment=assignment, labels=labels, spawn=spawn,
+                   calls=Calls(store, clock, publisher, settings.call_finalize_grace_s),
+                   telephony=Telephony(store, clock), wallboards=Wallboards(store, clock, jwt_secret))
 
     async def close(self) -> None:
         for task in list(self.tasks):

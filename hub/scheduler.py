@@ -37,3 +37,13 @@ async def run(runtime: Runtime) -> None:
             except Exception:
                 log.exception("scheduled job failed; will retry")
         await asyncio.sleep(runtime.settings.scheduler_interval_s)
+
+
+async def finalize_calls(runtime: Runtime) -> None:
+    """Ended calls become final (missed or not, one alert) soon after they end: a fast loop of its own."""
+    while True:
+        try:
+            await runtime.calls.finalize_due()
+        except Exception:
+            log.exception("finalizing calls failed; will retry")
+        await asyncio.sleep(runtime.settings.call_finalize_interval_s)

@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     # process that died), so a vanished console is offline within a minute.
     presence_heartbeat_s: float = 15.0
     presence_ttl_s: float = 45.0
+    wallboard_snapshot_s: float = 5.0
+
+    # Calls: a call is finalized (missed or not, alert sent once) this long after it ended, so legs
+    # reported late still count; the loop that does it runs this often.
+    call_finalize_grace_s: float = 1.0
+    call_finalize_interval_s: float = 0.25
     cors_origins: list[str] = []
 
     # Time-driven work (reply windows, consents, event-log pruning) runs this often.

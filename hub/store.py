@@ -50,6 +50,18 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("thread_id", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)]),
         IndexModel([("thread_id", ASCENDING), ("status", ASCENDING)]),
     ],
+    "calls": [
+        IndexModel([("company_id", ASCENDING), ("call_id", ASCENDING)], unique=True),
+        IndexModel([("company_id", ASCENDING), ("started_at", DESCENDING)]),
+        IndexModel([("company_id", ASCENDING), ("state", ASCENDING)]),
+        IndexModel([("company_id", ASCENDING), ("extensions", ASCENDING), ("started_at", DESCENDING)]),
+        IndexModel([("state", ASCENDING), ("finalized", ASCENDING), ("ended_seen_at", ASCENDING)]),
+    ],
+    # Every PBX webhook as received; _id is a hash of company, format and body.
+    "call_events": [IndexModel([("company_id", ASCENDING), ("received_at", DESCENDING)])],
+    "extension_states": [IndexModel([("company_id", ASCENDING), ("extension", ASCENDING)], unique=True)],
+    "hotlines": [IndexModel([("company_id", ASCENDING), ("number", ASCENDING)], unique=True)],
+    "wallboard_tokens": [IndexModel([("company_id", ASCENDING), ("created_at", ASCENDING)])],
     "labels": [IndexModel([("company_id", ASCENDING), ("name", ASCENDING)], unique=True)],
     "events": [
         IndexModel([("company_id", ASCENDING), ("seq", ASCENDING)], unique=True),
@@ -107,6 +119,26 @@ class Store:
     @property
     def labels(self) -> AsyncCollection:
         return self.db["labels"]
+
+    @property
+    def calls(self) -> AsyncCollection:
+        return self.db["calls"]
+
+    @property
+    def call_events(self) -> AsyncCollection:
+        return self.db["call_events"]
+
+    @property
+    def extension_states(self) -> AsyncCollection:
+        return self.db["extension_states"]
+
+    @property
+    def hotlines(self) -> AsyncCollection:
+        return self.db["hotlines"]
+
+    @property
+    def wallboard_tokens(self) -> AsyncCollection:
+        return self.db["wallboard_tokens"]
 
     @property
     def event_marks(self) -> AsyncCollection:

@@ -16,6 +16,9 @@ class CompanySettings(BaseModel):
     """Per-company rules supervisors tune."""
 
     max_open_threads: int = Field(default=20, ge=1, le=1000)  # per member, for automatic assignment
+    # An unanswered inbound call shorter than this is "short abandoned": counted, not alerted.
+    short_abandon_s: float = Field(default=5.0, ge=0, le=600)
+    service_level_s: float = Field(default=20.0, ge=1, le=3600)  # answered within this counts for service level
 
 
 class Company(BaseModel):

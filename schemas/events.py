@@ -20,6 +20,8 @@ class Audience(BaseModel):
     # The thread an event is about: a console that was told thread.removed for it receives no more of
     # it through `members` until it is assigned the thread again (checked at push time, in seq order).
     thread_id: str | None = None
+    # Wallboard displays receive only events published for them (masked, never chat content).
+    wallboards: bool = False
 
     def admits(self, member_id: str, role: Role | str) -> bool:
         return member_id in self.members or role in self.roles

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hub.auth import InvalidToken, Principal, read_token
-from hub.errors import BadRequest, HubError, Unauthorized, Unprocessable
+from hub.errors import BadRequest, Forbidden, HubError, Unauthorized, Unprocessable
 from hub.limits import read_body
 from schemas.rest import ErrorResponse
 
@@ -58,9 +58,12 @@ def principal(request: Request) -> Principal:
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("send Authorization: Bearer <token>", "missing_token")
     try:
-        return read_token(request.app.state.hub.jwt_secret, token.strip())
+        actor = read_token(request.app.state.hub.jwt_secret, token.strip())
     except InvalidToken as exc:
         raise Unauthorized(str(exc), "invalid_token") from None
+    if actor.kind != "member":
+        raise Forbidden("a wallboard token opens the wallboard only", "wallboard_token")
+    return actor
 
 
 def reply(model: BaseModel | dict[str, Any], status: int = 200) -> JSONResponse:

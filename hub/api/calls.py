@@ -1,0 +1,153 @@
+"""Calls: history with the product's filters, live calls, statistics; hotlines, extensions, PBX secret,
+wallboard tokens."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, Field
+from starlette.requests import Request
+from starlette.responses import Response
+
+from hub.api.routing import ApiRoute, body, principal, reply
+from hub.calls import today_start
+from hub.errors import Unprocessable
+from schemas.calls import CallList, CallRecord
+
+
+class HotlineCreate(BaseModel):
+    number: str = Field(min_length=1, max_length=32)
+    name: str | None = Field(default=None, max_length=200)
+    department_id: str | None = None
+
+
+class ExtensionCreate(BaseModel):
+    number: str = Field(min_length=1, max_length=16, pattern=r"^[0-9A-Za-z*#+_-]+$")
+    name: str | None = Field(default=None, max_length=200)
+
+
+class WallboardTokenCreate(BaseModel):
+    name: str = Field(default="Wallboard", min_length=1, max_length=100)
+
+
+def _time(request: Request, name: str) -> datetime | None:
+    value = request.query_params.get(name)
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise Unprocessable(f"{name} must be an ISO 8601 time", "invalid_query") from None
+    if parsed.tzinfo is None:
+        raise Unprocessable(f"{name} needs a time zone (Z or +07:00)", "invalid_query")
+    return parsed
+
+
+async def history(request: Request) -> Response:
+    q = request.query_params
+    status = q.get("status")
+    if status and status not in ("answered", "missed", "short_abandoned", "failed"):
+        raise Unprocessable("status is one of answered, missed, short_abandoned, failed", "invalid_query")
+    calls = await request.app.state.hub.calls.history(
+        principal(request), start=_time(request, "from"), end=_time(request, "to"), status=status,
+        direction=q.get("direction"), hotline=q.get("hotline"), extension=q.get("extension"),
+        department=q.get("department"), limit=int(q.get("limit", "100")) if q.get("limit", "100").isdigit() else 100)
+    return reply(CallList(calls=calls))
+
+
+async def live(request: Request) -> Response:
+    return reply(CallList(calls=await request.app.state.hub.calls.live(principal(request))))
+
+
+async def one(request: Request) -> Response:
+    return reply(await request.app.state.hub.calls.get(principal(request), request.path_params["call_id"]))
+
+
+async def stats(request: Request) -> Response:
+    hub = request.app.state.hub
+    actor = principal(request)
+    company = await hub.directory.company(actor)
+    now = hub.clock.now()
+    period = request.query_params.get("period", "week")
+    start, end = _time(request, "from"), _time(request, "to")
+    if start is None:
+        day = today_start(now, company.timezone)
+        start = day - timedelta(days=day.weekday()) if period == "week" else day.replace(day=1)
+    end = end or now
+    return reply(await hub.calls.stats(actor, start, end))
+
+
+async def rotate_secret(request: Request) -> Response:
+    secret = await request.app.state.hub.telephony.rotate_pbx_secret(principal(request))
+    return reply({"secret": secret, "header": "X-Hub-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, \"<t>.<body>\")>"},
+                 status=201)
+
+
+async def hotlines(request: Request) -> Response:
+    return reply({"hotlines": await request.app.state.hub.telephony.hotlines(principal(request))})
+
+
+async def add_hotline(request: Request) -> Response:
+    actor = principal(request)
+    req = await body(request, HotlineCreate)
+    return reply(await request.app.state.hub.telephony.add_hotline(actor, req.number, req.name, req.department_id),
+                 status=201)
+
+
+async def remove_hotline(request: Request) -> Response:
+    await request.app.state.hub.telephony.remove_hotline(principal(request), request.path_params["hotline_id"])
+    return Response(status_code=204)
+
+
+async def extensions(request: Request) -> Response:
+    return reply({"extensions": await request.app.state.hub.telephony.extensions(principal(request))})
+
+
+async def add_extension(request: Request) -> Response:
+    actor = principal(request)
+    req = await body(request, ExtensionCreate)
+    return reply(await request.app.state.hub.telephony.add_extension(actor, req.number, req.name), status=201)
+
+
+async def remove_extension(request: Request) -> Response:
+    await request.app.state.hub.telephony.remove_extension(principal(request), request.path_params["number"])
+    return Response(status_code=204)
+
+
+async def issue_wallboard(request: Request) -> Response:
+    actor = principal(request)
+    req = await body(request, WallboardTokenCreate)
+    return reply(await request.app.state.hub.wallboards.issue(actor, req.name), status=201)
+
+
+async def list_wallboards(request: Request) -> Response:
+    return reply({"wallboard_tokens": await request.app.state.hub.wallboards.list(principal(request))})
+
+
+async def revoke_wallboard(request: Request) -> Response:
+    await request.app.state.hub.wallboards.revoke(principal(request), request.path_params["token_id"])
+    return Response(status_code=204)
+
+
+ROUTES = [
+    ApiRoute("GET", "/api/calls", history,
+             "Call history (from, to, status answered|missed|short_abandoned|failed, direction, hotline, "
+             "extension, department, limit); users see their own extension's calls", response=CallList),
+    ApiRoute("GET", "/api/calls/live", live, "Calls ringing, queued, answered or on hold now", response=CallList),
+    ApiRoute("GET", "/api/calls/{call_id}", one, "One call record with its legs", response=CallRecord),
+    ApiRoute("GET", "/api/stats/calls", stats,
+             "Totals and per-extension calls, answered, missed, failed, talk time (period=week|month or from/to)"),
+    ApiRoute("POST", "/api/pbx/secret", rotate_secret, "Create or rotate the PBX webhook secret (owner); shown once",
+             status=201),
+    ApiRoute("GET", "/api/hotlines", hotlines, "The company's hotlines"),
+    ApiRoute("POST", "/api/hotlines", add_hotline, "Add a hotline (owners, managers)", request=HotlineCreate, status=201),
+    ApiRoute("DELETE", "/api/hotlines/{hotline_id}", remove_hotline, "Remove a hotline", status=204),
+    ApiRoute("GET", "/api/extensions", extensions, "The company's extensions and who holds each"),
+    ApiRoute("POST", "/api/extensions", add_extension, "Add an extension (owners, managers)", request=ExtensionCreate,
+             status=201),
+    ApiRoute("DELETE", "/api/extensions/{number}", remove_extension, "Remove a free extension", status=204),
+    ApiRoute("POST", "/api/wallboard-tokens", issue_wallboard,
+             "Issue a long-lived wallboard display token (owners, managers)", request=WallboardTokenCreate,
+             status=201),
+    ApiRoute("GET", "/api/wallboard-tokens", list_wallboards, "Wallboard tokens in use"),
+    ApiRoute("DELETE", "/api/wallboard-tokens/{token_id}", revoke_wallboard, "Revoke a wallboard token", status=204),
+]

@@ -1,0 +1,246 @@
+"""Call records from PBX events: storage, live events, missed-call alerts, history and statistics.
+
+Each event is folded into its call's record (hub.call_model.fold) and written back conditionally
+on the version read, so concurrent events of one call, in any process, all land. A call that has
+ended is finalized once, `finalize_grace_s` after the hub saw it end (so legs reported late still
+count): the missed-call rule is applied and `call.missed` is published by whichever process wins
+the conditional update — exactly once, however the webhooks were duplicated or reordered.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pymongo import DESCENDING
+from pymongo.errors import DuplicateKeyError
+
+from hub import call_model
+from hub.auth import Principal
+from hub.clock import Clock
+from hub.directory import new_id
+from hub.errors import NotFound
+from hub.events import Publisher
+from hub.store import Store
+from schemas.calls import LIVE_STATES, CallEvent, CallRecord
+from schemas.directory import CompanySettings, Role
+from schemas.events import Audience
+
+log = logging.getLogger(__name__)
+
+SUPERVISORS = [Role.owner, Role.manager]
+_VOLATILE = ("version", "ended_seen_at")
+
+
+def mask(number: str | None) -> str | None:
+    """Caller numbers on a wallboard: every digit but the last three hidden."""
+    if not number:
+        return number
+    return "*" * max(0, len(number) - 3) + number[-3:]
+
+
+def record_view(doc: dict[str, Any]) -> CallRecord:
+    return CallRecord(id=doc["_id"], **{k: v for k, v in doc.items() if k in CallRecord.model_fields and k != "id"})
+
+
+def wallboard_view(doc: dict[str, Any]) -> dict[str, Any]:
+    """A live call as a wall display may show it: numbers masked, no recordings."""
+    view = record_view(doc).model_dump(mode="json")
+    view["from_number"] = mask(view["from_number"])
+    view["to_number"] = mask(view["to_number"]) if view["direction"] != "inbound" else view["to_number"]
+    view.pop("recording_urls", None)
+    return view
+
+
+class Calls:
+    def __init__(self, store: Store, clock: Clock, publisher: Publisher, finalize_grace_s: float) -> None:
+        self._store = store
+        self._calls = store.calls
+        self._clock = clock
+        self._publisher = publisher
+        self.finalize_grace_s = finalize_grace_s
+
+    # -- ingest -----------------------------------------------------------------------------------
+
+    async def apply(self, company_id: str, events: list[CallEvent]) -> list[str]:
+        """Fold every event into its call; returns the ids of the calls touched."""
+        touched = []
+        for event in events:
+            touched.append(await self._apply(company_id, event))
+        return list(dict.fromkeys(touched))
+
+    async def _apply(self, company_id: str, event: CallEvent) -> str:
+        for _attempt in range(20):
+            doc = await self._calls.find_one({"company_id": company_id, "call_id": event.call_id})
+            if doc is None:
+                record = call_model.new_record(company_id, event.call_id)
+                record["_id"] = new_id()
+                after = self._stamp(None, call_model.fold(record, event))
+                try:
+                    await self._calls.insert_one(after)
+                except DuplicateKeyError:
+                    continue  # created concurrently: fold into that one
+                await self._effects(None, after)
+                return after["_id"]
+            after = call_model.fold(doc, event)
+            if _same(doc, after):
+                return doc["_id"]  # a duplicate, or a fact already known
+            after = self._stamp(doc, after)
+            result = await self._calls.replace_one({"_id": doc["_id"], "version": doc["version"]}, after)
+            if result.matched_count:
+                await self._effects(doc, after)
+                return doc["_id"]
+        raise RuntimeError(f"call {event.call_id} kept changing under concurrent events")
+
+    def _stamp(self, before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, Any]:
+        after["version"] = (before["version"] if before else 0) + 1
+        if after["state"] == "ended" and after.get("ended_seen_at") is None:
+            after["ended_seen_at"] = self._clock.now()
+        return after
+
+    async def _audience(self, doc: dict[str, Any]) -> Audience:
+        """Owners and managers, and the members whose extensions are on the call."""
+        members = []
+        if doc["extensions"]:
+            cursor = self._store.extensions.find({"company_id": doc["company_id"], "number": {"$in": doc["extensions"]},
+                                                  "member_id": {"$ne": None}}, {"member_id": 1})
+            members = [e["member_id"] async for e in cursor]
+        return Audience(members=members, roles=SUPERVISORS)
+
+    async def _effects(self, before: dict[str, Any] | None, after: dict[str, Any]) -> None:
+        company_id = after["company_id"]
+        await self._publisher.publish(company_id, "call.updated", record_view(after).model_dump(mode="json"),
+                                      await self._audience(after))
+        await self._publisher.publish(company_id, "call.updated", wallboard_view(after), Audience(wallboards=True))
+        touched = set(after["extensions"]) | set(before["extensions"] if before else [])
+        if touched:
+            await self._extension_states(company_id, touched)
+
+    async def _extension_states(self, company_id: str, extensions: set[str]) -> None:
+        live = [doc async for doc in self._calls.find({"company_id": company_id, "state": {"$in": list(LIVE_STATES)},
+                                                       "extensions": {"$in": sorted(extensions)}})]
+        states = call_model.extension_states(live)
+        now = self._clock.now()
+        for extension in sorted(extensions):
+            state = states.get(extension, "idle")
+            key = {"company_id": company_id, "extension": extension}
+            try:
+                await self._store.extension_states.insert_one({**key, "_id": new_id(), "state": "idle", "since": now})
+            except DuplicateKeyError:
+                pass
+            changed = await self._store.extension_states.update_one({**key, "state": {"$ne": state}},
+                                                                    {"$set": {"state": state, "since": now}})
+            if changed.modified_count:
+                holder = await self._store.extensions.find_one({**{"company_id": company_id, "number": extension}})
+                members = [holder["member_id"]] if holder and holder.get("member_id") else []
+                data = {"extension": extension, "state": state, "since": now.isoformat()}
+                await self._publisher.publish(company_id, "extension.state", data,
+                                              Audience(members=members, roles=SUPERVISORS, wallboards=True))
+
+    # -- finalizing: the missed-call rule, once per call --------------------------------------------
+
+    async def settings_of(self, company_id: str) -> CompanySettings:
+        company = await self._store.companies.find_one({"_id": company_id}, {"settings": 1})
+        return CompanySettings.model_validate((company or {}).get("settings") or {})
+
+    async def finalize_due(self, limit: int = 200) -> int:
+        due = self._clock.now() - timedelta(seconds=self.finalize_grace_s)
+        done = 0
+        cursor = self._calls.find({"state": "ended", "finalized": False, "ended_seen_at": {"$lte": due}}).limit(limit)
+        async for doc in cursor:
+            settings = await self.settings_of(doc["company_id"])
+            verdict = call_model.classify(doc, settings.short_abandon_s)
+            result = await self._calls.update_one({"_id": doc["_id"], "finalized": False},
+                                                  {"$set": {"finalized": True, **verdict}, "$inc": {"version": 1}})
+            if not result.modified_count:
+                continue  # another process finalized it
+            done += 1
+            after = await self._calls.find_one({"_id": doc["_id"]})
+            assert after is not None
+            await self._effects(doc, after)
+            if verdict["missed"]:
+                await self._publisher.publish(after["company_id"], "call.missed", call_model.missed_alert(after),
+                                              await self._audience(after))
+        return done
+
+    # -- console reads ----------------------------------------------------------------------------
+
+    async def _visible_filter(self, actor: Principal) -> dict[str, Any]:
+        if actor.role in SUPERVISORS:
+            return {"company_id": actor.company_id}
+        mine = await self._store.extensions.find_one({"company_id": actor.company_id, "member_id": actor.member_id})
+        return {"company_id": actor.company_id, "extensions": mine["number"] if mine else {"$in": []}}
+
+    async def history(self, actor: Principal, start: datetime | None = None, end: datetime | None = None,
+                      status: str | None = None, direction: str | None = None, hotline: str | None = None,
+                      extension: str | None = None, department: str | None = None,
+                      limit: int = 100) -> list[CallRecord]:
+        query = await self._visible_filter(actor)
+        if start or end:
+            query["started_at"] = {**({"$gte": start} if start else {}), **({"$lt": end} if end else {})}
+        if status:
+            query["outcome"] = status
+        if direction:
+            query["direction"] = direction
+        if hotline:
+            query["hotline"] = hotline
+        conditions = []
+        if extension:
+            conditions.append({"extensions": extension})
+        if department:
+            members = [m["_id"] async for m in self._store.members.find({"company_id": actor.company_id,
+                                                                          "department_id": department}, {"_id": 1})]
+            numbers = [e["number"] async for e in self._store.extensions.find(
+                {"company_id": actor.company_id, "member_id": {"$in": members}}, {"number": 1})]
+            conditions.append({"extensions": {"$in": numbers}})
+        if conditions:
+            query["$and"] = conditions
+        cursor = self._calls.find(query).sort("started_at", DESCENDING).limit(max(1, min(limit, 500)))
+        return [record_view(doc) async for doc in cursor]
+
+    async def live(self, actor: Principal) -> list[CallRecord]:
+        query = {**await self._visible_filter(actor), "state": {"$in": list(LIVE_STATES)}}
+        return [record_view(doc) async for doc in self._calls.find(query).sort("started_at", 1)]
+
+    async def get(self, actor: Principal, call_id: str) -> CallRecord:
+        doc = await self._calls.find_one({**await self._visible_filter(actor), "_id": call_id})
+        if doc is None:
+            raise NotFound("no such call", "call_not_found")
+        return record_view(doc)
+
+    async def stats(self, actor: Principal, start: datetime, end: datetime) -> dict[str, Any]:
+        """The product's dashboard: totals and, per extension, calls, answered, failed, duration."""
+        query = {**await self._visible_filter(actor), "started_at": {"$gte": start, "$lt": end}}
+        calls = [doc async for doc in self._calls.find(query, {"legs": 0})]
+        known = [e["number"] async for e in self._store.extensions.find({"company_id": actor.company_id},
+                                                                         {"number": 1})]
+        per: dict[str, dict[str, float]] = {n: {"calls": 0, "answered": 0, "missed": 0, "failed": 0, "duration_s": 0.0}
+                                            for n in known}
+        for doc in calls:
+            for extension in doc["extensions"]:
+                row = per.setdefault(extension, {"calls": 0, "answered": 0, "missed": 0, "failed": 0, "duration_s": 0.0})
+                row["calls"] += 1
+                if doc.get("answered_by") == extension:
+                    row["answered"] += 1
+                    row["duration_s"] += doc.get("talk_s") or 0
+                elif doc.get("outcome") == "missed":
+                    row["missed"] += 1
+                elif doc.get("outcome") == "failed":
+                    row["failed"] += 1
+        return {"from": start, "to": end, "total_extensions": len(per), "total_calls": len(calls),
+                "total_duration_s": round(sum(d.get("duration_s") or 0 for d in calls), 3),
+                "per_extension": [{"extension": ext, **{k: round(v, 3) if isinstance(v, float) else v
+                                                        for k, v in row.items()}}
+                                  for ext, row in sorted(per.items())]}
+
+
+def _same(before: dict[str, Any], after: dict[str, Any]) -> bool:
+    return {k: v for k, v in before.items() if k not in _VOLATILE} == {k: v for k, v in after.items() if k not in _VOLATILE}
+
+
+def today_start(now: datetime, timezone_name: str) -> datetime:
+    """Midnight of `now`'s day in the company's time zone, as a UTC-aware datetime."""
+    local = now.astimezone(ZoneInfo(timezone_name))
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+

@@ -1,0 +1,164 @@
+"""PBX call events: the hub's canonical call event, the vendor formats it accepts, and call records."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class CallState(StrEnum):
+    new = "new"
+    queued = "queued"
+    ringing = "ringing"
+    answered = "answered"
+    held = "held"
+    ended = "ended"
+
+
+# Call state only moves forward along this order; answered and held swap places freely.
+STATE_RANK = {CallState.new: 0, CallState.queued: 1, CallState.ringing: 2, CallState.answered: 3,
+              CallState.held: 3, CallState.ended: 5}
+LIVE_STATES = (CallState.queued.value, CallState.ringing.value, CallState.answered.value, CallState.held.value)
+
+Direction = Literal["inbound", "outbound", "internal"]
+EventName = Literal["ringing", "queued", "answered", "held", "unheld", "transferred", "leg_ended", "ended"]
+
+
+def _utc(value: Any) -> Any:
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value / 1000 if value > 10**11 else value, tz=timezone.utc)
+    return value
+
+
+class CallEvent(BaseModel):
+    """The hub's canonical call event: one state change of one call (or one of its legs)."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="allow")
+    call_id: str = Field(min_length=1, max_length=200)
+    leg_id: str | None = Field(default=None, max_length=200)
+    event: EventName
+    occurred_at: datetime
+    direction: Direction | None = None
+    from_: str | None = Field(default=None, alias="from", max_length=64)
+    to: str | None = Field(default=None, max_length=64)
+    hotline: str | None = Field(default=None, max_length=64)
+    extension: str | None = Field(default=None, max_length=64)
+    transfer_to: str | None = Field(default=None, max_length=64)  # with event=transferred
+    sip_code: int | None = None
+    q850: int | None = None
+    vendor_status: str | None = Field(default=None, max_length=64)
+    hangup_by: str | None = Field(default=None, max_length=64)
+    recording_url: str | None = Field(default=None, max_length=2000)
+    duration_s: float | None = Field(default=None, ge=0)
+    talk_s: float | None = Field(default=None, ge=0)
+
+    @field_validator("occurred_at", mode="before")
+    @classmethod
+    def _epoch(cls, value: Any) -> Any:
+        return _utc(value)
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        # Milliseconds, as MongoDB keeps them: a re-delivered event then folds to the very same record.
+        value = value.replace(microsecond=value.microsecond // 1000 * 1000)
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+class CallTarget(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    target_number: str
+    ring_time: datetime | None = None
+    answered_time: datetime | None = None
+    ended_time: datetime | None = None
+    ring_duration: float | None = None
+    status: str | None = None
+    end_reason: str | None = None
+    fail_code: int | str | None = None
+
+
+class EtelecomCallLog(BaseModel):
+    """eTelecom's call log, usually posted once at the end of a call."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    call_state: str
+    direction: Literal["in", "out", "ext", "ext_in", "ext_out"]
+    caller: str
+    callee: str
+    extension_id: str | None = None
+    user_id: str | None = None
+    created_at: datetime
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    duration: float | None = None
+    recording_urls: list[str] = Field(default_factory=list)
+    call_targets: list[CallTarget] = Field(default_factory=list)
+    hotline: str | None = None
+
+
+class TwilioStatus(BaseModel):
+    """A Twilio-style voice status callback (form fields)."""
+
+    model_config = ConfigDict(extra="allow")
+    CallSid: str
+    ParentCallSid: str | None = None
+    CallStatus: Literal["queued", "initiated", "ringing", "in-progress", "completed", "busy", "no-answer",
+                        "canceled", "failed"]
+    SequenceNumber: str | None = None
+    From: str | None = None
+    To: str | None = None
+    Direction: str | None = None
+    CallDuration: str | None = None
+    SipResponseCode: str | None = None
+    Timestamp: str | None = None
+    RecordingUrl: str | None = None
+
+
+class Leg(BaseModel):
+    leg_id: str
+    extension: str | None = None
+    state: str
+    ring_started_at: datetime | None = None
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    ring_s: float | None = None
+    end_reason: str | None = None
+
+
+class CallRecord(BaseModel):
+    id: str
+    call_id: str
+    state: str
+    direction: str | None = None
+    from_number: str | None = None
+    to_number: str | None = None
+    hotline: str | None = None
+    extensions: list[str] = Field(default_factory=list)
+    legs: list[Leg] = Field(default_factory=list)
+    started_at: datetime | None = None
+    wait_started_at: datetime | None = None
+    answered_at: datetime | None = None
+    answered_by: str | None = None
+    ended_at: datetime | None = None
+    end_reason: str | None = None
+    end_reason_text: dict[str, str] | None = None
+    sip_code: int | None = None
+    q850: int | None = None
+    vendor_status: str | None = None
+    hangup_by: str | None = None
+    recording_urls: list[str] = Field(default_factory=list)
+    transfers: list[dict[str, Any]] = Field(default_factory=list)
+    duration_s: float | None = None
+    talk_s: float | None = None
+    wait_s: float | None = None
+    missed: bool | None = None
+    short_abandoned: bool | None = None
+    outcome: str | None = None  # answered | missed | short_abandoned | failed | unanswered (history filter)
+    version: int = 0
+
+
+class CallList(BaseModel):
+    calls: list[CallRecord]
