@@ -34,9 +34,10 @@ def new_record(company_id: str, call_id: str) -> dict[str, Any]:
     return {"company_id": company_id, "call_id": call_id, "state": CallState.new.value, "direction": None,
             "from_number": None, "to_number": None, "hotline": None, "legs": [], "extensions": [],
             "started_at": None, "wait_started_at": None, "answered_at": None, "answered_by": None,
-            "ivr_answered_at": None, "hold_changed_at": None, "ended_at": None, "end_reason": None,
+            "ivr_answered_at": None, "hold_changed_at": None, "on_hold": False, "ended_at": None, "end_reason": None,
             "end_reason_text": None, "sip_code": None, "q850": None, "vendor_status": None, "hangup_by": None,
             "recording_urls": [], "transfers": [], "duration_s": None, "talk_s": None, "wait_s": None,
+            "reported_duration_s": None, "reported_talk_s": None,
             "ended_seen_at": None, "finalized": False, "missed": None, "short_abandoned": None,
             "outcome": None, "version": 0}
 
@@ -93,10 +94,11 @@ def fold(record: dict[str, Any], event: CallEvent) -> dict[str, Any]:
             # An IVR or queue answering the caller's own channel: not a person's answer.
             r["ivr_answered_at"] = _min(r["ivr_answered_at"], at)
     elif kind in ("held", "unheld"):
-        if r["state"] != CallState.ended.value and (r["hold_changed_at"] is None or at >= r["hold_changed_at"]):
+        # The latest hold change wins, whatever order they arrive in; a hold implies an answer.
+        if r["hold_changed_at"] is None or at >= r["hold_changed_at"]:
             r["hold_changed_at"] = at
-            if STATE_RANK[CallState(r["state"])] <= STATE_RANK[CallState.answered]:
-                r["state"] = CallState.held.value if kind == "held" else CallState.answered.value
+            r["on_hold"] = kind == "held"
+        _advance(r, CallState.answered)
     elif kind == "transferred":
         transfer = {"from_extension": event.extension, "to_extension": event.transfer_to, "at": at}
         if transfer not in r["transfers"]:
@@ -118,14 +120,18 @@ def fold(record: dict[str, Any], event: CallEvent) -> dict[str, Any]:
     if event.recording_url and event.recording_url not in r["recording_urls"]:
         r["recording_urls"].append(event.recording_url)
     if event.duration_s is not None:
-        r["duration_s"] = max(r["duration_s"] or 0, event.duration_s)
+        r["reported_duration_s"] = max(r.get("reported_duration_s") or 0, event.duration_s)
     if event.talk_s is not None:
-        r["talk_s"] = max(r["talk_s"] or 0, event.talk_s)
+        r["reported_talk_s"] = max(r.get("reported_talk_s") or 0, event.talk_s)
     return derive(r)
 
 
 def derive(r: dict[str, Any]) -> dict[str, Any]:
     """Recompute what follows from the facts (the same whatever order they came in)."""
+    if r["state"] in (CallState.answered.value, CallState.held.value):
+        r["state"] = CallState.held.value if r.get("on_hold") else CallState.answered.value
+    r["legs"].sort(key=lambda leg: (leg["ring_started_at"] or leg["answered_at"] or leg["ended_at"] or r["started_at"],
+                                    leg["leg_id"]))
     for leg in r["legs"]:
         leg["end_reason"] = (None if leg["ended_at"] is None and leg["answered_at"] is None else
                              "completed" if leg["answered_at"] else
@@ -154,8 +160,11 @@ def derive(r: dict[str, Any]) -> dict[str, Any]:
         start = r["wait_started_at"] or r["started_at"]
         until = r["answered_at"] or r["ended_at"]
         r["wait_s"] = round((until - start).total_seconds(), 3) if start and until else None
+        # What the PBX reported wins; otherwise what the times say.
+        r["talk_s"] = r.get("reported_talk_s")
         if r["talk_s"] is None and r["answered_at"] and r["ended_at"]:
             r["talk_s"] = round((r["ended_at"] - r["answered_at"]).total_seconds(), 3)
+        r["duration_s"] = r.get("reported_duration_s")
         if r["duration_s"] is None and r["started_at"] and r["ended_at"]:
             r["duration_s"] = round((r["ended_at"] - r["started_at"]).total_seconds(), 3)
     return r

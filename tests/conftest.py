@@ -92,7 +92,8 @@ def hub(workdir: Path, mongo_uri: str, fake_zalo: FakeZalo, clock_file: Path) ->
     process = start_hub(workdir, "hub", mongodb_uri=mongo_uri, mongodb_db="hub_single",
                         zalo_openapi_url=fake_zalo.url, zalo_oauth_url=fake_zalo.url,
                         zalo_business_url=fake_zalo.url, clock_offset_file=str(clock_file),
-                        scheduler_interval_s="0.2", ping_interval_s="1", ping_timeout_s="1")
+                        scheduler_interval_s="0.2", ping_interval_s="1", ping_timeout_s="1",
+                        wallboard_snapshot_s="0.5", call_finalize_grace_s="0.3")
     yield process
     process.stop()
 
@@ -105,7 +106,8 @@ def hub_pair(workdir: Path, mongo_uri: str, redis_url: str,
     The periodic log catch-up is pushed out of the tests' reach, so what arrives came by the Redis
     bus (or by the catch-up a resubscription triggers, which a test provokes on purpose)."""
     settings = {"mongodb_uri": mongo_uri, "mongodb_db": "hub_pair", "redis_url": redis_url,
-                "catchup_interval_s": "600", "zalo_openapi_url": fake_zalo.url, "zalo_oauth_url": fake_zalo.url}
+                "catchup_interval_s": "600", "zalo_openapi_url": fake_zalo.url, "zalo_oauth_url": fake_zalo.url,
+                "call_finalize_grace_s": "0.3"}
     first = start_hub(workdir, "hub_a", **settings)
     second = start_hub(workdir, "hub_b", **settings)
     yield first, second

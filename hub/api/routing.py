@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import to_jsonable_python
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -67,7 +68,7 @@ def principal(request: Request) -> Principal:
 
 
 def reply(model: BaseModel | dict[str, Any], status: int = 200) -> JSONResponse:
-    content = model.model_dump(mode="json") if isinstance(model, BaseModel) else model
+    content = model.model_dump(mode="json") if isinstance(model, BaseModel) else to_jsonable_python(model)
     return JSONResponse(content, status_code=status)
 
 
