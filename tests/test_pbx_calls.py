@@ -256,3 +256,29 @@ async def test_history_filters_and_dashboard(company: Company) -> None:
     assert per["101"]["calls"] == 3 and per["101"]["answered"] == 1
     assert per["102"] == {"extension": "102", "calls": 2, "answered": 1, "missed": 1, "failed": 0,
                           "duration_s": 60.0}
+
+
+async def test_hotlines_and_extensions_are_managed_by_owners_and_managers(company: Company) -> None:
+    manager, user = await company.add("manager"), await company.add("user")
+    url = company.url
+    assert (await company.http.post(f"{url}/api/hotlines", headers=user.auth, json={"number": "1900"})).status_code == 403
+    created = await company.http.post(f"{url}/api/hotlines", headers=manager.auth, json={"number": "19001234",
+                                                                                       "name": "CSKH"})
+    assert created.status_code == 201
+    assert (await company.http.post(f"{url}/api/hotlines", headers=manager.auth,
+                                    json={"number": "19001234"})).status_code == 409
+    listed = await company.http.get(f"{url}/api/hotlines", headers=user.auth)
+    assert [h["number"] for h in listed.json()["hotlines"]] == ["19001234"]
+    assert (await company.http.post(f"{url}/api/extensions", headers=manager.auth,
+                                    json={"number": "201"})).status_code == 201
+    given = await company.http.put(f"{url}/api/members/{user.id}/extension", headers=manager.auth,
+                                   json={"extension": "201"})
+    assert given.status_code == 200 and given.json()["extension"] == "201"
+    assert (await company.http.delete(f"{url}/api/extensions/201", headers=manager.auth)).status_code == 409
+    await company.http.delete(f"{url}/api/members/{user.id}/extension", headers=manager.auth)
+    extensions = (await company.http.get(f"{url}/api/extensions", headers=manager.auth)).json()["extensions"]
+    assert extensions == [{"number": "201", "member_id": None, "name": None}], "the PBX still has it, free"
+    assert (await company.http.delete(f"{url}/api/extensions/201", headers=manager.auth)).status_code == 204
+    assert (await company.http.delete(f"{url}/api/hotlines/{created.json()['id']}",
+                                      headers=manager.auth)).status_code == 204
+    assert (await company.http.post(f"{url}/api/pbx/secret", headers=manager.auth)).status_code == 403
