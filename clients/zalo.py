@@ -29,6 +29,7 @@ REASONS: dict[int, tuple[str, str]] = {
     -320: ("The OA has no billing wallet; set one up in Zalo Cloud Account.",
            "OA chưa có ví thanh toán; hãy thiết lập ví Zalo Cloud Account."),
     -321: ("The OA's billing wallet is empty; top it up.", "Ví thanh toán của OA đã hết tiền; hãy nạp thêm."),
+    -133: ("ZNS messages cannot be sent between 22:00 and 06:00.", "Không được gửi tin ZNS từ 22:00 đến 06:00."),
 }
 
 TOKEN_ERRORS = frozenset({-216, -220})
@@ -73,10 +74,11 @@ class TokenPair:
 
 
 class ZaloClient:
-    def __init__(self, http: httpx.AsyncClient, openapi_url: str, oauth_url: str) -> None:
+    def __init__(self, http: httpx.AsyncClient, openapi_url: str, oauth_url: str, business_url: str) -> None:
         self._http = http
         self._openapi = openapi_url.rstrip("/")
         self._oauth = oauth_url.rstrip("/")
+        self._business = business_url.rstrip("/")
 
     async def _call(self, method: str, url: str, token: str | None = None, **kwargs: Any) -> dict[str, Any]:
         headers = kwargs.pop("headers", {})
@@ -162,6 +164,21 @@ class ZaloClient:
         body = await self._call("POST", f"{self._openapi}/v2.0/oa/upload/file", token,
                                 files={"file": (filename, content, content_type)})
         return str(body["data"]["token"])
+
+    # -- ZCC call consent and ZNS --------------------------------------------------------------
+
+    async def request_consent(self, token: str, phone: str, call_type: str, reason_code: int) -> dict[str, Any]:
+        body = await self._call("POST", f"{self._openapi}/v2.0/oa/call/requestconsent", token,
+                                json={"phone": phone, "call_type": call_type, "reason_code": reason_code})
+        return body.get("data") or {}
+
+    async def send_zns(self, token: str, phone: str, template_id: str, template_data: dict[str, Any],
+                       tracking_id: str) -> dict[str, Any]:
+        """Send one ZNS template message by phone; returns `data` ({msg_id, sent_time, quota})."""
+        body = await self._call("POST", f"{self._business}/message/template", token,
+                                json={"phone": phone, "template_id": template_id, "template_data": template_data,
+                                      "tracking_id": tracking_id})
+        return body.get("data") or {}
 
     # -- tokens (POST https://oauth.zaloapp.com/v4/oa/access_token) -----------------------------
 

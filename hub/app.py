@@ -25,6 +25,7 @@ from hub import logs, ops, scheduler
 from hub.api import auth as auth_api
 from hub.api import calls as calls_api
 from hub.api import company as company_api
+from hub.api import consents as consents_api
 from hub.api import labels as labels_api
 from hub.api import members as members_api
 from hub.api import oa_links as oa_links_api
@@ -42,7 +43,8 @@ from webhooks import zalo as zalo_webhooks
 log = logging.getLogger(__name__)
 
 API_ROUTES: list[ApiRoute] = [*auth_api.ROUTES, *company_api.ROUTES, *members_api.ROUTES, *oa_links_api.ROUTES,
-                              *threads_api.ROUTES, *labels_api.ROUTES, *calls_api.ROUTES]
+                              *threads_api.ROUTES, *labels_api.ROUTES, *calls_api.ROUTES,
+                              *consents_api.ROUTES]
 
 
 class RequestContext:

@@ -10,6 +10,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable
 
+from pydantic_core import to_jsonable_python
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
@@ -111,7 +112,7 @@ class Publisher:
         doc: dict[str, Any] = {
             "company_id": company_id,
             "type": type_,
-            "data": data,
+            "data": to_jsonable_python(data),  # what consoles get is JSON, whatever the caller handed in
             "audience": audience.model_dump(mode="json"),
         }
         for _attempt in range(5):

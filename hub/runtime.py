@@ -18,6 +18,7 @@ from hub import embedded
 from hub.assignment import Assignment
 from hub.calls import Calls
 from hub.chat import ChatIngest, Spawn, background
+from hub.consents import Consents
 from hub.clock import Clock
 from hub.directory import Directory
 from hub.events import EventLog, Publisher
@@ -31,6 +32,7 @@ from hub.store import Store, connect
 from hub.telephony import Telephony
 from hub.threads import Threads
 from hub.wallboard import Wallboards
+from hub.zns import Zns
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,8 @@ class Runtime:
     calls: Calls
     telephony: Telephony
     wallboards: Wallboards
+    consents: Consents
+    zns: Zns
     tasks: set[asyncio.Task]
 
     @classmethod
@@ -110,7 +114,7 @@ class Runtime:
         publisher = Publisher(event_log, sequence, clock, broadcast=_no_bus)
         directory = Directory(store, publisher, clock)
         http = httpx.AsyncClient(timeout=settings.zalo_timeout_s)
-        zalo = ZaloClient(http, settings.zalo_openapi_url, settings.zalo_oauth_url)
+        zalo = ZaloClient(http, settings.zalo_openapi_url, settings.zalo_oauth_url, settings.zalo_business_url)
         oa_links = OaLinks(store, clock, zalo)
         threads = Threads(store, clock, publisher)
         tasks: set[asyncio.Task] = set()
@@ -125,7 +129,8 @@ class Runtime:
                    embedded_server=server, http=http, oa_links=oa_links, threads=threads, chat=chat,
                    replies=replies, tasks=tasks, presence=presence, assignment=assignment, labels=labels, spawn=spawn,
                    calls=Calls(store, clock, publisher, settings.call_finalize_grace_s),
-                   telephony=Telephony(store, clock), wallboards=Wallboards(store, clock, jwt_secret))
+                   telephony=Telephony(store, clock), wallboards=Wallboards(store, clock, jwt_secret),
+                   consents=Consents(store, clock, oa_links, publisher), zns=Zns(store, clock, oa_links, publisher))
 
     async def close(self) -> None:
         for task in list(self.tasks):

@@ -22,12 +22,13 @@ PRUNE_EVERY_S = 600.0
 
 
 async def run(runtime: Runtime) -> None:
-    """Every HUB_SCHEDULER_INTERVAL_S: reply windows moved by time, queued threads; every 10 min: pruning."""
+    """Every HUB_SCHEDULER_INTERVAL_S: reply windows and consents moved by time, queued threads;
+    every 10 min: pruning."""
     last_prune = 0.0
     loop = asyncio.get_running_loop()
     while True:
         # Queued threads are also offered when someone becomes available; this is the safety net.
-        jobs = [runtime.threads.expire_windows, runtime.assignment.drain_all]
+        jobs = [runtime.threads.expire_windows, runtime.consents.expire_due, runtime.assignment.drain_all]
         if loop.time() - last_prune >= PRUNE_EVERY_S:
             jobs.append(lambda: prune_event_log(runtime))
             last_prune = loop.time()

@@ -62,6 +62,17 @@ INDEXES: dict[str, list[IndexModel]] = {
     "extension_states": [IndexModel([("company_id", ASCENDING), ("extension", ASCENDING)], unique=True)],
     "hotlines": [IndexModel([("company_id", ASCENDING), ("number", ASCENDING)], unique=True)],
     "wallboard_tokens": [IndexModel([("company_id", ASCENDING), ("created_at", ASCENDING)])],
+    "consents": [
+        IndexModel([("link_id", ASCENDING), ("phone", ASCENDING), ("created_at", DESCENDING)]),
+        IndexModel([("company_id", ASCENDING), ("created_at", DESCENDING)]),
+        IndexModel([("due_at", ASCENDING)]),
+    ],
+    "zns_messages": [
+        IndexModel([("link_id", ASCENDING), ("tracking_id", ASCENDING)], unique=True),
+        IndexModel([("link_id", ASCENDING), ("msg_id", ASCENDING)]),
+        IndexModel([("company_id", ASCENDING), ("sent_at", DESCENDING)]),
+    ],
+    "zns_templates": [IndexModel([("link_id", ASCENDING), ("template_id", ASCENDING)], unique=True)],
     "labels": [IndexModel([("company_id", ASCENDING), ("name", ASCENDING)], unique=True)],
     "events": [
         IndexModel([("company_id", ASCENDING), ("seq", ASCENDING)], unique=True),
@@ -139,6 +150,18 @@ class Store:
     @property
     def wallboard_tokens(self) -> AsyncCollection:
         return self.db["wallboard_tokens"]
+
+    @property
+    def consents(self) -> AsyncCollection:
+        return self.db["consents"]
+
+    @property
+    def zns_messages(self) -> AsyncCollection:
+        return self.db["zns_messages"]
+
+    @property
+    def zns_templates(self) -> AsyncCollection:
+        return self.db["zns_templates"]
 
     @property
     def event_marks(self) -> AsyncCollection:

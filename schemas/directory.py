@@ -19,6 +19,7 @@ class CompanySettings(BaseModel):
     # An unanswered inbound call shorter than this is "short abandoned": counted, not alerted.
     short_abandon_s: float = Field(default=5.0, ge=0, le=600)
     service_level_s: float = Field(default=20.0, ge=1, le=3600)  # answered within this counts for service level
+    zns_prices: dict[str, float] = Field(default_factory=dict)  # template id -> unit price (VND) when charged
 
 
 class Company(BaseModel):

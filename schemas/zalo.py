@@ -62,6 +62,7 @@ class ZaloWebhook(BaseModel):
     message: ZaloMessage | None = None
     oa_id: str | None = None
     user_id: str | None = None
+    phone: str | None = None
     follower: Follower | None = None
     source: str | None = None
     info: dict[str, Any] | None = None
@@ -77,6 +78,12 @@ class ZaloWebhook(BaseModel):
         found = [self.oa_id, extra.get("oaId"), self.recipient.id if self.recipient else None,
                  self.sender.id if self.sender else None]
         return [c for c in dict.fromkeys(found) if isinstance(c, str) and c]
+
+
+def zalo_phone(phone: str) -> str:
+    """Zalo writes Vietnamese numbers as 84xxxxxxxxx; consoles type 0xxxxxxxxx."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    return "84" + digits[1:] if digits.startswith("0") else digits
 
 
 def from_epoch_ms(value: str | int) -> datetime:
@@ -97,11 +104,14 @@ class EventKind(StrEnum):
     submit_info = "submit_info"
     tag = "tag"
     zns_receipt = "zns_receipt"
-    other = "other"  # known to Zalo, handled by later features or kept raw
+    zns_feedback = "zns_feedback"
+    zns_template = "zns_template"
+    consent_sent = "consent_sent"
+    consent_reply = "consent_reply"
+    other = "other"  # known to Zalo, kept raw (calls ended through Zalo, journeys, quality, quota)
 
 
-_OTHER_KNOWN = {"oa_send_consent", "user_reply_consent", "user_call_oa", "oa_call_user", "user_feedback",
-                "change_template_status", "change_template_quality", "change_oa_daily_quota",
+_OTHER_KNOWN = {"user_call_oa", "oa_call_user", "change_template_quality", "change_oa_daily_quota",
                 "event_journey_acknowledged", "event_journey_time_out"}
 
 
@@ -122,6 +132,10 @@ def classify(event: ZaloWebhook) -> EventKind | None:
         zns = event.message is not None and (event.message.tracking_id or event.message.delivery_time)
         return EventKind.zns_receipt if zns else EventKind.received
     return {
+        "oa_send_consent": EventKind.consent_sent,
+        "user_reply_consent": EventKind.consent_reply,
+        "user_feedback": EventKind.zns_feedback,
+        "change_template_status": EventKind.zns_template,
         "user_click_chatnow": EventKind.chat_now,
         "user_seen_message": EventKind.seen,
         "user_reacted_message": EventKind.reaction,

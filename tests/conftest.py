@@ -66,6 +66,14 @@ def clock_file(workdir: Path) -> Path:
 
 
 @pytest.fixture
+def pair_clock(workdir: Path, hub_pair) -> Iterator["HubClock"]:
+    """Moves both processes of the pair's time together."""
+    controller = HubClock(workdir / "pair-clock-offset")
+    yield controller
+    controller.set(0)
+
+
+@pytest.fixture
 def clock(clock_file: Path) -> Iterator["HubClock"]:
     """Moves the single hub's time (hub.clock.OffsetClock); back to real time after the test."""
     controller = HubClock(clock_file)
@@ -107,7 +115,9 @@ def hub_pair(workdir: Path, mongo_uri: str, redis_url: str,
     bus (or by the catch-up a resubscription triggers, which a test provokes on purpose)."""
     settings = {"mongodb_uri": mongo_uri, "mongodb_db": "hub_pair", "redis_url": redis_url,
                 "catchup_interval_s": "600", "zalo_openapi_url": fake_zalo.url, "zalo_oauth_url": fake_zalo.url,
-                "call_finalize_grace_s": "0.3"}
+                "zalo_business_url": fake_zalo.url, "call_finalize_grace_s": "0.3",
+                "clock_offset_file": str(workdir / "pair-clock-offset"), "scheduler_interval_s": "0.2"}
+    (workdir / "pair-clock-offset").write_text("0")
     first = start_hub(workdir, "hub_a", **settings)
     second = start_hub(workdir, "hub_b", **settings)
     yield first, second

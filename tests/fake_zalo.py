@@ -35,6 +35,8 @@ class FakeZalo:
     refreshes: list[dict[str, Any]] = field(default_factory=list)
     profile_requests: list[str] = field(default_factory=list)
     quota: dict[str, Any] = field(default_factory=lambda: {"quota_type": "reply", "remain": 7})
+    consent_requests: list[dict[str, Any]] = field(default_factory=list)
+    zns_sent: list[dict[str, Any]] = field(default_factory=list)
     url: str = ""
     _server: uvicorn.Server | None = None
     _task: asyncio.Task | None = None
@@ -120,6 +122,26 @@ class FakeZalo:
         self.refresh_tokens[new_refresh] = str(app_id)
         return JSONResponse({"access_token": access, "refresh_token": new_refresh, "expires_in": "90000"})
 
+    async def _request_consent(self, request: Request) -> JSONResponse:
+        if error := self._token_error(request):
+            return error
+        body = await request.json()
+        if body.get("reason_code") not in (101, 103, 105, 106, 107):
+            return JSONResponse({"error": -201, "message": _MESSAGES[-201]})
+        self.consent_requests.append(body)
+        return JSONResponse({"error": 0, "message": "Success", "data": {}})
+
+    async def _send_zns(self, request: Request) -> JSONResponse:
+        if error := self._token_error(request):
+            return error
+        body = await request.json()
+        msg_id = secrets.token_hex(16)
+        sent_time = str(int(__import__("time").time() * 1000))
+        self.zns_sent.append({**body, "msg_id": msg_id, "sent_time": sent_time})
+        return JSONResponse({"error": 0, "message": "Success",
+                             "data": {"msg_id": msg_id, "sent_time": sent_time,
+                                      "quota": {"dailyQuota": "500", "remainingQuota": "499"}}})
+
     # -- serving ----------------------------------------------------------------------------------
 
     def app(self) -> Starlette:
@@ -130,6 +152,8 @@ class FakeZalo:
             Route("/v2.0/oa/upload/image", self._upload, methods=["POST"]),
             Route("/v2.0/oa/upload/file", self._upload, methods=["POST"]),
             Route("/v4/oa/access_token", self._refresh, methods=["POST"]),
+            Route("/v2.0/oa/call/requestconsent", self._request_consent, methods=["POST"]),
+            Route("/message/template", self._send_zns, methods=["POST"]),
         ])
 
     async def start(self) -> "FakeZalo":

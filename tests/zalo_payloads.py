@@ -102,6 +102,26 @@ class Oa:
                 "message": {"msg_id": secrets.token_hex(16), "text": text, "conversation_id": conversation_id},
                 "timestamp": self.ts()}
 
+    def consent_sent(self, phone: str, request_type: str = "SENT", created_ms: str | None = None) -> dict[str, Any]:
+        return {"app_id": self.app_id, "event_name": "oa_send_consent", "oa_id": self.oa_id, "phone": phone,
+                "request_type": request_type, "create_time": created_ms or self.ts(), "expired_time": "0",
+                "timestamp": self.ts()}
+
+    def consent_reply(self, phone: str, answer: str = "ALLOW") -> dict[str, Any]:
+        return {"app_id": self.app_id, "event_name": "user_reply_consent", "oa_id": self.oa_id, "phone": phone,
+                "user_consent": answer, "confirmed_time": self.ts(), "expired_time": "0", "timestamp": self.ts()}
+
+    def zns_delivered(self, phone: str, msg_id: str, tracking_id: str, delivery_ms: str) -> dict[str, Any]:
+        return {"app_id": self.app_id, "event_name": "user_received_message", "sender": {"id": self.oa_id},
+                "recipient": {"id": phone}, "message": {"msg_id": msg_id, "tracking_id": tracking_id,
+                                                        "delivery_time": delivery_ms}, "timestamp": delivery_ms}
+
+    def zns_feedback(self, phone: str, msg_id: str, rate: int, note: str, feedbacks: list[str]) -> dict[str, Any]:
+        return {"app_id": self.app_id, "event_name": "user_feedback", "sender": {"id": phone},
+                "recipient": {"id": self.oa_id},
+                "message": {"msg_id": msg_id, "rate": rate, "note": note, "feedbacks": feedbacks,
+                            "submit_time": self.ts(), "tracking_id": ""}, "timestamp": self.ts()}
+
     # -- delivery ---------------------------------------------------------------------------------
 
     def encode(self, payload: dict[str, Any]) -> tuple[bytes, dict[str, str]]:

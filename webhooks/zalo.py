@@ -106,7 +106,17 @@ async def receive(request: Request) -> Response:
         return _reply("link_disconnected")
     # Applied on duplicates too: each handler is idempotent, and this finishes a delivery whose first
     # attempt stored the event but failed before applying it.
-    await hub.chat.apply(link, event, kind)
+    handler = {
+        EventKind.consent_sent: hub.consents.on_sent,
+        EventKind.consent_reply: hub.consents.on_reply,
+        EventKind.zns_receipt: hub.zns.on_delivered,
+        EventKind.zns_feedback: hub.zns.on_feedback,
+        EventKind.zns_template: hub.zns.on_template_status,
+    }.get(kind)
+    if handler is not None:
+        await handler(link, event)
+    else:
+        await hub.chat.apply(link, event, kind)
     if duplicate:
         return _reply("duplicate")
     return _reply("accepted" if kind is not EventKind.other else "stored")

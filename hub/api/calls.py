@@ -2,13 +2,13 @@
 wallboard tokens."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hub.api.routing import ApiRoute, body, principal, reply
+from hub.api.routing import ApiRoute, body, principal, query_int, query_time, reply
 from hub.calls import today_start
 from hub.errors import Unprocessable
 from schemas.calls import CallList, CallRecord
@@ -29,28 +29,15 @@ class WallboardTokenCreate(BaseModel):
     name: str = Field(default="Wallboard", min_length=1, max_length=100)
 
 
-def _time(request: Request, name: str) -> datetime | None:
-    value = request.query_params.get(name)
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise Unprocessable(f"{name} must be an ISO 8601 time", "invalid_query") from None
-    if parsed.tzinfo is None:
-        raise Unprocessable(f"{name} needs a time zone (Z or +07:00)", "invalid_query")
-    return parsed
-
-
 async def history(request: Request) -> Response:
     q = request.query_params
     status = q.get("status")
     if status and status not in ("answered", "missed", "short_abandoned", "failed"):
         raise Unprocessable("status is one of answered, missed, short_abandoned, failed", "invalid_query")
     calls = await request.app.state.hub.calls.history(
-        principal(request), start=_time(request, "from"), end=_time(request, "to"), status=status,
+        principal(request), start=query_time(request, "from"), end=query_time(request, "to"), status=status,
         direction=q.get("direction"), hotline=q.get("hotline"), extension=q.get("extension"),
-        department=q.get("department"), limit=int(q.get("limit", "100")) if q.get("limit", "100").isdigit() else 100)
+        department=q.get("department"), limit=query_int(request, "limit", 100))
     return reply(CallList(calls=calls))
 
 
@@ -68,7 +55,7 @@ async def stats(request: Request) -> Response:
     company = await hub.directory.company(actor)
     now = hub.clock.now()
     period = request.query_params.get("period", "week")
-    start, end = _time(request, "from"), _time(request, "to")
+    start, end = query_time(request, "from"), query_time(request, "to")
     if start is None:
         day = today_start(now, company.timezone)
         start = day - timedelta(days=day.weekday()) if period == "week" else day.replace(day=1)

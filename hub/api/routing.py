@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, TypeVar
 
@@ -34,7 +35,7 @@ class ApiRoute:
 
 
 def error_response(exc: HubError) -> JSONResponse:
-    return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status)
+    return JSONResponse({"error": {"code": exc.code, "message": exc.message, **exc.details}}, status_code=exc.status)
 
 
 async def body(request: Request, model: type[M]) -> M:
@@ -65,6 +66,41 @@ def principal(request: Request) -> Principal:
     if actor.kind != "member":
         raise Forbidden("a wallboard token opens the wallboard only", "wallboard_token")
     return actor
+
+
+def query_int(request: Request, name: str, default: int) -> int:
+    value = request.query_params.get(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise Unprocessable(f"{name} must be a whole number", "invalid_query") from None
+
+
+def query_bool(request: Request, name: str) -> bool | None:
+    value = request.query_params.get(name)
+    if value is None:
+        return None
+    if value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no"):
+        return False
+    raise Unprocessable(f"{name} must be true or false", "invalid_query")
+
+
+def query_time(request: Request, name: str) -> datetime | None:
+    """An ISO 8601 time with its zone (Z or +07:00) from the query string."""
+    value = request.query_params.get(name)
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
+    except ValueError:
+        raise Unprocessable(f"{name} must be an ISO 8601 time", "invalid_query") from None
+    if parsed.tzinfo is None:
+        raise Unprocessable(f"{name} needs a time zone (Z or +07:00)", "invalid_query")
+    return parsed
 
 
 def reply(model: BaseModel | dict[str, Any], status: int = 200) -> JSONResponse:

@@ -1,12 +1,10 @@
 """Zalo threads: list with filters, detail, messages page, send, mark read, request user info."""
 from __future__ import annotations
 
-from datetime import datetime
-
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hub.api.routing import ApiRoute, body, principal, reply
+from hub.api.routing import ApiRoute, body, principal, query_bool, query_int, query_time, reply
 from hub.errors import PayloadTooLarge, Unprocessable
 from hub.replies import FILE_MAX_BYTES
 from hub.threads import summary
@@ -14,43 +12,12 @@ from schemas.chat import (AssignThread, Message, MessagePage, RequestInfo, SendM
                           ThreadSummary)
 
 
-def _int(request: Request, name: str, default: int) -> int:
-    value = request.query_params.get(name)
-    if value is None:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise Unprocessable(f"{name} must be a whole number", "invalid_query") from None
-
-
-def _bool(request: Request, name: str) -> bool | None:
-    value = request.query_params.get(name)
-    if value is None:
-        return None
-    if value.lower() in ("true", "1", "yes"):
-        return True
-    if value.lower() in ("false", "0", "no"):
-        return False
-    raise Unprocessable(f"{name} must be true or false", "invalid_query")
-
-
-def _time(request: Request, name: str) -> datetime | None:
-    value = request.query_params.get(name)
-    if value is None:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise Unprocessable(f"{name} must be an ISO 8601 time", "invalid_query") from None
-
-
 async def list_threads(request: Request) -> Response:
     q = request.query_params
     threads = await request.app.state.hub.threads.list(
         principal(request), oa=q.get("oa"), assignee=q.get("assignee"), label=q.get("label"),
-        unread=_bool(request, "unread"), text=q.get("text"), status=q.get("status"),
-        before=_time(request, "before"), limit=_int(request, "limit", 50))
+        unread=query_bool(request, "unread"), text=q.get("text"), status=q.get("status"),
+        before=query_time(request, "before"), limit=query_int(request, "limit", 50))
     return reply(ThreadList(threads=threads))
 
 
@@ -62,7 +29,7 @@ async def get_thread(request: Request) -> Response:
 async def messages(request: Request) -> Response:
     page, next_before = await request.app.state.hub.threads.messages_page(
         principal(request), request.path_params["thread_id"], request.query_params.get("before"),
-        _int(request, "limit", 30))
+        query_int(request, "limit", 30))
     return reply(MessagePage(messages=page, next_before=next_before))
 
 

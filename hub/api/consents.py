@@ -1,0 +1,86 @@
+"""ZCC call consents and ZNS template messages."""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from starlette.requests import Request
+from starlette.responses import Response
+
+from hub.api.routing import ApiRoute, body, principal, query_time, reply
+
+
+class ConsentRequest(BaseModel):
+    oa_id: str = Field(min_length=1, max_length=64)
+    phone: str = Field(min_length=8, max_length=20)
+    reason_code: int
+    call_type: Literal["audio", "video", "audio_and_video"] = "audio"
+
+
+class ZnsSend(BaseModel):
+    oa_id: str = Field(min_length=1, max_length=64)
+    phone: str = Field(min_length=8, max_length=20)
+    template_id: str = Field(min_length=1, max_length=64)
+    template_data: dict[str, Any] = Field(default_factory=dict)
+    tracking_id: str | None = Field(default=None, min_length=1, max_length=64)
+    otp: bool = False  # an OTP template: charged only if delivered within 15 s
+
+
+def _filters(request: Request, names: tuple[str, ...]) -> dict[str, Any]:
+    q = request.query_params
+    filters: dict[str, Any] = {name: q.get(name) for name in names if q.get(name)}
+    if q.get("charged") in ("true", "false"):
+        filters["charged"] = q.get("charged") == "true"
+    filters["from"], filters["to"] = query_time(request, "from"), query_time(request, "to")
+    return filters
+
+
+async def request_consent(request: Request) -> Response:
+    actor = principal(request)
+    req = await body(request, ConsentRequest)
+    consent = await request.app.state.hub.consents.request(actor, req.oa_id, req.phone, req.reason_code, req.call_type)
+    return reply(consent, status=201)
+
+
+async def list_consents(request: Request) -> Response:
+    filters = _filters(request, ("oa_id", "phone", "reason_code", "requested_by", "customer_answer", "status",
+                                 "call_type"))
+    return reply({"consents": await request.app.state.hub.consents.list(principal(request), filters)})
+
+
+async def send_zns(request: Request) -> Response:
+    actor = principal(request)
+    req = await body(request, ZnsSend)
+    message = await request.app.state.hub.zns.send(actor, req.oa_id, req.phone, req.template_id, req.template_data,
+                                                   req.tracking_id, req.otp)
+    return reply(message, status=201)
+
+
+async def list_zns(request: Request) -> Response:
+    filters = _filters(request, ("oa_id", "phone", "template_id", "status", "tracking_id", "msg_id"))
+    return reply({"messages": await request.app.state.hub.zns.list(principal(request), filters)})
+
+
+async def get_zns(request: Request) -> Response:
+    return reply(await request.app.state.hub.zns.get(principal(request), request.path_params["message_id"]))
+
+
+async def zns_stats(request: Request) -> Response:
+    return reply(await request.app.state.hub.zns.stats(principal(request), query_time(request, "from"), query_time(request, "to")))
+
+
+ROUTES = [
+    ApiRoute("POST", "/api/consents", request_consent,
+             "Ask a customer for ZCC call consent (409 with can_resend_at when the resend rules forbid it)",
+             request=ConsentRequest, status=201),
+    ApiRoute("GET", "/api/consents", list_consents,
+             "Consent requests (from, to, oa_id, phone, reason_code, requested_by, customer_answer, status, "
+             "call_type, charged)"),
+    ApiRoute("POST", "/api/zns/messages", send_zns, "Send one ZNS template message (refused 22:00-06:00)",
+             request=ZnsSend, status=201),
+    ApiRoute("GET", "/api/zns/messages", list_zns,
+             "ZNS messages (from, to, oa_id, phone, template_id, status, tracking_id, msg_id, charged)"),
+    ApiRoute("GET", "/api/zns/messages/{message_id}", get_zns, "One ZNS message with its delivery and review"),
+    ApiRoute("GET", "/api/zns/stats", zns_stats,
+             "Sent, charged, free, success, failed and total spend (default the last 7 days, at most 3 months)"),
+]

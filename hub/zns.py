@@ -1,0 +1,202 @@
+"""ZNS template notifications: sending, delivery, charging, customer reviews, template status.
+
+A ZNS message is charged only when Zalo delivered it within the Z-time of its sending: 15 s for
+OTP templates, 7,200 s for every other template (reference section 6). Sends are refused between
+22:00 and 06:00 in the company's time zone before Zalo is called (Zalo would answer -133).
+Everything here is seen by owners and managers.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pymongo import DESCENDING
+from pymongo.errors import DuplicateKeyError
+
+from clients.zalo import ZaloError
+from hub.auth import Principal
+from hub.clock import Clock
+from hub.directory import new_id
+from hub.errors import Conflict, Forbidden, NotFound, Unprocessable
+from hub.events import Publisher
+from hub.oa_links import OaLinks
+from hub.store import Store
+from schemas.directory import Role
+from schemas.events import Audience
+from schemas.zalo import ZaloWebhook, from_epoch_ms, zalo_phone
+
+log = logging.getLogger(__name__)
+
+Z_TIME_OTP = timedelta(seconds=15)
+Z_TIME_OTHER = timedelta(seconds=7200)
+QUIET_FROM, QUIET_UNTIL = 22, 6  # local hours: no template sends in between
+MAX_STATS_PERIOD = timedelta(days=92)
+AUDIENCE = Audience(roles=[Role.owner, Role.manager])
+
+
+def charged(sent_at: datetime, delivered_at: datetime, otp: bool) -> bool:
+    return delivered_at - sent_at <= (Z_TIME_OTP if otp else Z_TIME_OTHER)
+
+
+def quiet_hours(now: datetime, timezone_name: str) -> bool:
+    hour = now.astimezone(ZoneInfo(timezone_name)).hour
+    return hour >= QUIET_FROM or hour < QUIET_UNTIL
+
+
+def view(doc: dict[str, Any]) -> dict[str, Any]:
+    return {key: doc.get(key) for key in (
+        "oa_id", "phone", "template_id", "template_data", "tracking_id", "msg_id", "otp", "status", "failure",
+        "sent_at", "delivered_at", "charged", "unit_price", "review", "sent_by")} | {"id": doc["_id"]}
+
+
+def _supervisor(actor: Principal) -> None:
+    if actor.role not in (Role.owner, Role.manager):
+        raise Forbidden("only owners and managers use ZNS")
+
+
+class Zns:
+    def __init__(self, store: Store, clock: Clock, links: OaLinks, publisher: Publisher) -> None:
+        self._store = store
+        self._messages = store.zns_messages
+        self._clock = clock
+        self._links = links
+        self._publisher = publisher
+
+    async def _publish(self, doc: dict[str, Any]) -> None:
+        await self._publisher.publish(doc["company_id"], "zns.updated", view(doc), AUDIENCE)
+
+    async def send(self, actor: Principal, oa_id: str, phone: str, template_id: str, template_data: dict[str, Any],
+                   tracking_id: str | None, otp: bool) -> dict[str, Any]:
+        _supervisor(actor)
+        company = await self._store.companies.find_one({"_id": actor.company_id}) or {}
+        now = self._clock.now()
+        if quiet_hours(now, company.get("timezone", "Asia/Ho_Chi_Minh")):
+            raise Conflict("Zalo does not deliver template messages between 22:00 and 06:00 (company time); "
+                           "send it after 06:00.", "zns_quiet_hours")
+        link = await self._store.oa_links.find_one({"company_id": actor.company_id, "oa_id": oa_id, "status": "active"})
+        if link is None:
+            raise NotFound("no active OA link with that oa_id", "oa_link_not_found")
+        prices = ((company.get("settings") or {}).get("zns_prices") or {})
+        doc = {"_id": new_id(), "company_id": actor.company_id, "link_id": link["_id"], "oa_id": oa_id,
+               "phone": zalo_phone(phone), "template_id": template_id, "template_data": template_data,
+               "tracking_id": tracking_id or secrets.token_hex(12), "msg_id": None, "otp": otp,
+               "status": "processing", "failure": None, "sent_at": now, "delivered_at": None, "charged": False,
+               "unit_price": prices.get(template_id), "review": None, "sent_by": actor.member_id}
+        try:
+            await self._messages.insert_one(doc)
+        except DuplicateKeyError:
+            raise Conflict("a ZNS message with that tracking_id exists", "zns_tracking_id_taken") from None
+        try:
+            data = await self._links.call(link["_id"], lambda token: self._links.zalo.send_zns(
+                token, doc["phone"], template_id, template_data, doc["tracking_id"]))
+            changes = {"msg_id": str(data.get("msg_id")) if data.get("msg_id") else None}
+            if data.get("sent_time"):
+                changes["sent_at"] = from_epoch_ms(data["sent_time"])
+        except ZaloError as exc:
+            changes = {"status": "failure", "failure": exc.as_failure()}
+        await self._messages.update_one({"_id": doc["_id"]}, {"$set": changes})
+        doc.update(changes)
+        await self._publish(doc)
+        return view(doc)
+
+    async def _find(self, link: dict[str, Any], msg_id: str | None, tracking_id: str | None) -> dict[str, Any] | None:
+        for key, value in (("msg_id", msg_id), ("tracking_id", tracking_id)):
+            if value:
+                doc = await self._messages.find_one({"link_id": link["_id"], key: value})
+                if doc:
+                    return doc
+        return None
+
+    async def on_delivered(self, link: dict[str, Any], event: ZaloWebhook) -> None:
+        message = event.message
+        if message is None:
+            return
+        doc = await self._find(link, message.msg_id, message.tracking_id)
+        if doc is None:
+            log.info("ZNS receipt for a message the hub did not send", extra={"tracking_id": message.tracking_id})
+            return
+        delivered = from_epoch_ms(message.delivery_time or event.timestamp)
+        result = await self._messages.update_one(
+            {"_id": doc["_id"], "delivered_at": None},
+            {"$set": {"status": "success", "delivered_at": delivered,
+                      "charged": charged(doc["sent_at"], delivered, doc["otp"])}})
+        if result.modified_count:
+            await self._publish(await self._messages.find_one({"_id": doc["_id"]}) or doc)
+
+    async def on_feedback(self, link: dict[str, Any], event: ZaloWebhook) -> None:
+        message = event.message
+        if message is None:
+            return
+        extra = message.model_extra or {}
+        doc = await self._find(link, message.msg_id, message.tracking_id)
+        if doc is None:
+            return
+        review = {"rate": extra.get("rate"), "note": extra.get("note"), "feedbacks": extra.get("feedbacks") or [],
+                  "submitted_at": from_epoch_ms(extra["submit_time"]) if extra.get("submit_time") else None}
+        result = await self._messages.update_one({"_id": doc["_id"], "review": {"$ne": review}},
+                                                 {"$set": {"review": review}})
+        if result.modified_count:
+            await self._publish(await self._messages.find_one({"_id": doc["_id"]}) or doc)
+
+    async def on_template_status(self, link: dict[str, Any], event: ZaloWebhook) -> None:
+        extra = event.model_extra or {}
+        template_id = str(extra.get("template_id") or "")
+        status = extra.get("status") or {}
+        if not template_id:
+            return
+        key = {"link_id": link["_id"], "template_id": template_id}
+        try:
+            await self._store.zns_templates.insert_one({**key, "_id": new_id(), "company_id": link["company_id"]})
+        except DuplicateKeyError:
+            pass
+        await self._store.zns_templates.update_one(key, {"$set": {"status": status.get("new_status"),
+                                                                  "previous_status": status.get("prev_status"),
+                                                                  "reason": extra.get("reason"),
+                                                                  "changed_at": event.occurred_at}})
+        await self._publisher.publish(link["company_id"], "zns.template_updated",
+                                      {"oa_id": link["oa_id"], "template_id": template_id,
+                                       "status": status.get("new_status"), "reason": extra.get("reason")}, AUDIENCE)
+
+    # -- console reads ----------------------------------------------------------------------------
+
+    async def list(self, actor: Principal, filters: dict[str, Any]) -> list[dict[str, Any]]:
+        _supervisor(actor)
+        query: dict[str, Any] = {"company_id": actor.company_id}
+        for key in ("oa_id", "template_id", "status", "tracking_id", "msg_id"):
+            if filters.get(key):
+                query[key] = filters[key]
+        if filters.get("phone"):
+            query["phone"] = zalo_phone(filters["phone"])
+        if filters.get("charged") is not None:
+            query["charged"] = filters["charged"]
+        if filters.get("from") or filters.get("to"):
+            query["sent_at"] = {**({"$gte": filters["from"]} if filters.get("from") else {}),
+                                **({"$lt": filters["to"]} if filters.get("to") else {})}
+        cursor = self._messages.find(query).sort("sent_at", DESCENDING).limit(500)
+        return [view(doc) async for doc in cursor]
+
+    async def get(self, actor: Principal, message_id: str) -> dict[str, Any]:
+        _supervisor(actor)
+        doc = await self._messages.find_one({"_id": message_id, "company_id": actor.company_id})
+        if doc is None:
+            raise NotFound("no such ZNS message", "zns_not_found")
+        return view(doc)
+
+    async def stats(self, actor: Principal, start: datetime | None, end: datetime | None) -> dict[str, Any]:
+        _supervisor(actor)
+        end = end or self._clock.now()
+        start = start or end - timedelta(days=7)
+        if end - start > MAX_STATS_PERIOD:
+            raise Unprocessable("a ZNS statistics period is at most 3 months", "period_too_long")
+        docs = [d async for d in self._messages.find({"company_id": actor.company_id,
+                                                      "sent_at": {"$gte": start, "$lt": end}})]
+        charged_docs = [d for d in docs if d.get("charged")]
+        return {"from": start, "to": end, "sent": len(docs), "charged": len(charged_docs),
+                "free": sum(1 for d in docs if d["status"] == "success" and not d.get("charged")),
+                "success": sum(1 for d in docs if d["status"] == "success"),
+                "failed": sum(1 for d in docs if d["status"] == "failure"),
+                "processing": sum(1 for d in docs if d["status"] == "processing"),
+                "total_spend": sum(d.get("unit_price") or 0 for d in charged_docs)}
