@@ -386,7 +386,9 @@ class Realtime:
             stream.gap_watch = asyncio.create_task(self._watch_gap(stream))
 
     async def _deliver(self, stream: CompanyStream, message: dict[str, Any]) -> None:
+        """One released event to every console of the company that may have it, live ones at once."""
         late = message.get("late", False)
+        live: list[Console] = []
         for console in list(stream.consoles.values()):
             if not console.admits(message):
                 continue
@@ -394,19 +396,23 @@ class Realtime:
                 console.buffer.append(message)
             elif late:
                 if console.connected_at < stream.holes.get(message["seq"], time.monotonic()):
-                    await self._send(console, message, "late")
+                    live.append(console)
             elif message["seq"] > console.last_sent:
-                await self._send(console, message, "live")
+                live.append(console)
+        if live:
+            await self._send(live, message, "late" if late else "live")
         if message["type"] == "member.removed":
             await self._disconnect_member(stream, message["data"]["id"])
 
-    async def _send(self, console: Console, message: dict[str, Any], path: str) -> None:
-        if not console.permits(message):
+    async def _send(self, consoles: Console | list[Console], message: dict[str, Any], path: str) -> None:
+        """Send one event to consoles, encoded once for all of them (a wallboard wall may be hundreds)."""
+        targets = [c for c in (consoles if isinstance(consoles, list) else [consoles]) if c.permits(message)]
+        for console in consoles if isinstance(consoles, list) else [consoles]:
             console.last_sent = max(console.last_sent, message["seq"])
+        if not targets:
             return
-        await self.sio.emit(message["type"], envelope(message), to=console.sid, ignore_queue=True)
-        console.last_sent = max(console.last_sent, message["seq"])
-        metrics.EVENTS_DELIVERED.labels(path=path).inc()
+        await self.sio.emit(message["type"], envelope(message), to=[c.sid for c in targets], ignore_queue=True)
+        metrics.EVENTS_DELIVERED.labels(path=path).inc(len(targets))
         if path == "live":
             lag = time.time() - datetime.fromisoformat(message["at"].replace("Z", "+00:00")).timestamp()
             metrics.DELIVERY_LAG.observe(max(lag, 0.0))
@@ -528,8 +534,7 @@ class Realtime:
 
     async def _send_snapshot(self, company_id: str, sids: list[str]) -> None:
         snapshot = await self.runtime.wallboards.snapshot(company_id)
-        for sid in sids:
-            await self.sio.emit("wallboard.snapshot", snapshot, to=sid, ignore_queue=True)
+        await self.sio.emit("wallboard.snapshot", snapshot, to=sids, ignore_queue=True)
 
     async def _wallboard_loop(self) -> None:
         """A full snapshot every few seconds heals a display that missed something."""
