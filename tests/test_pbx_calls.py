@@ -12,7 +12,7 @@ from tests.conftest import Company, Person, make_company
 from tests.consoles import TestConsole
 from tests.pbx_payloads import CALLER, HOTLINE, Pbx, canonical, etelecom, twilio
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "pbx"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "pbx"
 
 
 async def _pbx(company: Company, url: str | None = None) -> Pbx:
