@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 import socketio
 
-from hub import metrics
+from hub import fastjson, metrics
 from hub.auth import InvalidToken, Principal, read_token
 from hub.bus import BUS_EVENT, BUS_ROOM, LocalBus, RedisBus
 from hub.events import EventLog, envelope
@@ -170,6 +170,7 @@ class Realtime:
             cors_allowed_origins=settings.cors_origins or [],
             ping_interval=settings.ping_interval_s,
             ping_timeout=settings.ping_timeout_s,
+            json=fastjson if settings.fast_json else None,
             logger=False,
             engineio_logger=False,
         )

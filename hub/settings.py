@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     presence_heartbeat_s: float = 15.0
     presence_ttl_s: float = 45.0
     wallboard_snapshot_s: float = 5.0
+    # Measured in bench/: orjson for Socket.IO packets, and fewer GC passes over thousands of
+    # long-lived connection objects (gc.freeze after start-up, a higher first-generation threshold).
+    fast_json: bool = True
+    gc_tuning: bool = True
 
     # Calls: a call is finalized (missed or not, alert sent once) this long after it ended, so legs
     # reported late still count; the loop that does it runs this often.
