@@ -138,8 +138,7 @@ class ChatIngest:
             changes["$set"]["customer.phone"] = phone
         # A new message resets what Zalo said of free replies: it opens a new window.
         after = await self.threads.update(thread, changes, interaction_at=message["at"], free_remaining=None)
-        await self.threads.publish(None if created else thread, after)
-        await self.threads.publish_message(after, message)
+        await self.threads.publish(None if created else thread, after, message)
         if thread.get("status") == "resolved":  # the customer wrote again: the assignee's open work again
             await self._assignment.adjust_open(after.get("assignee_id"), +1)
         if not after.get("assignee_id"):
@@ -173,8 +172,7 @@ class ChatIngest:
         if thread.get("last_message_at") is None or message["at"] >= thread["last_message_at"]:
             changes["$set"] = {"last_message": last_message(message)}
         after = await self.threads.update(thread, changes)
-        await self.threads.publish(None if created else thread, after)
-        await self.threads.publish_message(after, message)
+        await self.threads.publish(None if created else thread, after, message)
 
     # -- receipts and reactions -------------------------------------------------------------------
 

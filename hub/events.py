@@ -12,7 +12,7 @@ from typing import Any, Awaitable, Callable
 
 from pydantic_core import to_jsonable_python
 from pymongo import ASCENDING, DESCENDING
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from hub import metrics
 from hub.clock import Clock, iso_z
@@ -60,8 +60,20 @@ class EventLog:
         doc = await self._marks.find_one({"_id": company_id})
         return doc["pruned_through"] if doc else 0
 
-    async def append(self, doc: dict[str, Any]) -> None:
-        await self._events.insert_one(doc)
+    async def append_many(self, docs: list[dict[str, Any]]) -> None:
+        """Insert all or none of a change's events: a seq collision removes what was inserted first."""
+        if len(docs) == 1:
+            await self._events.insert_one(docs[0])
+            return
+        try:
+            await self._events.insert_many(docs, ordered=True)
+        except BulkWriteError as exc:
+            if any(error.get("code") != 11000 for error in exc.details.get("writeErrors", [])):
+                raise
+            inserted = exc.details.get("nInserted", 0)
+            if inserted:
+                await self._events.delete_many({"_id": {"$in": [d["_id"] for d in docs[:inserted]]}})
+            raise DuplicateKeyError("seq already taken") from exc
 
     async def entitled_after(self, company_id: str, after: int, entitled: dict[str, Any],
                              limit: int) -> list[dict[str, Any]]:
@@ -109,29 +121,33 @@ class Publisher:
 
     async def publish(self, company_id: str, type_: str, data: dict[str, Any], audience: Audience) -> dict[str, Any]:
         """Store the event durably, then fan it out. Returns the bus message (envelope + audience)."""
-        doc: dict[str, Any] = {
-            "company_id": company_id,
-            "type": type_,
-            "data": to_jsonable_python(data),  # what consoles get is JSON, whatever the caller handed in
-            "audience": audience.model_dump(mode="json"),
-        }
+        return (await self.publish_many(company_id, [(type_, data, audience)]))[0]
+
+    async def publish_many(self, company_id: str,
+                           items: list[tuple[str, dict[str, Any], Audience]]) -> list[dict[str, Any]]:
+        """Several events of one change: consecutive seqs, one insert, then fanned out in order."""
+        docs = [{"company_id": company_id, "type": type_, "data": to_jsonable_python(data),  # consoles get JSON
+                 "audience": audience.model_dump(mode="json")} for type_, data, audience in items]
         for _attempt in range(5):
-            doc["seq"] = await self._sequence.next(company_id)
-            doc["at"] = self._clock.now()
-            doc.pop("_id", None)
+            last = await self._sequence.next(company_id, len(docs))
+            at = self._clock.now()
+            for offset, doc in enumerate(docs):
+                doc.pop("_id", None)
+                doc["seq"], doc["at"] = last - len(docs) + 1 + offset, at
             try:
-                await self._log.append(doc)
+                await self._log.append_many(docs)
                 break
             except DuplicateKeyError:
                 # The counter fell behind the log (Redis restarted, or another writer): re-floor and retry.
-                log.warning("seq %s of company %s already taken; re-reading the floor", doc["seq"], company_id)
+                log.warning("seqs up to %s of company %s already taken; re-reading the floor", last, company_id)
                 await self._sequence.refloor(company_id)
         else:
-            raise RuntimeError(f"could not allocate a seq for company {company_id}")
-        message = to_message(doc)
-        metrics.EVENTS_PUBLISHED.labels(type=type_).inc()
-        await self.broadcast(message)
-        return message
+            raise RuntimeError(f"could not allocate seqs for company {company_id}")
+        messages = [to_message(doc) for doc in docs]
+        for message in messages:
+            metrics.EVENTS_PUBLISHED.labels(type=message["type"]).inc()
+            await self.broadcast(message)
+        return messages
 
 
 def retention_cutoff(clock: Clock, retention_s: float) -> datetime:

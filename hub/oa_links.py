@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import timedelta
 from typing import Any, Awaitable, Callable, TypeVar
 
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 REFRESH_LEASE_S = 30
+WEBHOOK_CACHE_S = 5.0
 
 
 def view(doc: dict[str, Any]) -> OaLink:
@@ -47,8 +49,12 @@ class OaLinks:
         self._clock = clock
         self.zalo = zalo
         self._locks: dict[str, asyncio.Lock] = {}
+        self._webhook_cache: dict[str, tuple[float, list[dict[str, Any]]]] = {}
 
     # -- management (REST) ----------------------------------------------------------------------
+
+    def _changed(self) -> None:
+        self._webhook_cache.clear()
 
     async def _check_department(self, company_id: str, department_id: str | None) -> None:
         if department_id and not await self._departments.find_one({"_id": department_id, "company_id": company_id}):
@@ -63,6 +69,7 @@ class OaLinks:
                "access_token": body.access_token, "refresh_token": body.refresh_token,
                "token_expires_at": now + timedelta(hours=25), "department_id": body.department_id,
                "status": "active", "connected_at": now, "created_at": now, "refresh_lease_until": None}
+        self._changed()
         try:
             await self._links.insert_one(doc)
         except DuplicateKeyError:
@@ -91,6 +98,7 @@ class OaLinks:
         await self._check_department(actor.company_id, changes.get("department_id"))
         if changes:
             await self._links.update_one({"_id": link_id}, {"$set": changes})
+            self._changed()
         return view(await self._mine(actor, link_id))
 
     async def disconnect(self, actor: Principal, link_id: str) -> OaLink:
@@ -99,6 +107,7 @@ class OaLinks:
         await self._mine(actor, link_id)
         await self._links.update_one({"_id": link_id}, {"$set": {"status": "disconnected", "access_token": None,
                                                                  "refresh_token": None}})
+        self._changed()
         return view(await self._mine(actor, link_id))
 
     async def relink(self, actor: Principal, link_id: str, body: OaLinkRelink) -> OaLink:
@@ -111,13 +120,22 @@ class OaLinks:
             await self._links.update_one({"_id": link_id}, {"$set": changes})
         except DuplicateKeyError:
             raise Conflict("this OA is linked to another company now", "oa_already_linked") from None
+        self._changed()
         return view(await self._mine(actor, link_id))
 
     # -- webhook side ---------------------------------------------------------------------------
 
     async def for_webhook(self, app_id: str, oa_ids: list[str]) -> list[dict[str, Any]]:
-        """Links an event of `app_id` may belong to: those whose OA appears in it first."""
-        docs = [doc async for doc in self._links.find({"app_id": app_id})]
+        """Links an event of `app_id` may belong to: those whose OA appears in it first.
+
+        Kept for WEBHOOK_CACHE_S per app (every webhook needs them); a change made through this
+        process clears it at once, one made through another process shows within that time."""
+        cached = self._webhook_cache.get(app_id)
+        if cached and time.monotonic() - cached[0] < WEBHOOK_CACHE_S:
+            docs = cached[1]
+        else:
+            docs = [doc async for doc in self._links.find({"app_id": app_id})]
+            self._webhook_cache[app_id] = (time.monotonic(), docs)
         named = [d for d in docs if d["oa_id"] in oa_ids]
         return named + [d for d in docs if d["oa_id"] not in oa_ids]
 

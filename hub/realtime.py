@@ -253,12 +253,18 @@ class Realtime:
         stream.consoles[sid] = console
         self.consoles[sid] = console
         metrics.CONSOLES.inc()
-        for room in rooms_of(console):
-            await self.sio.enter_room(sid, room)
-        await self._presence_changed(console, *await self.runtime.presence.set(
-            console.company_id, console.member_id, sid, console.status))
-        # Replay after connect returns: the client only accepts events once it is connected.
-        self.sio.start_background_task(self._sync, console, last_seq)
+        # The rest after connect returns: a client takes events only once its connection is acknowledged.
+        self.sio.start_background_task(self._after_connect, console, last_seq)
+
+    async def _after_connect(self, console: Console, last_seq: int | None) -> None:
+        try:
+            for room in rooms_of(console):
+                await self.sio.enter_room(console.sid, room)
+            await self._presence_changed(console, *await self.runtime.presence.set(
+                console.company_id, console.member_id, console.sid, console.status))
+        except Exception:
+            log.exception("joining rooms or presence failed", extra={"sid": console.sid})
+        await self._sync(console, last_seq)
 
     async def _connect_wallboard(self, sid: str, principal: Principal, last_seq: Any) -> None:
         if not await self.runtime.wallboards.valid(principal.company_id, principal.member_id):

@@ -149,6 +149,5 @@ class Replies:
         changes: dict[str, Any] = {"$max": {"last_message_at": stored["at"]},
                                    "$set": {"last_message": last_message(stored)}}
         after = await self._threads.update(thread, changes, free_remaining=free_remaining)
-        await self._threads.publish(thread, after)
-        await self._threads.publish_message(after, stored)
+        await self._threads.publish(thread, after, stored)
         return message_view(stored), True

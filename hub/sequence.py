@@ -1,6 +1,6 @@
 """Per-company `seq` numbers: strictly increasing across processes and restarts.
 
-With Redis, `INCR` on one key per company (a read-modify-write round trip on MongoDB would cap
+With Redis, `INCRBY` on one key per company (a read-modify-write round trip on MongoDB would cap
 ingest at its slowest operation). After a Redis restart the key is gone: a Lua script floors it
 from the event log's highest seq, which each process reads once per company and again whenever
 an insert collides with an existing seq. Alone, a process counts in memory from the same floor.
@@ -18,12 +18,13 @@ _NEXT = """
 local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
 local floor = tonumber(ARGV[1])
 if cur < floor then redis.call('SET', KEYS[1], floor) end
-return redis.call('INCR', KEYS[1])
+return redis.call('INCRBY', KEYS[1], tonumber(ARGV[2]))
 """
 
 
 class Sequence(Protocol):
-    async def next(self, company_id: str) -> int: ...
+    async def next(self, company_id: str, count: int = 1) -> int:
+        """Reserve `count` consecutive seqs; returns the last of them."""
 
     async def refloor(self, company_id: str) -> None:
         """Re-read the floor from the log (called when an allocated seq was already taken)."""
@@ -37,12 +38,12 @@ class LocalSequence:
         self._last: dict[str, int] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
-    async def next(self, company_id: str) -> int:
+    async def next(self, company_id: str, count: int = 1) -> int:
         if company_id not in self._last:
             async with self._locks.setdefault(company_id, asyncio.Lock()):
                 if company_id not in self._last:
                     self._last[company_id] = await self._max_seq(company_id)
-        self._last[company_id] += 1
+        self._last[company_id] += count
         return self._last[company_id]
 
     async def refloor(self, company_id: str) -> None:
@@ -60,11 +61,11 @@ class RedisSequence:
         self._floors: dict[str, int] = {}
         self._script = redis.register_script(_NEXT)
 
-    async def next(self, company_id: str) -> int:
+    async def next(self, company_id: str, count: int = 1) -> int:
         floor = self._floors.get(company_id)
         if floor is None:
             floor = self._floors[company_id] = await self._max_seq(company_id)
-        return int(await self._script(keys=[self._prefix + company_id], args=[floor]))
+        return int(await self._script(keys=[self._prefix + company_id], args=[floor, count]))
 
     async def refloor(self, company_id: str) -> None:
         self._floors[company_id] = await self._max_seq(company_id)

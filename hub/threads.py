@@ -56,6 +56,12 @@ def message_view(doc: dict[str, Any]) -> Message:
         sent_via=doc["sent_via"], reactions=doc.get("reactions", {}), at=doc["at"])
 
 
+def _window(thread: dict[str, Any]) -> dict[str, Any]:
+    window = thread["reply_window"]
+    return {"thread_id": thread["_id"], "state": window["state"],
+            "until": window["until"].isoformat() if window["until"] else None}
+
+
 def last_message(msg: dict[str, Any]) -> dict[str, Any]:
     return {"id": msg["_id"], "direction": msg["direction"], "kind": msg["kind"], "text": (msg.get("text") or "")[:200],
             "at": msg["at"]}
@@ -116,26 +122,21 @@ class Threads:
         assert doc is not None
         return doc
 
-    async def publish(self, before: dict[str, Any] | None, after: dict[str, Any]) -> None:
-        """thread.created (no `before`) or thread.updated, then reply_window.changed if it moved."""
-        await self._publisher.publish(after["company_id"], "thread.created" if before is None else "thread.updated",
-                                      summary(after).model_dump(mode="json"), audience(after))
+    async def publish(self, before: dict[str, Any] | None, after: dict[str, Any],
+                      message: dict[str, Any] | None = None) -> None:
+        """thread.created (no `before`) or thread.updated, reply_window.changed when the window's state
+        moved, and message.created for a new message: one change, published together in that order."""
+        who = audience(after)
+        items = [("thread.created" if before is None else "thread.updated", summary(after).model_dump(mode="json"), who)]
         old = (before or {}).get("reply_window") or {}
-        new = after["reply_window"]
-        if before is not None and (old.get("state"), old.get("until")) != (new["state"], new["until"]):
-            await self.publish_window(after)
+        if before is not None and old.get("state") != after["reply_window"]["state"]:
+            items.append(("reply_window.changed", _window(after), who))
+        if message is not None:
+            items.append(("message.created", message_view(message).model_dump(mode="json"), who))
+        await self._publisher.publish_many(after["company_id"], items)
 
     async def publish_window(self, thread: dict[str, Any]) -> None:
-        window = thread["reply_window"]
-        await self._publisher.publish(
-            thread["company_id"], "reply_window.changed",
-            {"thread_id": thread["_id"], "state": window["state"],
-             "until": window["until"].isoformat() if window["until"] else None},
-            audience(thread))
-
-    async def publish_message(self, thread: dict[str, Any], message: dict[str, Any]) -> None:
-        await self._publisher.publish(thread["company_id"], "message.created",
-                                      message_view(message).model_dump(mode="json"), audience(thread))
+        await self._publisher.publish(thread["company_id"], "reply_window.changed", _window(thread), audience(thread))
 
     async def publish_message_update(self, thread: dict[str, Any], message: dict[str, Any],
                                      fields: dict[str, Any]) -> None:

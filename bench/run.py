@@ -1,0 +1,392 @@
+"""The benchmark: the hub against a bare python-socketio relay, in one run, on this machine.
+
+    python -m bench.run            # full: 500 chat consoles, 1,000 wallboards, 200-console storm, 10 min of load
+    python -m bench.run --quick    # the same shape, smaller and shorter (under 2 minutes)
+
+It starts a fresh hub (embedded MongoDB-compatible server and a local redis-server, or the URIs
+given), the bare relay (bench/baseline.py), console fleets (bench/fleet.py) and load generators
+(bench/loadgen.py) in processes of their own; measures both servers alternately under identical
+load; and writes bench/results/<mode>.json and .png. CPU is each server process's own
+(utime + stime from /proc), memory its resident set.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.embedded_rate import measure as write_rate
+from hub import embedded
+from hub.auth import Principal, issue_token
+from hub.clock import SystemClock
+from hub.runtime import Runtime
+from hub.settings import Settings
+from schemas.directory import Role
+from tests.servers import HubProcess, RedisServer, free_port, hub_env, wait_until
+
+SECRET = "bench-secret-" + "x" * 40
+RESULTS = Path(__file__).resolve().parent / "results"
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_us(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1e6 / TICK
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def machine() -> dict[str, Any]:
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor())
+    mem = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+               if line.startswith("MemTotal"))
+    return {"cpu": model, "cores": os.cpu_count(), "memory_gib": round(mem / 1024 / 1024, 1),
+            "python": platform.python_version(), "kernel": platform.release()}
+
+
+class FleetProcess:
+    """bench/fleet.py in a process of its own, spoken to in JSON lines."""
+
+    async def start(self) -> "FleetProcess":
+        self.proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.fleet", stdin=subprocess.PIPE,
+                                                         stdout=subprocess.PIPE, limit=2**24)
+        return self
+
+    async def ask(self, **command: Any) -> dict[str, Any]:
+        assert self.proc.stdin and self.proc.stdout
+        self.proc.stdin.write((json.dumps(command) + "\n").encode())
+        await self.proc.stdin.drain()
+        line = await self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the console fleet died during {command['cmd']}")
+        return json.loads(line)
+
+    async def settle(self, phase: str, expected: int, timeout: float = 30) -> dict[str, Any]:
+        """The phase's report once `expected` deliveries arrived, or once they stop coming."""
+        deadline, last, last_change = time.monotonic() + timeout, -1, time.monotonic()
+        while True:
+            report = await self.ask(cmd="report", phase=phase)
+            if report["deliveries"] != last:
+                last, last_change = report["deliveries"], time.monotonic()
+            if report["deliveries"] >= expected or time.monotonic() > deadline or time.monotonic() - last_change > 3:
+                return report
+            await asyncio.sleep(0.2)
+
+    async def stop(self) -> None:
+        try:
+            await asyncio.wait_for(self.ask(cmd="quit"), 30)
+        except Exception:
+            pass
+        if self.proc.returncode is None:
+            self.proc.kill()
+        await self.proc.wait()
+
+
+async def loadgen(spec: dict[str, Any]) -> dict[str, Any]:
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.loadgen", stdin=subprocess.PIPE,
+                                                stdout=subprocess.PIPE)
+    out, _ = await proc.communicate(json.dumps(spec).encode())
+    return json.loads(out)
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.quick = args.quick
+        self.sizes = ({"chat": 100, "wallboard": 200, "storm": 50, "rates": [50, 100], "seconds": 4, "ramp": [150, 200]}
+                      if self.quick else
+                      {"chat": 500, "wallboard": 1000, "storm": 200, "rates": [50, 100, 200], "seconds": 10,
+                       "ramp": [250, 300, 400, 500, 600]})
+        self.results: dict[str, Any] = {"mode": "quick" if self.quick else "full", "machine": machine(),
+                                        "started_at": datetime.now(timezone.utc).isoformat()}
+        self.began = time.monotonic()
+
+    def log(self, message: str) -> None:
+        print(f"[{time.monotonic() - self.began:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+    # -- servers ----------------------------------------------------------------------------------
+
+    def start_servers(self, workdir: Path) -> None:
+        self.mongo = None
+        self.mongo_uri = self.args.mongodb_uri
+        if not self.mongo_uri:
+            self.mongo = embedded.start(workdir / "mongo")
+            self.mongo_uri = self.mongo.uri
+        self.redis = None
+        self.redis_url = self.args.redis_url
+        if not self.redis_url:
+            self.redis = RedisServer.start(workdir)
+            self.redis_url = self.redis.url
+        env = hub_env(mongodb_uri=self.mongo_uri, mongodb_db="bench", redis_url=self.redis_url, log_level="WARNING",
+                      zalo_openapi_url="http://127.0.0.1:9", jwt_secret=SECRET, catchup_interval_s="30")
+        self.hub = HubProcess(port=free_port(), env=env, log=workdir / "hub.log", cwd=workdir).start()
+        port = free_port()
+        self.baseline = subprocess.Popen([sys.executable, "-m", "bench.baseline", "--port", str(port)],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        self.baseline_url = f"http://127.0.0.1:{port}"
+        wait_until(lambda: httpx.get(self.baseline_url + "/healthz").status_code == 200, 30, "baseline", self.baseline)
+        self.log(f"hub on {self.hub.url}, baseline on {self.baseline_url}, MongoDB {self.mongo_uri}")
+
+    def stop_servers(self) -> None:
+        self.hub.stop()
+        self.baseline.terminate()
+        self.baseline.wait()
+        if self.redis:
+            self.redis.stop()
+        if self.mongo:
+            self.mongo.stop()
+
+    # -- data -------------------------------------------------------------------------------------
+
+    async def setup(self, agents: int, users: int) -> None:
+        runtime = await Runtime.open(Settings(mongodb_uri=self.mongo_uri, mongodb_db="bench", jwt_secret=SECRET,
+                                              redis_url=self.redis_url), SystemClock())
+        try:
+            company, owner, _ = await runtime.directory.bootstrap("bench", "Bench", "0900000000", "Owner", "pw-bench-1")
+            now = runtime.clock.now()
+            members = [{"_id": f"agent{i:04d}", "company_id": company.id, "account_id": f"acc{i}", "name": f"A{i}",
+                        "phone": f"09{i:08d}", "role": "user", "department_id": None, "extension": None,
+                        "open_threads": 0, "last_assigned_at": None, "created_at": now} for i in range(agents)]
+            await runtime.store.members.insert_many(members)
+            self.company_id, self.owner_id = company.id, owner.id
+            self.owner_token = issue_token(SECRET, Principal(owner.id, company.id, Role.owner), now, 86400)
+            self.agent_tokens = {m["_id"]: issue_token(SECRET, Principal(m["_id"], company.id, Role.user), now, 86400)
+                                 for m in members}
+            self.oa = {"app_id": "9" * 19, "oa_id": "8" * 19, "key": "bench-oa-key"}
+            await runtime.store.oa_links.insert_one({
+                "_id": "benchlink", "company_id": company.id, "name": "Bench OA", "app_id": self.oa["app_id"],
+                "oa_id": self.oa["oa_id"], "oa_secret_key": self.oa["key"], "app_secret": "s", "access_token": "a",
+                "refresh_token": "r", "status": "active", "department_id": None, "created_at": now,
+                "refresh_lease_until": None})
+            owner_principal = Principal(owner.id, company.id, Role.owner)
+            self.pbx_secret = await runtime.telephony.rotate_pbx_secret(owner_principal)
+            self.wallboard_token = (await runtime.wallboards.issue(owner_principal, "bench"))["token"]
+        finally:
+            await runtime.close()
+        self.users = [str(10**18 + i) for i in range(users)]
+        agent_ids = list(self.agent_tokens)
+        self.thread_of = {user: agent_ids[i % len(agent_ids)] for i, user in enumerate(self.users)}
+        # one first message per customer makes the thread; then each goes to its agent
+        await loadgen({"url": f"{self.hub.url}/webhooks/zalo", "kind": "zalo", "phase": "setup", "rate": 50,
+                       "seconds": len(self.users) / 50, "sign": self.oa, "users": self.users})
+        async with httpx.AsyncClient(timeout=30) as http:
+            threads = (await http.get(f"{self.hub.url}/api/threads?limit=200",
+                                      headers={"Authorization": f"Bearer {self.owner_token}"})).json()["threads"]
+            for thread in threads:
+                await http.post(f"{self.hub.url}/api/threads/{thread['id']}/assign",
+                                headers={"Authorization": f"Bearer {self.owner_token}"},
+                                json={"member_id": self.thread_of[thread["user_id"]]})
+            await http.post(f"{self.baseline_url}/setup", json={"threads": self.thread_of, "owner": self.owner_id})
+        self.log(f"set up: {agents} agents, {len(threads)} threads")
+
+    # -- scenarios --------------------------------------------------------------------------------
+
+    def targets(self) -> dict[str, dict[str, Any]]:
+        return {"hub": {"url": self.hub.url, "pid": self.hub.process.pid, "sign": self.oa},
+                "baseline": {"url": self.baseline_url, "pid": self.baseline.pid, "sign": None}}
+
+    async def chat(self) -> None:
+        consoles = self.sizes["chat"]
+        agents = list(self.agent_tokens)[: consoles - 1]
+        fleets: dict[str, FleetProcess] = {}
+        idle: dict[str, Any] = {}
+        for name, target in self.targets().items():
+            before = rss_kb(target["pid"])
+            fleets[name] = await FleetProcess().start()
+            auths = ([{"token": self.owner_token}] + [{"token": self.agent_tokens[a]} for a in agents]
+                     if name == "hub" else [{"room": self.owner_id}] + [{"room": a} for a in agents])
+            connected = await fleets[name].ask(cmd="connect", url=target["url"], auths=auths)
+            await asyncio.sleep(3)  # let connection set-up garbage settle before reading memory
+            after = rss_kb(target["pid"])
+            idle[name] = {"consoles": connected, "rss_before_kb": before, "rss_after_kb": after,
+                          "kb_per_idle_console": round((after - before) / max(1, connected["connected"]), 1)}
+            self.log(f"{name}: {connected} consoles, {idle[name]['kb_per_idle_console']} KB each")
+        self.results["idle_memory"] = idle
+        # only customers whose agent has a console here, so every webhook reaches owner + assignee
+        users = [u for u, agent in self.thread_of.items() if agent in set(agents)]
+        fixed, ramp = [], []
+        for label, rates, store in (("rate", self.sizes["rates"], fixed), ("ramp", self.sizes["ramp"], ramp)):
+            for rate in rates:
+                for name, target in self.targets().items():  # alternately, under the same load
+                    phase = f"chat-{name}-{label}{rate}"
+                    cpu0 = cpu_us(target["pid"])
+                    sent = await loadgen({"url": f"{target['url']}/webhooks/zalo", "kind": "zalo", "phase": phase,
+                                          "rate": rate, "seconds": self.sizes["seconds"], "sign": target["sign"],
+                                          "users": users})
+                    per_webhook = 4 if name == "hub" else 2  # hub: message.created + thread.updated, x2 consoles
+                    report = await fleets[name].settle(phase, sent["ok"] * per_webhook)
+                    cpu = cpu_us(target["pid"]) - cpu0
+                    row = {"target": name, "rate": rate, **sent, **report,
+                           "cpu_us_per_webhook": round(cpu / max(1, sent["ok"]), 1),
+                           "cpu_us_per_delivery": round(cpu / max(1, report["deliveries"]), 1)}
+                    store.append(row)
+                    self.log(f"{phase}: p50 {report['p50_ms']} p99 {report['p99_ms']} ms, "
+                             f"{row['cpu_us_per_webhook']} us/webhook, {row['cpu_us_per_delivery']} us/delivery")
+        self.results["chat_fixed_rates"] = fixed
+        self.results["chat_ramp"] = ramp
+        for name in ("hub", "baseline"):
+            ok = [r["rate"] for r in fixed + ramp if r["target"] == name and r["errors"] == {}
+                  and r["p99_ms"] is not None and r["p99_ms"] < 100]
+            self.results.setdefault("sustained_webhooks_per_s_p99_under_100ms", {})[name] = max(ok) if ok else None
+        for fleet in fleets.values():
+            await fleet.stop()
+
+    async def wallboard(self) -> None:
+        consoles = self.sizes["wallboard"]
+        rate, rows = 20, []
+        for name, target in self.targets().items():
+            fleet = await FleetProcess().start()
+            auths = [{"token": self.wallboard_token}] * consoles if name == "hub" else [{"room": "wallboards"}] * consoles
+            connected = await fleet.ask(cmd="connect", url=target["url"], auths=auths)
+            phase = f"wall-{name}"
+            cpu0 = cpu_us(target["pid"])
+            sent = await loadgen({"url": f"{target['url']}/webhooks/pbx" + (f"/bench" if name == "hub" else ""),
+                                  "kind": "pbx", "phase": phase, "rate": rate, "seconds": self.sizes["seconds"],
+                                  "sign": {"secret": self.pbx_secret} if name == "hub" else None})
+            report = await fleet.settle(phase, sent["ok"] * consoles)
+            cpu = cpu_us(target["pid"]) - cpu0
+            rows.append({"target": name, "consoles": connected, "rate": rate, **sent, **report,
+                         "cpu_us_per_webhook": round(cpu / max(1, sent["ok"]), 1),
+                         "cpu_us_per_delivery": round(cpu / max(1, report["deliveries"]), 1)})
+            self.log(f"{phase}: {connected}, p50 {report['p50_ms']} p99 {report['p99_ms']} ms, "
+                     f"{rows[-1]['cpu_us_per_delivery']} us/delivery")
+            await fleet.stop()
+        self.results["wallboard"] = rows
+
+    async def storm(self) -> None:
+        consoles = self.sizes["storm"]
+        fleet = await FleetProcess().start()
+        await fleet.ask(cmd="connect", url=self.hub.url, auths=[{"token": self.owner_token}] * consoles)
+        await asyncio.sleep(1)
+        await fleet.ask(cmd="disconnect")
+        # 100 webhooks while they are away: 200 events each (message.created + thread.updated)
+        await loadgen({"url": f"{self.hub.url}/webhooks/zalo", "kind": "zalo", "phase": "storm", "rate": 100,
+                       "seconds": 1, "sign": self.oa, "users": self.users})
+        result = await fleet.ask(cmd="storm", url=self.hub.url)
+        self.results["reconnect_storm"] = result
+        self.log(f"storm: {result}")
+        await fleet.stop()
+
+    async def soak(self, until_s: float) -> None:
+        """Keep a moderate chat load on until `until_s` seconds into the run (for the write-rate drift)."""
+        while time.monotonic() - self.began < until_s:
+            left = until_s - (time.monotonic() - self.began)
+            await loadgen({"url": f"{self.hub.url}/webhooks/zalo", "kind": "zalo", "phase": "soak", "rate": 50,
+                           "seconds": min(60.0, max(1.0, left)), "sign": self.oa, "users": self.users})
+            self.log("soak: a minute more of 50 webhooks/s")
+
+    async def run(self) -> dict[str, Any]:
+        with tempfile.TemporaryDirectory() as tmp:
+            self.start_servers(Path(tmp))
+            try:
+                self.results["embedded_write_rate_start"] = await write_rate(self.mongo_uri, 1000)
+                await self.setup(agents=self.sizes["chat"] - 1, users=min(200, 2 * self.sizes["chat"]))
+                await self.chat()
+                await self.wallboard()
+                await self.storm()
+                if not self.quick:
+                    await self.soak(until_s=600)
+                self.results["embedded_write_rate_end"] = {
+                    **await write_rate(self.mongo_uri, 1000),
+                    "after_s_of_load": round(time.monotonic() - self.began)}
+            except BaseException:
+                kept = Path(tempfile.gettempdir()) / "bench-hub.log"
+                kept.write_text((Path(tmp) / "hub.log").read_text(errors="replace"))
+                print(f"bench failed; the hub's log is kept in {kept}", file=sys.stderr)
+                raise
+            finally:
+                self.stop_servers()
+        self.results["finished_at"] = datetime.now(timezone.utc).isoformat()
+        self.results["targets"] = self.verdict()
+        return self.results
+
+    def verdict(self) -> dict[str, Any]:
+        r = self.results
+        fixed = {(row["target"], row["rate"]): row for row in r.get("chat_fixed_rates", [])}
+        top = max(self.sizes["rates"])
+        hub, base = fixed.get(("hub", top)), fixed.get(("baseline", top))
+        at200 = fixed.get(("hub", 200))
+        return {
+            "cpu_per_delivery_ratio_hub_vs_baseline": round(hub["cpu_us_per_delivery"] / base["cpu_us_per_delivery"], 2)
+            if hub and base else None,
+            "goal_cpu_ratio": 1.5,
+            "p99_ms_at_200_per_s": at200["p99_ms"] if at200 else None,
+            "goal_p99_ms_at_200": 50,
+            "kb_per_idle_console": r["idle_memory"]["hub"]["kb_per_idle_console"],
+            "goal_kb_per_idle_console": 50,
+            "reconnect_storm_s": r.get("reconnect_storm", {}).get("storm_s"),
+            "goal_storm_s": 5,
+        }
+
+
+def chart(results: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = results["chat_fixed_rates"] + results["chat_ramp"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    for target, color in (("hub", "tab:blue"), ("baseline", "tab:gray")):
+        mine = sorted((r for r in rows if r["target"] == target and r["p99_ms"] is not None), key=lambda r: r["rate"])
+        rates = [r["rate"] for r in mine]
+        left.plot(rates, [r["p50_ms"] for r in mine], "o-", color=color, label=f"{target} p50")
+        left.plot(rates, [r["p99_ms"] for r in mine], "s--", color=color, label=f"{target} p99")
+    left.axhline(100, color="tab:red", lw=0.8)
+    left.set_yscale("log")
+    left.set(xlabel="webhooks/s", ylabel="webhook -> console (ms)",
+             title=f"Chat, {results['idle_memory']['hub']['consoles']['connected']} consoles")
+    left.legend(fontsize=8)
+    fixed = results["chat_fixed_rates"]
+    labels = sorted({r["rate"] for r in fixed})
+    width = 0.38
+    for i, target in enumerate(("hub", "baseline")):
+        values = [next((r["cpu_us_per_delivery"] for r in fixed if r["target"] == target and r["rate"] == rate), 0)
+                  for rate in labels]
+        right.bar([x + i * width for x in range(len(labels))], values, width, label=target,
+                  color=("tab:blue", "tab:gray")[i])
+    right.set_xticks([x + width / 2 for x in range(len(labels))], [f"{rate}/s" for rate in labels])
+    right.set(ylabel="server CPU µs per delivered event", title="CPU per delivery")
+    right.legend(fontsize=8)
+    m = results["machine"]
+    fig.suptitle(f"{m['cpu']} · {m['cores']} cores · {m['memory_gib']} GiB · Python {m['python']} · "
+                 f"{results['mode']} run", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller and shorter: under 2 minutes")
+    parser.add_argument("--mongodb-uri", help="measure against this MongoDB instead of a fresh embedded server")
+    parser.add_argument("--redis-url", help="use this Redis instead of starting a local redis-server")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    results = asyncio.run(Bench(args).run())
+    args.out.mkdir(parents=True, exist_ok=True)
+    name = results["mode"]
+    (args.out / f"{name}.json").write_text(json.dumps(results, indent=2))
+    chart(results, args.out / f"{name}.png")
+    print(json.dumps(results["targets"], indent=2))
+    print(f"wrote {args.out / (name + '.json')} and {args.out / (name + '.png')}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
