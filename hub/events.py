@@ -22,6 +22,8 @@ from schemas.events import Audience
 
 log = logging.getLogger(__name__)
 
+PROBE = 256  # seqs per bounded range query
+
 # A bus message is the envelope plus the audience; consoles receive the envelope only.
 ENVELOPE_KEYS = ("seq", "type", "company_id", "at", "data")
 _PROJECTION = {"_id": 0, "seq": 1, "type": 1, "company_id": 1, "at": 1, "data": 1, "audience": 1}
@@ -50,10 +52,33 @@ class EventLog:
         self._events = store.events
         self._marks = store.event_marks
 
+    async def _top_in(self, company_id: str, first: int) -> int | None:
+        """The highest seq in [first, first + PROBE) or None: a bounded index range, cheap everywhere."""
+        cursor = self._events.find({"company_id": company_id, "seq": {"$gte": first, "$lt": first + PROBE}}, {"seq": 1})
+        seqs = [doc["seq"] async for doc in cursor]
+        return max(seqs) if seqs else None
+
     async def max_seq(self, company_id: str) -> int:
-        """The highest seq the company ever had, pruned or not."""
-        doc = await self._events.find_one({"company_id": company_id}, {"seq": 1}, sort=[("seq", DESCENDING)])
-        return max(doc["seq"] if doc else 0, await self.pruned_through(company_id))
+        """The highest seq the company ever had, pruned or not.
+
+        Found by galloping over bounded seq ranges rather than sorting the company's whole log:
+        the embedded server materialises every match of a query before its limit."""
+        floor = await self.pruned_through(company_id)
+        low = floor + 1
+        if await self._top_in(company_id, low) is None:
+            return floor
+        step = PROBE
+        while await self._top_in(company_id, low + step) is not None:
+            low, step = low + step, step * 2
+        high = low + step  # [low, low+PROBE) holds events, [high, high+PROBE) none
+        while high - low > PROBE:
+            middle = (low + high) // 2
+            if await self._top_in(company_id, middle) is not None:
+                low = middle
+            else:
+                high = middle
+        top = await self._top_in(company_id, low)
+        return max(top or 0, floor)
 
     async def pruned_through(self, company_id: str) -> int:
         """Every seq up to this one has been pruned: a console behind it must start over."""
@@ -74,13 +99,6 @@ class EventLog:
             if inserted:
                 await self._events.delete_many({"_id": {"$in": [d["_id"] for d in docs[:inserted]]}})
             raise DuplicateKeyError("seq already taken") from exc
-
-    async def entitled_after(self, company_id: str, after: int, entitled: dict[str, Any],
-                             limit: int) -> list[dict[str, Any]]:
-        """Events after `after` matching `entitled` (a console's audience filter), in seq order."""
-        query = {"company_id": company_id, "seq": {"$gt": after}, **entitled}
-        cursor = self._events.find(query, _PROJECTION).sort("seq", ASCENDING).limit(limit)
-        return [to_message(doc) async for doc in cursor]
 
     async def range(self, company_id: str, first: int, last: int | None = None,
                     limit: int = 1000) -> list[dict[str, Any]]:

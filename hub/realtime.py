@@ -59,12 +59,6 @@ class Console:
     viewing: str | None = None  # the thread this console has open
     is_wallboard: bool = False  # a wall display: wallboard events only
 
-    def log_filter(self) -> dict[str, Any]:
-        """The audience condition of the event log matching what this console may receive."""
-        if self.is_wallboard:
-            return {"audience.wallboards": True}
-        return {"$or": [{"audience.members": self.member_id}, {"audience.roles": self.role.value}]}
-
     @property
     def principal(self) -> Principal:
         return Principal(self.member_id, self.company_id, self.role)
@@ -330,7 +324,7 @@ class Realtime:
             if last_seq is not None:
                 reset = await self._gap_too_old(console.company_id, last_seq, stream.position)
                 if not reset:
-                    await self._replay(console, last_seq)
+                    await self._replay(console, last_seq, stream.position)
             if reset or last_seq is None:
                 console.last_sent = max(console.last_sent, stream.position)
             while console.buffer:
@@ -349,21 +343,21 @@ class Realtime:
             await self.sio.disconnect(console.sid, ignore_queue=True)
 
     async def _gap_too_old(self, company_id: str, last_seq: int, position: int) -> bool:
-        if last_seq > max(position, await self.log.max_seq(company_id)):
-            return True  # the console knows seqs this log never had (another database): start over
+        # Ahead of what this process released: it may be in flight here, or never existed (another database).
+        if last_seq > position and last_seq > await self.log.max_seq(company_id):
+            return True
         return last_seq < await self.log.pruned_through(company_id)
 
-    async def _replay(self, console: Console, last_seq: int) -> None:
+    async def _replay(self, console: Console, last_seq: int, upto: int) -> None:
+        """Every event in (last_seq, upto] the console may have, read in bounded seq ranges (later
+        ones reach it through its buffer)."""
         cursor = last_seq
-        while True:
-            batch = await self.log.entitled_after(console.company_id, cursor, console.log_filter(),
-                                                  self.settings.replay_batch)
-            for message in batch:
-                if message["seq"] > console.last_sent:
+        while cursor < upto:
+            top = min(upto, cursor + self.settings.replay_batch)
+            for message in await self.log.range(console.company_id, cursor + 1, top, limit=self.settings.replay_batch):
+                if message["seq"] > console.last_sent and console.admits(message):
                     await self._send(console, message, "replay")
-            if len(batch) < self.settings.replay_batch:
-                return
-            cursor = batch[-1]["seq"]
+            cursor = top
 
     # -- dispatch -------------------------------------------------------------------------------
 
@@ -460,7 +454,7 @@ class Realtime:
                 if stream.next_seq is None:
                     continue
                 try:
-                    for message in await self.log.range(stream.company_id, stream.next_seq):
+                    for message in await self.log.range(stream.company_id, stream.next_seq, stream.next_seq + 999):
                         self._queue.put_nowait(("event", message))
                 except Exception:
                     log.exception("catch-up read failed", extra={"company_id": stream.company_id})
