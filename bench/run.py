@@ -112,8 +112,8 @@ class Bench:
         self.quick = args.quick
         self.sizes = ({"chat": 100, "wallboard": 200, "storm": 50, "rates": [50, 100], "seconds": 4, "ramp": [150, 200]}
                       if self.quick else
-                      {"chat": 500, "wallboard": 1000, "storm": 200, "rates": [50, 100, 200], "seconds": 10,
-                       "ramp": [250, 300, 400, 500, 600]})
+                      {"chat": 500, "wallboard": 1000, "storm": 200, "rates": [50, 100], "seconds": 10,
+                       "ramp": [150, 200, 300, 400, 600]})
         self.results: dict[str, Any] = {"mode": "quick" if self.quick else "full", "machine": machine(),
                                         "started_at": datetime.now(timezone.utc).isoformat()}
         self.began = time.monotonic()
@@ -221,31 +221,54 @@ class Bench:
         self.results["idle_memory"] = idle
         # only customers whose agent has a console here, so every webhook reaches owner + assignee
         users = [u for u, agent in self.thread_of.items() if agent in set(agents)]
-        fixed, ramp = [], []
-        for label, rates, store in (("rate", self.sizes["rates"], fixed), ("ramp", self.sizes["ramp"], ramp)):
-            for rate in rates:
-                for name, target in self.targets().items():  # alternately, under the same load
-                    phase = f"chat-{name}-{label}{rate}"
-                    cpu0 = cpu_us(target["pid"])
-                    sent = await loadgen({"url": f"{target['url']}/webhooks/zalo", "kind": "zalo", "phase": phase,
-                                          "rate": rate, "seconds": self.sizes["seconds"], "sign": target["sign"],
-                                          "users": users})
-                    per_webhook = 4 if name == "hub" else 2  # hub: message.created + thread.updated, x2 consoles
-                    report = await fleets[name].settle(phase, sent["ok"] * per_webhook)
-                    cpu = cpu_us(target["pid"]) - cpu0
-                    row = {"target": name, "rate": rate, **sent, **report,
-                           "cpu_us_per_webhook": round(cpu / max(1, sent["ok"]), 1),
-                           "cpu_us_per_delivery": round(cpu / max(1, report["deliveries"]), 1)}
-                    store.append(row)
-                    self.log(f"{phase}: p50 {report['p50_ms']} p99 {report['p99_ms']} ms, "
-                             f"{row['cpu_us_per_webhook']} us/webhook, {row['cpu_us_per_delivery']} us/delivery")
+        self.chat_fleets, self.chat_users = fleets, users
+        fixed = []
+        for rate in self.sizes["rates"]:
+            for name in self.targets():  # alternately, under the same load
+                fixed.append(await self._chat_phase(name, f"rate{rate}", rate))
         self.results["chat_fixed_rates"] = fixed
-        self.results["chat_ramp"] = ramp
-        for name in ("hub", "baseline"):
-            ok = [r["rate"] for r in fixed + ramp if r["target"] == name and r["errors"] == {}
-                  and r["p99_ms"] is not None and r["p99_ms"] < 100]
+
+    async def _chat_phase(self, name: str, label: str, rate: int) -> dict[str, Any]:
+        target = self.targets()[name]
+        phase = f"chat-{name}-{label}"
+        cpu0 = cpu_us(target["pid"])
+        profiler = None
+        if self.args.profile and name == "hub" and label == f"rate{max(self.sizes['rates'])}":
+            profiler = subprocess.Popen(["py-spy", "record", "--pid", str(target["pid"]), "--format", "raw",
+                                         "--duration", str(int(self.sizes["seconds"])), "--rate", "200",
+                                         "--output", str(self.args.out / f"{self.results['mode']}-hub-profile.txt")],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        sent = await loadgen({"url": f"{target['url']}/webhooks/zalo", "kind": "zalo", "phase": phase, "rate": rate,
+                              "seconds": self.sizes["seconds"], "sign": target["sign"], "users": self.chat_users})
+        per_webhook = 4 if name == "hub" else 2  # hub: message.created + thread.updated, x2 consoles
+        report = await self.chat_fleets[name].settle(phase, sent["ok"] * per_webhook)
+        cpu = cpu_us(target["pid"]) - cpu0
+        if profiler:
+            profiler.wait()
+        row = {"target": name, "rate": rate, **sent, **report,
+               "cpu_us_per_webhook": round(cpu / max(1, sent["ok"]), 1),
+               "cpu_us_per_delivery": round(cpu / max(1, report["deliveries"]), 1)}
+        self.log(f"{phase}: p50 {report['p50_ms']} p99 {report['p99_ms']} ms, "
+                 f"{row['cpu_us_per_webhook']} us/webhook, {row['cpu_us_per_delivery']} us/delivery")
+        return row
+
+    async def ramp(self) -> None:
+        """Rates rising until a server's p99 passes 100 ms (last, as an overload leaves a backlog)."""
+        rows, stopped = [], set()
+        for rate in self.sizes["ramp"]:
+            for name in self.targets():
+                if name in stopped:
+                    continue
+                row = await self._chat_phase(name, f"ramp{rate}", rate)
+                rows.append(row)
+                if rate >= 200 and (row["errors"] or row["p99_ms"] is None or row["p99_ms"] >= 100):
+                    stopped.add(name)  # 200/s is always measured: the issue's latency target is set there
+        self.results["chat_ramp"] = rows
+        for name in self.targets():
+            ok = [r["rate"] for r in self.results["chat_fixed_rates"] + rows if r["target"] == name
+                  and r["errors"] == {} and r["p99_ms"] is not None and r["p99_ms"] < 100]
             self.results.setdefault("sustained_webhooks_per_s_p99_under_100ms", {})[name] = max(ok) if ok else None
-        for fleet in fleets.values():
+        for fleet in self.chat_fleets.values():
             await fleet.stop()
 
     async def wallboard(self) -> None:
@@ -299,10 +322,11 @@ class Bench:
                 self.results["embedded_write_rate_start"] = await write_rate(self.mongo_uri, 1000)
                 await self.setup(agents=self.sizes["chat"] - 1, users=min(200, 2 * self.sizes["chat"]))
                 await self.chat()
-                await self.wallboard()
                 await self.storm()
+                await self.wallboard()
                 if not self.quick:
                     await self.soak(until_s=600)
+                await self.ramp()
                 self.results["embedded_write_rate_end"] = {
                     **await write_rate(self.mongo_uri, 1000),
                     "after_s_of_load": round(time.monotonic() - self.began)}
@@ -319,7 +343,7 @@ class Bench:
 
     def verdict(self) -> dict[str, Any]:
         r = self.results
-        fixed = {(row["target"], row["rate"]): row for row in r.get("chat_fixed_rates", [])}
+        fixed = {(row["target"], row["rate"]): row for row in r.get("chat_fixed_rates", []) + r.get("chat_ramp", [])}
         top = max(self.sizes["rates"])
         hub, base = fixed.get(("hub", top)), fixed.get(("baseline", top))
         at200 = fixed.get(("hub", 200))
@@ -378,9 +402,10 @@ def main() -> None:
     parser.add_argument("--mongodb-uri", help="measure against this MongoDB instead of a fresh embedded server")
     parser.add_argument("--redis-url", help="use this Redis instead of starting a local redis-server")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--profile", action="store_true", help="py-spy the hub during the top fixed rate")
     args = parser.parse_args()
-    results = asyncio.run(Bench(args).run())
     args.out.mkdir(parents=True, exist_ok=True)
+    results = asyncio.run(Bench(args).run())
     name = results["mode"]
     (args.out / f"{name}.json").write_text(json.dumps(results, indent=2))
     chart(results, args.out / f"{name}.png")
