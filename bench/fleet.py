@@ -152,7 +152,7 @@ class Fleet:
 async def main() -> None:
     fleet = Fleet()
     loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
+    reader = asyncio.StreamReader(limit=2**24)  # a connect command carries hundreds of tokens
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     while line := await reader.readline():
         command = json.loads(line)
