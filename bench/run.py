@@ -360,6 +360,23 @@ class Bench:
         }
 
 
+def summarize_profile(raw: Path) -> str:
+    """py-spy's collapsed stacks -> the frames holding the most time (inclusive), as text."""
+    from collections import Counter
+
+    inclusive: Counter[str] = Counter()
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack:
+            continue
+        total += int(count)
+        for frame in dict.fromkeys(f.rsplit(":", 1)[0] for f in stack.split(";")):
+            inclusive[frame] += int(count)
+    rows = [f"{100 * n / total:5.1f}%  {frame}" for frame, n in inclusive.most_common(60)]
+    return f"py-spy samples: {total} (200 Hz; the rest of the time the hub's loop was idle)\n" + "\n".join(rows)
+
+
 def chart(results: dict[str, Any], path: Path) -> None:
     import matplotlib
 
@@ -409,6 +426,10 @@ def main() -> None:
     name = results["mode"]
     (args.out / f"{name}.json").write_text(json.dumps(results, indent=2))
     chart(results, args.out / f"{name}.png")
+    raw = args.out / f"{name}-hub-profile.txt"
+    if raw.exists():
+        (args.out / f"{name}-hub-profile-top.txt").write_text(summarize_profile(raw))
+        raw.unlink()
     print(json.dumps(results["targets"], indent=2))
     print(f"wrote {args.out / (name + '.json')} and {args.out / (name + '.png')}", file=sys.stderr)
 

@@ -155,7 +155,10 @@ def derive(r: dict[str, Any]) -> dict[str, Any]:
             r["end_reason"] = (end_reasons.derive(r["sip_code"], r["q850"], r["vendor_status"], rang=rang)
                                or _from_legs(r["legs"]) or "unknown")
             if r["end_reason"] == "completed":  # the caller's channel ended normally, yet no person answered
-                r["end_reason"] = _from_legs(r["legs"]) or ("caller_cancelled" if rang else "unknown")
+                # answered by an IVR or queue and left there: abandoned; rung and hung up: cancelled
+                r["end_reason"] = _from_legs(r["legs"]) or (
+                    "abandoned" if r["ivr_answered_at"] or r["wait_started_at"] and not rang else
+                    "caller_cancelled" if rang else "unknown")
         r["end_reason_text"] = end_reasons.text(r["end_reason"])
         start = r["wait_started_at"] or r["started_at"]
         until = r["answered_at"] or r["ended_at"]

@@ -90,6 +90,22 @@ def etelecom(kind: str, base: datetime | None = None) -> dict[str, Any]:
         log.update(call_state="not_answered", ended_at=_at(base, 8), duration=8, call_targets=[
             {"target_number": "101", "ring_time": _at(base, 1), "ended_time": _at(base, 2), "ring_duration": 1,
              "status": "busy", "end_reason": "busy_line", "fail_code": "486"}])
+    elif kind == "caller_cancelled":
+        log.update(call_state="not_answered", ended_at=_at(base, 13), duration=13, call_targets=[
+            {"target_number": "101", "ring_time": _at(base, 1), "ended_time": _at(base, 13), "ring_duration": 12,
+             "status": "cancelled", "end_reason": "cancel", "fail_code": "487"}])
+    elif kind == "queued_abandoned":
+        log.update(call_state="not_answered", ended_at=_at(base, 20), duration=20, call_targets=[
+            {"target_number": "103", "ring_time": _at(base, 4), "ended_time": _at(base, 20), "ring_duration": 16,
+             "status": "abandoned", "end_reason": "abandoned", "fail_code": None}])
+    elif kind == "transferred":
+        log.update(call_state="answered", ended_at=_at(base, 100), duration=100, call_targets=[
+            {"target_number": "101", "ring_time": _at(base, 1), "answered_time": _at(base, 5),
+             "ended_time": _at(base, 40), "ring_duration": 4, "status": "answered", "end_reason": "answered",
+             "fail_code": None},
+            {"target_number": "104", "ring_time": _at(base, 40), "answered_time": _at(base, 44),
+             "ended_time": _at(base, 100), "ring_duration": 4, "status": "answered", "end_reason": "answered",
+             "fail_code": None}])
     else:
         raise ValueError(kind)
     return log
@@ -121,6 +137,22 @@ def twilio(kind: str, base: datetime | None = None) -> list[dict[str, str]]:
     if kind == "no_answer":
         return [p("ringing", 0, 0), p("in-progress", 1, 1), c("ringing", 2, 0),
                 c("no-answer", 32, 1, SipResponseCode="480"), p("completed", 33, 2, CallDuration="33")]
+    if kind == "busy":
+        return [p("ringing", 0, 0), p("in-progress", 1, 1), c("ringing", 2, 0),
+                c("busy", 3, 1, SipResponseCode="486"), p("completed", 9, 2, CallDuration="9")]
+    if kind == "queued_abandoned":  # the caller waits in the queue (TwiML answered it) and hangs up
+        return [p("ringing", 0, 0), p("in-progress", 1, 1), p("completed", 25, 2, CallDuration="25")]
+    if kind in ("second_answers", "transferred"):
+        second = "CA" + secrets.token_hex(16)
+
+        def c2(status: str, t: float, seq: int, **extra: str) -> dict[str, str]:
+            return {**c(status, t, seq, **extra), "CallSid": second, "To": "client:102"}
+        first_leg = ([c("ringing", 2, 0), c("no-answer", 17, 1, SipResponseCode="480")] if kind == "second_answers"
+                     else [c("ringing", 2, 0), c("in-progress", 5, 1), c("completed", 40, 2, CallDuration="35")])
+        start = 17 if kind == "second_answers" else 40  # the next agent rings after the first gave up / transferred
+        return [p("ringing", 0, 0), p("in-progress", 1, 1), *first_leg, c2("ringing", start, 0),
+                c2("in-progress", start + 4, 1), c2("completed", 80, 2, CallDuration=str(76 - start)),
+                p("completed", 81, 2, CallDuration="81")]
     raise ValueError(kind)
 
 

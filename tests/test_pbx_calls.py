@@ -158,6 +158,8 @@ async def test_two_processes_raise_one_missed_alert(pair_runtime, hub_pair, http
 @pytest.mark.parametrize("kind,reason,answered_by,missed", [
     ("answered", "completed", "101", False), ("second_answers", "completed", "102", False),
     ("no_answer", "no_answer", None, True), ("busy", "busy", None, True),
+    ("caller_cancelled", "caller_cancelled", None, True), ("queued_abandoned", "abandoned", None, True),
+    ("transferred", "completed", "101", False),
 ])
 async def test_etelecom_call_logs(company: Company, kind: str, reason: str, answered_by: str | None,
                                   missed: bool) -> None:
@@ -174,10 +176,17 @@ async def test_etelecom_call_logs(company: Company, kind: str, reason: str, answ
         await owner.wait_for(lambda: _missed(owner, log["id"]))
 
 
-@pytest.mark.parametrize("kind,reason,missed", [
-    ("answered", "completed", False), ("caller_cancelled", "caller_cancelled", True), ("no_answer", "no_answer", True),
+@pytest.mark.parametrize("kind,reason,missed,extensions,answered_by", [
+    ("answered", "completed", False, ["101"], "101"),
+    ("caller_cancelled", "caller_cancelled", True, ["101"], None),
+    ("no_answer", "no_answer", True, ["101"], None),
+    ("busy", "busy", True, ["101"], None),
+    ("queued_abandoned", "abandoned", True, [], None),
+    ("second_answers", "completed", False, ["101", "102"], "102"),
+    ("transferred", "completed", False, ["101", "102"], "101"),
 ])
-async def test_twilio_status_callbacks(company: Company, kind: str, reason: str, missed: bool) -> None:
+async def test_twilio_status_callbacks(company: Company, kind: str, reason: str, missed: bool,
+                                       extensions: list[str], answered_by: str | None) -> None:
     pbx = await _pbx(company)
     owner = await company.console(company.owner).connect()
     callbacks = twilio(kind)
@@ -185,8 +194,11 @@ async def test_twilio_status_callbacks(company: Company, kind: str, reason: str,
         assert (await pbx.post(company.http, callback, fmt="twilio")).status_code == 200
     record = await _call(company, owner, callbacks[0]["CallSid"])
     assert (record["end_reason"], record["missed"]) == (reason, missed)
-    assert record["extensions"] == ["101"], "the child leg folded into the parent call"
-    assert record["answered_by"] == ("101" if kind == "answered" else None)
+    assert record["extensions"] == extensions, "child legs folded into the parent call"
+    assert record["answered_by"] == answered_by
+    assert record["end_reason_text"]["en"]
+    if missed:
+        await owner.wait_for(lambda: len(_missed(owner, callbacks[0]["CallSid"])) == 1)
 
 
 @pytest.mark.parametrize("name", ["twilio_status_completed__boomerrang_test.json",
