@@ -22,7 +22,7 @@ from hub.clock import Clock
 from hub.directory import new_id
 from hub.errors import NotFound
 from hub.events import Publisher
-from hub.store import Store
+from hub.store import Store, time_range
 from schemas.calls import LIVE_STATES, CallEvent, CallRecord
 from schemas.directory import CompanySettings, Role
 from schemas.events import Audience
@@ -177,8 +177,8 @@ class Calls:
                       extension: str | None = None, department: str | None = None,
                       limit: int = 100) -> list[CallRecord]:
         query = await self._visible_filter(actor)
-        if start or end:
-            query["started_at"] = {**({"$gte": start} if start else {}), **({"$lt": end} if end else {})}
+        if bounds := time_range(start, end):
+            query["started_at"] = bounds
         if status:
             query["outcome"] = status
         if direction:

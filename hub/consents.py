@@ -22,7 +22,7 @@ from hub.directory import new_id
 from hub.errors import Conflict, NotFound, Unprocessable
 from hub.events import Publisher
 from hub.oa_links import OaLinks
-from hub.store import Store
+from hub.store import Store, time_range
 from schemas.directory import Role
 from schemas.events import Audience
 from schemas.zalo import ZaloWebhook, from_epoch_ms, zalo_phone
@@ -123,9 +123,8 @@ class Consents:
             query["reason_code"] = int(filters["reason_code"])
         if filters.get("charged") is not None:
             query["charged"] = filters["charged"]
-        if filters.get("from") or filters.get("to"):
-            query["created_at"] = {**({"$gte": filters["from"]} if filters.get("from") else {}),
-                                   **({"$lt": filters["to"]} if filters.get("to") else {})}
+        if bounds := time_range(filters.get("from"), filters.get("to")):
+            query["created_at"] = bounds
         now = self._clock.now()
         cursor = self._consents.find(query).sort("created_at", DESCENDING).limit(500)
         return [view(doc, now) async for doc in cursor]

@@ -84,30 +84,29 @@ class Runtime:
             except embedded.EmbeddedServerError as exc:
                 raise StartupError(str(exc)) from exc
         store = connect(uri, settings.mongodb_db, settings.mongodb_timeout_ms)
+
+        async def give_up(message: str) -> StartupError:
+            await store.close()
+            if server:
+                server.stop()
+            return StartupError(message)
+
         try:
             await store.ensure_indexes()
             jwt_secret = (settings.jwt_secret.get_secret_value() if settings.jwt_secret
                           else await store.shared_secret("jwt_secret"))
         except PyMongoError as exc:
-            await store.close()
-            if server:
-                server.stop()
-            raise StartupError(
+            raise await give_up(
                 f"cannot use MongoDB ({type(exc).__name__}: {exc}). Check that HUB_MONGODB_URI points at a "
-                "running MongoDB, or unset it to run on the embedded server."
-            ) from exc
+                "running MongoDB, or unset it to run on the embedded server.") from exc
         redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
         if redis is not None:
             try:
                 await redis.ping()
             except Exception as exc:
-                await store.close()
-                if server:
-                    server.stop()
-                raise StartupError(
+                raise await give_up(
                     f"cannot reach Redis at HUB_REDIS_URL ({exc}). Start Redis, fix the URL, or unset it to run "
-                    "a single process with in-memory fan-out."
-                ) from exc
+                    "a single process with in-memory fan-out.") from exc
         event_log = EventLog(store)
         sequence: Sequence = (RedisSequence(redis, event_log.max_seq) if redis is not None
                               else LocalSequence(event_log.max_seq))

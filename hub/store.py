@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
@@ -190,6 +191,12 @@ class Store:
 
     async def close(self) -> None:
         await self.client.close()
+
+
+def time_range(start: datetime | None, end: datetime | None) -> dict[str, datetime] | None:
+    """The query condition start <= t < end (either side open), or None for no bound at all."""
+    bounds = {**({"$gte": start} if start else {}), **({"$lt": end} if end else {})}
+    return bounds or None
 
 
 def connect(uri: str, db_name: str, timeout_ms: int = 5000) -> Store:

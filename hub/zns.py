@@ -23,7 +23,7 @@ from hub.directory import new_id
 from hub.errors import Conflict, Forbidden, NotFound, Unprocessable
 from hub.events import Publisher
 from hub.oa_links import OaLinks
-from hub.store import Store
+from hub.store import Store, time_range
 from schemas.directory import Role
 from schemas.events import Audience
 from schemas.zalo import ZaloWebhook, from_epoch_ms, zalo_phone
@@ -172,9 +172,8 @@ class Zns:
             query["phone"] = zalo_phone(filters["phone"])
         if filters.get("charged") is not None:
             query["charged"] = filters["charged"]
-        if filters.get("from") or filters.get("to"):
-            query["sent_at"] = {**({"$gte": filters["from"]} if filters.get("from") else {}),
-                                **({"$lt": filters["to"]} if filters.get("to") else {})}
+        if bounds := time_range(filters.get("from"), filters.get("to")):
+            query["sent_at"] = bounds
         cursor = self._messages.find(query).sort("sent_at", DESCENDING).limit(500)
         return [view(doc) async for doc in cursor]
 
