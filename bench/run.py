@@ -134,8 +134,10 @@ class Bench:
         if not self.redis_url:
             self.redis = RedisServer.start(workdir)
             self.redis_url = self.redis.url
+        extra = dict(item.split("=", 1) for item in self.args.hub_setting)
         env = hub_env(mongodb_uri=self.mongo_uri, mongodb_db="bench", redis_url=self.redis_url, log_level="WARNING",
-                      zalo_openapi_url="http://127.0.0.1:9", jwt_secret=SECRET, catchup_interval_s="30")
+                      zalo_openapi_url="http://127.0.0.1:9", jwt_secret=SECRET, catchup_interval_s="30", **extra)
+        self.results["hub_settings"] = extra
         self.hub = HubProcess(port=free_port(), env=env, log=workdir / "hub.log", cwd=workdir).start()
         port = free_port()
         self.baseline = subprocess.Popen([sys.executable, "-m", "bench.baseline", "--port", str(port)],
@@ -420,10 +422,12 @@ def main() -> None:
     parser.add_argument("--redis-url", help="use this Redis instead of starting a local redis-server")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--profile", action="store_true", help="py-spy the hub during the top fixed rate")
+    parser.add_argument("--hub-setting", action="append", default=[], metavar="NAME=VALUE",
+                        help="an extra hub setting (without HUB_), e.g. fast_json=false, to measure its effect")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     results = asyncio.run(Bench(args).run())
-    name = results["mode"]
+    name = results["mode"] + "".join(f"-{k}-{v}" for k, v in results["hub_settings"].items())
     (args.out / f"{name}.json").write_text(json.dumps(results, indent=2))
     chart(results, args.out / f"{name}.png")
     raw = args.out / f"{name}-hub-profile.txt"
