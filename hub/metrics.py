@@ -13,3 +13,4 @@ DELIVERY_LAG = Histogram(
 )
 GAPS_FILLED = Counter("hub_gap_events_read_total", "Events read back from the log because the bus had not brought them")
 HOLES = Counter("hub_seq_holes_total", "Seq numbers never committed (given up on after the hole timeout)")
+REPLAYS = Counter("hub_replays_total", "Console replays after a reconnect, by where the events came from", ["source"])

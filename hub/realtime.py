@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
@@ -96,6 +97,21 @@ class CompanyStream:
     holes: dict[int, float] = field(default_factory=dict)  # seq -> when it was skipped
     gap_watch: asyncio.Task | None = None
     started: asyncio.Event = field(default_factory=asyncio.Event)
+    # The last events released here, in release order: reconnecting consoles replay from memory.
+    recent: deque = field(default_factory=lambda: deque(maxlen=2000))
+    idle_since: float | None = None  # no console since then: dropped after the linger time
+
+    def remember(self, message: dict[str, Any]) -> None:
+        if message.get("late"):
+            self.recent.clear()  # out of order: replays read the log until the memory refills
+        else:
+            self.recent.append(message)
+
+    def recent_after(self, last_seq: int, upto: int) -> list[dict[str, Any]] | None:
+        """The released events in (last_seq, upto] if memory reaches back that far, else None."""
+        if not self.recent or self.recent[0]["seq"] > last_seq + 1:
+            return None
+        return [m for m in self.recent if last_seq < m["seq"] <= upto]
 
     def offer(self, message: dict[str, Any]) -> list[dict[str, Any]]:
         """Take one event; return the events now releasable in order (a late hole-filler alone)."""
@@ -296,13 +312,22 @@ class Realtime:
         if stream is not None:
             stream.consoles.pop(console.sid, None)
             if not stream.consoles:
+                # Kept a while: a console that comes back soon (a deploy, a flaky network) replays from memory.
+                stream.idle_since = time.monotonic()
+
+    def _drop_idle_streams(self) -> None:
+        now = time.monotonic()
+        for company_id, stream in list(self.streams.items()):
+            if stream.idle_since is not None and now - stream.idle_since > self.settings.stream_linger_s:
                 if stream.gap_watch:
                     stream.gap_watch.cancel()
                 stream.started.set()  # release a replay still waiting for this stream
-                del self.streams[console.company_id]
+                del self.streams[company_id]
 
     async def _stream(self, company_id: str) -> CompanyStream:
         stream = self.streams.get(company_id)
+        if stream is not None:
+            stream.idle_since = None
         if stream is None:
             # Registered before reading the log, so events arriving meanwhile are held, not dropped.
             stream = self.streams[company_id] = CompanyStream(company_id)
@@ -349,8 +374,17 @@ class Realtime:
         return last_seq < await self.log.pruned_through(company_id)
 
     async def _replay(self, console: Console, last_seq: int, upto: int) -> None:
-        """Every event in (last_seq, upto] the console may have, read in bounded seq ranges (later
-        ones reach it through its buffer)."""
+        """Every event in (last_seq, upto] the console may have — from the stream's memory when it
+        reaches back that far, else read in bounded seq ranges (later ones reach it through its buffer)."""
+        stream = self.streams.get(console.company_id)
+        remembered = stream.recent_after(last_seq, upto) if stream is not None else None
+        if remembered is not None:
+            metrics.REPLAYS.labels(source="memory").inc()
+            for message in remembered:
+                if message["seq"] > console.last_sent and console.admits(message):
+                    await self._send(console, message, "replay")
+            return
+        metrics.REPLAYS.labels(source="log").inc()
         cursor = last_seq
         while cursor < upto:
             top = min(upto, cursor + self.settings.replay_batch)
@@ -388,6 +422,7 @@ class Realtime:
 
     async def _deliver(self, stream: CompanyStream, message: dict[str, Any]) -> None:
         """One released event to every console of the company that may have it, live ones at once."""
+        stream.remember(message)
         late = message.get("late", False)
         live: list[Console] = []
         for console in list(stream.consoles.values()):
@@ -450,6 +485,7 @@ class Realtime:
             except asyncio.TimeoutError:
                 pass
             self._catchup_now.clear()
+            self._drop_idle_streams()
             for stream in list(self.streams.values()):
                 if stream.next_seq is None:
                     continue

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     # Each process re-reads the log this often for events its bus subscription may have missed.
     catchup_interval_s: float = 5.0
     replay_batch: int = 500
+    # A company's stream (and its memory of recent events) outlives its last console this long.
+    stream_linger_s: float = 120.0
     # Engine.IO heartbeat: a console that stops answering is dropped after interval + timeout.
     ping_interval_s: float = 20.0
     ping_timeout_s: float = 20.0

@@ -98,6 +98,9 @@ async def test_reconnect_with_last_seq_receives_exactly_the_missed_events_in_ord
     assert seqs == sorted(seqs) and len(set(seqs)) == 5 and seqs[0] > last_seq
     assert after[-1][1]["seq"] >= seqs[-1]
 
+    # it came back soon: the hub replayed from its memory of recent events, not from the log
+    assert 'hub_replays_total{source="memory"}' in (await company.http.get(f"{company.url}/metrics")).text
+
     # live events continue after the replay, once each
     await company.add("user")
     await console.wait_for(lambda: len(console.stored()) == 7)

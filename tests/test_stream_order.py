@@ -51,3 +51,15 @@ def test_a_seq_that_never_committed_is_skipped_and_a_late_one_still_delivered_on
     late = stream.offer(ev(3))
     assert seqs(late) == [3] and late[0]["late"] is True
     assert stream.offer(ev(3)) == []
+
+
+def test_the_stream_remembers_released_events_for_replay() -> None:
+    stream = CompanyStream("c")
+    stream.start_at(5)
+    for seq in (5, 6, 8):  # 7 never committed
+        stream.remember(ev(seq))
+    assert stream.recent_after(4, 8) is not None and seqs(stream.recent_after(4, 8)) == [5, 6, 8]
+    assert seqs(stream.recent_after(5, 6)) == [6]
+    assert stream.recent_after(2, 8) is None, "memory does not reach back to 3: read the log"
+    stream.remember({**ev(7), "late": True})
+    assert stream.recent_after(4, 8) is None, "a late event breaks the order: read the log"
