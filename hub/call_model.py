@@ -13,9 +13,6 @@ from typing import Any
 from hub import end_reasons
 from schemas.calls import STATE_RANK, CallEvent, CallState
 
-PERSON_ANSWER_EVENTS = ("answered",)
-
-
 def _min(a: datetime | None, b: datetime | None) -> datetime | None:
     return b if a is None else a if b is None else min(a, b)
 

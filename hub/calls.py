@@ -110,9 +110,10 @@ class Calls:
 
     async def _effects(self, before: dict[str, Any] | None, after: dict[str, Any]) -> None:
         company_id = after["company_id"]
-        await self._publisher.publish(company_id, "call.updated", record_view(after).model_dump(mode="json"),
-                                      await self._audience(after))
-        await self._publisher.publish(company_id, "call.updated", wallboard_view(after), Audience(wallboards=True))
+        # the members' view and the wallboards' masked view: one seq reservation, one insert
+        await self._publisher.publish_many(company_id, [
+            ("call.updated", record_view(after).model_dump(mode="json"), await self._audience(after)),
+            ("call.updated", wallboard_view(after), Audience(wallboards=True))])
         touched = set(after["extensions"]) | set(before["extensions"] if before else [])
         if touched:
             await self._extension_states(company_id, touched)
@@ -125,14 +126,20 @@ class Calls:
         for extension in sorted(extensions):
             state = states.get(extension, "idle")
             key = {"company_id": company_id, "extension": extension}
-            try:
-                await self._store.extension_states.insert_one({**key, "_id": new_id(), "state": "idle", "since": now})
-            except DuplicateKeyError:
-                pass
-            changed = await self._store.extension_states.update_one({**key, "state": {"$ne": state}},
-                                                                    {"$set": {"state": state, "since": now}})
-            if changed.modified_count:
-                holder = await self._store.extensions.find_one({**{"company_id": company_id, "number": extension}})
+            moved = await self._store.extension_states.update_one({**key, "state": {"$ne": state}},
+                                                                  {"$set": {"state": state, "since": now}})
+            changed = moved.modified_count > 0
+            if not moved.matched_count:  # already in that state, or an extension seen for the first time
+                try:
+                    await self._store.extension_states.insert_one({**key, "_id": new_id(), "state": state,
+                                                                   "since": now})
+                    changed = state != "idle"
+                except DuplicateKeyError:  # created concurrently: move it like any other
+                    again = await self._store.extension_states.update_one({**key, "state": {"$ne": state}},
+                                                                          {"$set": {"state": state, "since": now}})
+                    changed = again.modified_count > 0
+            if changed:
+                holder = await self._store.extensions.find_one({"company_id": company_id, "number": extension})
                 members = [holder["member_id"]] if holder and holder.get("member_id") else []
                 data = {"extension": extension, "state": state, "since": now.isoformat()}
                 await self._publisher.publish(company_id, "extension.state", data,

@@ -52,7 +52,6 @@ VENDOR: dict[str, str] = {
 
 # end_reasons after which an unanswered inbound call counts as missed (reference section 3)
 MISSED_REASONS = frozenset({"caller_cancelled", "no_answer", "busy", "abandoned", "unavailable", "rejected"})
-FAILED_REASONS = frozenset({"invalid_number", "congestion", "failed_network", "failed_media", "unavailable"})
 
 
 def derive(sip_code: int | None = None, q850: int | None = None, vendor_status: str | None = None,

@@ -1,4 +1,4 @@
-"""The realtime envelope and the audience an event is published to."""
+"""The audience an event is published to (the envelope itself is documented in DESIGN section 5)."""
 from __future__ import annotations
 
 from typing import Any
@@ -23,17 +23,3 @@ class Audience(BaseModel):
     # Wallboard displays receive only events published for them (masked, never chat content).
     wallboards: bool = False
 
-    def admits(self, member_id: str, role: Role | str) -> bool:
-        return member_id in self.members or role in self.roles
-
-
-class Envelope(BaseModel):
-    seq: int
-    type: str
-    company_id: str
-    at: str  # ISO 8601 UTC with milliseconds and Z
-    data: dict[str, Any]
-
-
-class SyncDone(BaseModel):
-    seq: int
