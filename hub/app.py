@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hub import logs, ops, scheduler
+from hub import logs, ops, pages, scheduler
 from hub.api import auth as auth_api
 from hub.api import calls as calls_api
 from hub.api import company as company_api
@@ -131,6 +131,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         *starlette_routes(API_ROUTES),
         *zalo_webhooks.ROUTES,
         *pbx_webhooks.ROUTES,
+        *pages.ROUTES,
     ]
     web = Starlette(
         routes=routes,

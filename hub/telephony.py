@@ -74,8 +74,11 @@ class Telephony:
     # -- extensions -----------------------------------------------------------------------------
 
     async def extensions(self, actor: Principal) -> list[dict[str, Any]]:
+        states = {s["extension"]: s["state"]
+                  async for s in self._store.extension_states.find({"company_id": actor.company_id})}
         cursor = self._store.extensions.find({"company_id": actor.company_id}).sort("number", 1)
-        return [{"number": d["number"], "member_id": d.get("member_id"), "name": d.get("name")} async for d in cursor]
+        return [{"number": d["number"], "member_id": d.get("member_id"), "name": d.get("name"),
+                 "state": states.get(d["number"], "idle")} async for d in cursor]
 
     async def add_extension(self, actor: Principal, number: str, name: str | None) -> dict[str, Any]:
         _manages(actor)

@@ -105,6 +105,8 @@ class Wallboards:
             extensions[state["extension"]] = state["state"]
         return {
             "company_id": company_id,
+            "company_name": company.get("name", ""),
+            "timezone": company.get("timezone", "Asia/Ho_Chi_Minh"),  # the display shows times in it
             "at": now.isoformat(),
             "day_started_at": start.isoformat(),
             "live_calls": [wallboard_view(c) for c in live],

@@ -1,0 +1,50 @@
+"""The bundled web console: its three pages, its own static files, and the npm-installed Socket.IO client.
+
+The console is a plain client of the public contract (REST under /api, events over /socket.io): it
+gets no private endpoint, so what it does any integrator can do. Pages and scripts live in
+`hub/web/`; the official `socket.io-client` comes from the npm registry into `hub/web/node_modules`
+(`npm ci --prefix hub/web`, which `make run` and `make test` do) and is served as-is, never copied
+into the repository.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+WEB = Path(__file__).parent / "web"
+SOCKET_IO_CLIENT = WEB / "node_modules" / "socket.io-client" / "dist" / "socket.io.esm.min.js"
+
+# Everything from the hub itself; Zalo's pictures (avatars, images, stickers) come from Zalo's hosts.
+_POLICY = ("default-src 'self'; img-src 'self' data: https: http:; media-src 'self' https:; "
+           "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+_HEADERS = {"Content-Security-Policy": _POLICY, "Referrer-Policy": "no-referrer", "Cache-Control": "no-cache",
+            "X-Content-Type-Options": "nosniff"}
+
+
+def _page(name: str):
+    async def serve(request: Request) -> Response:
+        return FileResponse(WEB / "pages" / name, media_type="text/html; charset=utf-8", headers=_HEADERS)
+    serve.__name__ = f"page_{name.removesuffix('.html')}"
+    return serve
+
+
+async def socket_io_client(request: Request) -> Response:
+    if not SOCKET_IO_CLIENT.is_file():
+        return PlainTextResponse(
+            "The web console's Socket.IO client is not installed. Run `npm ci --prefix hub/web` "
+            "(make run does it), then reload.\n", status_code=503)
+    return FileResponse(SOCKET_IO_CLIENT, media_type="text/javascript; charset=utf-8",
+                        headers={"Cache-Control": "no-cache"})
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/", _page("login.html"), methods=["GET"]),
+    Route("/console", _page("console.html"), methods=["GET"]),
+    Route("/wallboard", _page("wallboard.html"), methods=["GET"]),
+    Route("/vendor/socket.io.esm.min.js", socket_io_client, methods=["GET"]),
+    Mount("/static", StaticFiles(directory=WEB / "static"), name="static"),
+]

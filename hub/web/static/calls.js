@@ -1,0 +1,136 @@
+// Calls in the console: live calls with running timers, extension states, history with the product's
+// filters, and the missed-call alert that pops up whatever tab is open.
+import { api } from "./api.js";
+import { $, h, replace } from "./dom.js";
+import * as fmt from "./format.js";
+import { lang, t } from "./i18n.js";
+
+export const LIVE_STATES = ["new", "ringing", "queued", "answered", "held"];
+
+// Seconds a live call has been in its present phase: talking since the answer, else waiting since the start.
+export function runningSince(call) {
+  return call.answered_at || call.wait_started_at || call.started_at;
+}
+
+export function callExtensions(call) {
+  const fromLegs = (call.legs || []).map((leg) => leg.extension).filter(Boolean);
+  return [...new Set(call.extensions?.length ? call.extensions : fromLegs)].join(", ");
+}
+
+export class Calls {
+  constructor(ctx) {
+    this.ctx = ctx;
+    this.live = new Map();
+    this.extensions = new Map(); // number -> state
+    this.history = [];
+    this.historyLoaded = false;
+    $("#call-filters").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.loadHistory().catch((err) => console.error(err));
+    });
+  }
+
+  async load() {
+    const [{ calls }, extensions] = await Promise.all([
+      api.get("/api/calls/live"),
+      api.get("/api/extensions").catch(() => ({ extensions: [] })),
+    ]);
+    this.live = new Map(calls.map((call) => [call.id, call]));
+    this.extensions = new Map(extensions.extensions.map((e) => [e.number, e.state || "idle"]));
+    this.render();
+    if (this.historyLoaded) await this.loadHistory();
+  }
+
+  async loadHistory() {
+    const form = new FormData($("#call-filters"));
+    const params = Object.fromEntries(form.entries());
+    params.from = fmt.zoneMidnight(params.from);
+    if (params.to) params.to = new Date(Date.parse(fmt.zoneMidnight(params.to)) + 86400000).toISOString();
+    else params.to = null;
+    const { calls } = await api.get("/api/calls", { ...params, limit: 200 });
+    this.history = calls;
+    this.historyLoaded = true;
+    this.renderHistory();
+  }
+
+  updated(call) {
+    const known = this.live.get(call.id);
+    if (known && known.version > call.version) return;
+    if (LIVE_STATES.includes(call.state)) this.live.set(call.id, call);
+    else this.live.delete(call.id);
+    if (this.historyLoaded && !LIVE_STATES.includes(call.state)) {
+      this.history = [call, ...this.history.filter((c) => c.id !== call.id)];
+      this.renderHistory();
+    }
+    this.renderLive();
+  }
+
+  extensionState({ extension, state }) {
+    this.extensions.set(extension, state);
+    this.renderExtensions();
+  }
+
+  render() {
+    this.renderLive();
+    this.renderExtensions();
+    this.renderHistory();
+  }
+
+  renderLive() {
+    const rows = [...this.live.values()].sort((a, b) => (a.started_at < b.started_at ? -1 : 1));
+    replace($("#live-calls tbody"), rows.length ? rows.map((call) => h("tr", { dataset: { callId: call.id, state: call.state } },
+      h("td", {}, t(`dir.${call.direction || "inbound"}`)),
+      h("td", {}, call.from_number || "–"),
+      h("td", {}, call.hotline || call.to_number || "–"),
+      h("td", {}, callExtensions(call) || "–"),
+      h("td", {}, h("span", { class: `badge call ${call.state}` }, t(`state.${call.state}`))),
+      h("td", { class: "timer", dataset: { since: runningSince(call) || "" } }, fmt.duration(fmt.secondsSince(runningSince(call))))))
+      : h("tr", {}, h("td", { colspan: 6, class: "muted" }, t("calls.none"))));
+  }
+
+  renderExtensions() {
+    replace($("#extension-tiles"), [...this.extensions.entries()].sort().map(([number, state]) =>
+      h("div", { class: `ext-tile ${state}`, dataset: { extension: number, state } },
+        h("strong", {}, number), h("span", {}, t(`ext.${state}`)))));
+  }
+
+  renderHistory() {
+    const body = $("#call-history tbody");
+    if (!this.historyLoaded) return;
+    replace(body, this.history.length ? this.history.map((call) => h("tr", { dataset: { callId: call.id, outcome: call.outcome || "" } },
+      h("td", {}, fmt.when(call.started_at)),
+      h("td", {}, t(`dir.${call.direction || "inbound"}`)),
+      h("td", {}, call.from_number || "–"),
+      h("td", {}, call.hotline || call.to_number || "–"),
+      h("td", {}, callExtensions(call) || "–"),
+      h("td", {}, call.outcome ? h("span", { class: `badge outcome ${call.outcome}` }, t(`outcome.${call.outcome}`)) : "–"),
+      h("td", {}, fmt.duration(call.duration_s)),
+      h("td", {}, call.end_reason_text ? call.end_reason_text[lang()] : "")))
+      : h("tr", {}, h("td", { colspan: 8, class: "muted" }, t("calls.none"))));
+  }
+
+  // The alert stays until dismissed: a missed customer is worth a click.
+  missed(alert) {
+    const rang = alert.rang.length
+      ? alert.rang.map((r) => `${r.extension} (${Math.round(r.ring_s || 0)} s)`).join(", ")
+      : t("missed.nobody");
+    const toast = h("div", { class: "toast missed", role: "alert", dataset: { callId: alert.id } },
+      h("strong", {}, t("missed.title")),
+      h("dl", {},
+        h("dt", {}, t("missed.caller")), h("dd", { class: "caller" }, alert.from || "–"),
+        h("dt", {}, t("calls.hotline")), h("dd", {}, alert.hotline || "–"),
+        h("dt", {}, t("missed.rang")), h("dd", { class: "rang" }, rang),
+        h("dt", {}, t("missed.reason")), h("dd", { class: "reason" }, alert.end_reason_text[lang()])),
+      h("button", { type: "button", onclick: () => toast.remove() }, t("missed.dismiss")));
+    const toasts = $("#toasts");
+    toasts.prepend(toast);
+    while (toasts.children.length > 5) toasts.lastElementChild.remove();
+  }
+}
+
+// Every element with data-since shows the time elapsed since it, on the hub's clock.
+export function tickTimers() {
+  for (const el of document.querySelectorAll("[data-since]")) {
+    if (el.dataset.since) el.textContent = fmt.duration(fmt.secondsSince(el.dataset.since));
+  }
+}

@@ -1,0 +1,190 @@
+// The agent and supervisor console: loads the lists over REST, then keeps them live from Socket.IO.
+//
+// Start-up order matters for "nothing lost, nothing twice": the socket connects first (last_seq
+// null); once the hub says sync.done the lists are read over REST, and events that arrived
+// meanwhile are applied on top (threads and calls by `version`, messages by id). After a drop the
+// socket resumes from the last applied seq (live.js); after sync.reset the lists are read again.
+import { api, ApiError, endSession, session } from "./api.js";
+import { Calls, tickTimers } from "./calls.js";
+import { Chat } from "./chat.js";
+import { Consents } from "./consents.js";
+import { $ } from "./dom.js";
+import * as fmt from "./format.js";
+import { applyI18n, has, langButton, onLangChange, t } from "./i18n.js";
+import { connectLive } from "./live.js";
+
+const saved = session();
+if (!saved?.token) location.replace("/");
+const me = saved.member;
+
+const ctx = {
+  me,
+  supervisor: me.role === "owner" || me.role === "manager",
+  members: new Map([[me.id, me]]),
+  presence: new Map(),
+  labels: new Map(),
+  oaLinks: [],
+  live: null,
+  memberName: (id) => ctx.members.get(id)?.name || t("someone"),
+  errorText: (err) => {
+    if (err instanceof ApiError && has(`error.${err.code}`)) {
+      return t(`error.${err.code}`, { until: err.details.can_resend_at ? fmt.when(err.details.can_resend_at) : "" });
+    }
+    return t("error.generic", { message: err.message });
+  },
+};
+
+const chat = new Chat(ctx);
+const calls = new Calls(ctx);
+const consents = new Consents(ctx);
+let ready = false;
+let held = [];
+
+async function loadAll() {
+  const [company, labels, members, links] = await Promise.all([
+    api.get("/api/company"),
+    api.get("/api/labels"),
+    ctx.supervisor ? api.get("/api/members") : null,
+    ctx.supervisor ? api.get("/api/oa-links") : null,
+  ]);
+  fmt.setTimeZone(company.timezone);
+  $("#brand").textContent = company.name;
+  document.title = `${company.name} — Hub`;
+  ctx.labels = new Map(labels.labels.map((label) => [label.id, label]));
+  if (members) ctx.members = new Map(members.members.map((m) => [m.id, m]));
+  ctx.oaLinks = links ? links.oa_links : [];
+  chat.renderFilters();
+  await Promise.all([chat.load(), calls.load(), consents.load()]);
+  const oas = ctx.oaLinks.length ? ctx.oaLinks.map((link) => [link.oa_id, link.name])
+    : [...new Set([...chat.threads.values()].map((th) => th.oa_id))].map((id) => [id, id]);
+  consents.renderOaChoice(oas);
+}
+
+// Lists are (re)read while events are held back, then the held events are applied in seq order.
+async function reload() {
+  ready = false;
+  try {
+    await loadAll();
+  } finally {
+    ready = true;
+    const backlog = held;
+    held = [];
+    for (const envelope of backlog) apply(envelope);
+  }
+}
+
+function apply(envelope) {
+  if (!ready) {
+    held.push(envelope);
+    return;
+  }
+  const data = envelope.data;
+  switch (envelope.type) {
+    case "thread.created":
+    case "thread.updated":
+    case "thread.assigned":
+      chat.upsert(data);
+      break;
+    case "thread.removed":
+      chat.remove(data.thread_id);
+      break;
+    case "message.created":
+      chat.addMessage(data);
+      break;
+    case "message.updated":
+      chat.updateMessage(data);
+      break;
+    case "reply_window.changed": {
+      const thread = chat.threads.get(data.thread_id);
+      if (thread) chat.upsert({ ...thread, reply_window: { state: data.state, until: data.until } });
+      break;
+    }
+    case "label.created":
+      ctx.labels.set(data.id, data);
+      chat.renderFilters();
+      break;
+    case "label.removed":
+      ctx.labels.delete(data.id);
+      chat.renderFilters();
+      chat.renderList();
+      break;
+    case "call.updated":
+      calls.updated(data);
+      break;
+    case "call.missed":
+      calls.missed(data);
+      break;
+    case "extension.state":
+      calls.extensionState(data);
+      break;
+    case "consent.updated":
+      consents.updated(data);
+      break;
+    default:
+      break; // zns.updated and future types: nothing shown here yet
+  }
+}
+
+function onEphemeral(name, data) {
+  if (name === "typing") chat.typing(data);
+  else if (name === "thread.viewing") chat.viewing(data);
+  else if (name === "presence.updated") {
+    ctx.presence.set(data.member_id, data.status);
+    if (chat.current) chat.renderHeader();
+  }
+}
+
+// -- the top bar ----------------------------------------------------------------------------------
+
+function showTab(name) {
+  for (const tab of document.querySelectorAll(".tab")) tab.classList.toggle("active", tab.dataset.tab === name);
+  for (const panel of document.querySelectorAll(".tab-panel")) panel.hidden = panel.id !== `tab-${name}`;
+  if (name === "calls" && !calls.historyLoaded) calls.loadHistory().catch((err) => console.error(err));
+}
+
+function rerender() {
+  $("#who").textContent = `${me.name} · ${t(`role.${me.role}`)}`;
+  chat.renderFilters();
+  chat.renderList();
+  chat.renderConversation();
+  if (!chat.current && $("#conv-empty").dataset.reason) $("#conv-empty").textContent = t($("#conv-empty").dataset.reason);
+  calls.render();
+  consents.render();
+}
+
+applyI18n();
+langButton($("#lang"));
+onLangChange(rerender);
+$("#who").textContent = `${me.name} · ${t(`role.${me.role}`)}`;
+$("#presence").value = localStorage.getItem("hub.presence") || "available";
+for (const tab of document.querySelectorAll(".tab")) tab.addEventListener("click", () => showTab(tab.dataset.tab));
+$("#logout").addEventListener("click", () => endSession());
+$("#presence").addEventListener("change", (event) => {
+  localStorage.setItem("hub.presence", event.target.value);
+  ctx.live.emit("presence.set", { status: event.target.value });
+});
+if (ctx.supervisor) {
+  $("#wallboard-link").hidden = false;
+  $("#wallboard-link").addEventListener("click", async () => {
+    const issued = await api.post("/api/wallboard-tokens", { name: `${t("wb.title")} ${fmt.dateTime(new Date().toISOString())}` });
+    const url = `${location.origin}/wallboard#token=${issued.token}`;
+    $("#wallboard-url").href = url;
+    $("#wallboard-url").textContent = url;
+    $("#wallboard-dialog").showModal();
+  });
+}
+setInterval(tickTimers, 1000);
+
+ctx.live = connectLive({
+  token: saved.token,
+  banner: $("#banner"),
+  auth: () => ({ status: $("#presence").value }),
+  onEvent: apply,
+  onEphemeral,
+  onSynced: async (first) => {
+    if (first) await reload();
+    else if (chat.current) ctx.live.emit("thread.viewing", { thread_id: chat.current, viewing: true });
+  },
+  onReset: reload,
+  onRefused: () => endSession("expired"),
+});

@@ -1,0 +1,34 @@
+// Building the page from data. Text always goes in as text (never as HTML): chat content is the customer's.
+
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "class") el.className = value;
+    else if (key === "dataset") Object.assign(el.dataset, value);
+    else if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
+    else if (key === "value") el.value = value;
+    else el.setAttribute(key, value === true ? "" : value);
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    if (Array.isArray(child)) append(el, child);
+    else el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+export const $ = (selector, root = document) => root.querySelector(selector);
+
+export function replace(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+}
+
+export function option(value, label, selected = false) {
+  return h("option", { value, selected }, label);
+}

@@ -1,0 +1,117 @@
+// The wall display: opened with a wallboard token (…/wallboard#token=…), it never calls REST.
+// Each `wallboard.snapshot` replaces the whole picture (so a display that missed something heals
+// within seconds, without a reload); `call.updated` and `extension.state` move it between snapshots.
+import { callExtensions, LIVE_STATES, runningSince, tickTimers } from "./calls.js";
+import { $, h, replace } from "./dom.js";
+import * as fmt from "./format.js";
+import { applyI18n, langButton, onLangChange, t } from "./i18n.js";
+import { connectLive } from "./live.js";
+
+const TOKEN_KEY = "hub.wallboard.token";
+const fromLink = new URLSearchParams(location.hash.slice(1)).get("token");
+if (fromLink) {
+  localStorage.setItem(TOKEN_KEY, fromLink);
+  history.replaceState(null, "", location.pathname); // the token stays off the screen and out of bookmarks
+}
+const token = localStorage.getItem(TOKEN_KEY);
+
+const board = { counters: null, live: new Map(), extensions: new Map() };
+
+function fail(message) {
+  $("#wb-error").textContent = message;
+  $("#wb-error").hidden = false;
+}
+
+function snapshot(s) {
+  fmt.setTimeZone(s.timezone);
+  fmt.observeHubTime(s.at);
+  if (s.company_name) $("#wb-company").textContent = s.company_name;
+  board.counters = s.counters;
+  board.live = new Map(s.live_calls.map((call) => [call.id, call]));
+  board.extensions = new Map(s.extensions.map((e) => [e.extension, e.state]));
+  render();
+}
+
+function callUpdated(call) {
+  const known = board.live.get(call.id);
+  if (known && known.version > call.version) return;
+  if (LIVE_STATES.includes(call.state)) board.live.set(call.id, call);
+  else board.live.delete(call.id);
+  renderCalls();
+}
+
+// Waiting callers are counted on this display's clock too, so "longest wait" moves every second.
+function longestWaitNow() {
+  const waits = [...board.live.values()]
+    .filter((c) => c.direction === "inbound" && (c.state === "queued" || c.state === "ringing"))
+    .map((c) => fmt.secondsSince(c.wait_started_at || c.started_at));
+  return waits.length ? Math.max(...waits) : 0;
+}
+
+function renderCounters() {
+  const c = board.counters;
+  if (!c) return;
+  const shown = {
+    offered: c.offered, answered: c.answered, missed: c.missed,
+    abandonment_rate: fmt.percent(c.abandonment_rate),
+    longest_wait_now_s: fmt.duration(longestWaitNow()),
+    service_level: fmt.percent(c.service_level),
+  };
+  for (const [name, value] of Object.entries(shown)) {
+    const el = document.querySelector(`[data-counter="${name}"] .value`);
+    el.textContent = value;
+  }
+}
+
+function renderCalls() {
+  const calls = [...board.live.values()].sort((a, b) => (a.started_at < b.started_at ? -1 : 1));
+  replace($("#wb-calls"), calls.length ? calls.map((call) => h("li", { class: `wb-call ${call.state}`, dataset: { callId: call.id, state: call.state } },
+    h("span", { class: "wb-number" }, call.from_number || "–"),
+    h("span", { class: "wb-hotline" }, call.hotline || call.to_number || ""),
+    h("span", { class: `badge call ${call.state}` }, t(`state.${call.state}`)),
+    h("span", { class: "wb-ext" }, callExtensions(call)),
+    h("span", { class: "timer", dataset: { since: runningSince(call) || "" } }, fmt.duration(fmt.secondsSince(runningSince(call))))))
+    : h("li", { class: "wb-empty" }, t("wb.noCalls")));
+  renderCounters();
+}
+
+function renderTiles() {
+  replace($("#wb-tiles"), [...board.extensions.entries()].sort().map(([number, state]) =>
+    h("div", { class: `ext-tile ${state}`, dataset: { extension: number, state } },
+      h("strong", {}, number), h("span", {}, t(`ext.${state}`)))));
+}
+
+function render() {
+  renderCounters();
+  renderCalls();
+  renderTiles();
+}
+
+applyI18n();
+langButton($("#lang"));
+onLangChange(render);
+$("#fullscreen").addEventListener("click", () => document.documentElement.requestFullscreen?.());
+document.addEventListener("fullscreenchange", () => { $("#fullscreen").hidden = Boolean(document.fullscreenElement); });
+setInterval(() => {
+  tickTimers();
+  renderCounters();
+  $("#wb-clock").textContent = fmt.clockSeconds(fmt.hubNow());
+}, 1000);
+
+if (!token) {
+  fail(t("wb.noToken"));
+} else {
+  connectLive({
+    token,
+    banner: $("#banner"),
+    onEvent: (envelope) => {
+      if (envelope.type === "call.updated") callUpdated(envelope.data);
+      else if (envelope.type === "extension.state") {
+        board.extensions.set(envelope.data.extension, envelope.data.state);
+        renderTiles();
+      }
+    },
+    onEphemeral: (name, data) => name === "wallboard.snapshot" && snapshot(data),
+    onRefused: (reason) => fail(t("wb.refused", { reason })),
+  });
+}
