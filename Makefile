@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# The web console's one front-end dependency (the official socket.io-client) comes from npm.
+WEB_STAMP := hub/web/node_modules/.installed
 
-.PHONY: run test install bench bench-quick clean
+.PHONY: run test install screenshots bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,14 +14,25 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+$(WEB_STAMP): hub/web/package.json hub/web/package-lock.json
+	@command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs npm)
+	npm ci --prefix hub/web --no-audit --no-fund
+	touch $(WEB_STAMP)
 
-run: $(STAMP)
+install: $(STAMP) $(WEB_STAMP)
+
+run: $(STAMP) $(WEB_STAMP)
 	$(VENV)/bin/hub serve
 
-test: $(STAMP)
+# The tests start their own Redis and drive Debian's Chromium; both are installed when missing.
+test: $(STAMP) $(WEB_STAMP)
 	@command -v redis-server >/dev/null || (apt-get update -qq && apt-get install -y -qq redis-server)
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Regenerates the README's screenshots (docs/screenshots) from the browser tests.
+screenshots: $(STAMP) $(WEB_STAMP)
+	HUB_SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/test_web_console.py
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[test,bench]'
@@ -30,4 +43,4 @@ bench-quick: $(STAMP)
 	$(PY) -m bench.run --quick
 
 clean:
-	rm -rf $(VENV) .hub-data .pytest_cache
+	rm -rf $(VENV) .hub-data .pytest_cache hub/web/node_modules

@@ -6,16 +6,18 @@ import itertools
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterator
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterator
 
 import httpx
 import pytest
 import pytest_asyncio
+from playwright.async_api import Browser, BrowserContext, async_playwright
 
 from hub import embedded
 from hub.clock import SystemClock
 from hub.runtime import Runtime
 from hub.settings import Settings
+from tests.browser import launch
 from tests.consoles import TestConsole
 from tests.fake_zalo import FakeZalo
 from tests.zalo_payloads import Oa
@@ -188,10 +190,10 @@ class Company:
         return response.json()["token"]
 
     async def add(self, role: str, by: Person | None = None, url: str | None = None,
-                  department_id: str | None = None) -> Person:
+                  department_id: str | None = None, name: str | None = None) -> Person:
         phone = new_phone()
         response = await self.http.post(f"{url or self.url}/api/members", headers=(by or self.owner).auth,
-                                        json={"name": f"{role} {phone}", "phone": phone, "role": role,
+                                        json={"name": name or f"{role} {phone}", "phone": phone, "role": role,
                                               "department_id": department_id})
         assert response.status_code == 201, response.text
         body = response.json()
@@ -240,3 +242,30 @@ async def link_oa(company: Company, fake_zalo: FakeZalo, department_id: str | No
 @pytest_asyncio.fixture
 async def oa(company: Company, fake_zalo: FakeZalo) -> Oa:
     return await link_oa(company, fake_zalo)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's Chromium under Playwright, shared by the web console tests (each takes its own contexts)."""
+    async with async_playwright() as playwright:
+        chromium = await launch(playwright)
+        yield chromium
+        await chromium.close()
+
+
+@pytest_asyncio.fixture
+async def browser_context(browser: Browser) -> AsyncIterator[Callable[[], Awaitable[BrowserContext]]]:
+    """Makes isolated browser profiles (one per person), closed after the test; page errors fail it."""
+    contexts: list[BrowserContext] = []
+    errors: list[str] = []
+
+    async def new() -> BrowserContext:
+        context = await browser.new_context(viewport={"width": 1440, "height": 900}, locale="vi-VN")
+        context.on("page", lambda page: page.on("pageerror", lambda exc: errors.append(str(exc))))
+        contexts.append(context)
+        return context
+
+    yield new
+    for context in contexts:
+        await context.close()
+    assert not errors, f"the page threw: {errors}"
