@@ -22,6 +22,7 @@ export class Calls {
     this.ctx = ctx;
     this.live = new Map();
     this.extensions = new Map(); // number -> state
+    this.holders = new Map(); // number -> member id
     this.history = [];
     this.historyLoaded = false;
     $("#call-filters").addEventListener("submit", (event) => {
@@ -37,6 +38,7 @@ export class Calls {
     ]);
     this.live = new Map(calls.map((call) => [call.id, call]));
     this.extensions = new Map(extensions.extensions.map((e) => [e.number, e.state || "idle"]));
+    this.holders = new Map(extensions.extensions.map((e) => [e.number, e.member_id]));
     this.render();
     if (this.historyLoaded) await this.loadHistory();
   }
@@ -91,7 +93,8 @@ export class Calls {
   renderExtensions() {
     replace($("#extension-tiles"), [...this.extensions.entries()].sort().map(([number, state]) =>
       h("div", { class: `ext-tile ${state}`, dataset: { extension: number, state } },
-        h("strong", {}, number), h("span", {}, t(`ext.${state}`)))));
+        h("strong", {}, number), h("span", {}, t(`ext.${state}`)),
+        this.holders.get(number) ? h("small", {}, this.ctx.memberName(this.holders.get(number))) : null)));
   }
 
   renderHistory() {

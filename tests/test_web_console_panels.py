@@ -1,0 +1,173 @@
+"""The rest of what people do in the web console: choose a company, see missed calls and history, follow call
+consent, label and resolve, see Zalo's refusals and a closed reply window, and recover after a long outage."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+from playwright.async_api import expect
+
+from hub.runtime import Runtime
+from tests.browser import TcpProxy, log_in, screenshot_path
+from tests.conftest import Company
+from tests.fake_zalo import FakeZalo
+from tests.pbx_payloads import Pbx, canonical
+from tests.servers import HubProcess
+from tests.test_web_console import _assign, _customer, _messages
+from tests.zalo_payloads import Oa
+
+
+async def test_login_asks_which_company_when_the_account_has_several(
+        company: Company, runtime: Runtime, browser_context) -> None:
+    second, _, password = await runtime.directory.bootstrap("co2" + company.code[2:], "Chi nhánh Đà Nẵng",
+                                                            company.owner.phone, "Chủ", None)
+    assert password is None, "the same account: its password stays"
+    page = await (await browser_context()).new_page()
+    await page.goto(f"{company.url}/")
+    await page.fill("#phone", company.owner.phone)
+    await page.fill("#password", "wrong password")
+    await page.click("#login-submit")
+    await expect(page.locator("#login-error")).to_have_text("Sai số điện thoại hoặc mật khẩu.")
+
+    await page.fill("#password", company.owner.password)
+    await page.click("#login-submit")
+    await expect(page.locator("#company-list .company")).to_have_count(2)
+    await page.click(f'#company-list .company[data-code="{second.code}"]')
+    await page.wait_for_url("**/console")
+    await expect(page.locator("#brand")).to_have_text("Chi nhánh Đà Nẵng")
+
+
+async def test_supervisor_gets_the_missed_call_alert_and_finds_it_in_history(
+        company: Company, http: httpx.AsyncClient, browser_context, tmp_path: Path) -> None:
+    await http.patch(f"{company.url}/api/company", headers=company.owner.auth, json={"name": "Tổng đài CSKH"})
+    agent = await company.add("user", name="Võ Minh Tâm")
+    await http.put(f"{company.url}/api/members/{agent.id}/extension", headers=company.owner.auth,
+                   json={"extension": "102"})
+    secret = (await http.post(f"{company.url}/api/pbx/secret", headers=company.owner.auth)).json()["secret"]
+    pbx = Pbx(company.url, company.code, secret)
+    page = await (await browser_context()).new_page()
+    await log_in(page, company.url, company.owner.phone, company.owner.password)
+    await page.click("[data-tab=calls]")
+    await expect(page.locator("#call-history tbody")).to_contain_text("Không có cuộc gọi nào")
+
+    events = canonical("no_answer")
+    await pbx.post(http, events[0])
+    live = page.locator("#live-calls tbody tr[data-call-id]")
+    await expect(live).to_have_attribute("data-state", "ringing")
+    await expect(live).to_contain_text("0912345678")  # supervisors see the number
+    await expect(page.locator('#extension-tiles .ext-tile[data-extension="102"]')).to_have_attribute("data-state", "ringing")
+    for event in events[1:]:
+        await pbx.post(http, event)
+
+    alert = page.locator(".toast.missed")
+    await expect(alert.locator(".caller")).to_have_text("0912345678")
+    await expect(alert.locator(".rang")).to_have_text("102 (30 s)")
+    await expect(alert.locator(".reason")).not_to_be_empty()
+    await expect(live).to_have_count(0)
+    row = page.locator("#call-history tbody tr[data-call-id]")
+    await expect(row).to_have_attribute("data-outcome", "missed")
+    await page.screenshot(path=screenshot_path("console-calls.png", tmp_path))
+
+    await page.select_option("#call-filters select[name=status]", "answered")
+    await page.click("#call-filters button[type=submit]")
+    await expect(page.locator("#call-history tbody")).to_contain_text("Không có cuộc gọi nào")
+    await page.select_option("#call-filters select[name=status]", "missed")
+    await page.click("#call-filters button[type=submit]")
+    await expect(row).to_have_count(1)
+    await alert.get_by_role("button").click()
+    await expect(alert).to_have_count(0)
+
+
+async def test_consent_panel_shows_a_request_and_the_customers_answer_live(
+        company: Company, oa: Oa, browser_context) -> None:
+    page = await (await browser_context()).new_page()
+    await log_in(page, company.url, company.owner.phone, company.owner.password)
+    await page.click("[data-tab=consents]")
+    await page.fill("#consent-form input[name=phone]", "0987654321")
+    await page.click("#consent-form button[type=submit]")
+    row = page.locator("#consent-list tbody tr[data-consent-id]")
+    await expect(row).to_have_attribute("data-status", "waiting")
+    await expect(row).to_contain_text("84987654321")
+
+    await oa.deliver(company.http, company.url, oa.consent_sent("84987654321"))
+    await oa.deliver(company.http, company.url, oa.consent_reply("84987654321", "ALLOW"))
+    await expect(row).to_have_attribute("data-status", "agreed")
+    await expect(row).to_contain_text("Đồng ý")
+
+    await page.click("#consent-form button[type=submit]")  # the product's resend rule refuses
+    await expect(page.locator("#consent-error")).to_contain_text("Chưa được gửi lại yêu cầu")
+
+
+async def test_labels_typing_and_resolve_reach_everyone_on_the_thread(
+        company: Company, oa: Oa, fake_zalo: FakeZalo, browser_context) -> None:
+    label = (await company.http.post(f"{company.url}/api/labels", headers=company.owner.auth,
+                                     json={"name": "Khách VIP", "color": "#d93025"})).json()
+    agent = await company.add("user")
+    thread_id = await _assign(company, oa, await _customer(fake_zalo, "Đặng Quốc Huy"), agent, "Hàng lỗi, đổi giúp mình")
+    agent_page = await (await browser_context()).new_page()
+    owner_page = await (await browser_context()).new_page()
+    await log_in(agent_page, company.url, agent.phone, agent.password)
+    await log_in(owner_page, company.url, company.owner.phone, company.owner.password)
+    await agent_page.locator(f'li.thread[data-thread-id="{thread_id}"]').click()
+    await owner_page.locator(f'li.thread[data-thread-id="{thread_id}"]').click()
+
+    await agent_page.select_option("#conv-add-label", label["id"])
+    await expect(agent_page.locator("#conv-labels")).to_contain_text("Khách VIP")
+    await expect(owner_page.locator(f'li.thread[data-thread-id="{thread_id}"] .label-chip')).to_have_text("Khách VIP")
+
+    await owner_page.type("#composer-text", "Chị xử lý giúp em")
+    await expect(agent_page.locator("#typing")).to_be_visible()
+
+    await agent_page.click("#conv-resolve")
+    await expect(agent_page.locator("#conv-resolve")).to_have_attribute("data-action", "reopen")
+    await expect(owner_page.locator(f'li.thread[data-thread-id="{thread_id}"] .badge.done')).to_be_visible()
+
+
+async def test_composer_shows_zalos_refusal_and_a_closed_reply_window(
+        company: Company, oa: Oa, fake_zalo: FakeZalo, clock, browser_context) -> None:
+    agent = await company.add("user")
+    customer = await _customer(fake_zalo, "Bùi Thị Lan")
+    thread_id = await _assign(company, oa, customer, agent, "Cho mình xem mẫu mới")
+    page = await (await browser_context()).new_page()
+    await log_in(page, company.url, agent.phone, agent.password)
+    await page.locator(f'li.thread[data-thread-id="{thread_id}"]').click()
+
+    fake_zalo.refusals[customer] = -230
+    await page.fill("#composer-text", "Dạ mẫu mới đây ạ")
+    await page.click("#send")
+    await expect(page.locator("#composer-error")).to_contain_text("Khách hàng không tương tác với OA trong 7 ngày qua")
+    await expect(_messages(page).last).to_have_class("msg out failed")
+    assert fake_zalo.sent_to(customer) == []
+
+    clock.advance(8 * 24 * 3600)  # a week without the customer: time alone closes the window
+    await expect(page.locator("#conv-window .badge")).to_have_attribute("data-window", "blocked")
+    await expect(page.locator("#send")).to_be_disabled()
+
+
+async def test_console_reloads_its_lists_when_the_gap_is_older_than_the_log(
+        company: Company, oa: Oa, fake_zalo: FakeZalo, hub: HubProcess, runtime: Runtime, browser_context) -> None:
+    agent = await company.add("user")
+    customer = await _customer(fake_zalo, "Hồ Ngọc Anh")
+    thread_id = await _assign(company, oa, customer, agent, "Tin trước khi mất mạng")
+    network = await TcpProxy(hub.port).start()
+    try:
+        page = await (await browser_context()).new_page()
+        await log_in(page, network.url, agent.phone, agent.password)
+        await page.locator(f'li.thread[data-thread-id="{thread_id}"]').click()
+        await expect(_messages(page)).to_have_count(1)
+
+        network.cut()
+        await expect(page.locator("#banner")).to_have_attribute("data-state", "reconnecting")
+        other = await _customer(fake_zalo, "Khách mới")
+        new_thread = await _assign(company, oa, other, agent, "Khách mới nhắn trong lúc mất mạng")
+        await oa.deliver(company.http, company.url, oa.user_message(customer, text="Tin trong lúc mất mạng"))
+        # The operator prunes the event log meanwhile: the console's last_seq is now older than the log.
+        assert await runtime.event_log.prune(datetime.now(timezone.utc) + timedelta(seconds=1), company.id) > 0
+
+        network.restore()
+        await expect(page.locator("#banner")).to_be_hidden()
+        await expect(_messages(page).locator(".text")).to_have_text(["Tin trước khi mất mạng", "Tin trong lúc mất mạng"])
+        await expect(page.locator(f'li.thread[data-thread-id="{new_thread}"]')).to_contain_text("Khách mới nhắn")
+    finally:
+        await network.stop()
