@@ -81,6 +81,12 @@ async def test_agent_sees_a_zalo_message_live_and_replies_through_the_oa(
     # The customer sees it: the seen mark arrives live.
     await oa.deliver(company.http, company.url, oa.seen(customer, [sent[0]["message_id"]]))
     await expect(reply.locator(".mark")).to_have_attribute("data-status", "seen")
+
+    # A price list as a file: uploaded through the OA, then sent.
+    await page.set_input_files("#composer-file", files=[{"name": "bang-gia.pdf", "mimeType": "application/pdf",
+                                                         "buffer": b"%PDF-1.4 price list"}])
+    await expect(_messages(page).last.locator(".att.file")).to_contain_text("bang-gia.pdf")
+    assert fake_zalo.sent_to(customer)[-1]["message"]["attachment"]["type"] == "file"
     await page.screenshot(path=screenshot_path("console.png", tmp_path))
 
     # English on request, kept across a reload.
@@ -110,6 +116,9 @@ async def test_owner_reassigns_a_thread_away_and_it_leaves_the_agents_list_at_on
     # Each sees the other looking at the thread.
     await expect(agent_page.locator("#conv-viewers")).to_contain_text("đang xem")
 
+    # The owner sees who can take it: the agent is online and available, the other agent is not logged in.
+    await expect(owner_page.locator(f'#conv-assignee option[value="{agent.id}"]')).to_contain_text("Sẵn sàng")
+    await expect(owner_page.locator(f'#conv-assignee option[value="{other.id}"]')).to_contain_text("Ngoại tuyến")
     await owner_page.select_option("#conv-assignee", other.id)
 
     await expect(agent_thread).to_have_count(0)

@@ -99,18 +99,29 @@ async def test_consent_panel_shows_a_request_and_the_customers_answer_live(
     await expect(page.locator("#consent-error")).to_contain_text("Chưa được gửi lại yêu cầu")
 
 
-async def test_labels_typing_and_resolve_reach_everyone_on_the_thread(
+async def test_request_info_labels_typing_and_resolve_reach_everyone_on_the_thread(
         company: Company, oa: Oa, fake_zalo: FakeZalo, browser_context) -> None:
     label = (await company.http.post(f"{company.url}/api/labels", headers=company.owner.auth,
                                      json={"name": "Khách VIP", "color": "#d93025"})).json()
     agent = await company.add("user")
-    thread_id = await _assign(company, oa, await _customer(fake_zalo, "Đặng Quốc Huy"), agent, "Hàng lỗi, đổi giúp mình")
+    customer = await _customer(fake_zalo, "Đặng Quốc Huy")
+    thread_id = await _assign(company, oa, customer, agent, "Hàng lỗi, đổi giúp mình")
     agent_page = await (await browser_context()).new_page()
     owner_page = await (await browser_context()).new_page()
     await log_in(agent_page, company.url, agent.phone, agent.password)
     await log_in(owner_page, company.url, company.owner.phone, company.owner.password)
     await agent_page.locator(f'li.thread[data-thread-id="{thread_id}"]').click()
     await owner_page.locator(f'li.thread[data-thread-id="{thread_id}"]').click()
+
+    # The agent asks for the customer's contact details; the customer shares them.
+    await agent_page.click("#request-info")
+    await expect(_messages(agent_page).last).to_contain_text("Đã gửi yêu cầu chia sẻ thông tin")
+    assert fake_zalo.sent_to(customer)[-1]["message"]["attachment"]["payload"]["template_type"] == "request_user_info"
+    await oa.deliver(company.http, company.url, oa.submit_info(customer, {
+        "name": "Đặng Quốc Huy", "phone": "84987000111", "address": "5 Lê Lợi", "ward": "Bến Nghé",
+        "district": "Quận 1", "city": "TP HCM"}))
+    await expect(agent_page.locator("#conv-contact .phone")).to_contain_text("84987000111")
+    await expect(agent_page.locator("#conv-contact .address")).to_contain_text("5 Lê Lợi, Bến Nghé, Quận 1, TP HCM")
 
     await agent_page.select_option("#conv-add-label", label["id"])
     await expect(agent_page.locator("#conv-labels")).to_contain_text("Khách VIP")

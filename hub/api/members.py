@@ -4,7 +4,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from hub import permissions
 from hub.api.routing import ApiRoute, body, principal, reply
+from hub.errors import Forbidden
 from schemas.directory import Department, Member
 from schemas.rest import (DepartmentCreate, DepartmentList, ExtensionAssign, MemberCreate, MemberCreated,
                           MemberList)
@@ -13,6 +15,15 @@ from schemas.rest import (DepartmentCreate, DepartmentList, ExtensionAssign, Mem
 async def list_members(request: Request) -> Response:
     members = await request.app.state.hub.directory.list_members(principal(request))
     return reply(MemberList(members=members))
+
+
+async def presence(request: Request) -> Response:
+    """Who is online now and how (the start point that `presence.updated` events then keep current)."""
+    actor = principal(request)
+    if not permissions.can_list_members(actor.role):
+        raise Forbidden("only owners and managers see who is online")
+    online = await request.app.state.hub.presence.members(actor.company_id)
+    return reply({"members": {member_id: status.value for member_id, status in online.items()}})
 
 
 async def create_member(request: Request) -> Response:
@@ -55,6 +66,8 @@ async def create_department(request: Request) -> Response:
 ROUTES = [
     ApiRoute("GET", "/api/members", list_members, "List the company's members (owners and managers)",
              response=MemberList),
+    ApiRoute("GET", "/api/presence", presence,
+             "Members online now: {member_id: available | away} (owners and managers; absent means offline)"),
     ApiRoute("POST", "/api/members", create_member,
              "Create a member (owners: managers and users; managers: users)",
              request=MemberCreate, response=MemberCreated, status=201),

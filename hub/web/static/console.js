@@ -41,12 +41,14 @@ let ready = false;
 let held = [];
 
 async function loadAll() {
-  const [company, labels, members, links] = await Promise.all([
+  const [company, labels, members, links, online] = await Promise.all([
     api.get("/api/company"),
     api.get("/api/labels"),
     ctx.supervisor ? api.get("/api/members") : null,
     ctx.supervisor ? api.get("/api/oa-links") : null,
+    ctx.supervisor ? api.get("/api/presence") : null,
   ]);
+  if (online) ctx.presence = new Map(Object.entries(online.members));
   fmt.setTimeZone(company.timezone);
   $("#brand").textContent = company.name;
   document.title = `${company.name} — Hub`;
