@@ -17,7 +17,7 @@ from hub import embedded
 from hub.clock import SystemClock
 from hub.runtime import Runtime
 from hub.settings import Settings
-from tests.browser import launch
+from tests.browser import TcpProxy, launch
 from tests.consoles import TestConsole
 from tests.fake_zalo import FakeZalo
 from tests.zalo_payloads import Oa
@@ -269,3 +269,11 @@ async def browser_context(browser: Browser) -> AsyncIterator[Callable[[], Awaita
     for context in contexts:
         await context.close()
     assert not errors, f"the page threw: {errors}"
+
+
+@pytest_asyncio.fixture
+async def network(hub: HubProcess) -> AsyncIterator[TcpProxy]:
+    """The browser's way to the hub, which the test can cut and restore."""
+    proxy = await TcpProxy(hub.port).start()
+    yield proxy
+    await proxy.stop()

@@ -6,36 +6,14 @@ import re
 from pathlib import Path
 
 import httpx
-from playwright.async_api import Page, expect
+from playwright.async_api import expect
 
 from tests.browser import TcpProxy, log_in, screenshot_path
-from tests.conftest import Company, Person, link_oa
+from tests.conftest import Company, link_oa
 from tests.fake_zalo import FakeZalo
 from tests.pbx_payloads import Pbx, canonical
-from tests.servers import HubProcess
-from tests.zalo_payloads import ATTACHMENTS, Oa, zalo_id
-
-
-async def _customer(fake_zalo: FakeZalo, name: str) -> str:
-    user_id = zalo_id()
-    fake_zalo.profiles[user_id] = {"display_name": name, "avatar": ""}
-    return user_id
-
-
-async def _assign(company: Company, oa: Oa, user_id: str, to: Person, text: str) -> str:
-    """A customer writes in; the owner gives the thread to `to`. Returns the thread id."""
-    assert (await oa.deliver(company.http, company.url, oa.user_message(user_id, text=text))).status_code == 200
-    threads = (await company.http.get(f"{company.url}/api/threads", headers=company.owner.auth,
-                                      params={"text": text})).json()["threads"]
-    assert len(threads) == 1
-    response = await company.http.post(f"{company.url}/api/threads/{threads[0]['id']}/assign",
-                                       headers=company.owner.auth, json={"member_id": to.id})
-    assert response.status_code == 200, response.text
-    return threads[0]["id"]
-
-
-def _messages(page: Page):
-    return page.locator("#messages li.msg")
+from tests.web_steps import agent_in_thread, assign, messages, zalo_user
+from tests.zalo_payloads import ATTACHMENTS, Oa
 
 
 async def test_agent_sees_a_zalo_message_live_and_replies_through_the_oa(
@@ -50,14 +28,14 @@ async def test_agent_sees_a_zalo_message_live_and_replies_through_the_oa(
     await expect(page.locator("#thread-list")).to_contain_text("Chưa có hội thoại nào")  # Vietnamese by default
 
     # A customer writes to the OA: the signed webhook makes a thread, routed to the available agent.
-    customer = await _customer(fake_zalo, "Nguyễn Thị Mai")
+    customer = zalo_user(fake_zalo, "Nguyễn Thị Mai")
     assert (await oa.deliver(company.http, company.url,
                              oa.user_message(customer, text="Shop ơi, áo thun còn size M không?"))).status_code == 200
     thread = page.locator("li.thread", has_text="Nguyễn Thị Mai")
     await expect(thread).to_contain_text("áo thun còn size M")
     await expect(thread.locator(".badge.window")).to_have_attribute("data-window", "free")
     await thread.click()
-    await expect(_messages(page)).to_have_count(1)
+    await expect(messages(page)).to_have_count(1)
     await expect(page.locator("#conv-name")).to_have_text("Nguyễn Thị Mai")
 
     # More arrives while the conversation is open: shown at once, attachments included.
@@ -65,13 +43,13 @@ async def test_agent_sees_a_zalo_message_live_and_replies_through_the_oa(
                                                                    attachments=ATTACHMENTS["location"]))
     await expect(page.locator("#messages .att.location")).to_contain_text("10.7769")
     await oa.deliver(company.http, company.url, oa.user_message(customer, text="Giao về quận 3 được không?"))
-    await expect(_messages(page).last).to_contain_text("Giao về quận 3")
+    await expect(messages(page).last).to_contain_text("Giao về quận 3")
     await expect(thread.locator(".unread-count")).to_have_count(0)  # read while she is looking at it
 
     # The agent answers; the reply goes out through the OA API (the local fake Zalo) and shows as sent.
     await page.fill("#composer-text", "Dạ còn size M ạ, shop giao quận 3 trong ngày.")
     await page.keyboard.press("Enter")
-    reply = _messages(page).last
+    reply = messages(page).last
     await expect(reply).to_have_class(re.compile(r"\bout\b"))
     await expect(reply.locator(".mark")).to_have_attribute("data-status", "sent")
     sent = fake_zalo.sent_to(customer)
@@ -85,7 +63,7 @@ async def test_agent_sees_a_zalo_message_live_and_replies_through_the_oa(
     # A price list as a file: uploaded through the OA, then sent.
     await page.set_input_files("#composer-file", files=[{"name": "bang-gia.pdf", "mimeType": "application/pdf",
                                                          "buffer": b"%PDF-1.4 price list"}])
-    await expect(_messages(page).last.locator(".att.file")).to_contain_text("bang-gia.pdf")
+    await expect(messages(page).last.locator(".att.file")).to_contain_text("bang-gia.pdf")
     assert fake_zalo.sent_to(customer)[-1]["message"]["attachment"]["type"] == "file"
     await page.screenshot(path=screenshot_path("console.png", tmp_path))
 
@@ -101,8 +79,8 @@ async def test_owner_reassigns_a_thread_away_and_it_leaves_the_agents_list_at_on
         company: Company, oa: Oa, fake_zalo: FakeZalo, browser_context) -> None:
     agent = await company.add("user")
     other = await company.add("user")
-    customer = await _customer(fake_zalo, "Trần Văn Bình")
-    thread_id = await _assign(company, oa, customer, agent, "Cho mình đổi địa chỉ giao hàng")
+    customer = zalo_user(fake_zalo, "Trần Văn Bình")
+    thread_id = await assign(company, oa, customer, agent, "Cho mình đổi địa chỉ giao hàng")
 
     agent_page = await (await browser_context()).new_page()
     owner_page = await (await browser_context()).new_page()
@@ -111,7 +89,7 @@ async def test_owner_reassigns_a_thread_away_and_it_leaves_the_agents_list_at_on
 
     agent_thread = agent_page.locator(f'li.thread[data-thread-id="{thread_id}"]')
     await agent_thread.click()
-    await expect(_messages(agent_page)).to_have_count(1)
+    await expect(messages(agent_page)).to_have_count(1)
     await owner_page.locator(f'li.thread[data-thread-id="{thread_id}"]').click()
     # Each sees the other looking at the thread.
     await expect(agent_page.locator("#conv-viewers")).to_contain_text("đang xem")
@@ -126,7 +104,7 @@ async def test_owner_reassigns_a_thread_away_and_it_leaves_the_agents_list_at_on
     await expect(owner_page.locator(f'li.thread[data-thread-id="{thread_id}"] .assignee')).to_have_text(other.member["name"])
     # And nothing more of it reaches the agent: a new message shows for the owner only.
     await oa.deliver(company.http, company.url, oa.user_message(customer, text="Địa chỉ mới: 12 Lê Lợi"))
-    await expect(_messages(owner_page).last).to_contain_text("12 Lê Lợi")
+    await expect(messages(owner_page).last).to_contain_text("12 Lê Lợi")
     await expect(agent_page.locator("li.thread")).to_have_count(0)
 
 
@@ -165,31 +143,21 @@ async def test_wallboard_shows_a_ringing_call_then_counts_it_missed(
 
 
 async def test_messages_sent_while_the_network_is_down_appear_once_in_order(
-        company: Company, oa: Oa, fake_zalo: FakeZalo, hub: HubProcess, browser_context) -> None:
-    agent = await company.add("user")
-    customer = await _customer(fake_zalo, "Lê Hoàng Nam")
-    thread_id = await _assign(company, oa, customer, agent, "Tin đầu tiên")
-    network = await TcpProxy(hub.port).start()
-    try:
-        page = await (await browser_context()).new_page()
-        await log_in(page, network.url, agent.phone, agent.password)
-        await page.locator(f'li.thread[data-thread-id="{thread_id}"]').click()
-        await expect(_messages(page)).to_have_count(1)
+        company: Company, oa: Oa, fake_zalo: FakeZalo, network: TcpProxy, browser_context) -> None:
+    page, _, user_id, thread_id = await agent_in_thread(company, oa, fake_zalo, browser_context, network.url,
+                                                        "Lê Hoàng Nam", "Tin đầu tiên")
+    network.cut()
+    await expect(page.locator("#banner")).to_be_visible()
+    await expect(page.locator("#banner")).to_have_attribute("data-state", "reconnecting")
+    sent_meanwhile = [f"Tin lúc mất mạng số {n}" for n in range(1, 6)]
+    for text in sent_meanwhile:
+        assert (await oa.deliver(company.http, company.url, oa.user_message(user_id, text=text))).status_code == 200
 
-        network.cut()
-        await expect(page.locator("#banner")).to_be_visible()
-        await expect(page.locator("#banner")).to_have_attribute("data-state", "reconnecting")
-        sent_meanwhile = [f"Tin lúc mất mạng số {n}" for n in range(1, 6)]
-        for text in sent_meanwhile:
-            assert (await oa.deliver(company.http, company.url, oa.user_message(customer, text=text))).status_code == 200
-
-        network.restore()
-        await expect(page.locator("#banner")).to_be_hidden()
-        expected = ["Tin đầu tiên", *sent_meanwhile]
-        await expect(_messages(page).locator(".text")).to_have_text(expected)
-        # One more live message: anything the replay sent twice would have arrived before it.
-        await oa.deliver(company.http, company.url, oa.user_message(customer, text="Tin sau khi có mạng"))
-        await expect(_messages(page).locator(".text")).to_have_text([*expected, "Tin sau khi có mạng"])
-        await expect(page.locator(f'li.thread[data-thread-id="{thread_id}"]')).to_contain_text("Tin sau khi có mạng")
-    finally:
-        await network.stop()
+    network.restore()
+    await expect(page.locator("#banner")).to_be_hidden()
+    expected = ["Tin đầu tiên", *sent_meanwhile]
+    await expect(messages(page).locator(".text")).to_have_text(expected)
+    # One more live message: anything the replay sent twice would have arrived before it.
+    await oa.deliver(company.http, company.url, oa.user_message(user_id, text="Tin sau khi có mạng"))
+    await expect(messages(page).locator(".text")).to_have_text([*expected, "Tin sau khi có mạng"])
+    await expect(page.locator(f'li.thread[data-thread-id="{thread_id}"]')).to_contain_text("Tin sau khi có mạng")

@@ -13,8 +13,7 @@ from tests.browser import TcpProxy, log_in, screenshot_path
 from tests.conftest import Company
 from tests.fake_zalo import FakeZalo
 from tests.pbx_payloads import Pbx, canonical
-from tests.servers import HubProcess
-from tests.test_web_console import _assign, _customer, _messages
+from tests.web_steps import agent_in_thread, assign, messages, zalo_user
 from tests.zalo_payloads import Oa
 
 
@@ -104,8 +103,8 @@ async def test_request_info_labels_typing_and_resolve_reach_everyone_on_the_thre
     label = (await company.http.post(f"{company.url}/api/labels", headers=company.owner.auth,
                                      json={"name": "Khách VIP", "color": "#d93025"})).json()
     agent = await company.add("user")
-    customer = await _customer(fake_zalo, "Đặng Quốc Huy")
-    thread_id = await _assign(company, oa, customer, agent, "Hàng lỗi, đổi giúp mình")
+    customer = zalo_user(fake_zalo, "Đặng Quốc Huy")
+    thread_id = await assign(company, oa, customer, agent, "Hàng lỗi, đổi giúp mình")
     agent_page = await (await browser_context()).new_page()
     owner_page = await (await browser_context()).new_page()
     await log_in(agent_page, company.url, agent.phone, agent.password)
@@ -115,7 +114,7 @@ async def test_request_info_labels_typing_and_resolve_reach_everyone_on_the_thre
 
     # The agent asks for the customer's contact details; the customer shares them.
     await agent_page.click("#request-info")
-    await expect(_messages(agent_page).last).to_contain_text("Đã gửi yêu cầu chia sẻ thông tin")
+    await expect(messages(agent_page).last).to_contain_text("Đã gửi yêu cầu chia sẻ thông tin")
     assert fake_zalo.sent_to(customer)[-1]["message"]["attachment"]["payload"]["template_type"] == "request_user_info"
     await oa.deliver(company.http, company.url, oa.submit_info(customer, {
         "name": "Đặng Quốc Huy", "phone": "84987000111", "address": "5 Lê Lợi", "ward": "Bến Nghé",
@@ -138,8 +137,8 @@ async def test_request_info_labels_typing_and_resolve_reach_everyone_on_the_thre
 async def test_composer_shows_zalos_refusal_and_a_closed_reply_window(
         company: Company, oa: Oa, fake_zalo: FakeZalo, clock, browser_context) -> None:
     agent = await company.add("user")
-    customer = await _customer(fake_zalo, "Bùi Thị Lan")
-    thread_id = await _assign(company, oa, customer, agent, "Cho mình xem mẫu mới")
+    customer = zalo_user(fake_zalo, "Bùi Thị Lan")
+    thread_id = await assign(company, oa, customer, agent, "Cho mình xem mẫu mới")
     page = await (await browser_context()).new_page()
     await log_in(page, company.url, agent.phone, agent.password)
     await page.locator(f'li.thread[data-thread-id="{thread_id}"]').click()
@@ -148,7 +147,7 @@ async def test_composer_shows_zalos_refusal_and_a_closed_reply_window(
     await page.fill("#composer-text", "Dạ mẫu mới đây ạ")
     await page.click("#send")
     await expect(page.locator("#composer-error")).to_contain_text("Khách hàng không tương tác với OA trong 7 ngày qua")
-    await expect(_messages(page).last).to_have_class("msg out failed")
+    await expect(messages(page).last).to_have_class("msg out failed")
     assert fake_zalo.sent_to(customer) == []
 
     clock.advance(8 * 24 * 3600)  # a week without the customer: time alone closes the window
@@ -157,28 +156,18 @@ async def test_composer_shows_zalos_refusal_and_a_closed_reply_window(
 
 
 async def test_console_reloads_its_lists_when_the_gap_is_older_than_the_log(
-        company: Company, oa: Oa, fake_zalo: FakeZalo, hub: HubProcess, runtime: Runtime, browser_context) -> None:
-    agent = await company.add("user")
-    customer = await _customer(fake_zalo, "Hồ Ngọc Anh")
-    thread_id = await _assign(company, oa, customer, agent, "Tin trước khi mất mạng")
-    network = await TcpProxy(hub.port).start()
-    try:
-        page = await (await browser_context()).new_page()
-        await log_in(page, network.url, agent.phone, agent.password)
-        await page.locator(f'li.thread[data-thread-id="{thread_id}"]').click()
-        await expect(_messages(page)).to_have_count(1)
+        company: Company, oa: Oa, fake_zalo: FakeZalo, network: TcpProxy, runtime: Runtime, browser_context) -> None:
+    page, agent, user_id, _ = await agent_in_thread(company, oa, fake_zalo, browser_context, network.url,
+                                                    "Hồ Ngọc Anh", "Tin trước khi mất mạng")
+    network.cut()
+    await expect(page.locator("#banner")).to_have_attribute("data-state", "reconnecting")
+    new_thread = await assign(company, oa, zalo_user(fake_zalo, "Khách mới"), agent,
+                              "Khách mới nhắn trong lúc mất mạng")
+    await oa.deliver(company.http, company.url, oa.user_message(user_id, text="Tin trong lúc mất mạng"))
+    # The operator prunes the event log meanwhile: the console's last_seq is now older than the log.
+    assert await runtime.event_log.prune(datetime.now(timezone.utc) + timedelta(seconds=1), company.id) > 0
 
-        network.cut()
-        await expect(page.locator("#banner")).to_have_attribute("data-state", "reconnecting")
-        other = await _customer(fake_zalo, "Khách mới")
-        new_thread = await _assign(company, oa, other, agent, "Khách mới nhắn trong lúc mất mạng")
-        await oa.deliver(company.http, company.url, oa.user_message(customer, text="Tin trong lúc mất mạng"))
-        # The operator prunes the event log meanwhile: the console's last_seq is now older than the log.
-        assert await runtime.event_log.prune(datetime.now(timezone.utc) + timedelta(seconds=1), company.id) > 0
-
-        network.restore()
-        await expect(page.locator("#banner")).to_be_hidden()
-        await expect(_messages(page).locator(".text")).to_have_text(["Tin trước khi mất mạng", "Tin trong lúc mất mạng"])
-        await expect(page.locator(f'li.thread[data-thread-id="{new_thread}"]')).to_contain_text("Khách mới nhắn")
-    finally:
-        await network.stop()
+    network.restore()
+    await expect(page.locator("#banner")).to_be_hidden()
+    await expect(messages(page).locator(".text")).to_have_text(["Tin trước khi mất mạng", "Tin trong lúc mất mạng"])
+    await expect(page.locator(f'li.thread[data-thread-id="{new_thread}"]')).to_contain_text("Khách mới nhắn")

@@ -92,9 +92,7 @@ export class Calls {
 
   renderExtensions() {
     replace($("#extension-tiles"), [...this.extensions.entries()].sort().map(([number, state]) =>
-      h("div", { class: `ext-tile ${state}`, dataset: { extension: number, state } },
-        h("strong", {}, number), h("span", {}, t(`ext.${state}`)),
-        this.holders.get(number) ? h("small", {}, this.ctx.memberName(this.holders.get(number))) : null)));
+      extensionTile(number, state, this.holders.get(number) ? this.ctx.memberName(this.holders.get(number)) : null)));
   }
 
   renderHistory() {
@@ -129,6 +127,11 @@ export class Calls {
     toasts.prepend(toast);
     while (toasts.children.length > 5) toasts.lastElementChild.remove();
   }
+}
+
+export function extensionTile(number, state, holder = null) {
+  return h("div", { class: `ext-tile ${state}`, dataset: { extension: number, state } },
+    h("strong", {}, number), h("span", {}, t(`ext.${state}`)), holder ? h("small", {}, holder) : null);
 }
 
 // Every element with data-since shows the time elapsed since it, on the hub's clock.

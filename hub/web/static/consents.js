@@ -2,7 +2,7 @@
 import { api } from "./api.js";
 import { $, h, option, replace } from "./dom.js";
 import * as fmt from "./format.js";
-import { t } from "./i18n.js";
+import { lang, t } from "./i18n.js";
 
 export class Consents {
   constructor(ctx) {
@@ -57,7 +57,7 @@ export class Consents {
       h("td", {}, c.reason_code),
       h("td", {}, c.call_type),
       h("td", {}, h("span", { class: `badge consent ${c.status}` }, t(`consent.${c.status}`)),
-        c.failure ? h("div", { class: "muted" }, c.failure.reason_vi && document.documentElement.lang === "vi" ? c.failure.reason_vi : c.failure.reason) : null),
+        c.failure ? h("div", { class: "muted" }, lang() === "vi" ? c.failure.reason_vi : c.failure.reason) : null),
       h("td", {}, c.expires_at ? fmt.when(c.expires_at) : "–"),
       h("td", {}, c.can_resend_at ? fmt.when(c.can_resend_at) : "–")))
       : h("tr", {}, h("td", { colspan: 8, class: "muted" }, t("consents.none"))));

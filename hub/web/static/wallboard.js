@@ -1,7 +1,7 @@
 // The wall display: opened with a wallboard token (…/wallboard#token=…), it never calls REST.
 // Each `wallboard.snapshot` replaces the whole picture (so a display that missed something heals
 // within seconds, without a reload); `call.updated` and `extension.state` move it between snapshots.
-import { callExtensions, LIVE_STATES, runningSince, tickTimers } from "./calls.js";
+import { callExtensions, extensionTile, LIVE_STATES, runningSince, tickTimers } from "./calls.js";
 import { $, h, replace } from "./dom.js";
 import * as fmt from "./format.js";
 import { applyI18n, langButton, onLangChange, t } from "./i18n.js";
@@ -76,9 +76,7 @@ function renderCalls() {
 }
 
 function renderTiles() {
-  replace($("#wb-tiles"), [...board.extensions.entries()].sort().map(([number, state]) =>
-    h("div", { class: `ext-tile ${state}`, dataset: { extension: number, state } },
-      h("strong", {}, number), h("span", {}, t(`ext.${state}`)))));
+  replace($("#wb-tiles"), [...board.extensions.entries()].sort().map(([number, state]) => extensionTile(number, state)));
 }
 
 function render() {

@@ -1,0 +1,48 @@
+"""Steps the web console tests share: a customer writes in, a thread is given to an agent, the agent opens it."""
+from __future__ import annotations
+
+from typing import Awaitable, Callable
+
+from playwright.async_api import BrowserContext, Locator, Page, expect
+
+from tests.browser import log_in
+from tests.conftest import Company, Person
+from tests.fake_zalo import FakeZalo
+from tests.zalo_payloads import Oa, zalo_id
+
+
+def zalo_user(fake_zalo: FakeZalo, name: str) -> str:
+    """A Zalo user with a display name and no avatar (the tests' browser has no network to fetch one)."""
+    user_id = zalo_id()
+    fake_zalo.profiles[user_id] = {"display_name": name, "avatar": ""}
+    return user_id
+
+
+async def assign(company: Company, oa: Oa, user_id: str, to: Person, text: str) -> str:
+    """The customer writes in; the owner gives the thread to `to`. Returns the thread id."""
+    assert (await oa.deliver(company.http, company.url, oa.user_message(user_id, text=text))).status_code == 200
+    threads = (await company.http.get(f"{company.url}/api/threads", headers=company.owner.auth,
+                                      params={"text": text})).json()["threads"]
+    assert len(threads) == 1
+    response = await company.http.post(f"{company.url}/api/threads/{threads[0]['id']}/assign",
+                                       headers=company.owner.auth, json={"member_id": to.id})
+    assert response.status_code == 200, response.text
+    return threads[0]["id"]
+
+
+def messages(page: Page) -> Locator:
+    return page.locator("#messages li.msg")
+
+
+async def agent_in_thread(company: Company, oa: Oa, fake_zalo: FakeZalo,
+                          browser_context: Callable[[], Awaitable[BrowserContext]], url: str, name: str,
+                          first_text: str) -> tuple[Page, Person, str, str]:
+    """A new agent logged in at `url` with a customer's thread open: (page, agent, customer, thread id)."""
+    agent = await company.add("user")
+    user_id = zalo_user(fake_zalo, name)
+    thread_id = await assign(company, oa, user_id, agent, first_text)
+    page = await (await browser_context()).new_page()
+    await log_in(page, url, agent.phone, agent.password)
+    await page.locator(f'li.thread[data-thread-id="{thread_id}"]').click()
+    await expect(messages(page)).to_have_count(1)
+    return page, agent, user_id, thread_id
