@@ -260,7 +260,9 @@ async def browser_context(browser: Browser) -> AsyncIterator[Callable[[], Awaita
     errors: list[str] = []
 
     async def new() -> BrowserContext:
-        context = await browser.new_context(viewport={"width": 1440, "height": 900}, locale="vi-VN")
+        # The PC's clock is on another continent's time: the console must show the company's time zone.
+        context = await browser.new_context(viewport={"width": 1440, "height": 900}, locale="vi-VN",
+                                            timezone_id="America/New_York")
         context.on("page", lambda page: page.on("pageerror", lambda exc: errors.append(str(exc))))
         contexts.append(context)
         return context

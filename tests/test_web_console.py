@@ -3,7 +3,9 @@ real hub process, the local fake Zalo OA API and signed webhooks."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 from playwright.async_api import expect
@@ -37,6 +39,9 @@ async def test_agent_sees_a_zalo_message_live_and_replies_through_the_oa(
     await thread.click()
     await expect(messages(page)).to_have_count(1)
     await expect(page.locator("#conv-name")).to_have_text("Nguyễn Thị Mai")
+    shown = await messages(page).first.locator("time").text_content()
+    vietnam = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh"))
+    assert shown in {(vietnam - timedelta(minutes=m)).strftime("%H:%M") for m in (0, 1)}, "company time, not the PC's"
 
     # More arrives while the conversation is open: shown at once, attachments included.
     await oa.deliver(company.http, company.url, oa.user_message(customer, kind="location", text=None,
@@ -140,6 +145,10 @@ async def test_wallboard_shows_a_ringing_call_then_counts_it_missed(
     await expect(missed).to_have_text("1")
     await expect(live).to_have_count(0)
     await expect(page.locator('.ext-tile[data-extension="102"]')).to_have_attribute("data-state", "idle")
+
+    # A change no event carries (a new extension) reaches the wall with the next snapshot, without a reload.
+    await http.post(f"{company.url}/api/extensions", headers=company.owner.auth, json={"number": "107"})
+    await expect(page.locator('.ext-tile[data-extension="107"]')).to_have_attribute("data-state", "idle")
 
 
 async def test_messages_sent_while_the_network_is_down_appear_once_in_order(
