@@ -9,6 +9,7 @@ into the repository.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
@@ -25,7 +26,7 @@ _HEADERS = {"Content-Security-Policy": _POLICY, "Referrer-Policy": "no-referrer"
             "X-Content-Type-Options": "nosniff"}
 
 
-def _page(name: str):
+def _page(name: str) -> Callable[[Request], Awaitable[Response]]:
     async def serve(request: Request) -> Response:
         return FileResponse(WEB / "pages" / name, media_type="text/html; charset=utf-8", headers=_HEADERS)
     serve.__name__ = f"page_{name.removesuffix('.html')}"

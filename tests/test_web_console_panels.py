@@ -2,6 +2,7 @@
 consent, label and resolve, see Zalo's refusals and a closed reply window, and recover after a long outage."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -23,7 +24,8 @@ async def test_login_asks_which_company_when_the_account_has_several(
                                                             company.owner.phone, "Chủ", None)
     assert password is None, "the same account: its password stays"
     page = await (await browser_context()).new_page()
-    await page.goto(f"{company.url}/")
+    await page.goto(f"{company.url}/console")
+    await page.wait_for_url(f"{company.url}/")  # no session: to the login page
     await page.fill("#phone", company.owner.phone)
     await page.fill("#password", "wrong password")
     await page.click("#login-submit")
@@ -171,3 +173,16 @@ async def test_console_reloads_its_lists_when_the_gap_is_older_than_the_log(
     await expect(page.locator("#banner")).to_be_hidden()
     await expect(messages(page).locator(".text")).to_have_text(["Tin trước khi mất mạng", "Tin trong lúc mất mạng"])
     await expect(page.locator(f'li.thread[data-thread-id="{new_thread}"]')).to_contain_text("Khách mới nhắn")
+
+
+async def test_owner_gets_a_wallboard_link_from_the_console_and_the_tv_opens_it(
+        company: Company, browser_context) -> None:
+    page = await (await browser_context()).new_page()
+    await log_in(page, company.url, company.owner.phone, company.owner.password)
+    await page.click("#wallboard-link")
+    link = page.locator("#wallboard-url")
+    await expect(link).to_have_attribute("href", re.compile(r"/wallboard#token=ey"))
+    tv = await (await browser_context()).new_page()  # another device: no session of the owner's
+    await tv.goto(await link.get_attribute("href"))
+    await expect(tv.locator('[data-counter="offered"] .value')).to_have_text("0")
+    await expect(tv.locator("#wb-company")).to_have_text(f"Company {company.code}")

@@ -14,8 +14,8 @@ import { applyI18n, has, langButton, onLangChange, t } from "./i18n.js";
 import { connectLive } from "./live.js";
 
 const saved = session();
-if (!saved?.token) location.replace("/");
-const me = saved.member;
+if (!saved?.token) location.replace("/"); // nothing below connects without a session
+const me = saved?.member ?? { id: "", name: "", role: "user" };
 
 const ctx = {
   me,
@@ -168,16 +168,21 @@ $("#presence").addEventListener("change", (event) => {
 if (ctx.supervisor) {
   $("#wallboard-link").hidden = false;
   $("#wallboard-link").addEventListener("click", async () => {
-    const issued = await api.post("/api/wallboard-tokens", { name: `${t("wb.title")} ${fmt.dateTime(new Date().toISOString())}` });
-    const url = `${location.origin}/wallboard#token=${issued.token}`;
-    $("#wallboard-url").href = url;
-    $("#wallboard-url").textContent = url;
+    try {
+      const issued = await api.post("/api/wallboard-tokens", { name: `${t("wb.title")} ${fmt.dateTime(new Date().toISOString())}` });
+      const url = `${location.origin}/wallboard#token=${issued.token}`;
+      $("#wallboard-url").href = url;
+      $("#wallboard-url").textContent = url;
+    } catch (err) {
+      $("#wallboard-url").removeAttribute("href");
+      $("#wallboard-url").textContent = ctx.errorText(err);
+    }
     $("#wallboard-dialog").showModal();
   });
 }
 setInterval(tickTimers, 1000);
 
-ctx.live = connectLive({
+ctx.live = saved?.token && connectLive({
   token: saved.token,
   banner: $("#banner"),
   auth: () => ({ status: $("#presence").value }),
