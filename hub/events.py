@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable
 
 from pydantic_core import to_jsonable_python
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from hub import metrics

@@ -15,7 +15,7 @@ from tests.conftest import Company
 from tests.fake_zalo import FakeZalo
 from tests.pbx_payloads import Pbx, canonical
 from tests.web_steps import agent_in_thread, assign, messages, zalo_user
-from tests.zalo_payloads import Oa
+from tests.zalo_payloads import ATTACHMENTS, Oa
 
 
 async def test_login_asks_which_company_when_the_account_has_several(
@@ -186,3 +186,50 @@ async def test_owner_gets_a_wallboard_link_from_the_console_and_the_tv_opens_it(
     await tv.goto(await link.get_attribute("href"))
     await expect(tv.locator('[data-counter="offered"] .value')).to_have_text("0")
     await expect(tv.locator("#wb-company")).to_have_text(f"Company {company.code}")
+
+
+async def test_owner_narrows_the_thread_list_with_filters(
+        company: Company, oa: Oa, fake_zalo: FakeZalo, browser_context) -> None:
+    label = (await company.http.post(f"{company.url}/api/labels", headers=company.owner.auth,
+                                     json={"name": "Đơn sỉ"})).json()
+    agent = await company.add("user", name="Ngô Bảo Châu")
+    assigned = await assign(company, oa, zalo_user(fake_zalo, "Khách đặt sỉ"), agent, "Mình muốn đặt 200 áo")
+    await company.http.post(f"{company.url}/api/threads/{assigned}/labels", headers=company.owner.auth,
+                            json={"label_id": label["id"]})
+    await oa.deliver(company.http, company.url, oa.user_message(zalo_user(fake_zalo, "Khách lẻ"), text="Còn hàng không?"))
+    page = await (await browser_context()).new_page()
+    await log_in(page, company.url, company.owner.phone, company.owner.password)
+    threads = page.locator("li.thread")
+    await expect(threads).to_have_count(2)
+
+    await page.select_option("#f-label", label["id"])
+    await expect(threads).to_have_count(1)
+    await expect(threads).to_contain_text("Khách đặt sỉ")
+    await expect(threads.locator(".assignee")).to_have_text("Ngô Bảo Châu")
+    await page.select_option("#f-label", "")
+    await page.select_option("#f-assignee", "none")  # the queue: nobody has it yet
+    await expect(threads).to_have_count(1)
+    await expect(threads).to_contain_text("Khách lẻ")
+    await page.select_option("#f-assignee", "")
+    await page.fill("#f-text", "200 áo")
+    await expect(threads).to_have_count(1)
+    await expect(threads).to_contain_text("Khách đặt sỉ")
+
+
+async def test_conversation_shows_each_kind_of_attachment(
+        company: Company, oa: Oa, fake_zalo: FakeZalo, browser_context) -> None:
+    user_id = zalo_user(fake_zalo, "Khách gửi ảnh")
+    await oa.deliver(company.http, company.url, oa.user_message(user_id, text="Xem giúp mình"))
+    page = await (await browser_context()).new_page()
+    await log_in(page, company.url, company.owner.phone, company.owner.password)
+    await page.locator("li.thread", has_text="Khách gửi ảnh").click()
+    for kind in ("image", "sticker", "link", "file", "location"):
+        await oa.deliver(company.http, company.url,
+                         oa.user_message(user_id, kind=kind, text=None, attachments=ATTACHMENTS[kind]))
+    await expect(messages(page)).to_have_count(6)
+    await expect(page.locator("#messages .att.image img")).to_have_attribute("src", "https://photo.zdn.vn/t.jpg")
+    await expect(page.locator("#messages .att.image")).to_have_attribute("href", "https://photo.zdn.vn/a.jpg")
+    await expect(page.locator("#messages img.att.sticker")).to_have_attribute("src", "https://zalo-api.zadn.vn/s.png")
+    await expect(page.locator("#messages .att.link")).to_contain_text("Áo thun")
+    await expect(page.locator("#messages .att.file")).to_contain_text("báo giá.pdf")
+    await expect(page.locator("#messages .att.location")).to_have_attribute("href", re.compile("10.7769"))
