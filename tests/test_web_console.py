@@ -14,7 +14,7 @@ from tests.browser import TcpProxy, log_in, screenshot_path
 from tests.conftest import Company, link_oa
 from tests.fake_zalo import FakeZalo
 from tests.pbx_payloads import Pbx, canonical
-from tests.web_steps import agent_in_thread, assign, messages, zalo_user
+from tests.web_steps import agent_in_thread, messages, owner_in_thread, zalo_user
 from tests.zalo_payloads import ATTACHMENTS, Oa
 
 
@@ -82,35 +82,25 @@ async def test_agent_sees_a_zalo_message_live_and_replies_through_the_oa(
 
 async def test_owner_reassigns_a_thread_away_and_it_leaves_the_agents_list_at_once(
         company: Company, oa: Oa, fake_zalo: FakeZalo, browser_context) -> None:
-    agent = await company.add("user")
     other = await company.add("user")
-    customer = zalo_user(fake_zalo, "Trần Văn Bình")
-    thread_id = await assign(company, oa, customer, agent, "Cho mình đổi địa chỉ giao hàng")
-
-    agent_page = await (await browser_context()).new_page()
-    owner_page = await (await browser_context()).new_page()
-    await log_in(agent_page, company.url, agent.phone, agent.password)
-    await log_in(owner_page, company.url, company.owner.phone, company.owner.password)
-
-    agent_thread = agent_page.locator(f'li.thread[data-thread-id="{thread_id}"]')
-    await agent_thread.click()
-    await expect(messages(agent_page)).to_have_count(1)
-    await owner_page.locator(f'li.thread[data-thread-id="{thread_id}"]').click()
+    agent = await agent_in_thread(company, oa, fake_zalo, browser_context, company.url, "Trần Văn Bình",
+                                  "Cho mình đổi địa chỉ giao hàng")
+    owner_page = await owner_in_thread(company, browser_context, agent)
     # Each sees the other looking at the thread.
-    await expect(agent_page.locator("#conv-viewers")).to_contain_text("đang xem")
+    await expect(agent.page.locator("#conv-viewers")).to_contain_text("đang xem")
 
     # The owner sees who can take it: the agent is online and available, the other agent is not logged in.
-    await expect(owner_page.locator(f'#conv-assignee option[value="{agent.id}"]')).to_contain_text("Sẵn sàng")
+    await expect(owner_page.locator(f'#conv-assignee option[value="{agent.agent.id}"]')).to_contain_text("Sẵn sàng")
     await expect(owner_page.locator(f'#conv-assignee option[value="{other.id}"]')).to_contain_text("Ngoại tuyến")
     await owner_page.select_option("#conv-assignee", other.id)
 
-    await expect(agent_thread).to_have_count(0)
-    await expect(agent_page.locator("#conv-empty")).to_have_text("Hội thoại này đã được chuyển cho người khác.")
-    await expect(owner_page.locator(f'li.thread[data-thread-id="{thread_id}"] .assignee')).to_have_text(other.member["name"])
+    await expect(agent.item()).to_have_count(0)
+    await expect(agent.page.locator("#conv-empty")).to_have_text("Hội thoại này đã được chuyển cho người khác.")
+    await expect(agent.item(owner_page).locator(".assignee")).to_have_text(other.member["name"])
     # And nothing more of it reaches the agent: a new message shows for the owner only.
-    await oa.deliver(company.http, company.url, oa.user_message(customer, text="Địa chỉ mới: 12 Lê Lợi"))
+    await oa.deliver(company.http, company.url, oa.user_message(agent.customer, text="Địa chỉ mới: 12 Lê Lợi"))
     await expect(messages(owner_page).last).to_contain_text("12 Lê Lợi")
-    await expect(agent_page.locator("li.thread")).to_have_count(0)
+    await expect(agent.page.locator("li.thread")).to_have_count(0)
 
 
 async def test_wallboard_shows_a_ringing_call_then_counts_it_missed(
@@ -153,20 +143,21 @@ async def test_wallboard_shows_a_ringing_call_then_counts_it_missed(
 
 async def test_messages_sent_while_the_network_is_down_appear_once_in_order(
         company: Company, oa: Oa, fake_zalo: FakeZalo, network: TcpProxy, browser_context) -> None:
-    page, _, user_id, thread_id = await agent_in_thread(company, oa, fake_zalo, browser_context, network.url,
-                                                        "Lê Hoàng Nam", "Tin đầu tiên")
+    agent = await agent_in_thread(company, oa, fake_zalo, browser_context, network.url, "Lê Hoàng Nam", "Tin đầu tiên")
+    page = agent.page
     network.cut()
     await expect(page.locator("#banner")).to_be_visible()
     await expect(page.locator("#banner")).to_have_attribute("data-state", "reconnecting")
     sent_meanwhile = [f"Tin lúc mất mạng số {n}" for n in range(1, 6)]
     for text in sent_meanwhile:
-        assert (await oa.deliver(company.http, company.url, oa.user_message(user_id, text=text))).status_code == 200
+        assert (await oa.deliver(company.http, company.url,
+                                 oa.user_message(agent.customer, text=text))).status_code == 200
 
     network.restore()
     await expect(page.locator("#banner")).to_be_hidden()
     expected = ["Tin đầu tiên", *sent_meanwhile]
     await expect(messages(page).locator(".text")).to_have_text(expected)
     # One more live message: anything the replay sent twice would have arrived before it.
-    await oa.deliver(company.http, company.url, oa.user_message(user_id, text="Tin sau khi có mạng"))
+    await oa.deliver(company.http, company.url, oa.user_message(agent.customer, text="Tin sau khi có mạng"))
     await expect(messages(page).locator(".text")).to_have_text([*expected, "Tin sau khi có mạng"])
-    await expect(page.locator(f'li.thread[data-thread-id="{thread_id}"]')).to_contain_text("Tin sau khi có mạng")
+    await expect(agent.item()).to_contain_text("Tin sau khi có mạng")

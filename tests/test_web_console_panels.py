@@ -14,7 +14,7 @@ from tests.browser import TcpProxy, log_in, screenshot_path
 from tests.conftest import Company
 from tests.fake_zalo import FakeZalo
 from tests.pbx_payloads import Pbx, canonical
-from tests.web_steps import agent_in_thread, assign, messages, zalo_user
+from tests.web_steps import agent_in_thread, assign, messages, owner_in_thread, zalo_user
 from tests.zalo_payloads import ATTACHMENTS, Oa
 
 
@@ -104,15 +104,10 @@ async def test_request_info_labels_typing_and_resolve_reach_everyone_on_the_thre
         company: Company, oa: Oa, fake_zalo: FakeZalo, browser_context) -> None:
     label = (await company.http.post(f"{company.url}/api/labels", headers=company.owner.auth,
                                      json={"name": "Khách VIP", "color": "#d93025"})).json()
-    agent = await company.add("user")
-    customer = zalo_user(fake_zalo, "Đặng Quốc Huy")
-    thread_id = await assign(company, oa, customer, agent, "Hàng lỗi, đổi giúp mình")
-    agent_page = await (await browser_context()).new_page()
-    owner_page = await (await browser_context()).new_page()
-    await log_in(agent_page, company.url, agent.phone, agent.password)
-    await log_in(owner_page, company.url, company.owner.phone, company.owner.password)
-    await agent_page.locator(f'li.thread[data-thread-id="{thread_id}"]').click()
-    await owner_page.locator(f'li.thread[data-thread-id="{thread_id}"]').click()
+    agent = await agent_in_thread(company, oa, fake_zalo, browser_context, company.url, "Đặng Quốc Huy",
+                                  "Hàng lỗi, đổi giúp mình")
+    owner_page = await owner_in_thread(company, browser_context, agent)
+    agent_page, customer, thread_id = agent.page, agent.customer, agent.thread_id
 
     # The agent asks for the customer's contact details; the customer shares them.
     await agent_page.click("#request-info")
@@ -138,12 +133,9 @@ async def test_request_info_labels_typing_and_resolve_reach_everyone_on_the_thre
 
 async def test_composer_shows_zalos_refusal_and_a_closed_reply_window(
         company: Company, oa: Oa, fake_zalo: FakeZalo, clock, browser_context) -> None:
-    agent = await company.add("user")
-    customer = zalo_user(fake_zalo, "Bùi Thị Lan")
-    thread_id = await assign(company, oa, customer, agent, "Cho mình xem mẫu mới")
-    page = await (await browser_context()).new_page()
-    await log_in(page, company.url, agent.phone, agent.password)
-    await page.locator(f'li.thread[data-thread-id="{thread_id}"]').click()
+    agent = await agent_in_thread(company, oa, fake_zalo, browser_context, company.url, "Bùi Thị Lan",
+                                  "Cho mình xem mẫu mới")
+    page, customer = agent.page, agent.customer
 
     fake_zalo.refusals[customer] = -230
     await page.fill("#composer-text", "Dạ mẫu mới đây ạ")
@@ -159,8 +151,9 @@ async def test_composer_shows_zalos_refusal_and_a_closed_reply_window(
 
 async def test_console_reloads_its_lists_when_the_gap_is_older_than_the_log(
         company: Company, oa: Oa, fake_zalo: FakeZalo, network: TcpProxy, runtime: Runtime, browser_context) -> None:
-    page, agent, user_id, _ = await agent_in_thread(company, oa, fake_zalo, browser_context, network.url,
-                                                    "Hồ Ngọc Anh", "Tin trước khi mất mạng")
+    opened = await agent_in_thread(company, oa, fake_zalo, browser_context, network.url, "Hồ Ngọc Anh",
+                                   "Tin trước khi mất mạng")
+    page, agent, user_id = opened.page, opened.agent, opened.customer
     network.cut()
     await expect(page.locator("#banner")).to_have_attribute("data-state", "reconnecting")
     new_thread = await assign(company, oa, zalo_user(fake_zalo, "Khách mới"), agent,

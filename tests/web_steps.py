@@ -1,6 +1,7 @@
 """Steps the web console tests share: a customer writes in, a thread is given to an agent, the agent opens it."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Awaitable, Callable
 
 from playwright.async_api import BrowserContext, Locator, Page, expect
@@ -34,15 +35,40 @@ def messages(page: Page) -> Locator:
     return page.locator("#messages li.msg")
 
 
+@dataclass
+class OpenThread:
+    """An agent's console with a customer's thread open."""
+
+    page: Page
+    agent: Person
+    customer: str  # the Zalo user id
+    thread_id: str
+
+    def item(self, page: Page | None = None) -> Locator:
+        """The thread in a console's list (the agent's unless another page is given)."""
+        return (page or self.page).locator(f'li.thread[data-thread-id="{self.thread_id}"]')
+
+
 async def agent_in_thread(company: Company, oa: Oa, fake_zalo: FakeZalo,
                           browser_context: Callable[[], Awaitable[BrowserContext]], url: str, name: str,
-                          first_text: str) -> tuple[Page, Person, str, str]:
-    """A new agent logged in at `url` with a customer's thread open: (page, agent, customer, thread id)."""
+                          first_text: str) -> OpenThread:
+    """A new agent logged in at `url` with a new customer's thread open."""
     agent = await company.add("user")
     user_id = zalo_user(fake_zalo, name)
     thread_id = await assign(company, oa, user_id, agent, first_text)
     page = await (await browser_context()).new_page()
     await log_in(page, url, agent.phone, agent.password)
-    await page.locator(f'li.thread[data-thread-id="{thread_id}"]').click()
+    opened = OpenThread(page, agent, user_id, thread_id)
+    await opened.item().click()
     await expect(messages(page)).to_have_count(1)
-    return page, agent, user_id, thread_id
+    return opened
+
+
+async def owner_in_thread(company: Company, browser_context: Callable[[], Awaitable[BrowserContext]],
+                          opened: OpenThread) -> Page:
+    """The owner's console, on its own browser profile, with the same thread open."""
+    page = await (await browser_context()).new_page()
+    await log_in(page, company.url, company.owner.phone, company.owner.password)
+    await opened.item(page).click()
+    await expect(messages(page)).to_have_count(1)
+    return page
