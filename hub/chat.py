@@ -309,7 +309,10 @@ class ChatIngest:
         if avatar:
             changes["$set"]["customer.avatar"] = avatar
         if isinstance(detail.get("user_is_follower"), bool):
-            changes["$set"]["follower"] = detail["user_is_follower"]
+            # Only where no follow/unfollow event has said so: one that lands while the profile is on its
+            # way is newer than this answer and must not be overwritten by it.
+            await self._threads_coll.update_one({"_id": thread_id, "follower": None},
+                                                {"$set": {"follower": detail["user_is_follower"]}})
         after = await self.threads.update(thread, changes)
         await self.threads.publish(thread, after)
         self._profile_tried.pop(thread_id, None)

@@ -34,6 +34,8 @@ class FakeZalo:
     sent: list[dict[str, Any]] = field(default_factory=list)
     refreshes: list[dict[str, Any]] = field(default_factory=list)
     profile_requests: list[str] = field(default_factory=list)
+    # user_id -> gate: the profile answer for that user waits until the test opens it (a slow Zalo).
+    held_profiles: dict[str, asyncio.Event] = field(default_factory=dict)
     quota: dict[str, Any] = field(default_factory=lambda: {"quota_type": "reply", "remain": 7})
     consent_requests: list[dict[str, Any]] = field(default_factory=list)
     zns_sent: list[dict[str, Any]] = field(default_factory=list)
@@ -87,6 +89,8 @@ class FakeZalo:
             return error
         user_id = json.loads(request.query_params["data"])["user_id"]
         self.profile_requests.append(user_id)
+        if gate := self.held_profiles.get(user_id):
+            await gate.wait()
         profile = self.profiles.get(user_id, {"display_name": f"Khách {user_id[-4:]}",
                                               "avatar": f"https://s120.avatar.talk.zdn.vn/{user_id}.jpg"})
         return JSONResponse({"error": 0, "message": "Success",

@@ -127,6 +127,19 @@ async def test_chat_now_and_follow_open_the_reply_window(company: Company, oa: O
     assert (await _thread(runtime, oa, follower))["follower"] is False
 
 
+async def test_a_late_profile_answer_does_not_undo_an_unfollow(company: Company, oa: Oa, fake_zalo, runtime) -> None:
+    console = await company.console(company.owner).connect()
+    user = zalo_id()
+    fake_zalo.held_profiles[user] = asyncio.Event()  # Zalo answers the profile request (follower: yes) late
+    await oa.deliver(company.http, company.url, oa.follow(user))
+    await oa.deliver(company.http, company.url, oa.follow(user, follow=False))
+    await console.wait_for(lambda: any(e["data"]["follower"] is False for e in console.of_type("thread.updated")))
+    fake_zalo.held_profiles[user].set()
+    await console.wait_for(lambda: any(e["data"]["customer"].get("name") for e in console.of_type("thread.updated")))
+    assert console.of_type("thread.updated")[-1]["data"]["follower"] is False
+    assert (await _thread(runtime, oa, user))["follower"] is False, "the unfollow is newer than the profile answer"
+
+
 async def test_echo_of_a_message_typed_in_zalo_is_stored_as_outbound(company: Company, oa: Oa, runtime) -> None:
     console = await company.console(company.owner).connect()
     user = zalo_id()
