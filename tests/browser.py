@@ -7,7 +7,11 @@ import os
 import shutil
 from pathlib import Path
 
-from playwright.async_api import Browser, Page, Playwright
+from playwright.async_api import Browser, Page, Playwright, expect
+
+# A reconnect waits up to the client's backoff (3 s, with jitter up to 4.5 s) before it tries again, and a
+# loaded CI machine is slower still: assertions wait up to 15 s for what the page should show.
+expect.set_options(timeout=15_000)
 
 CHROMIUM_FLAGS = [
     "--no-sandbox",  # CI runs as root
