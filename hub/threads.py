@@ -185,7 +185,9 @@ class Threads:
 
     async def list(self, actor: Principal, oa: str | None = None, assignee: str | None = None,
                    label: str | None = None, unread: bool | None = None, text: str | None = None,
-                   status: str | None = None, before: datetime | None = None, limit: int = 50) -> list[ThreadSummary]:
+                   status: str | None = None, before: datetime | None = None, after: str | None = None,
+                   limit: int = 50) -> list[ThreadSummary]:
+        """Newest activity first; `after` (the last thread id of a page) gives the next page."""
         query: dict[str, Any] = {"company_id": actor.company_id}
         if actor.role is not Role.owner:
             query["assignee_id"] = actor.member_id
@@ -209,6 +211,14 @@ class Threads:
                                                           {"last_message.text": pattern}]})
         if before is not None:
             query["last_message_at"] = {"$lt": before}
+        if after:
+            # The order is (last_message_at desc, _id desc), with threads that have no message yet last.
+            anchor = await self.visible(actor, after)
+            at = anchor.get("last_message_at")
+            later = [{"last_message_at": at, "_id": {"$lt": anchor["_id"]}}]
+            if at is not None:
+                later += [{"last_message_at": {"$lt": at}}, {"last_message_at": None}]
+            query.setdefault("$and", []).append({"$or": later})
         cursor = self._threads.find(query).sort([("last_message_at", DESCENDING), ("_id", DESCENDING)])
         return [summary(doc) async for doc in cursor.limit(max(1, min(limit, 200)))]
 

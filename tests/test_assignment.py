@@ -161,3 +161,30 @@ async def test_typing_and_viewing_reach_the_other_entitled_consoles_only(company
     await again.connect(last_seq=0)
     assert again.ephemeral("typing") == []
     await again.disconnect()
+
+
+async def test_thread_list_pages_through_every_thread_once(company: Company, oa: Oa) -> None:
+    same_moment = oa.ts()
+    for n in range(4):
+        message = oa.user_message(zalo_id(), text=f"tin {n}")
+        if n < 2:
+            message["timestamp"] = same_moment  # two threads tie on their last message's time
+        assert (await oa.deliver(company.http, company.url, message)).status_code == 200
+    for _ in range(2):  # followed, never wrote: no message at all
+        assert (await oa.deliver(company.http, company.url, oa.follow(zalo_id()))).status_code == 200
+    url = f"{company.url}/api/threads"
+    everything = [t["id"] for t in (await company.http.get(url, headers=company.owner.auth)).json()["threads"]]
+    assert len(everything) == 6
+
+    paged, after = [], None
+    while True:
+        page = (await company.http.get(url, headers=company.owner.auth,
+                                       params={"limit": 2, **({"after": after} if after else {})})).json()["threads"]
+        if not page:
+            break
+        paged += [t["id"] for t in page]
+        after = page[-1]["id"]
+    assert paged == everything, "every thread once, in the list's order"
+    outsider = await company.add("user")
+    refused = await company.http.get(url, headers=outsider.auth, params={"after": everything[0]})
+    assert refused.status_code == 404, "a cursor the member may not see is refused"

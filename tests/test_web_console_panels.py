@@ -2,6 +2,7 @@
 consent, label and resolve, see Zalo's refusals and a closed reply window, and recover after a long outage."""
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -15,7 +16,7 @@ from tests.conftest import Company
 from tests.fake_zalo import FakeZalo
 from tests.pbx_payloads import Pbx, canonical
 from tests.web_steps import agent_in_thread, assign, messages, owner_in_thread, zalo_user
-from tests.zalo_payloads import ATTACHMENTS, Oa
+from tests.zalo_payloads import ATTACHMENTS, Oa, zalo_id
 
 
 async def test_login_asks_which_company_when_the_account_has_several(
@@ -226,3 +227,18 @@ async def test_conversation_shows_each_kind_of_attachment(
     await expect(page.locator("#messages .att.link")).to_contain_text("Áo thun")
     await expect(page.locator("#messages .att.file")).to_contain_text("báo giá.pdf")
     await expect(page.locator("#messages .att.location")).to_have_attribute("href", re.compile("10.7769"))
+
+
+async def test_owner_loads_older_threads_page_by_page(company: Company, oa: Oa, browser_context) -> None:
+    for batch in range(0, 52, 13):
+        replies = await asyncio.gather(*(oa.deliver(company.http, company.url,
+                                                    oa.user_message(zalo_id(), text=f"Khách số {n}"))
+                                         for n in range(batch, batch + 13)))
+        assert {r.status_code for r in replies} == {200}
+    page = await (await browser_context()).new_page()
+    await log_in(page, company.url, company.owner.phone, company.owner.password)
+    threads = page.locator("li.thread")
+    await expect(threads).to_have_count(50)
+    await page.locator("#thread-list li.more button").click()
+    await expect(threads).to_have_count(52)
+    await expect(page.locator("#thread-list li.more")).to_have_count(0)

@@ -17,7 +17,7 @@ async def list_threads(request: Request) -> Response:
     threads = await request.app.state.hub.threads.list(
         principal(request), oa=q.get("oa"), assignee=q.get("assignee"), label=q.get("label"),
         unread=query_bool(request, "unread"), text=q.get("text"), status=q.get("status"),
-        before=query_time(request, "before"), limit=query_int(request, "limit", 50))
+        before=query_time(request, "before"), after=q.get("after"), limit=query_int(request, "limit", 50))
     return reply(ThreadList(threads=threads))
 
 
@@ -100,7 +100,8 @@ async def mark_read(request: Request) -> Response:
 
 ROUTES = [
     ApiRoute("GET", "/api/threads", list_threads,
-             "List visible threads, newest first (filters: oa, assignee, label, unread, text, status, before, limit)",
+             "List visible threads, newest first (filters: oa, assignee, label, unread, text, status, before, limit; "
+             "after=<the last thread id of a page> for the next page)",
              response=ThreadList),
     ApiRoute("GET", "/api/threads/{thread_id}", get_thread, "One thread", response=ThreadSummary),
     ApiRoute("GET", "/api/threads/{thread_id}/messages", messages,

@@ -5,6 +5,7 @@ import * as fmt from "./format.js";
 import { lang, t } from "./i18n.js";
 
 const MARKS = { sending: "…", sent: "✓", delivered: "✓✓", seen: "✓✓", failed: "!" };
+const PAGE = 50; // threads per request; "load more" asks for the next page after the last one
 
 export class Chat {
   constructor(ctx) {
@@ -32,7 +33,7 @@ export class Chat {
     const f = this.filters();
     const assignee = f.assignee === "me" ? this.ctx.me.id : f.assignee;
     return { text: f.text, status: f.status, unread: f.unread ? "true" : "", label: f.label, assignee, oa: f.oa,
-             limit: 200 };
+             limit: PAGE };
   }
 
   matches(thread) {
@@ -55,6 +56,7 @@ export class Chat {
   async load() {
     const { threads } = await api.get("/api/threads", this.query());
     this.threads = new Map(threads.map((thread) => [thread.id, thread]));
+    this.nextAfter = threads.length === PAGE ? threads[threads.length - 1].id : null;
     if (this.current && !this.threads.has(this.current)) {
       // The open thread may only be outside the filters; ask for it, and close it if it is gone.
       try {
@@ -95,6 +97,13 @@ export class Chat {
       .sort((a, b) => (key(b) > key(a) ? 1 : key(b) < key(a) ? -1 : 0));
   }
 
+  async loadMore() {
+    const { threads } = await api.get("/api/threads", { ...this.query(), after: this.nextAfter });
+    for (const thread of threads) if (!this.threads.has(thread.id)) this.threads.set(thread.id, thread);
+    this.nextAfter = threads.length === PAGE ? threads[threads.length - 1].id : null;
+    this.renderList();
+  }
+
   renderList() {
     const list = $("#thread-list");
     const threads = this.sorted();
@@ -102,7 +111,9 @@ export class Chat {
       replace(list, h("li", { class: "empty" }, t("threads.empty")));
       return;
     }
-    replace(list, threads.map((thread) => this.threadItem(thread)));
+    replace(list, threads.map((thread) => this.threadItem(thread)),
+      this.nextAfter ? h("li", { class: "more" }, h("button", { type: "button", class: "link",
+        onclick: () => this.loadMore().catch((err) => console.error(err)) }, t("threads.more"))) : null);
   }
 
   threadItem(thread) {
