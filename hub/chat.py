@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 Spawn = Callable[[Coroutine[Any, Any, None]], None]
 PROFILE_RETRY_S = 300
+PROFILE_TRIES_KEPT = 10_000  # failed profile fetches remembered (to wait PROFILE_RETRY_S before the next try)
 
 
 def _address(info: dict[str, Any]) -> str | None:
@@ -289,6 +290,9 @@ class ChatIngest:
         now = time.monotonic()
         if now - self._profile_tried.get(thread["_id"], -PROFILE_RETRY_S) < PROFILE_RETRY_S:
             return
+        if len(self._profile_tried) > PROFILE_TRIES_KEPT:
+            # Forget attempts old enough to be retried anyway, so the memory stays bounded.
+            self._profile_tried = {k: t for k, t in self._profile_tried.items() if now - t < PROFILE_RETRY_S}
         self._profile_tried[thread["_id"]] = now
         self._spawn(self._fetch_profile(thread["_id"]))
 
