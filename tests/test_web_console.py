@@ -128,6 +128,9 @@ async def test_wallboard_shows_a_ringing_call_then_counts_it_missed(
     await expect(live.locator(".wb-number")).to_have_text("*******678")  # masked on the wall
     await expect(page.locator('.ext-tile[data-extension="102"]')).to_have_attribute("data-state", "ringing")
     await expect(page.locator('[data-counter="offered"] .value')).to_have_text("1")
+    timer = live.locator(".timer")
+    waited = await timer.text_content()
+    await expect(timer).not_to_have_text(waited)  # the wait runs on, second by second
     await page.screenshot(path=screenshot_path("wallboard.png", tmp_path))
 
     for event in events[1:]:

@@ -43,7 +43,9 @@ async def test_login_asks_which_company_when_the_account_has_several(
 async def test_supervisor_gets_the_missed_call_alert_and_finds_it_in_history(
         company: Company, http: httpx.AsyncClient, browser_context, tmp_path: Path) -> None:
     await http.patch(f"{company.url}/api/company", headers=company.owner.auth, json={"name": "Tổng đài CSKH"})
-    agent = await company.add("user", name="Võ Minh Tâm")
+    care, sales = [(await http.post(f"{company.url}/api/departments", headers=company.owner.auth,
+                                    json={"name": name})).json()["id"] for name in ("CSKH", "Kinh doanh")]
+    agent = await company.add("user", name="Võ Minh Tâm", department_id=care)
     await http.put(f"{company.url}/api/members/{agent.id}/extension", headers=company.owner.auth,
                    json={"extension": "102"})
     secret = (await http.post(f"{company.url}/api/pbx/secret", headers=company.owner.auth)).json()["secret"]
@@ -75,6 +77,12 @@ async def test_supervisor_gets_the_missed_call_alert_and_finds_it_in_history(
     await page.click("#call-filters button[type=submit]")
     await expect(page.locator("#call-history tbody")).to_contain_text("Không có cuộc gọi nào")
     await page.select_option("#call-filters select[name=status]", "missed")
+    await page.click("#call-filters button[type=submit]")
+    await expect(row).to_have_count(1)
+    await page.select_option("#call-filters select[name=department]", sales)  # 102 is not Sales'
+    await page.click("#call-filters button[type=submit]")
+    await expect(row).to_have_count(0)
+    await page.select_option("#call-filters select[name=department]", care)
     await page.click("#call-filters button[type=submit]")
     await expect(row).to_have_count(1)
     await alert.get_by_role("button").click()

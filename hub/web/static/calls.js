@@ -1,7 +1,7 @@
 // Calls in the console: live calls with running timers, extension states, history with the product's
 // filters, and the missed-call alert that pops up whatever tab is open.
 import { api } from "./api.js";
-import { $, h, replace } from "./dom.js";
+import { $, h, option, replace } from "./dom.js";
 import * as fmt from "./format.js";
 import { lang, t } from "./i18n.js";
 
@@ -25,6 +25,7 @@ export class Calls {
     this.holders = new Map(); // number -> member id
     this.history = [];
     this.historyLoaded = false;
+    this.departments = [];
     $("#call-filters").addEventListener("submit", (event) => {
       event.preventDefault();
       this.loadHistory().catch((err) => console.error(err));
@@ -32,10 +33,12 @@ export class Calls {
   }
 
   async load() {
-    const [{ calls }, extensions] = await Promise.all([
+    const [{ calls }, extensions, departments] = await Promise.all([
       api.get("/api/calls/live"),
       api.get("/api/extensions").catch(() => ({ extensions: [] })),
+      this.ctx.supervisor ? api.get("/api/departments") : null,
     ]);
+    this.departments = departments?.departments || [];
     this.live = new Map(calls.map((call) => [call.id, call]));
     this.extensions = new Map(extensions.extensions.map((e) => [e.number, e.state || "idle"]));
     this.holders = new Map(extensions.extensions.map((e) => [e.number, e.member_id]));
@@ -53,6 +56,14 @@ export class Calls {
     this.history = calls;
     this.historyLoaded = true;
     this.renderHistory();
+  }
+
+  // Owners and managers see every call, so they may narrow the history to a department's extensions.
+  renderDepartments() {
+    const select = $("#call-filters select[name=department]");
+    const chosen = select.value;
+    replace(select, option("", t("calls.anyDepartment")), this.departments.map((d) => option(d.id, d.name, d.id === chosen)));
+    select.hidden = !this.departments.length;
   }
 
   updated(call) {
@@ -73,6 +84,7 @@ export class Calls {
   }
 
   render() {
+    this.renderDepartments();
     this.renderLive();
     this.renderExtensions();
     this.renderHistory();
