@@ -250,3 +250,20 @@ async def test_owner_loads_older_threads_page_by_page(company: Company, oa: Oa, 
     await page.locator("#thread-list li.more button").click()
     await expect(threads).to_have_count(52)
     await expect(page.locator("#thread-list li.more")).to_have_count(0)
+
+
+async def test_manager_hands_their_thread_to_an_agent_and_no_longer_sees_it(
+        company: Company, oa: Oa, fake_zalo: FakeZalo, browser_context) -> None:
+    manager = await company.add("manager", name="Lý Thanh Tùng")
+    agent = await company.add("user", name="Mai Phương")
+    thread_id = await assign(company, oa, zalo_user(fake_zalo, "Khách cần hỗ trợ"), manager, "Cần người hỗ trợ gấp")
+    page = await (await browser_context()).new_page()
+    await log_in(page, company.url, manager.phone, manager.password)
+    item = page.locator(f'li.thread[data-thread-id="{thread_id}"]')
+    await item.click()
+    await expect(page.locator("#conv-assignee")).to_be_visible()  # a manager assigns their own threads
+    await page.select_option("#conv-assignee", agent.id)
+    await expect(item).to_have_count(0)
+    await expect(page.locator("#conv-empty")).to_have_text("Hội thoại này đã được chuyển cho người khác.")
+    listed = (await company.http.get(f"{company.url}/api/threads", headers=agent.auth)).json()["threads"]
+    assert [t["id"] for t in listed] == [thread_id]
