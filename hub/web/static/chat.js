@@ -169,7 +169,14 @@ export class Chat {
     this.renderList();
     this.renderConversation();
     this.ctx.live.emit("thread.viewing", { thread_id: threadId, viewing: true });
-    await this.loadMessages(threadId);
+    try {
+      await this.loadMessages(threadId);
+    } catch (err) {
+      if (this.current !== threadId) return;
+      if (err.status === 404) this.remove(threadId); // reassigned a moment ago
+      else await this.act(() => Promise.reject(err));
+      return;
+    }
     if (this.current !== threadId) return;
     this.renderMessages(true);
     if (this.threads.get(threadId)?.unread) this.markRead();
