@@ -439,6 +439,8 @@ class Realtime:
             await self._send(live, message, "late" if late else "live")
         if message["type"] == "member.removed":
             await self._disconnect_member(stream, message["data"]["id"])
+        elif message["type"] == "wallboard.revoked":
+            await self._disconnect_member(stream, f"wallboard:{message['data']['id']}")
 
     async def _send(self, consoles: Console | list[Console], message: dict[str, Any], path: str) -> None:
         """Send one event to consoles, encoded once for all of them (a wallboard wall may be hundreds)."""

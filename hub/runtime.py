@@ -128,7 +128,7 @@ class Runtime:
                    embedded_server=server, http=http, oa_links=oa_links, threads=threads, chat=chat,
                    replies=replies, tasks=tasks, presence=presence, assignment=assignment, labels=labels, spawn=spawn,
                    calls=Calls(store, clock, publisher, settings.call_finalize_grace_s),
-                   telephony=Telephony(store, clock), wallboards=Wallboards(store, clock, jwt_secret),
+                   telephony=Telephony(store, clock), wallboards=Wallboards(store, clock, jwt_secret, publisher),
                    consents=Consents(store, clock, oa_links, publisher), zns=Zns(store, clock, oa_links, publisher))
 
     async def close(self) -> None:

@@ -19,9 +19,11 @@ from hub.calls import today_start, wallboard_view
 from hub.clock import Clock
 from hub.directory import new_id
 from hub.errors import Forbidden
+from hub.events import Publisher
 from hub.store import Store
 from schemas.calls import LIVE_STATES
 from schemas.directory import CompanySettings, Role
+from schemas.events import Audience
 
 TOKEN_TTL = timedelta(days=365)
 
@@ -59,10 +61,11 @@ def counters(calls: list[dict[str, Any]], live: list[dict[str, Any]], now: datet
 
 
 class Wallboards:
-    def __init__(self, store: Store, clock: Clock, jwt_secret: str) -> None:
+    def __init__(self, store: Store, clock: Clock, jwt_secret: str, publisher: Publisher) -> None:
         self._store = store
         self._clock = clock
         self._secret = jwt_secret
+        self._publisher = publisher
 
     async def issue(self, actor: Principal, name: str) -> dict[str, Any]:
         if actor.role not in (Role.owner, Role.manager):
@@ -85,8 +88,12 @@ class Wallboards:
     async def revoke(self, actor: Principal, token_id: str) -> None:
         if actor.role not in (Role.owner, Role.manager):
             raise Forbidden("only owners and managers revoke wallboard tokens")
-        await self._store.wallboard_tokens.update_one({"_id": token_id, "company_id": actor.company_id},
-                                                      {"$set": {"revoked": True}})
+        result = await self._store.wallboard_tokens.update_one(
+            {"_id": token_id, "company_id": actor.company_id, "revoked": False}, {"$set": {"revoked": True}})
+        if result.modified_count:
+            # Every process cuts the displays it holds with this token when the event reaches it.
+            await self._publisher.publish(actor.company_id, "wallboard.revoked", {"id": token_id},
+                                          Audience(roles=[Role.owner, Role.manager]))
 
     async def valid(self, company_id: str, token_id: str) -> bool:
         doc = await self._store.wallboard_tokens.find_one({"_id": token_id, "company_id": company_id})

@@ -63,12 +63,16 @@ async def test_wallboard_gets_masked_calls_and_counters_and_nothing_of_chats(com
     assert {name for name, _ in board.events} <= {"call.updated", "extension.state", "wallboard.snapshot", "sync.done"}
 
 
-async def test_revoked_wallboard_token_is_refused(company: Company) -> None:
+async def test_revoking_a_wallboard_token_cuts_the_display_at_once_and_refuses_it_after(company: Company) -> None:
     token = await _wallboard(company, company.owner)
+    board = TestConsole(company.url, token)
+    company.consoles.append(board)
+    await board.connect()
     listed = await company.http.get(f"{company.url}/api/wallboard-tokens", headers=company.owner.auth)
     token_id = listed.json()["wallboard_tokens"][0]["id"]
     assert (await company.http.delete(f"{company.url}/api/wallboard-tokens/{token_id}",
                                       headers=company.owner.auth)).status_code == 204
+    await board.wait_disconnected()
     client = socketio.AsyncClient(reconnection=False)
     reasons: list = []
     client.on("connect_error", reasons.append)

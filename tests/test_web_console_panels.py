@@ -189,6 +189,13 @@ async def test_owner_gets_a_wallboard_link_from_the_console_and_the_tv_opens_it(
     await expect(tv.locator('[data-counter="offered"] .value')).to_have_text("0")
     await expect(tv.locator("#wb-company")).to_have_text(f"Company {company.code}")
 
+    # The owner revokes the link (a TV was stolen): the display is cut at once and says why.
+    tokens = (await company.http.get(f"{company.url}/api/wallboard-tokens", headers=company.owner.auth)).json()
+    await company.http.delete(f"{company.url}/api/wallboard-tokens/{tokens['wallboard_tokens'][0]['id']}",
+                              headers=company.owner.auth)
+    await expect(tv.locator("#wb-error")).to_contain_text("đã bị thu hồi")
+    await expect(tv.locator("#banner")).to_be_hidden()
+
 
 async def test_owner_narrows_the_thread_list_with_filters(
         company: Company, oa: Oa, fake_zalo: FakeZalo, browser_context) -> None:
@@ -267,3 +274,13 @@ async def test_manager_hands_their_thread_to_an_agent_and_no_longer_sees_it(
     await expect(page.locator("#conv-empty")).to_have_text("Hội thoại này đã được chuyển cho người khác.")
     listed = (await company.http.get(f"{company.url}/api/threads", headers=agent.auth)).json()["threads"]
     assert [t["id"] for t in listed] == [thread_id]
+
+
+async def test_a_removed_agent_is_sent_to_the_login_page_saying_why(company: Company, browser_context) -> None:
+    agent = await company.add("user")
+    page = await (await browser_context()).new_page()
+    await log_in(page, company.url, agent.phone, agent.password)
+    removed = await company.http.delete(f"{company.url}/api/members/{agent.id}", headers=company.owner.auth)
+    assert removed.status_code == 204
+    await page.wait_for_url(f"{company.url}/?reason=removed")
+    await expect(page.locator("#login-note")).to_have_text("Tài khoản của bạn không còn thuộc công ty đó.")

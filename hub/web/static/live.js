@@ -32,12 +32,21 @@ export function connectLive({ token, banner, onEvent, onEphemeral, onSynced, onR
     auth: (cb) => cb({ token, last_seq: lastSeq, ...auth() }),
   });
 
-  socket.on("disconnect", () => show("conn.reconnecting"));
+  socket.on("disconnect", (reason) => {
+    show("conn.reconnecting");
+    // The client retries lost connections by itself, but not one the hub closed (a revoked token, a
+    // removed member, a replay that failed): try once more, and the hub's answer decides what follows.
+    if (reason === "io server disconnect") {
+      clearTimeout(retry);
+      retry = setTimeout(() => socket.connect(), 500);
+    }
+  });
   socket.on("connect_error", (err) => {
     show(everSynced ? "conn.reconnecting" : "conn.connecting");
     if (socket.active) return; // a network failure: the client retries by itself
     // Refused by the hub: a bad token is final; anything else (the hub is starting) is retried.
     if (/token|member|revoked|expired|signature/i.test(err.message)) {
+      show(null); // not coming back: the page says why instead
       onRefused?.(err.message);
       return;
     }

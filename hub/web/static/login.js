@@ -7,8 +7,9 @@ applyI18n();
 langButton($("#lang"));
 
 if (session()?.token) location.replace("/console");
-if (new URLSearchParams(location.search).get("reason") === "expired") {
-  $("#login-note").textContent = t("login.expired");
+const reason = new URLSearchParams(location.search).get("reason");
+if (reason === "expired" || reason === "removed") {
+  $("#login-note").textContent = t(`login.${reason}`);
   $("#login-note").hidden = false;
 }
 
