@@ -22,7 +22,7 @@ from hub.directory import new_id
 from hub.errors import Conflict, NotFound, Unprocessable
 from hub.events import Publisher
 from hub.oa_links import OaLinks
-from hub.store import Store, time_range
+from hub.store import Store, record_filter
 from schemas.directory import Role
 from schemas.events import Audience
 from schemas.zalo import ZaloWebhook, from_epoch_ms, zalo_phone
@@ -111,20 +111,12 @@ class Consents:
         return view(doc, now)
 
     async def list(self, actor: Principal, filters: dict[str, Any]) -> list[dict[str, Any]]:
-        query: dict[str, Any] = {"company_id": actor.company_id}
-        if actor.role is Role.user:
-            query["requested_by"] = actor.member_id
-        for key in ("oa_id", "status", "call_type", "requested_by", "customer_answer"):
-            if filters.get(key):
-                query[key] = filters[key]
-        if filters.get("phone"):
-            query["phone"] = zalo_phone(filters["phone"])
+        query = record_filter(actor.company_id, filters,
+                              ("oa_id", "status", "call_type", "requested_by", "customer_answer"), "created_at")
         if filters.get("reason_code"):
             query["reason_code"] = int(filters["reason_code"])
-        if filters.get("charged") is not None:
-            query["charged"] = filters["charged"]
-        if bounds := time_range(filters.get("from"), filters.get("to")):
-            query["created_at"] = bounds
+        if actor.role is Role.user:
+            query["requested_by"] = actor.member_id  # last: no filter widens a user's view
         now = self._clock.now()
         cursor = self._consents.find(query).sort("created_at", DESCENDING).limit(500)
         return [view(doc, now) async for doc in cursor]

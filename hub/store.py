@@ -4,11 +4,14 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
+
+from schemas.zalo import zalo_phone
 
 # Every index of every query the hub runs, created idempotently at start-up.
 INDEXES: dict[str, list[IndexModel]] = {
@@ -197,6 +200,22 @@ def time_range(start: datetime | None, end: datetime | None) -> dict[str, dateti
     """The query condition start <= t < end (either side open), or None for no bound at all."""
     bounds = {**({"$gte": start} if start else {}), **({"$lt": end} if end else {})}
     return bounds or None
+
+
+def record_filter(company_id: str, filters: dict[str, Any], exact: tuple[str, ...], time_field: str) -> dict[str, Any]:
+    """The query of a records list (consents, ZNS messages): the exact-match fields asked for, the phone as
+    Zalo writes it, `charged`, and from/to on `time_field`."""
+    query: dict[str, Any] = {"company_id": company_id}
+    for key in exact:
+        if filters.get(key):
+            query[key] = filters[key]
+    if filters.get("phone"):
+        query["phone"] = zalo_phone(filters["phone"])
+    if filters.get("charged") is not None:
+        query["charged"] = filters["charged"]
+    if bounds := time_range(filters.get("from"), filters.get("to")):
+        query[time_field] = bounds
+    return query
 
 
 def connect(uri: str, db_name: str, timeout_ms: int = 5000) -> Store:

@@ -23,7 +23,7 @@ from hub.directory import new_id
 from hub.errors import Conflict, Forbidden, NotFound, Unprocessable
 from hub.events import Publisher
 from hub.oa_links import OaLinks
-from hub.store import Store, time_range
+from hub.store import Store, record_filter
 from schemas.directory import Role
 from schemas.events import Audience
 from schemas.zalo import ZaloWebhook, from_epoch_ms, zalo_phone
@@ -164,16 +164,8 @@ class Zns:
 
     async def list(self, actor: Principal, filters: dict[str, Any]) -> list[dict[str, Any]]:
         _supervisor(actor)
-        query: dict[str, Any] = {"company_id": actor.company_id}
-        for key in ("oa_id", "template_id", "status", "tracking_id", "msg_id"):
-            if filters.get(key):
-                query[key] = filters[key]
-        if filters.get("phone"):
-            query["phone"] = zalo_phone(filters["phone"])
-        if filters.get("charged") is not None:
-            query["charged"] = filters["charged"]
-        if bounds := time_range(filters.get("from"), filters.get("to")):
-            query["sent_at"] = bounds
+        query = record_filter(actor.company_id, filters, ("oa_id", "template_id", "status", "tracking_id", "msg_id"),
+                              "sent_at")
         cursor = self._messages.find(query).sort("sent_at", DESCENDING).limit(500)
         return [view(doc) async for doc in cursor]
 

@@ -87,3 +87,14 @@ async def test_scheduler_in_two_processes_changes_each_consent_once(pair_runtime
     assert _statuses(owner).count("no_response") == 3
     stored = [c async for c in pair_runtime.store.consents.find({"company_id": company.id})]
     assert {c["status"] for c in stored} == {"no_response"}
+
+
+async def test_a_user_sees_only_their_own_requests_whatever_they_filter_by(company: Company, oa: Oa) -> None:
+    agent = await company.add("user")
+    assert (await _request(company, oa)).status_code == 201  # the owner's request
+    url = f"{company.url}/api/consents"
+    assert (await company.http.get(url, headers=agent.auth)).json()["consents"] == []
+    widened = await company.http.get(url, headers=agent.auth, params={"requested_by": company.owner.id})
+    assert widened.json()["consents"] == [], "a filter never widens a user's view"
+    owners = (await company.http.get(url, headers=company.owner.auth, params={"phone": PHONE})).json()["consents"]
+    assert [c["requested_by"] for c in owners] == [company.owner.id]
