@@ -513,7 +513,9 @@ class Realtime:
     async def _presence_set(self, sid: str, data: Any) -> dict[str, Any]:
         console = self.consoles.get(sid)
         status = (data or {}).get("status") if isinstance(data, dict) else None
-        if console is None or status not in (Status.available.value, Status.away.value):
+        if console is None or console.is_wallboard:
+            return {"ok": False, "error": "a wallboard has no presence"}
+        if status not in (Status.available.value, Status.away.value):
             return {"ok": False, "error": "status must be available or away"}
         console.status = Status(status)
         await self._presence_changed(console, *await self.runtime.presence.set(

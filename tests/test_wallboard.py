@@ -57,6 +57,12 @@ async def test_wallboard_gets_masked_calls_and_counters_and_nothing_of_chats(com
     assert latest["abandonment_rate"] is None, "no answered or abandoned calls yet: no rate"
     assert latest["answer_rate"] == 0.0
 
+    # A display is nobody: it cannot claim presence, type or view a thread.
+    assert (await board.client.call("presence.set", {"status": "available"}, timeout=10))["ok"] is False
+    assert (await board.client.call("typing", {"thread_id": "x"}, timeout=10))["ok"] is False
+    online = await company.http.get(f"{company.url}/api/presence", headers=company.owner.auth)
+    assert not any(member.startswith("wallboard:") for member in online.json()["members"])
+
     everything = json.dumps(board.events)
     assert CALLER not in everything, "never an unmasked number"
     assert "bí mật" not in everything and "thread." not in everything and "message." not in everything
