@@ -74,11 +74,15 @@ class Telephony:
     # -- extensions -----------------------------------------------------------------------------
 
     async def extensions(self, actor: Principal) -> list[dict[str, Any]]:
+        """The directory of extensions; each one's live state (as `extension.state` says it) only to those
+        who receive that event: owners and managers, and a user for their own extension (else null)."""
         states = {s["extension"]: s["state"]
                   async for s in self._store.extension_states.find({"company_id": actor.company_id})}
         cursor = self._store.extensions.find({"company_id": actor.company_id}).sort("number", 1)
+        supervisor = actor.role in (Role.owner, Role.manager)
         return [{"number": d["number"], "member_id": d.get("member_id"), "name": d.get("name"),
-                 "state": states.get(d["number"], "idle")} async for d in cursor]
+                 "state": states.get(d["number"], "idle") if supervisor or d.get("member_id") == actor.member_id
+                 else None} async for d in cursor]
 
     async def add_extension(self, actor: Principal, number: str, name: str | None) -> dict[str, Any]:
         _manages(actor)

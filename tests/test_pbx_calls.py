@@ -232,6 +232,17 @@ async def test_a_user_sees_only_their_own_extensions_calls(company: Company) -> 
     assert [c["call_id"] for c in other] == [theirs[0]["call_id"]]
     hidden = await company.http.get(f"{company.url}/api/calls/{other[0]['id']}", headers=agent101.auth)
     assert hidden.status_code == 404
+    # Live states as the extension.state events tell them: to a user, only their own extension's.
+    def rang_102() -> int:
+        return sum(e["data"]["extension"] == "102" and e["data"]["state"] == "ringing"
+                   for e in owner.of_type("extension.state"))
+    before = rang_102()
+    await pbx.post(company.http, canonical("no_answer")[0])  # 102 rings and stays ringing
+    await owner.wait_for(lambda: rang_102() > before)
+    by_owner = (await company.http.get(f"{company.url}/api/extensions", headers=company.owner.auth)).json()
+    assert {e["number"]: e["state"] for e in by_owner["extensions"]} == {"101": "idle", "102": "ringing"}
+    by_user = (await company.http.get(f"{company.url}/api/extensions", headers=agent101.auth)).json()
+    assert {e["number"]: e["state"] for e in by_user["extensions"]} == {"101": "idle", "102": None}
 
 
 async def test_history_filters_and_dashboard(company: Company) -> None:

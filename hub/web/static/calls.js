@@ -40,7 +40,9 @@ export class Calls {
     ]);
     this.departments = departments?.departments || [];
     this.live = new Map(calls.map((call) => [call.id, call]));
-    this.extensions = new Map(extensions.extensions.map((e) => [e.number, e.state || "idle"]));
+    // A user is told only their own extension's state (null for the others): tiles for what is known.
+    const known = extensions.extensions.filter((e) => e.state !== null);
+    this.extensions = new Map(known.map((e) => [e.number, e.state]));
     this.holders = new Map(extensions.extensions.map((e) => [e.number, e.member_id]));
     this.render();
     if (this.historyLoaded) await this.loadHistory();
