@@ -563,7 +563,7 @@ class Realtime:
             await asyncio.sleep(self.settings.presence_heartbeat_s)
             try:
                 await presence.heartbeat([(c.company_id, c.member_id, c.sid, c.status)
-                                          for c in self.consoles.values()])
+                                          for c in self.consoles.values() if not c.is_wallboard])
                 for company_id, member_id, status in await presence.sweep():
                     await self.sio.emit("presence.updated", {"member_id": member_id, "status": status.value},
                                         room=supervisors_room(company_id))

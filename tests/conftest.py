@@ -103,7 +103,8 @@ def hub(workdir: Path, mongo_uri: str, fake_zalo: FakeZalo, clock_file: Path) ->
                         zalo_openapi_url=fake_zalo.url, zalo_oauth_url=fake_zalo.url,
                         zalo_business_url=fake_zalo.url, clock_offset_file=str(clock_file),
                         scheduler_interval_s="0.2", ping_interval_s="1", ping_timeout_s="1",
-                        wallboard_snapshot_s="0.5", call_finalize_grace_s="0.3")
+                        wallboard_snapshot_s="0.5", call_finalize_grace_s="0.3",
+                        presence_heartbeat_s="0.2")  # heartbeats all the time: what they write shows at once
     yield process
     process.stop()
 
