@@ -7,6 +7,7 @@ Every change is published to the company's owners and managers as member.* event
 """
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -16,7 +17,7 @@ from pymongo.errors import DuplicateKeyError
 from hub import permissions
 from hub.auth import Principal, generate_password, hash_password, verify_password
 from hub.clock import Clock
-from hub.errors import Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
+from hub.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized, Unprocessable
 from hub.events import Publisher
 from hub.store import Store
 from schemas.directory import Company, CompanyChoice, Department, Member, Role
@@ -46,10 +47,13 @@ def _company(doc: dict[str, Any]) -> Company:
 
 
 class Directory:
-    def __init__(self, store: Store, publisher: Publisher, clock: Clock) -> None:
+    def __init__(self, store: Store, publisher: Publisher, clock: Clock, login_max_failures: int = 5,
+                 login_lock_s: float = 900.0) -> None:
         self._store = store
         self._publisher = publisher
         self._clock = clock
+        self._login_max_failures = login_max_failures
+        self._login_lock = timedelta(seconds=login_lock_s)
 
     # -- companies and accounts -----------------------------------------------------------------
 
@@ -129,9 +133,13 @@ class Directory:
 
     async def login(self, phone: str, password: str, company_code: str | None) -> Member | list[CompanyChoice]:
         """The member to issue a token for, or the companies to choose from."""
-        account = await self._store.accounts.find_one({"phone": normalize_phone(phone)})
+        phone = normalize_phone(phone)
+        await self._refuse_while_locked(phone)
+        account = await self._store.accounts.find_one({"phone": phone})
         if account is None or not verify_password(account["password_hash"], password):
+            await self._count_failure(phone)
             raise Unauthorized("wrong phone number or password", "bad_credentials")
+        await self._store.login_failures.delete_one({"_id": phone})
         memberships = [doc async for doc in self._store.members.find({"account_id": account["_id"]})]
         companies = {doc["_id"]: doc async for doc in self._store.companies.find(
             {"_id": {"$in": [m["company_id"] for m in memberships]}})}
@@ -146,6 +154,29 @@ class Directory:
             raise Unauthorized("this account belongs to no company", "not_a_member")
         return [CompanyChoice(code=companies[m["company_id"]]["code"], name=companies[m["company_id"]]["name"],
                               role=m["role"]) for m in memberships if m["company_id"] in companies]
+
+    async def _refuse_while_locked(self, phone: str) -> None:
+        doc = await self._store.login_failures.find_one({"_id": phone})
+        if doc is None or doc["count"] < self._login_max_failures:
+            return
+        until = doc["since"] + self._login_lock
+        wait = (until - self._clock.now()).total_seconds()
+        if wait > 0:
+            raise TooManyRequests(f"too many wrong passwords for this phone number; try again in {int(wait) + 1} s",
+                                  details={"retry_after_s": int(wait) + 1})
+
+    async def _count_failure(self, phone: str) -> None:
+        """Count a wrong password; a count older than the lock starts again (one update: safe across processes)."""
+        now = self._clock.now()
+        stale = await self._store.login_failures.update_one({"_id": phone, "since": {"$lte": now - self._login_lock}},
+                                                            {"$set": {"count": 1, "since": now}})
+        if stale.matched_count:
+            return
+        try:
+            await self._store.login_failures.update_one({"_id": phone}, {"$inc": {"count": 1},
+                                                                        "$setOnInsert": {"since": now}}, upsert=True)
+        except DuplicateKeyError:  # two first failures at once: the other created it
+            await self._store.login_failures.update_one({"_id": phone}, {"$inc": {"count": 1}})
 
     # -- members --------------------------------------------------------------------------------
 

@@ -34,6 +34,10 @@ class Conflict(HubError):
     status, code = 409, "conflict"
 
 
+class TooManyRequests(HubError):
+    status, code = 429, "too_many_attempts"
+
+
 class Unprocessable(HubError):
     status, code = 422, "invalid"
 

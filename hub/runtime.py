@@ -111,7 +111,7 @@ class Runtime:
         sequence: Sequence = (RedisSequence(redis, event_log.max_seq) if redis is not None
                               else LocalSequence(event_log.max_seq))
         publisher = Publisher(event_log, sequence, clock, broadcast=_no_bus)
-        directory = Directory(store, publisher, clock)
+        directory = Directory(store, publisher, clock, settings.login_max_failures, settings.login_lock_s)
         http = httpx.AsyncClient(timeout=settings.zalo_timeout_s)
         zalo = ZaloClient(http, settings.zalo_openapi_url, settings.zalo_oauth_url, settings.zalo_business_url)
         oa_links = OaLinks(store, clock, zalo)

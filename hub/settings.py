@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     # process and the CLI of one deployment agree. Production should set it.
     jwt_secret: SecretStr | None = None
     token_ttl_s: int = 12 * 3600
+    # Password guessing: after this many wrong passwords for one phone number, its logins are refused
+    # (429, even with the right password) until `login_lock_s` after the first of them.
+    login_max_failures: int = 5
+    login_lock_s: float = 900.0
 
     # Realtime.
     event_retention_days: float = 7.0

@@ -100,6 +100,10 @@ class Store:
         return self.db["accounts"]
 
     @property
+    def login_failures(self) -> AsyncCollection:
+        return self.db["login_failures"]  # _id: phone; wrong passwords since `since`
+
+    @property
     def members(self) -> AsyncCollection:
         return self.db["members"]
 

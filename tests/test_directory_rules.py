@@ -155,6 +155,26 @@ async def test_wrong_credentials_are_401(company: Company) -> None:
     assert response.status_code == 401
 
 
+async def test_password_guessing_locks_the_phone_for_a_while(company: Company, clock) -> None:
+    agent = await company.add("user")
+    other = await company.add("user")
+
+    async def login(person, password: str):
+        return await company.http.post(f"{company.url}/api/auth/login",
+                                       json={"phone": person.phone, "password": password})
+
+    assert (await login(agent, "wrong")).status_code == 401
+    assert (await login(agent, agent.password)).status_code == 200, "a success forgets earlier failures"
+    for _ in range(5):
+        assert (await login(agent, "guess")).status_code == 401
+    locked = await login(agent, agent.password)
+    assert locked.status_code == 429, "even the right password, while locked"
+    assert locked.json()["error"]["code"] == "too_many_attempts" and 0 < locked.json()["error"]["retry_after_s"] <= 900
+    assert (await login(other, other.password)).status_code == 200, "other phones are not affected"
+    clock.advance(901)
+    assert (await login(agent, agent.password)).status_code == 200
+
+
 async def test_only_owners_and_managers_list_members(company: Company) -> None:
     user = await company.add("user")
     manager = await company.add("manager")

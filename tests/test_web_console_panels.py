@@ -284,3 +284,16 @@ async def test_a_removed_agent_is_sent_to_the_login_page_saying_why(company: Com
     assert removed.status_code == 204
     await page.wait_for_url(f"{company.url}/?reason=removed")
     await expect(page.locator("#login-note")).to_have_text("Tài khoản của bạn không còn thuộc công ty đó.")
+
+
+async def test_login_page_says_when_a_phone_is_locked_after_wrong_passwords(company: Company, browser_context) -> None:
+    agent = await company.add("user")
+    for _ in range(5):
+        await company.http.post(f"{company.url}/api/auth/login", json={"phone": agent.phone, "password": "đoán"})
+    page = await (await browser_context()).new_page()
+    await page.goto(f"{company.url}/")
+    await page.fill("#phone", agent.phone)
+    await page.fill("#password", agent.password)
+    await page.click("#login-submit")
+    await expect(page.locator("#login-error")).to_contain_text("Nhập sai mật khẩu quá nhiều lần. Thử lại sau")
+    assert page.url == f"{company.url}/"

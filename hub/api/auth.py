@@ -23,5 +23,5 @@ async def login(request: Request) -> Response:
 
 ROUTES = [
     ApiRoute("POST", "/api/auth/login", login, "Log in with phone and password; choose a company when several",
-             request=LoginRequest, response=LoginResponse, public=True, errors=(400, 401, 422)),
+             request=LoginRequest, response=LoginResponse, public=True, errors=(400, 401, 422, 429)),
 ]

@@ -31,7 +31,8 @@ async function logIn(companyCode) {
         h("strong", {}, company.name), " ", h("span", { class: "muted" }, t(`role.${company.role}`)))));
   } catch (err) {
     error.textContent = err instanceof ApiError && err.status === 401 ? t("login.failed")
-      : err.code === "network" ? t("error.network") : t("error.generic", { message: err.message });
+      : err.status === 429 ? t("login.locked", { seconds: err.details.retry_after_s })
+        : err.code === "network" ? t("error.network") : t("error.generic", { message: err.message });
     error.hidden = false;
   }
 }
