@@ -165,6 +165,11 @@ class Directory:
             raise TooManyRequests(f"too many wrong passwords for this phone number; try again in {int(wait) + 1} s",
                                   details={"retry_after_s": int(wait) + 1})
 
+    async def forget_old_login_failures(self) -> int:
+        """Counts whose lock has run out are of no more use (the scheduler prunes them)."""
+        result = await self._store.login_failures.delete_many({"since": {"$lte": self._clock.now() - self._login_lock}})
+        return result.deleted_count
+
     async def _count_failure(self, phone: str) -> None:
         """Count a wrong password; a count older than the lock starts again (one update: safe across processes)."""
         now = self._clock.now()

@@ -1,9 +1,12 @@
 """The directory's role rules, each allowed and each refused case, over the real REST API."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from hub import permissions
+from hub.directory import normalize_phone
 from schemas.directory import Role
 from tests.conftest import Company, new_phone
 
@@ -173,6 +176,17 @@ async def test_password_guessing_locks_the_phone_for_a_while(company: Company, c
     assert (await login(other, other.password)).status_code == 200, "other phones are not affected"
     clock.advance(901)
     assert (await login(agent, agent.password)).status_code == 200
+
+
+async def test_expired_login_failure_counts_are_pruned(company: Company, runtime) -> None:
+    old, fresh = new_phone(), new_phone()
+    for phone in (old, fresh):
+        await company.http.post(f"{company.url}/api/auth/login", json={"phone": phone, "password": "x"})
+    old, fresh = normalize_phone(old), normalize_phone(fresh)  # as the hub keys them
+    await runtime.store.login_failures.update_one({"_id": old}, {"$set": {"since": datetime(2020, 1, 1, tzinfo=UTC)}})
+    assert await runtime.directory.forget_old_login_failures() >= 1
+    assert await runtime.store.login_failures.find_one({"_id": old}) is None
+    assert await runtime.store.login_failures.find_one({"_id": fresh}) is not None, "a count still locking stays"
 
 
 async def test_only_owners_and_managers_list_members(company: Company) -> None:
