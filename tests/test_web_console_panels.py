@@ -12,7 +12,7 @@ from playwright.async_api import expect
 
 from hub.runtime import Runtime
 from tests.browser import TcpProxy, log_in, screenshot_path
-from tests.conftest import Company
+from tests.conftest import Company, link_oa, make_company
 from tests.fake_zalo import FakeZalo
 from tests.pbx_payloads import Pbx, canonical
 from tests.web_steps import agent_in_thread, assign, messages, owner_in_thread, zalo_user
@@ -297,3 +297,21 @@ async def test_login_page_says_when_a_phone_is_locked_after_wrong_passwords(comp
     await page.click("#login-submit")
     await expect(page.locator("#login-error")).to_contain_text("Nhập sai mật khẩu quá nhiều lần. Thử lại sau")
     assert page.url == f"{company.url}/"
+
+
+async def test_console_on_one_process_shows_what_another_process_ingested(
+        pair_runtime, hub_pair, http: httpx.AsyncClient, fake_zalo: FakeZalo, browser_context) -> None:
+    first, second = hub_pair  # two hub processes behind one load balancer (shared MongoDB and Redis)
+    company = await make_company(pair_runtime, first.url, http)
+    oa = await link_oa(company, fake_zalo)
+    agent = await company.add("user")
+    user_id = zalo_user(fake_zalo, "Khách hai máy chủ")
+    thread_id = await assign(company, oa, user_id, agent, "Tin qua máy chủ thứ nhất")
+    page = await (await browser_context()).new_page()
+    await log_in(page, first.url, agent.phone, agent.password)
+    await page.locator(f'li.thread[data-thread-id="{thread_id}"]').click()
+    for n in range(1, 4):  # Zalo's webhooks land on the other process
+        assert (await oa.deliver(http, second.url, oa.user_message(user_id, text=f"Qua máy chủ thứ hai {n}"))
+                ).status_code == 200
+    await expect(messages(page).locator(".text")).to_have_text(
+        ["Tin qua máy chủ thứ nhất", *[f"Qua máy chủ thứ hai {n}" for n in range(1, 4)]])
