@@ -122,28 +122,34 @@ class Calls:
         live = [doc async for doc in self._calls.find({"company_id": company_id, "state": {"$in": list(LIVE_STATES)},
                                                        "extensions": {"$in": sorted(extensions)}})]
         states = call_model.extension_states(live)
+        known = {doc["extension"]: doc["state"] async for doc in self._store.extension_states.find(
+            {"company_id": company_id, "extension": {"$in": sorted(extensions)}})}
         now = self._clock.now()
         for extension in sorted(extensions):
             state = states.get(extension, "idle")
-            key = {"company_id": company_id, "extension": extension}
-            moved = await self._store.extension_states.update_one({**key, "state": {"$ne": state}},
-                                                                  {"$set": {"state": state, "since": now}})
-            changed = moved.modified_count > 0
-            if not moved.matched_count:  # already in that state, or an extension seen for the first time
-                try:
-                    await self._store.extension_states.insert_one({**key, "_id": new_id(), "state": state,
-                                                                   "since": now})
-                    changed = state != "idle"
-                except DuplicateKeyError:  # created concurrently: move it like any other
-                    again = await self._store.extension_states.update_one({**key, "state": {"$ne": state}},
-                                                                          {"$set": {"state": state, "since": now}})
-                    changed = again.modified_count > 0
-            if changed:
+            if known.get(extension) == state:
+                continue  # most call events leave an extension where it was: no write at all
+            if await self._move_extension(company_id, extension, state, now, first_seen=extension not in known):
                 holder = await self._store.extensions.find_one({"company_id": company_id, "number": extension})
                 members = [holder["member_id"]] if holder and holder.get("member_id") else []
                 data = {"extension": extension, "state": state, "since": now.isoformat()}
                 await self._publisher.publish(company_id, "extension.state", data,
                                               Audience(members=members, roles=SUPERVISORS, wallboards=True))
+
+    async def _move_extension(self, company_id: str, extension: str, state: str, now: datetime,
+                              first_seen: bool) -> bool:
+        """Put an extension in `state`; True when that changed it (conditional, so racing processes publish once).
+        An extension seen for the first time starts in its state, which counts as a change unless idle."""
+        key = {"company_id": company_id, "extension": extension}
+        if first_seen:
+            try:
+                await self._store.extension_states.insert_one({**key, "_id": new_id(), "state": state, "since": now})
+                return state != "idle"
+            except DuplicateKeyError:  # created meanwhile by another event: move it like any other
+                pass
+        moved = await self._store.extension_states.update_one({**key, "state": {"$ne": state}},
+                                                              {"$set": {"state": state, "since": now}})
+        return moved.modified_count > 0
 
     # -- finalizing: the missed-call rule, once per call --------------------------------------------
 
