@@ -43,6 +43,17 @@ log = logging.getLogger(__name__)
 MemberLookup = Callable[[str, str], Awaitable[Member | None]]
 
 
+def refused(message: str, code: str) -> socketio.exceptions.ConnectionRefusedError:
+    """A refused connection, with why in words (`message`) and as `data.code` for programs: `starting` is
+    worth retrying; `bad_token`, `member_removed`, `wallboard_revoked` and `bad_request` are not."""
+    return socketio.exceptions.ConnectionRefusedError(message, {"code": code})
+
+
+def wallboard_key(token_id: str) -> str:
+    """The member id a wall display's console goes by (a display speaks for no member)."""
+    return f"wallboard:{token_id}"
+
+
 @dataclass(eq=False)
 class Console:
     """One connected console (a Socket.IO session) of one member."""
@@ -237,26 +248,26 @@ class Realtime:
     async def _connect(self, sid: str, environ: dict, auth: Any) -> None:
         auth = auth if isinstance(auth, dict) else {}
         if not self._jwt_secret:
-            raise socketio.exceptions.ConnectionRefusedError("the hub is starting; retry")
+            raise refused("the hub is starting; retry", "starting")
         try:
             principal: Principal = read_token(self._jwt_secret, auth.get("token"))
         except InvalidToken as exc:
-            raise socketio.exceptions.ConnectionRefusedError(str(exc)) from None
+            raise refused(str(exc), "bad_token") from None
         last_seq = auth.get("last_seq")
+        if last_seq is not None and (not isinstance(last_seq, int) or isinstance(last_seq, bool) or last_seq < 0):
+            raise refused("last_seq must be a non-negative integer or null", "bad_request")
         if principal.kind == "wallboard":
             await self._connect_wallboard(sid, principal, last_seq)
             return
         member = await self._member_lookup(principal.company_id, principal.member_id)
         if member is None:
-            raise socketio.exceptions.ConnectionRefusedError("member no longer exists")
-        if last_seq is not None and (not isinstance(last_seq, int) or isinstance(last_seq, bool) or last_seq < 0):
-            raise socketio.exceptions.ConnectionRefusedError("last_seq must be a non-negative integer or null")
+            raise refused("member no longer exists", "member_removed")
         try:
             status = Status(auth.get("status") or Status.available.value)
         except ValueError:
-            raise socketio.exceptions.ConnectionRefusedError("status must be available or away") from None
+            raise refused("status must be available or away", "bad_request") from None
         if status is Status.offline:
-            raise socketio.exceptions.ConnectionRefusedError("status must be available or away")
+            raise refused("status must be available or away", "bad_request")
         console = Console(sid=sid, member_id=member.id, company_id=member.company_id, role=member.role,
                           connected_at=time.monotonic(), status=status)
         stream = await self._stream(member.company_id)
@@ -276,12 +287,10 @@ class Realtime:
             log.exception("joining rooms or presence failed", extra={"sid": console.sid})
         await self._sync(console, last_seq)
 
-    async def _connect_wallboard(self, sid: str, principal: Principal, last_seq: Any) -> None:
+    async def _connect_wallboard(self, sid: str, principal: Principal, last_seq: int | None) -> None:
         if not await self.runtime.wallboards.valid(principal.company_id, principal.member_id):
-            raise socketio.exceptions.ConnectionRefusedError("wallboard token revoked")
-        if last_seq is not None and (not isinstance(last_seq, int) or isinstance(last_seq, bool) or last_seq < 0):
-            raise socketio.exceptions.ConnectionRefusedError("last_seq must be a non-negative integer or null")
-        console = Console(sid=sid, member_id=f"wallboard:{principal.member_id}", company_id=principal.company_id,
+            raise refused("wallboard token revoked", "wallboard_revoked")
+        console = Console(sid=sid, member_id=wallboard_key(principal.member_id), company_id=principal.company_id,
                           role=Role.user, connected_at=time.monotonic(), is_wallboard=True)
         stream = await self._stream(principal.company_id)
         stream.consoles[sid] = console
@@ -440,7 +449,7 @@ class Realtime:
         if message["type"] == "member.removed":
             await self._disconnect_member(stream, message["data"]["id"])
         elif message["type"] == "wallboard.revoked":
-            await self._disconnect_member(stream, f"wallboard:{message['data']['id']}")
+            await self._disconnect_member(stream, wallboard_key(message["data"]["id"]))
 
     async def _send(self, consoles: Console | list[Console], message: dict[str, Any], path: str) -> None:
         """Send one event to consoles, encoded once for all of them (a wallboard wall may be hundreds)."""

@@ -34,6 +34,8 @@ async def test_connect_refused_without_a_valid_token(company: Company) -> None:
     assert "expired" in await _refused(company.url, {"token": expired})
     assert "invalid" in await _refused(company.url, {"token": forged})
     assert "invalid" in await _refused(company.url, {"token": company.owner.token + "x"})
+    assert "'code': 'bad_token'" in await _refused(company.url, {"token": expired}), "a code programs act on"
+    assert "'code': 'bad_request'" in await _refused(company.url, {"token": company.owner.token, "last_seq": -1})
     # and a real token still works
     console = await company.console(company.owner).connect()
     assert console.client.connected

@@ -193,5 +193,5 @@ ctx.live = saved?.token && connectLive({
     else if (chat.current) ctx.live.emit("thread.viewing", { thread_id: chat.current, viewing: true });
   },
   onReset: reload,
-  onRefused: (reason) => endSession(/member/i.test(reason) ? "removed" : "expired"),
+  onRefused: (code) => endSession(code === "member_removed" ? "removed" : "expired"),
 });

@@ -44,14 +44,14 @@ export function connectLive({ token, banner, onEvent, onEphemeral, onSynced, onR
   socket.on("connect_error", (err) => {
     show(everSynced ? "conn.reconnecting" : "conn.connecting");
     if (socket.active) return; // a network failure: the client retries by itself
-    // Refused by the hub: a bad token is final; anything else (the hub is starting) is retried.
-    if (/token|member|revoked|expired|signature/i.test(err.message)) {
-      show(null); // not coming back: the page says why instead
-      onRefused?.(err.message);
+    // Refused by the hub, which says why as data.code: only "starting" is worth another try.
+    if (err.data?.code === "starting") {
+      clearTimeout(retry);
+      retry = setTimeout(() => socket.connect(), 2000);
       return;
     }
-    clearTimeout(retry);
-    retry = setTimeout(() => socket.connect(), 2000);
+    show(null); // not coming back: the page says why instead
+    onRefused?.(err.data?.code, err.message);
   });
 
   const synced = async (seq, reset) => {

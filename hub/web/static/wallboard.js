@@ -110,6 +110,6 @@ if (!token) {
       }
     },
     onEphemeral: (name, data) => name === "wallboard.snapshot" && snapshot(data),
-    onRefused: (reason) => fail(t("wb.refused", { reason })),
+    onRefused: (_code, reason) => fail(t("wb.refused", { reason })),
   });
 }
