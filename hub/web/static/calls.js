@@ -5,11 +5,26 @@ import { $, h, option, replace } from "./dom.js";
 import * as fmt from "./format.js";
 import { lang, t } from "./i18n.js";
 
-export const LIVE_STATES = ["new", "ringing", "queued", "answered", "held"];
+const LIVE_STATES = ["new", "ringing", "queued", "answered", "held"];
 
-// Seconds a live call has been in its present phase: talking since the answer, else waiting since the start.
-export function runningSince(call) {
+// When a live call's present phase began: talking since the answer, else waiting since the start.
+function runningSince(call) {
   return call.answered_at || call.wait_started_at || call.started_at;
+}
+
+// Moves a map of live calls by one call.updated (an older view of a call is ignored); false if ignored.
+export function applyCall(live, call) {
+  const known = live.get(call.id);
+  if (known && known.version > call.version) return false;
+  if (LIVE_STATES.includes(call.state)) live.set(call.id, call);
+  else live.delete(call.id);
+  return true;
+}
+
+// A running timer of a live call (tickTimers moves it every second).
+export function callTimer(tag, call) {
+  const since = runningSince(call) || "";
+  return h(tag, { class: "timer", dataset: { since } }, fmt.duration(fmt.secondsSince(since || null)));
 }
 
 export function callExtensions(call) {
@@ -69,10 +84,7 @@ export class Calls {
   }
 
   updated(call) {
-    const known = this.live.get(call.id);
-    if (known && known.version > call.version) return;
-    if (LIVE_STATES.includes(call.state)) this.live.set(call.id, call);
-    else this.live.delete(call.id);
+    if (!applyCall(this.live, call)) return;
     if (this.historyLoaded && !LIVE_STATES.includes(call.state)) {
       this.history = [call, ...this.history.filter((c) => c.id !== call.id)];
       this.renderHistory();
@@ -100,7 +112,7 @@ export class Calls {
       h("td", {}, call.hotline || call.to_number || "–"),
       h("td", {}, callExtensions(call) || "–"),
       h("td", {}, h("span", { class: `badge call ${call.state}` }, t(`state.${call.state}`))),
-      h("td", { class: "timer", dataset: { since: runningSince(call) || "" } }, fmt.duration(fmt.secondsSince(runningSince(call))))))
+      callTimer("td", call)))
       : h("tr", {}, h("td", { colspan: 6, class: "muted" }, t("calls.none"))));
   }
 

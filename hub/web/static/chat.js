@@ -486,7 +486,7 @@ function avatar(thread) {
     : letter();
 }
 
-export function windowBadge(window, compact) {
+function windowBadge(window, compact) {
   const until = window.until ? t("window.until", { time: fmt.when(window.until) }) : "";
   return h("span", { class: `badge window ${window.state}`, dataset: { window: window.state },
                      title: window.state === "blocked" ? t("window.blockedHint") : until },

@@ -1,7 +1,7 @@
 // The wall display: opened with a wallboard token (…/wallboard#token=…), it never calls REST.
 // Each `wallboard.snapshot` replaces the whole picture (so a display that missed something heals
 // within seconds, without a reload); `call.updated` and `extension.state` move it between snapshots.
-import { callExtensions, extensionTile, LIVE_STATES, runningSince, tickTimers } from "./calls.js";
+import { applyCall, callExtensions, callTimer, extensionTile, tickTimers } from "./calls.js";
 import { $, h, replace } from "./dom.js";
 import * as fmt from "./format.js";
 import { applyI18n, langButton, onLangChange, t } from "./i18n.js";
@@ -33,11 +33,7 @@ function snapshot(s) {
 }
 
 function callUpdated(call) {
-  const known = board.live.get(call.id);
-  if (known && known.version > call.version) return;
-  if (LIVE_STATES.includes(call.state)) board.live.set(call.id, call);
-  else board.live.delete(call.id);
-  renderCalls();
+  if (applyCall(board.live, call)) renderCalls();
 }
 
 // Waiting callers are counted on this display's clock too, so "longest wait" moves every second.
@@ -70,7 +66,7 @@ function renderCalls() {
     h("span", { class: "wb-hotline" }, call.hotline || call.to_number || ""),
     h("span", { class: `badge call ${call.state}` }, t(`state.${call.state}`)),
     h("span", { class: "wb-ext" }, callExtensions(call)),
-    h("span", { class: "timer", dataset: { since: runningSince(call) || "" } }, fmt.duration(fmt.secondsSince(runningSince(call))))))
+    callTimer("span", call)))
     : h("li", { class: "wb-empty" }, t("wb.noCalls")));
   renderCounters();
 }
