@@ -11,7 +11,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Iterator
 import httpx
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, BrowserContext, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from hub import embedded
 from hub.clock import SystemClock
@@ -255,18 +255,20 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 @pytest_asyncio.fixture
-async def browser_context(browser: Browser) -> AsyncIterator[Callable[[], Awaitable[BrowserContext]]]:
-    """Makes isolated browser profiles (one per person), closed after the test; page errors fail it."""
+async def new_page(browser: Browser) -> AsyncIterator[Callable[[], Awaitable[Page]]]:
+    """Opens a page in a browser profile of its own (one per person or device), all closed after the test;
+    a page that throws fails it."""
     contexts: list[BrowserContext] = []
     errors: list[str] = []
 
-    async def new() -> BrowserContext:
+    async def new() -> Page:
         # The PC's clock is on another continent's time: the console must show the company's time zone.
         context = await browser.new_context(viewport={"width": 1440, "height": 900}, locale="vi-VN",
                                             timezone_id="America/New_York")
-        context.on("page", lambda page: page.on("pageerror", lambda exc: errors.append(str(exc))))
         contexts.append(context)
-        return context
+        page = await context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        return page
 
     yield new
     for context in contexts:

@@ -10,23 +10,22 @@ from zoneinfo import ZoneInfo
 import httpx
 from playwright.async_api import expect
 
-from tests.browser import TcpProxy, log_in, screenshot_path
+from tests.browser import TcpProxy, screenshot_path
 from tests.conftest import Company, link_oa
 from tests.fake_zalo import FakeZalo
 from tests.pbx_payloads import Pbx, canonical
-from tests.web_steps import agent_in_thread, messages, owner_in_thread, zalo_user
+from tests.web_steps import agent_in_thread, console_of, messages, owner_in_thread, zalo_user
 from tests.zalo_payloads import ATTACHMENTS, Oa
 
 
 async def test_agent_sees_a_zalo_message_live_and_replies_through_the_oa(
-        company: Company, fake_zalo: FakeZalo, browser_context, tmp_path: Path) -> None:
+        company: Company, fake_zalo: FakeZalo, new_page, tmp_path: Path) -> None:
     department = (await company.http.post(f"{company.url}/api/departments", headers=company.owner.auth,
                                           json={"name": "CSKH"})).json()["id"]
     await company.http.patch(f"{company.url}/api/company", headers=company.owner.auth, json={"name": "Shop Thời Trang Mai"})
     agent = await company.add("user", department_id=department, name="Phạm Thu Hà")
     oa = await link_oa(company, fake_zalo, department_id=department)
-    page = await (await browser_context()).new_page()
-    await log_in(page, company.url, agent.phone, agent.password)
+    page = await console_of(new_page, agent, company.url)
     await expect(page.locator("#thread-list")).to_contain_text("Chưa có hội thoại nào")  # Vietnamese by default
 
     # A customer writes to the OA: the signed webhook makes a thread, routed to the available agent.
@@ -81,11 +80,11 @@ async def test_agent_sees_a_zalo_message_live_and_replies_through_the_oa(
 
 
 async def test_owner_reassigns_a_thread_away_and_it_leaves_the_agents_list_at_once(
-        company: Company, oa: Oa, fake_zalo: FakeZalo, browser_context) -> None:
+        company: Company, oa: Oa, fake_zalo: FakeZalo, new_page) -> None:
     other = await company.add("user")
-    agent = await agent_in_thread(company, oa, fake_zalo, browser_context, company.url, "Trần Văn Bình",
+    agent = await agent_in_thread(company, oa, fake_zalo, new_page, company.url, "Trần Văn Bình",
                                   "Cho mình đổi địa chỉ giao hàng")
-    owner_page = await owner_in_thread(company, browser_context, agent)
+    owner_page = await owner_in_thread(company, new_page, agent)
     # Each sees the other looking at the thread.
     await expect(agent.page.locator("#conv-viewers")).to_contain_text("đang xem")
 
@@ -104,7 +103,7 @@ async def test_owner_reassigns_a_thread_away_and_it_leaves_the_agents_list_at_on
 
 
 async def test_wallboard_shows_a_ringing_call_then_counts_it_missed(
-        company: Company, http: httpx.AsyncClient, browser_context, tmp_path: Path) -> None:
+        company: Company, http: httpx.AsyncClient, new_page, tmp_path: Path) -> None:
     await http.patch(f"{company.url}/api/company", headers=company.owner.auth, json={"name": "Tổng đài CSKH"})
     for number in ("101", "102", "103", "104", "105", "106"):
         await http.post(f"{company.url}/api/extensions", headers=company.owner.auth, json={"number": number})
@@ -113,12 +112,15 @@ async def test_wallboard_shows_a_ringing_call_then_counts_it_missed(
     secret = (await http.post(f"{company.url}/api/pbx/secret", headers=company.owner.auth)).json()["secret"]
     pbx = Pbx(company.url, company.code, secret)
 
-    page = await (await browser_context()).new_page()
+    page = await new_page()
     await page.goto(f"{company.url}/wallboard#token={token}")
     missed = page.locator('[data-counter="missed"] .value')
     await expect(missed).to_have_text("0")
     await expect(page.locator(".wb-empty")).to_be_visible()
     assert "token" not in page.url, "the token leaves the address bar"
+    await page.click("#fullscreen")  # on the TV: the whole screen, and the button out of the way
+    await expect(page.locator("#fullscreen")).to_be_hidden()
+    assert await page.evaluate("document.fullscreenElement === document.documentElement")
 
     events = canonical("no_answer")  # rings 102 for 30 s, nobody answers
     assert (await pbx.post(http, events[0])).status_code == 200
@@ -128,6 +130,7 @@ async def test_wallboard_shows_a_ringing_call_then_counts_it_missed(
     await expect(live.locator(".wb-number")).to_have_text("*******678")  # masked on the wall
     await expect(page.locator('.ext-tile[data-extension="102"]')).to_have_attribute("data-state", "ringing")
     await expect(page.locator('[data-counter="offered"] .value')).to_have_text("1")
+    await expect(page.locator('[data-counter="longest_wait_now_s"] .value')).to_have_text(re.compile(r"^01:\d\d$"))
     timer = live.locator(".timer")
     waited = await timer.text_content()
     await expect(timer).not_to_have_text(waited)  # the wait runs on, second by second
@@ -137,6 +140,10 @@ async def test_wallboard_shows_a_ringing_call_then_counts_it_missed(
         assert (await pbx.post(http, event)).status_code == 200
     await expect(missed).to_have_text("1")
     await expect(live).to_have_count(0)
+    # nobody answered, nobody gave up early: no abandonment rate yet, and none served within the level
+    await expect(page.locator('[data-counter="abandonment_rate"] .value')).to_have_text("–")
+    await expect(page.locator('[data-counter="service_level"] .value')).to_have_text("0%")
+    await expect(page.locator('[data-counter="longest_wait_now_s"] .value')).to_have_text("00:00")
     await expect(page.locator('.ext-tile[data-extension="102"]')).to_have_attribute("data-state", "idle")
 
     # A change no event carries (a new extension) reaches the wall with the next snapshot, without a reload.
@@ -145,8 +152,8 @@ async def test_wallboard_shows_a_ringing_call_then_counts_it_missed(
 
 
 async def test_messages_sent_while_the_network_is_down_appear_once_in_order(
-        company: Company, oa: Oa, fake_zalo: FakeZalo, network: TcpProxy, browser_context) -> None:
-    agent = await agent_in_thread(company, oa, fake_zalo, browser_context, network.url, "Lê Hoàng Nam", "Tin đầu tiên")
+        company: Company, oa: Oa, fake_zalo: FakeZalo, network: TcpProxy, new_page) -> None:
+    agent = await agent_in_thread(company, oa, fake_zalo, new_page, network.url, "Lê Hoàng Nam", "Tin đầu tiên")
     page = agent.page
     network.cut()
     await expect(page.locator("#banner")).to_be_visible()

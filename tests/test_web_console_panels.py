@@ -11,20 +11,20 @@ import httpx
 from playwright.async_api import expect
 
 from hub.runtime import Runtime
-from tests.browser import TcpProxy, log_in, screenshot_path
+from tests.browser import TcpProxy, screenshot_path
 from tests.conftest import Company, link_oa, make_company
 from tests.fake_zalo import FakeZalo
 from tests.pbx_payloads import Pbx, canonical
-from tests.web_steps import agent_in_thread, assign, messages, owner_in_thread, zalo_user
+from tests.web_steps import agent_in_thread, assign, console_of, messages, owner_in_thread, zalo_user
 from tests.zalo_payloads import ATTACHMENTS, Oa, zalo_id
 
 
 async def test_login_asks_which_company_when_the_account_has_several(
-        company: Company, runtime: Runtime, browser_context) -> None:
+        company: Company, runtime: Runtime, new_page) -> None:
     second, _, password = await runtime.directory.bootstrap("co2" + company.code[2:], "Chi nhánh Đà Nẵng",
                                                             company.owner.phone, "Chủ", None)
     assert password is None, "the same account: its password stays"
-    page = await (await browser_context()).new_page()
+    page = await new_page()
     await page.goto(f"{company.url}/console")
     await page.wait_for_url(f"{company.url}/")  # no session: to the login page
     await page.fill("#phone", company.owner.phone)
@@ -41,7 +41,7 @@ async def test_login_asks_which_company_when_the_account_has_several(
 
 
 async def test_supervisor_gets_the_missed_call_alert_and_finds_it_in_history(
-        company: Company, http: httpx.AsyncClient, browser_context, tmp_path: Path) -> None:
+        company: Company, http: httpx.AsyncClient, new_page, tmp_path: Path) -> None:
     await http.patch(f"{company.url}/api/company", headers=company.owner.auth, json={"name": "Tổng đài CSKH"})
     care, sales = [(await http.post(f"{company.url}/api/departments", headers=company.owner.auth,
                                     json={"name": name})).json()["id"] for name in ("CSKH", "Kinh doanh")]
@@ -50,8 +50,7 @@ async def test_supervisor_gets_the_missed_call_alert_and_finds_it_in_history(
                    json={"extension": "102"})
     secret = (await http.post(f"{company.url}/api/pbx/secret", headers=company.owner.auth)).json()["secret"]
     pbx = Pbx(company.url, company.code, secret)
-    page = await (await browser_context()).new_page()
-    await log_in(page, company.url, company.owner.phone, company.owner.password)
+    page = await console_of(new_page, company.owner, company.url)
     await page.click("[data-tab=calls]")
     await expect(page.locator("#call-history tbody")).to_contain_text("Không có cuộc gọi nào")
 
@@ -90,9 +89,8 @@ async def test_supervisor_gets_the_missed_call_alert_and_finds_it_in_history(
 
 
 async def test_consent_panel_shows_a_request_and_the_customers_answer_live(
-        company: Company, oa: Oa, browser_context) -> None:
-    page = await (await browser_context()).new_page()
-    await log_in(page, company.url, company.owner.phone, company.owner.password)
+        company: Company, oa: Oa, new_page) -> None:
+    page = await console_of(new_page, company.owner, company.url)
     await page.click("[data-tab=consents]")
     await page.fill("#consent-form input[name=phone]", "0987654321")
     await page.click("#consent-form button[type=submit]")
@@ -110,12 +108,12 @@ async def test_consent_panel_shows_a_request_and_the_customers_answer_live(
 
 
 async def test_request_info_labels_typing_and_resolve_reach_everyone_on_the_thread(
-        company: Company, oa: Oa, fake_zalo: FakeZalo, browser_context) -> None:
+        company: Company, oa: Oa, fake_zalo: FakeZalo, new_page) -> None:
     label = (await company.http.post(f"{company.url}/api/labels", headers=company.owner.auth,
                                      json={"name": "Khách VIP", "color": "#d93025"})).json()
-    agent = await agent_in_thread(company, oa, fake_zalo, browser_context, company.url, "Đặng Quốc Huy",
+    agent = await agent_in_thread(company, oa, fake_zalo, new_page, company.url, "Đặng Quốc Huy",
                                   "Hàng lỗi, đổi giúp mình")
-    owner_page = await owner_in_thread(company, browser_context, agent)
+    owner_page = await owner_in_thread(company, new_page, agent)
     agent_page, customer, thread_id = agent.page, agent.customer, agent.thread_id
 
     # The agent asks for the customer's contact details; the customer shares them.
@@ -141,8 +139,8 @@ async def test_request_info_labels_typing_and_resolve_reach_everyone_on_the_thre
 
 
 async def test_composer_shows_zalos_refusal_and_a_closed_reply_window(
-        company: Company, oa: Oa, fake_zalo: FakeZalo, clock, browser_context) -> None:
-    agent = await agent_in_thread(company, oa, fake_zalo, browser_context, company.url, "Bùi Thị Lan",
+        company: Company, oa: Oa, fake_zalo: FakeZalo, clock, new_page) -> None:
+    agent = await agent_in_thread(company, oa, fake_zalo, new_page, company.url, "Bùi Thị Lan",
                                   "Cho mình xem mẫu mới")
     page, customer = agent.page, agent.customer
 
@@ -153,14 +151,20 @@ async def test_composer_shows_zalos_refusal_and_a_closed_reply_window(
     await expect(messages(page).last).to_have_class("msg out failed")
     assert fake_zalo.sent_to(customer) == []
 
-    clock.advance(8 * 24 * 3600)  # a week without the customer: time alone closes the window
-    await expect(page.locator("#conv-window .badge")).to_have_attribute("data-window", "blocked")
+    badge = page.locator("#conv-window .badge")
+    await expect(badge).to_have_text(re.compile(r"^Miễn phí · đến \d\d:\d\d"))  # free, and until when
+    clock.advance(49 * 3600)  # two days without the customer: replies are charged, until day 7
+    await expect(badge).to_have_attribute("data-window", "charged")
+    await expect(badge).to_have_text(re.compile(r"^Tính phí · đến "))
+    await expect(page.locator("#send")).to_be_enabled()
+    clock.advance(6 * 24 * 3600)  # a week: time alone closes the window
+    await expect(badge).to_have_attribute("data-window", "blocked")
     await expect(page.locator("#send")).to_be_disabled()
 
 
 async def test_console_reloads_its_lists_when_the_gap_is_older_than_the_log(
-        company: Company, oa: Oa, fake_zalo: FakeZalo, network: TcpProxy, runtime: Runtime, browser_context) -> None:
-    opened = await agent_in_thread(company, oa, fake_zalo, browser_context, network.url, "Hồ Ngọc Anh",
+        company: Company, oa: Oa, fake_zalo: FakeZalo, network: TcpProxy, runtime: Runtime, new_page) -> None:
+    opened = await agent_in_thread(company, oa, fake_zalo, new_page, network.url, "Hồ Ngọc Anh",
                                    "Tin trước khi mất mạng")
     page, agent, user_id = opened.page, opened.agent, opened.customer
     network.cut()
@@ -178,13 +182,12 @@ async def test_console_reloads_its_lists_when_the_gap_is_older_than_the_log(
 
 
 async def test_owner_gets_a_wallboard_link_from_the_console_and_the_tv_opens_it(
-        company: Company, browser_context) -> None:
-    page = await (await browser_context()).new_page()
-    await log_in(page, company.url, company.owner.phone, company.owner.password)
+        company: Company, new_page) -> None:
+    page = await console_of(new_page, company.owner, company.url)
     await page.click("#wallboard-link")
     link = page.locator("#wallboard-url")
     await expect(link).to_have_attribute("href", re.compile(r"/wallboard#token=ey"))
-    tv = await (await browser_context()).new_page()  # another device: no session of the owner's
+    tv = await new_page()  # another device: no session of the owner's
     await tv.goto(await link.get_attribute("href"))
     await expect(tv.locator('[data-counter="offered"] .value')).to_have_text("0")
     await expect(tv.locator("#wb-company")).to_have_text(f"Company {company.code}")
@@ -198,7 +201,7 @@ async def test_owner_gets_a_wallboard_link_from_the_console_and_the_tv_opens_it(
 
 
 async def test_owner_narrows_the_thread_list_with_filters(
-        company: Company, oa: Oa, fake_zalo: FakeZalo, browser_context) -> None:
+        company: Company, oa: Oa, fake_zalo: FakeZalo, new_page) -> None:
     label = (await company.http.post(f"{company.url}/api/labels", headers=company.owner.auth,
                                      json={"name": "Đơn sỉ"})).json()
     agent = await company.add("user", name="Ngô Bảo Châu")
@@ -206,8 +209,7 @@ async def test_owner_narrows_the_thread_list_with_filters(
     await company.http.post(f"{company.url}/api/threads/{assigned}/labels", headers=company.owner.auth,
                             json={"label_id": label["id"]})
     await oa.deliver(company.http, company.url, oa.user_message(zalo_user(fake_zalo, "Khách lẻ"), text="Còn hàng không?"))
-    page = await (await browser_context()).new_page()
-    await log_in(page, company.url, company.owner.phone, company.owner.password)
+    page = await console_of(new_page, company.owner, company.url)
     threads = page.locator("li.thread")
     await expect(threads).to_have_count(2)
 
@@ -226,11 +228,10 @@ async def test_owner_narrows_the_thread_list_with_filters(
 
 
 async def test_conversation_shows_each_kind_of_attachment(
-        company: Company, oa: Oa, fake_zalo: FakeZalo, browser_context) -> None:
+        company: Company, oa: Oa, fake_zalo: FakeZalo, new_page) -> None:
     user_id = zalo_user(fake_zalo, "Khách gửi ảnh")
     await oa.deliver(company.http, company.url, oa.user_message(user_id, text="Xem giúp mình"))
-    page = await (await browser_context()).new_page()
-    await log_in(page, company.url, company.owner.phone, company.owner.password)
+    page = await console_of(new_page, company.owner, company.url)
     await page.locator("li.thread", has_text="Khách gửi ảnh").click()
     for kind in ("image", "sticker", "link", "file", "location"):
         await oa.deliver(company.http, company.url,
@@ -244,14 +245,13 @@ async def test_conversation_shows_each_kind_of_attachment(
     await expect(page.locator("#messages .att.location")).to_have_attribute("href", re.compile("10.7769"))
 
 
-async def test_owner_loads_older_threads_page_by_page(company: Company, oa: Oa, browser_context) -> None:
+async def test_owner_loads_older_threads_page_by_page(company: Company, oa: Oa, new_page) -> None:
     for batch in range(0, 52, 13):
         replies = await asyncio.gather(*(oa.deliver(company.http, company.url,
                                                     oa.user_message(zalo_id(), text=f"Khách số {n}"))
                                          for n in range(batch, batch + 13)))
         assert {r.status_code for r in replies} == {200}
-    page = await (await browser_context()).new_page()
-    await log_in(page, company.url, company.owner.phone, company.owner.password)
+    page = await console_of(new_page, company.owner, company.url)
     threads = page.locator("li.thread")
     await expect(threads).to_have_count(50)
     await page.locator("#thread-list li.more button").click()
@@ -260,12 +260,11 @@ async def test_owner_loads_older_threads_page_by_page(company: Company, oa: Oa, 
 
 
 async def test_manager_hands_their_thread_to_an_agent_and_no_longer_sees_it(
-        company: Company, oa: Oa, fake_zalo: FakeZalo, browser_context) -> None:
+        company: Company, oa: Oa, fake_zalo: FakeZalo, new_page) -> None:
     manager = await company.add("manager", name="Lý Thanh Tùng")
     agent = await company.add("user", name="Mai Phương")
     thread_id = await assign(company, oa, zalo_user(fake_zalo, "Khách cần hỗ trợ"), manager, "Cần người hỗ trợ gấp")
-    page = await (await browser_context()).new_page()
-    await log_in(page, company.url, manager.phone, manager.password)
+    page = await console_of(new_page, manager, company.url)
     item = page.locator(f'li.thread[data-thread-id="{thread_id}"]')
     await item.click()
     await expect(page.locator("#conv-assignee")).to_be_visible()  # a manager assigns their own threads
@@ -276,21 +275,20 @@ async def test_manager_hands_their_thread_to_an_agent_and_no_longer_sees_it(
     assert [t["id"] for t in listed] == [thread_id]
 
 
-async def test_a_removed_agent_is_sent_to_the_login_page_saying_why(company: Company, browser_context) -> None:
+async def test_a_removed_agent_is_sent_to_the_login_page_saying_why(company: Company, new_page) -> None:
     agent = await company.add("user")
-    page = await (await browser_context()).new_page()
-    await log_in(page, company.url, agent.phone, agent.password)
+    page = await console_of(new_page, agent, company.url)
     removed = await company.http.delete(f"{company.url}/api/members/{agent.id}", headers=company.owner.auth)
     assert removed.status_code == 204
     await page.wait_for_url(f"{company.url}/?reason=removed")
     await expect(page.locator("#login-note")).to_have_text("Tài khoản của bạn không còn thuộc công ty đó.")
 
 
-async def test_login_page_says_when_a_phone_is_locked_after_wrong_passwords(company: Company, browser_context) -> None:
+async def test_login_page_says_when_a_phone_is_locked_after_wrong_passwords(company: Company, new_page) -> None:
     agent = await company.add("user")
     for _ in range(5):
         await company.http.post(f"{company.url}/api/auth/login", json={"phone": agent.phone, "password": "đoán"})
-    page = await (await browser_context()).new_page()
+    page = await new_page()
     await page.goto(f"{company.url}/")
     await page.fill("#phone", agent.phone)
     await page.fill("#password", agent.password)
@@ -300,15 +298,14 @@ async def test_login_page_says_when_a_phone_is_locked_after_wrong_passwords(comp
 
 
 async def test_console_on_one_process_shows_what_another_process_ingested(
-        pair_runtime, hub_pair, http: httpx.AsyncClient, fake_zalo: FakeZalo, browser_context) -> None:
+        pair_runtime, hub_pair, http: httpx.AsyncClient, fake_zalo: FakeZalo, new_page) -> None:
     first, second = hub_pair  # two hub processes behind one load balancer (shared MongoDB and Redis)
     company = await make_company(pair_runtime, first.url, http)
     oa = await link_oa(company, fake_zalo)
     agent = await company.add("user")
     user_id = zalo_user(fake_zalo, "Khách hai máy chủ")
     thread_id = await assign(company, oa, user_id, agent, "Tin qua máy chủ thứ nhất")
-    page = await (await browser_context()).new_page()
-    await log_in(page, first.url, agent.phone, agent.password)
+    page = await console_of(new_page, agent, first.url)
     await page.locator(f'li.thread[data-thread-id="{thread_id}"]').click()
     for n in range(1, 4):  # Zalo's webhooks land on the other process
         assert (await oa.deliver(http, second.url, oa.user_message(user_id, text=f"Qua máy chủ thứ hai {n}"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
-from playwright.async_api import BrowserContext, Locator, Page, expect
+from playwright.async_api import Locator, Page, expect
 
 from tests.browser import log_in
 from tests.conftest import Company, Person
@@ -35,6 +35,13 @@ def messages(page: Page) -> Locator:
     return page.locator("#messages li.msg")
 
 
+async def console_of(new_page: Callable[[], Awaitable[Page]], person: Person, url: str) -> Page:
+    """`person` logged in at `url` through the login page, in a browser profile of their own."""
+    page = await new_page()
+    await log_in(page, url, person.phone, person.password)
+    return page
+
+
 @dataclass
 class OpenThread:
     """An agent's console with a customer's thread open."""
@@ -50,25 +57,23 @@ class OpenThread:
 
 
 async def agent_in_thread(company: Company, oa: Oa, fake_zalo: FakeZalo,
-                          browser_context: Callable[[], Awaitable[BrowserContext]], url: str, name: str,
+                          new_page: Callable[[], Awaitable[Page]], url: str, name: str,
                           first_text: str) -> OpenThread:
     """A new agent logged in at `url` with a new customer's thread open."""
     agent = await company.add("user")
     user_id = zalo_user(fake_zalo, name)
     thread_id = await assign(company, oa, user_id, agent, first_text)
-    page = await (await browser_context()).new_page()
-    await log_in(page, url, agent.phone, agent.password)
+    page = await console_of(new_page, agent, url)
     opened = OpenThread(page, agent, user_id, thread_id)
     await opened.item().click()
     await expect(messages(page)).to_have_count(1)
     return opened
 
 
-async def owner_in_thread(company: Company, browser_context: Callable[[], Awaitable[BrowserContext]],
+async def owner_in_thread(company: Company, new_page: Callable[[], Awaitable[Page]],
                           opened: OpenThread) -> Page:
     """The owner's console, on its own browser profile, with the same thread open."""
-    page = await (await browser_context()).new_page()
-    await log_in(page, company.url, company.owner.phone, company.owner.password)
+    page = await console_of(new_page, company.owner, company.url)
     await opened.item(page).click()
     await expect(messages(page)).to_have_count(1)
     return page
