@@ -282,7 +282,7 @@ class Bench:
             connected = await fleet.ask(cmd="connect", url=target["url"], auths=auths)
             phase = f"wall-{name}"
             cpu0 = cpu_us(target["pid"])
-            sent = await loadgen({"url": f"{target['url']}/webhooks/pbx" + (f"/bench" if name == "hub" else ""),
+            sent = await loadgen({"url": f"{target['url']}/webhooks/pbx" + ("/bench" if name == "hub" else ""),
                                   "kind": "pbx", "phase": phase, "rate": rate, "seconds": self.sizes["seconds"],
                                   "sign": {"secret": self.pbx_secret} if name == "hub" else None})
             report = await fleet.settle(phase, sent["ok"] * consoles)

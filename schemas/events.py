@@ -1,8 +1,6 @@
 """The audience an event is published to (the envelope itself is documented in DESIGN section 5)."""
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, Field
 
 from schemas.directory import Role
