@@ -69,7 +69,6 @@ class OaLinks:
                "access_token": body.access_token, "refresh_token": body.refresh_token,
                "token_expires_at": now + timedelta(hours=25), "department_id": body.department_id,
                "status": "active", "connected_at": now, "created_at": now, "refresh_lease_until": None}
-        self._changed()
         try:
             await self._links.insert_one(doc)
         except DuplicateKeyError:
@@ -77,6 +76,7 @@ class OaLinks:
             if mine and mine["status"] == "disconnected":
                 raise Conflict("this OA was linked before; relink it instead", "use_relink") from None
             raise Conflict("this OA is already linked", "oa_already_linked") from None
+        self._changed()  # after the write: a webhook meanwhile must not cache the list without it
         return view(doc)
 
     async def list(self, actor: Principal) -> list[OaLink]:
