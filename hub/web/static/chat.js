@@ -196,7 +196,7 @@ export class Chat {
     const page = await api.get(`/api/threads/${threadId}/messages`, { limit: 50, before });
     if (this.current !== threadId) return;
     for (const message of page.messages) if (!this.messages.has(message.id)) this.messages.set(message.id, message);
-    if (!before || page.next_before === null || this.nextBefore) this.nextBefore = page.next_before;
+    this.nextBefore = page.next_before; // older than the oldest page read so far (a reload reads the newest)
   }
 
   addMessage(message) {
