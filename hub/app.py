@@ -16,13 +16,12 @@ import socketio
 from pymongo.errors import PyMongoError
 from redis.exceptions import RedisError
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hub import logs, ops, pages, scheduler
+from hub import faults, logs, ops, pages, scheduler
 from hub.api import auth as auth_api
 from hub.api import calls as calls_api
 from hub.api import company as company_api
@@ -83,14 +82,17 @@ async def _storage_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
+    rid = logs.request_id.get()
     log.exception("unhandled error", extra={"path": request.url.path})
-    return JSONResponse({"error": {"code": "internal", "message": "internal error; see the hub's log"}},
+    return JSONResponse({"error": {"code": "internal", "request_id": rid,
+                                   "message": f"internal error; the hub's log has it under request id {rid}"}},
                         status_code=500)
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> ASGIApp:
     settings = settings or get_settings()
     clock = clock or clock_from(settings.clock_offset_file)
+    faults.configure(settings.failpoints_file)
     realtime = Realtime(settings, make_bus(settings.redis_url, settings.redis_channel))
 
     @contextlib.asynccontextmanager
@@ -135,10 +137,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     ]
     web = Starlette(
         routes=routes,
-        middleware=[Middleware(RequestContext)],
         exception_handlers={HubError: _hub_error, PyMongoError: _storage_error, RedisError: _storage_error,
                             Exception: _unexpected},
         lifespan=lifespan,
     )
-    return socketio.ASGIApp(realtime.sio, other_asgi_app=web, socketio_path="socket.io")
+    # Outermost, around Starlette's own error handler, so a 500 keeps its request id in the log and the answer.
+    return RequestContext(socketio.ASGIApp(realtime.sio, other_asgi_app=web, socketio_path="socket.io"))
 

@@ -17,6 +17,7 @@ import logging
 from typing import Any
 
 from hub.auth import Principal
+from hub.changes import done, update_once
 from hub.clock import Clock
 from hub.errors import Forbidden, NotFound, Unprocessable
 from hub.events import Publisher
@@ -49,10 +50,10 @@ class Assignment:
 
     # -- capacity counters ------------------------------------------------------------------------
 
-    async def adjust_open(self, member_id: str | None, delta: int) -> None:
-        """Change a member's count of open assigned threads (their capacity in use)."""
+    async def adjust_open(self, member_id: str | None, delta: int, step: str = "open") -> None:
+        """Change a member's count of open assigned threads (their capacity in use), once per change."""
         if member_id:
-            await self._store.members.update_one({"_id": member_id}, {"$inc": {"open_threads": delta}})
+            await update_once(self._store.members, {"_id": member_id}, {}, {"$inc": {"open_threads": delta}}, step)
 
     async def thread_closed(self, thread: dict[str, Any]) -> None:
         """A thread left its assignee's open work (resolved): free the slot and give it to the queue."""
@@ -120,6 +121,12 @@ class Assignment:
     async def auto_assign(self, thread: dict[str, Any]) -> dict[str, Any]:
         """Give an unassigned open thread to the next available member of its department, or queue it.
         Returns the thread as it stands afterwards."""
+        if done(thread, "assign"):  # a re-do: this change assigned it; publish what may be missing
+            await self._publish_assigned(thread, None, thread["assignee_id"], None)
+            return thread
+        if done(thread, "queue"):
+            await self._threads.publish(thread, thread)
+            return thread
         if thread.get("assignee_id") or thread.get("status", "open") != "open":
             return thread
         department = thread.get("department_id")
@@ -130,29 +137,26 @@ class Assignment:
                 if not candidates:
                     break
                 for member in candidates:
-                    reserved = await self._store.members.update_one(
-                        {"_id": member["_id"], "open_threads": {"$lt": limit},
-                         "last_assigned_at": member.get("last_assigned_at")},
-                        {"$inc": {"open_threads": 1}, "$set": {"last_assigned_at": self._clock.now()}})
-                    if reserved.modified_count == 0:
+                    if not await update_once(
+                            self._store.members, {"_id": member["_id"]},
+                            {"open_threads": {"$lt": limit}, "last_assigned_at": member.get("last_assigned_at")},
+                            {"$inc": {"open_threads": 1}, "$set": {"last_assigned_at": self._clock.now()}},
+                            "reserve"):
                         continue  # another assignment took that turn; try the next member
-                    taken = await self._store.threads.update_one(
-                        {"_id": thread["_id"], "assignee_id": None, "status": "open"},
-                        {"$set": {"assignee_id": member["_id"], "assigned_at": self._clock.now(), "queued_at": None},
-                         "$inc": {"version": 1}})
-                    if taken.modified_count == 0:
-                        await self.adjust_open(member["_id"], -1)  # another process assigned it first
+                    if not await update_once(
+                            self._store.threads, {"_id": thread["_id"]}, {"assignee_id": None, "status": "open"},
+                            {"$set": {"assignee_id": member["_id"], "assigned_at": self._clock.now(), "queued_at": None},
+                             "$inc": {"version": 1}}, "assign"):
+                        await self.adjust_open(member["_id"], -1, step="unreserve")  # another process was first
                         return await self._threads.get(thread["_id"]) or thread
                     after = await self._threads.get(thread["_id"])
                     assert after is not None
-                    await self._publish_assigned(after, None, member["_id"], None)
+                    await self._publish_assigned(after, None, after["assignee_id"], None)
                     return after
                 # every turn was taken by concurrent assignments: look again with fresh counts
         if thread.get("queued_at") is None:
-            queued = await self._store.threads.update_one(
-                {"_id": thread["_id"], "assignee_id": None, "queued_at": None},
-                {"$set": {"queued_at": self._clock.now()}, "$inc": {"version": 1}})
-            if queued.modified_count:
+            if await update_once(self._store.threads, {"_id": thread["_id"]}, {"assignee_id": None, "queued_at": None},
+                                 {"$set": {"queued_at": self._clock.now()}, "$inc": {"version": 1}}, "queue"):
                 after = await self._threads.get(thread["_id"])
                 assert after is not None
                 await self._threads.publish(thread, after)
@@ -165,7 +169,9 @@ class Assignment:
         cursor = self._store.members.find({"company_id": company_id, "department_id": department_id})
         members = [m async for m in cursor
                    if online.get(m["_id"]) is Status.available and m.get("open_threads", 0) < limit]
-        members.sort(key=lambda m: (m.get("last_assigned_at") is not None, m.get("last_assigned_at")))
+        # On a re-do, the member an earlier attempt reserved comes first (its reservation is not made twice).
+        members.sort(key=lambda m: (not done(m, "reserve"), m.get("last_assigned_at") is not None,
+                                    m.get("last_assigned_at")))
         return members
 
     async def drain(self, company_id: str, limit: int = 50) -> int:

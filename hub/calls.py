@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from hub import call_model
+from hub import call_model, changes, faults
 from hub.auth import Principal
 from hub.clock import Clock
 from hub.directory import new_id
@@ -30,7 +30,7 @@ from schemas.events import Audience
 log = logging.getLogger(__name__)
 
 SUPERVISORS = [Role.owner, Role.manager]
-_VOLATILE = ("version", "ended_seen_at")
+_VOLATILE = ("version", "ended_seen_at", "applied")
 
 
 def mask(number: str | None) -> str | None:
@@ -66,35 +66,44 @@ class Calls:
     async def apply(self, company_id: str, events: list[CallEvent]) -> list[str]:
         """Fold every event into its call; returns the ids of the calls touched."""
         touched = []
-        for event in events:
-            touched.append(await self._apply(company_id, event))
+        for place, event in enumerate(events):
+            touched.append(await self._apply(company_id, event, f"call:{place}"))
         return list(dict.fromkeys(touched))
 
-    async def _apply(self, company_id: str, event: CallEvent) -> str:
+    async def _apply(self, company_id: str, event: CallEvent, step_name: str) -> str:
+        """Fold one event, as step `step_name` of the current change (hub.changes)."""
+        step = changes.step(step_name)
         for _attempt in range(20):
             doc = await self._calls.find_one({"company_id": company_id, "call_id": event.call_id})
             if doc is None:
                 record = call_model.new_record(company_id, event.call_id)
                 record["_id"] = new_id()
-                after = self._stamp(None, call_model.fold(record, event))
+                after = self._stamp(None, call_model.fold(record, event), step)
                 try:
                     await self._calls.insert_one(after)
                 except DuplicateKeyError:
                     continue  # created concurrently: fold into that one
+                await faults.point("calls.folded")
                 await self._effects(None, after)
                 return after["_id"]
+            if changes.done(doc, step_name):  # a re-do: the first attempt folded it; publish what is missing
+                await self._effects(doc, doc)
+                return doc["_id"]
             after = call_model.fold(doc, event)
             if _same(doc, after):
                 return doc["_id"]  # a duplicate, or a fact already known
-            after = self._stamp(doc, after)
+            after = self._stamp(doc, after, step)
             result = await self._calls.replace_one({"_id": doc["_id"], "version": doc["version"]}, after)
             if result.matched_count:
+                await faults.point("calls.folded")
                 await self._effects(doc, after)
                 return doc["_id"]
         raise RuntimeError(f"call {event.call_id} kept changing under concurrent events")
 
-    def _stamp(self, before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, Any]:
+    def _stamp(self, before: dict[str, Any] | None, after: dict[str, Any], step: str | None) -> dict[str, Any]:
         after["version"] = (before["version"] if before else 0) + 1
+        if step:
+            after["applied"] = [*(after.get("applied") or []), step][-changes.APPLIED_KEPT:]
         if after["state"] == "ended" and after.get("ended_seen_at") is None:
             after["ended_seen_at"] = self._clock.now()
         return after

@@ -7,13 +7,17 @@ So a webhook delivered twice, or twice at once, yields one message and one event
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import time
 from typing import Any, Callable, Coroutine
 
 from clients.zalo import ZaloError
+from hub import faults
 from hub.assignment import Assignment
+from hub.changes import current as current_change
+from hub.changes import done, step, update_once
 from hub.clock import Clock
 from hub.directory import new_id
 from hub.oa_links import OaLinks
@@ -127,11 +131,15 @@ class ChatIngest:
         if found is None:
             return
         thread, created = found
-        message = self._message(link, thread, event, "in", MessageStatus.received, "zalo_user")
-        if not await self.threads.insert_message(message):
+        message = await self._store_message(link, thread, event, "in", MessageStatus.received, "zalo_user")
+        if message is None:
             return  # already applied
+        await faults.point("chat.message_stored")
+        reopening = thread.get("status") == "resolved"
         changes: dict[str, Any] = {"$inc": {"unread": 1}, "$set": {"status": "open"},
                                    "$max": {"last_message_at": message["at"]}}
+        if reopening:  # the customer wrote again: the assignee's open work again
+            changes["$set"].update({"resolved_at": None, "reopened_by": step("thread")})
         if thread.get("last_message_at") is None or message["at"] >= thread["last_message_at"]:
             changes["$set"]["last_message"] = last_message(message)
         phone = _business_card_phone(message["attachments"]) if message["kind"] == "business_card" else None
@@ -139,35 +147,53 @@ class ChatIngest:
             changes["$set"]["customer.phone"] = phone
         # A new message resets what Zalo said of free replies: it opens a new window.
         after = await self.threads.update(thread, changes, interaction_at=message["at"], free_remaining=None)
+        await faults.point("chat.thread_updated")
         await self.threads.publish(None if created else thread, after, message)
-        if thread.get("status") == "resolved":  # the customer wrote again: the assignee's open work again
-            await self._assignment.adjust_open(after.get("assignee_id"), +1)
-        if not after.get("assignee_id"):
-            await self._assignment.auto_assign(after)
+        await faults.point("chat.published")
+        if reopening or (after.get("reopened_by") and after.get("reopened_by") == step("thread")):
+            await self._assignment.adjust_open(after.get("assignee_id"), +1, step="reopen")
+        await self._assignment.auto_assign(after)
         self._maybe_fetch_profile(after)
+
+    async def _store_message(self, link: dict[str, Any], thread: dict[str, Any], event: ZaloWebhook,
+                             direction: str, status: MessageStatus, sent_via: str) -> dict[str, Any] | None:
+        """Store the event's message; None when it was stored before, unless by an earlier attempt of
+        the current change (then that stored message, so the re-do goes on from there)."""
+        message = self._message(link, thread, event, direction, status, sent_via)
+        change = current_change()
+        message["change"] = change.key if change else None
+        if await self.threads.insert_message(message):
+            return message
+        if change is None:
+            return None
+        return await self._messages.find_one({"link_id": link["_id"], "zalo_msg_id": message["zalo_msg_id"],
+                                              "change": change.key})
 
     async def _echo(self, link: dict[str, Any], event: ZaloWebhook) -> None:
         """An OA message seen by Zalo: the hub's own send (skip), or one typed in Zalo's own tools (store)."""
         msg = event.message
         if msg is None or not msg.msg_id:
             return
-        if await self._messages.find_one({"link_id": link["_id"], "zalo_msg_id": msg.msg_id}, {"_id": 1}):
+        change = current_change()
+        stored = await self._messages.find_one({"link_id": link["_id"], "zalo_msg_id": msg.msg_id}, {"change": 1})
+        if stored and not (change and stored.get("change") == change.key):
             return  # the hub sent it
         found = await self._thread_for(link, event)
         if found is None:
             return
         thread, created = found
-        # The echo may overtake the send API's answer: claim the hub's own message still being sent.
-        pending = await self._messages.find_one(
-            {"thread_id": thread["_id"], "status": MessageStatus.sending.value, "direction": "out",
-             "zalo_msg_id": None, **({"text": msg.text} if msg.text else {})}, sort=[("created_at", 1)])
-        if pending is not None:
-            claimed = await self._messages.update_one({"_id": pending["_id"], "zalo_msg_id": None},
-                                                      {"$set": {"zalo_msg_id": msg.msg_id}})
-            if claimed.modified_count:
-                return
-        message = self._message(link, thread, event, "out", MessageStatus.sent, "zalo_oa")
-        if not await self.threads.insert_message(message):
+        if stored is None:
+            # The echo may overtake the send API's answer: claim the hub's own message still being sent.
+            pending = await self._messages.find_one(
+                {"thread_id": thread["_id"], "status": MessageStatus.sending.value, "direction": "out",
+                 "zalo_msg_id": None, **({"text": msg.text} if msg.text else {})}, sort=[("created_at", 1)])
+            if pending is not None:
+                claimed = await self._messages.update_one({"_id": pending["_id"], "zalo_msg_id": None},
+                                                          {"$set": {"zalo_msg_id": msg.msg_id}})
+                if claimed.modified_count:
+                    return
+        message = await self._store_message(link, thread, event, "out", MessageStatus.sent, "zalo_oa")
+        if message is None:
             return
         changes: dict[str, Any] = {"$max": {"last_message_at": message["at"]}}
         if thread.get("last_message_at") is None or message["at"] >= thread["last_message_at"]:
@@ -181,10 +207,9 @@ class ChatIngest:
                               event: ZaloWebhook) -> None:
         lower = [s.value for s, rank in STATUS_RANK.items() if rank < STATUS_RANK[status]]
         at = event.occurred_at
-        result = await self._messages.update_one(
-            {"link_id": link["_id"], "zalo_msg_id": msg_id, "status": {"$in": lower}},
-            {"$set": {"status": status.value, field: at}})
-        if result.modified_count:
+        if await update_once(self._messages, {"link_id": link["_id"], "zalo_msg_id": msg_id},
+                             {"status": {"$in": lower}}, {"$set": {"status": status.value, field: at}},
+                             f"{field}:{msg_id}"):
             message = await self._messages.find_one({"link_id": link["_id"], "zalo_msg_id": msg_id})
             thread = await self.threads.get(message["thread_id"]) if message else None
             if message and thread:
@@ -206,10 +231,8 @@ class ChatIngest:
             return
         who = "user" if event.event_name == "user_reacted_message" else "oa"
         icon = event.message.react_icon or ""
-        result = await self._messages.update_one(
-            {"link_id": link["_id"], "zalo_msg_id": event.message.msg_id, f"reactions.{who}": {"$ne": icon}},
-            {"$set": {f"reactions.{who}": icon}})
-        if result.modified_count:
+        if await update_once(self._messages, {"link_id": link["_id"], "zalo_msg_id": event.message.msg_id},
+                             {f"reactions.{who}": {"$ne": icon}}, {"$set": {f"reactions.{who}": icon}}, "reaction"):
             message = await self._messages.find_one({"link_id": link["_id"], "zalo_msg_id": event.message.msg_id})
             thread = await self.threads.get(message["thread_id"]) if message else None
             if message and thread:
@@ -222,6 +245,8 @@ class ChatIngest:
         if found is None:
             return
         thread, created = found
+        if await self._republished(thread, created):
+            return
         at = event.occurred_at
         if not created and thread.get("last_user_interaction_at") and thread["last_user_interaction_at"] >= at:
             return  # already counted
@@ -235,6 +260,8 @@ class ChatIngest:
         if found is None:
             return
         thread, created = found
+        if await self._republished(thread, created):
+            return
         following = event.event_name == "follow"
         at = event.occurred_at
         if not created and thread.get("follower") is following and (
@@ -251,6 +278,8 @@ class ChatIngest:
         if found is None:
             return
         thread, created = found
+        if await self._republished(thread, created):
+            return
         customer = thread.get("customer") or {}
         if not created and customer.get("info") == info:
             return
@@ -278,9 +307,19 @@ class ChatIngest:
         else:  # remove_tag: the tag is gone from every follower
             query = {"link_id": link["_id"], "tags": name}
             change = {"$pull": {"tags": name}}
+        change_ = current_change()
+        if change_ is not None and change_.redo:  # and the threads an earlier attempt already changed
+            query = {"$or": [query, {"link_id": link["_id"], "applied": change_.step("tag")}]}
         async for thread in self._threads_coll.find(query):
-            after = await self.threads.update(thread, change)
+            after = await self.threads.update(thread, change, step="tag")
             await self.threads.publish(thread, after)
+
+    async def _republished(self, thread: dict[str, Any], created: bool) -> bool:
+        """On a re-do whose first attempt already changed the thread: publish (what is missing) and stop."""
+        if not done(thread, "thread"):
+            return False
+        await self.threads.publish(None if created else thread, thread)
+        return True
 
     # -- the customer's Zalo profile, fetched once ------------------------------------------------
 
@@ -326,7 +365,8 @@ class ChatIngest:
 def background(tasks: set[asyncio.Task]) -> Spawn:
     """A spawner that keeps its tasks referenced until they finish (and logs their failures)."""
     def spawn(coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(coro)
+        # An empty context: background work is no part of the change (hub.changes) that started it.
+        task = asyncio.create_task(coro, context=contextvars.Context())
         tasks.add(task)
 
         def done(t: asyncio.Task) -> None:

@@ -17,6 +17,7 @@ from pymongo import DESCENDING
 
 from clients.zalo import ZaloError
 from hub.auth import Principal
+from hub.changes import update_once
 from hub.clock import Clock
 from hub.directory import new_id
 from hub.errors import Conflict, NotFound, Unprocessable
@@ -162,8 +163,8 @@ class Consents:
                 return
 
     async def _move(self, consent: dict[str, Any], from_status: str, changes: dict[str, Any]) -> bool:
-        result = await self._consents.update_one({"_id": consent["_id"], "status": from_status}, {"$set": changes})
-        if result.modified_count:
+        if await update_once(self._consents, {"_id": consent["_id"]}, {"status": from_status}, {"$set": changes},
+                             "consent"):
             doc = await self._consents.find_one({"_id": consent["_id"]})
             assert doc is not None
             await self._publish(doc)

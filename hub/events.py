@@ -14,7 +14,7 @@ from pydantic_core import to_jsonable_python
 from pymongo import ASCENDING
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from hub import metrics
+from hub import changes, faults, metrics
 from hub.clock import Clock, iso_z
 from hub.sequence import Sequence
 from hub.store import Store
@@ -100,6 +100,9 @@ class EventLog:
                 await self._events.delete_many({"_id": {"$in": [d["_id"] for d in docs[:inserted]]}})
             raise DuplicateKeyError("seq already taken") from exc
 
+    def with_keys(self, keys: list[str]) -> Any:
+        return self._events.find({"key": {"$in": keys}}, {"key": 1})
+
     async def range(self, company_id: str, first: int, last: int | None = None,
                     limit: int = 1000) -> list[dict[str, Any]]:
         """All events of a company with first <= seq (<= last), whoever they are for."""
@@ -137,35 +140,81 @@ class Publisher:
         self._clock = clock
         self.broadcast = broadcast
 
-    async def publish(self, company_id: str, type_: str, data: dict[str, Any], audience: Audience) -> dict[str, Any]:
-        """Store the event durably, then fan it out. Returns the bus message (envelope + audience)."""
-        return (await self.publish_many(company_id, [(type_, data, audience)]))[0]
+    async def publish(self, company_id: str, type_: str, data: dict[str, Any],
+                      audience: Audience) -> dict[str, Any] | None:
+        """Store the event durably, then fan it out. Returns the bus message (envelope + audience), or
+        None when a re-done change had already published it."""
+        messages = await self.publish_many(company_id, [(type_, data, audience)])
+        return messages[0] if messages else None
 
     async def publish_many(self, company_id: str,
                            items: list[tuple[str, dict[str, Any], Audience]]) -> list[dict[str, Any]]:
-        """Several events of one change: consecutive seqs, one insert, then fanned out in order."""
+        """Several events of one change: consecutive seqs, one insert, then fanned out in order.
+
+        Inside a change (hub.changes) each event carries a deterministic key: on a re-do the events
+        already in the log are left out, so a change publishes each of its events once."""
+        change = changes.current()
         docs = [{"company_id": company_id, "type": type_, "data": to_jsonable_python(data),  # consoles get JSON
                  "audience": audience.model_dump(mode="json")} for type_, data, audience in items]
+        if change is not None:
+            for doc in docs:
+                doc["key"] = change.event_key(doc["type"], doc["data"])
+            if change.redo:
+                docs = await self._missing(docs)
+        if not docs:
+            return []
+        reserved = False
         for _attempt in range(5):
-            last = await self._sequence.next(company_id, len(docs))
-            at = self._clock.now()
-            for offset, doc in enumerate(docs):
-                doc.pop("_id", None)
-                doc["seq"], doc["at"] = last - len(docs) + 1 + offset, at
+            if not reserved:
+                await faults.point("publish.before_seq")
+                last = await self._sequence.next(company_id, len(docs))
+                await faults.point("publish.seq_reserved")
+                at = self._clock.now()
+                for offset, doc in enumerate(docs):
+                    doc.pop("_id", None)
+                    doc["seq"], doc["at"] = last - len(docs) + 1 + offset, at
             try:
                 await self._log.append_many(docs)
                 break
             except DuplicateKeyError:
+                taken = await self._published(docs) if change is not None else set()
+                if taken:
+                    # A concurrent attempt of the same change published these first: keep their seqs
+                    # as placeholders nobody receives, so no console's stream waits for a hole.
+                    docs = [_placeholder(doc) if doc.get("key") in taken else doc for doc in docs]
+                    reserved = True
+                    continue
                 # The counter fell behind the log (Redis restarted, or another writer): re-floor and retry.
                 log.warning("seqs up to %s of company %s already taken; re-reading the floor", last, company_id)
                 await self._sequence.refloor(company_id)
+                reserved = False
         else:
             raise RuntimeError(f"could not allocate seqs for company {company_id}")
+        await faults.point("publish.stored")
         messages = [to_message(doc) for doc in docs]
         for message in messages:
             metrics.EVENTS_PUBLISHED.labels(type=message["type"]).inc()
             await self.broadcast(message)
         return messages
+
+    async def _published(self, docs: list[dict[str, Any]]) -> set[str]:
+        """The keys of these events already in the log."""
+        keys = [d["key"] for d in docs if d.get("key")]
+        return {doc["key"] async for doc in self._log.with_keys(keys)} if keys else set()
+
+    async def _missing(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The events whose keys are not in the log yet."""
+        stored = await self._published(docs)
+        return [doc for doc in docs if doc["key"] not in stored]
+
+
+PLACEHOLDER = "seq.skipped"
+
+
+def _placeholder(doc: dict[str, Any]) -> dict[str, Any]:
+    """An event that holds a seq and reaches nobody."""
+    return {"company_id": doc["company_id"], "type": PLACEHOLDER, "data": {}, "seq": doc["seq"], "at": doc["at"],
+            "audience": Audience().model_dump(mode="json")}
 
 
 def retention_cutoff(clock: Clock, retention_s: float) -> datetime:

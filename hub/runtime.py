@@ -22,6 +22,7 @@ from hub.consents import Consents
 from hub.clock import Clock
 from hub.directory import Directory
 from hub.events import EventLog, Publisher
+from hub.inbox import Inbox
 from hub.labels import Labels
 from hub.oa_links import OaLinks
 from hub.presence import Presence, make_presence
@@ -71,6 +72,7 @@ class Runtime:
     wallboards: Wallboards
     consents: Consents
     zns: Zns
+    inbox: Inbox
     tasks: set[asyncio.Task]
 
     @classmethod
@@ -123,13 +125,16 @@ class Runtime:
         chat = ChatIngest(store, clock, threads, oa_links, assignment, spawn)
         replies = Replies(store, clock, threads, oa_links, settings)
         labels = Labels(store, clock, threads, publisher)
+        calls = Calls(store, clock, publisher, settings.call_finalize_grace_s)
+        consents = Consents(store, clock, oa_links, publisher)
+        zns = Zns(store, clock, oa_links, publisher)
+        inbox = Inbox(store, clock, chat, consents, zns, calls, oa_links, settings.inbox_redo_after_s)
         return cls(settings=settings, clock=clock, store=store, redis=redis, event_log=event_log,
                    sequence=sequence, publisher=publisher, directory=directory, jwt_secret=jwt_secret,
                    embedded_server=server, http=http, oa_links=oa_links, threads=threads, chat=chat,
                    replies=replies, tasks=tasks, presence=presence, assignment=assignment, labels=labels, spawn=spawn,
-                   calls=Calls(store, clock, publisher, settings.call_finalize_grace_s),
-                   telephony=Telephony(store, clock), wallboards=Wallboards(store, clock, jwt_secret, publisher),
-                   consents=Consents(store, clock, oa_links, publisher), zns=Zns(store, clock, oa_links, publisher))
+                   calls=calls, telephony=Telephony(store, clock),
+                   wallboards=Wallboards(store, clock, jwt_secret, publisher), consents=consents, zns=zns, inbox=inbox)
 
     async def close(self) -> None:
         for task in list(self.tasks):

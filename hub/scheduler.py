@@ -22,13 +22,14 @@ PRUNE_EVERY_S = 600.0
 
 
 async def run(runtime: Runtime) -> None:
-    """Every HUB_SCHEDULER_INTERVAL_S: reply windows and consents moved by time, queued threads;
+    """Every HUB_SCHEDULER_INTERVAL_S: webhooks left half-applied (hub.inbox), reply windows and consents moved by time, queued threads;
     every 10 min: pruning (the event log, expired login-failure counts)."""
     last_prune = 0.0
     loop = asyncio.get_running_loop()
     while True:
         # Queued threads are also offered when someone becomes available; this is the safety net.
-        jobs = [runtime.threads.expire_windows, runtime.consents.expire_due, runtime.assignment.drain_all]
+        jobs = [runtime.inbox.sweep, runtime.threads.expire_windows, runtime.consents.expire_due,
+                runtime.assignment.drain_all]
         if loop.time() - last_prune >= PRUNE_EVERY_S:
             jobs += [lambda: prune_event_log(runtime), runtime.directory.forget_old_login_failures]
             last_prune = loop.time()

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
 
     # Time-driven work (reply windows, consents, event-log pruning) runs this often.
     scheduler_interval_s: float = 30.0
+    # A stored webhook (inbox entry) still not marked applied this long after it arrived is re-applied
+    # by the scheduler: its first attempt failed half-way and its sender may never retry (a PBX).
+    inbox_redo_after_s: float = 30.0
+    # Tests only: a file of armed failpoints (hub.faults).
+    failpoints_file: str | None = None
     # Tests only: a file holding seconds to add to the hub's clock (hub.clock.OffsetClock).
     clock_offset_file: str | None = None
 

@@ -36,8 +36,10 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("app_id", ASCENDING)]),
         IndexModel([("company_id", ASCENDING), ("created_at", ASCENDING)]),
     ],
-    # Every Zalo webhook as received; _id is its idempotency key.
-    "zalo_events": [IndexModel([("company_id", ASCENDING), ("received_at", DESCENDING)])],
+    # Every Zalo webhook as received (an inbox entry); _id is its idempotency key. The sweeper looks
+    # for entries left without `applied_at`.
+    "zalo_events": [IndexModel([("company_id", ASCENDING), ("received_at", DESCENDING)]),
+                    IndexModel([("applied_at", ASCENDING), ("received_at", ASCENDING)])],
     "threads": [
         IndexModel([("link_id", ASCENDING), ("key", ASCENDING)], unique=True),
         IndexModel([("company_id", ASCENDING), ("labels", ASCENDING)]),
@@ -62,7 +64,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("state", ASCENDING), ("finalized", ASCENDING), ("ended_seen_at", ASCENDING)]),
     ],
     # Every PBX webhook as received; _id is a hash of company, format and body.
-    "call_events": [IndexModel([("company_id", ASCENDING), ("received_at", DESCENDING)])],
+    "call_events": [IndexModel([("company_id", ASCENDING), ("received_at", DESCENDING)]),
+                    IndexModel([("applied_at", ASCENDING), ("received_at", ASCENDING)])],
     "extension_states": [IndexModel([("company_id", ASCENDING), ("extension", ASCENDING)], unique=True)],
     "hotlines": [IndexModel([("company_id", ASCENDING), ("number", ASCENDING)], unique=True)],
     "wallboard_tokens": [IndexModel([("company_id", ASCENDING), ("created_at", ASCENDING)])],
@@ -82,6 +85,9 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("company_id", ASCENDING), ("seq", ASCENDING)], unique=True),
         IndexModel([("company_id", ASCENDING), ("seq", DESCENDING)]),
         IndexModel([("at", ASCENDING)]),
+        # A change's events carry deterministic keys: re-doing it publishes only what is missing.
+        IndexModel([("key", ASCENDING)], unique=True, partialFilterExpression={"key": {"$type": "string"}},
+                   name="event_key_unique"),
     ],
 }
 

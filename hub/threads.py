@@ -14,6 +14,8 @@ from pymongo.errors import DuplicateKeyError
 
 from hub import reply_window
 from hub.auth import Principal
+from hub.changes import current as current_change
+from hub.changes import update_once
 from hub.clock import Clock
 from hub.directory import new_id
 from hub.errors import NotFound
@@ -79,9 +81,10 @@ class Threads:
     async def get_or_create(self, link: dict[str, Any], key: str, user_id: str | None,
                             anonymous: bool = False) -> tuple[dict[str, Any], bool]:
         """The thread of (OA link, key), created when new. Returns it and whether this call created it."""
+        change = current_change()
         doc = await self._threads.find_one({"link_id": link["_id"], "key": key})
-        if doc:
-            return doc, False
+        if doc:  # created by an earlier attempt of this very change: still "created" for its events
+            return doc, bool(change and doc.get("created_by") == change.key)
         now = self._clock.now()
         doc = {"_id": new_id(), "company_id": link["company_id"], "link_id": link["_id"], "oa_id": link["oa_id"],
                "key": key, "user_id": user_id, "anonymous": anonymous, "customer": {}, "follower": None,
@@ -89,7 +92,8 @@ class Threads:
                "last_message": None, "last_message_at": None, "last_user_interaction_at": None,
                "reply_window": reply_window.window(None, now).as_dict(), "reply_window_until": None,
                "free_replies_remaining": None, "profile_fetched": anonymous, "version": 1, "created_at": now,
-               "department_id": link.get("department_id"), "queued_at": None, "resolved_at": None}
+               "department_id": link.get("department_id"), "queued_at": None, "resolved_at": None,
+               "created_by": change.key if change else None}
         try:
             await self._threads.insert_one(doc)
             return doc, True
@@ -102,9 +106,11 @@ class Threads:
         return await self._threads.find_one({"_id": thread_id})
 
     async def update(self, thread: dict[str, Any], changes: dict[str, Any],
-                     interaction_at: datetime | None = None, free_remaining: Any = ...) -> dict[str, Any]:
-        """Apply `changes` (a MongoDB update) to a thread, bump its version, recompute its reply window,
-        and publish thread.updated (and reply_window.changed when the window moved). Returns the new doc."""
+                     interaction_at: datetime | None = None, free_remaining: Any = ...,
+                     step: str = "thread") -> dict[str, Any]:
+        """Apply `changes` (a MongoDB update) to a thread, bump its version and recompute its reply window,
+        as step `step` of the current change (hub.changes: a re-do does not apply it twice). Returns the
+        new doc; the caller publishes."""
         last = thread.get("last_user_interaction_at")
         if interaction_at is not None and (last is None or interaction_at > last):
             last = interaction_at
@@ -117,7 +123,7 @@ class Threads:
             update.setdefault("$max", {})["last_user_interaction_at"] = interaction_at
         if free_remaining is not ...:
             update["$set"]["free_replies_remaining"] = free_remaining
-        await self._threads.update_one({"_id": thread["_id"]}, update)
+        await update_once(self._threads, {"_id": thread["_id"]}, {}, update, step)
         doc = await self._threads.find_one({"_id": thread["_id"]})
         assert doc is not None
         return doc

@@ -18,6 +18,7 @@ from pymongo.errors import DuplicateKeyError
 
 from clients.zalo import ZaloError
 from hub.auth import Principal
+from hub.changes import update_once
 from hub.clock import Clock
 from hub.directory import new_id
 from hub.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -119,11 +120,9 @@ class Zns:
             log.info("ZNS receipt for a message the hub did not send", extra={"tracking_id": message.tracking_id})
             return
         delivered = from_epoch_ms(message.delivery_time or event.timestamp)
-        result = await self._messages.update_one(
-            {"_id": doc["_id"], "delivered_at": None},
-            {"$set": {"status": "success", "delivered_at": delivered,
-                      "charged": charged(doc["sent_at"], delivered, doc["otp"])}})
-        if result.modified_count:
+        if await update_once(self._messages, {"_id": doc["_id"]}, {"delivered_at": None},
+                             {"$set": {"status": "success", "delivered_at": delivered,
+                                       "charged": charged(doc["sent_at"], delivered, doc["otp"])}}, "delivered"):
             await self._publish(await self._messages.find_one({"_id": doc["_id"]}) or doc)
 
     async def on_feedback(self, link: dict[str, Any], event: ZaloWebhook) -> None:
@@ -136,9 +135,8 @@ class Zns:
             return
         review = {"rate": extra.get("rate"), "note": extra.get("note"), "feedbacks": extra.get("feedbacks") or [],
                   "submitted_at": from_epoch_ms(extra["submit_time"]) if extra.get("submit_time") else None}
-        result = await self._messages.update_one({"_id": doc["_id"], "review": {"$ne": review}},
-                                                 {"$set": {"review": review}})
-        if result.modified_count:
+        if await update_once(self._messages, {"_id": doc["_id"]}, {"review": {"$ne": review}},
+                             {"$set": {"review": review}}, "review"):
             await self._publish(await self._messages.find_one({"_id": doc["_id"]}) or doc)
 
     async def on_template_status(self, link: dict[str, Any], event: ZaloWebhook) -> None:

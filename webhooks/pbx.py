@@ -12,7 +12,6 @@ import hmac
 import logging
 
 from pydantic import ValidationError
-from pymongo.errors import DuplicateKeyError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -74,15 +73,11 @@ async def receive(request: Request) -> Response:
         metrics.WEBHOOKS.labels(source="pbx", outcome=exc.code).inc()
         raise
     key = hashlib.sha256(company.id.encode() + b"|" + name.encode() + b"|" + raw).hexdigest()
-    duplicate = False
-    try:
-        await hub.store.call_events.insert_one({"_id": key, "company_id": company.id, "format": name,
-                                                "received_at": now, "raw": raw.decode("utf-8", errors="replace")})
-    except DuplicateKeyError:
-        duplicate = True
-    # Applied on duplicates too (folding is idempotent): finishes a delivery that failed half way.
-    calls = await hub.calls.apply(company.id, events)
-    outcome = "duplicate" if duplicate else "accepted"
+    entry = {"_id": key, "company_id": company.id, "format": name, "received_at": now,
+             "raw": raw.decode("utf-8", errors="replace")}
+    # Applied through the inbox (hub.inbox): a redelivery, or the sweeper when the PBX never retries,
+    # finishes a delivery that failed half way.
+    outcome, calls = await hub.inbox.receive_pbx(entry, events)
     metrics.WEBHOOKS.labels(source="pbx", outcome=outcome).inc()
     return JSONResponse({"ok": True, "outcome": outcome, "calls": calls})
 

@@ -2,9 +2,10 @@
 
 raw body (<= 1 MiB, else 413) -> signature (X-ZEvent-Signature: mac=sha256(app_id + body + timestamp
 + OA secret key), else 401) -> JSON (else 400) -> stored as received, idempotently -> applied to
-threads and messages (hub.chat) -> 200. A correctly signed event the hub does not understand is
+threads and messages (hub.chat) through the inbox (hub.inbox) -> 200. A correctly signed event the hub does not understand is
 stored raw and answered 200 (Zalo unsubscribes apps whose webhook keeps failing). If MongoDB is
-unreachable the answer is 503 and Zalo retries.
+unreachable the answer is 503 and Zalo retries; a retry finishes whatever the first attempt left
+half done (hub.inbox), and a duplicate of an applied delivery answers 200 and changes nothing.
 """
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ import logging
 from typing import Any
 
 from pydantic import ValidationError
-from pymongo.errors import DuplicateKeyError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -23,7 +23,7 @@ from starlette.routing import Route
 from hub import metrics
 from hub.limits import read_body
 from hub.errors import BadRequest, HubError, Unauthorized
-from schemas.zalo import EventKind, ZaloWebhook, classify
+from schemas.zalo import ZaloWebhook
 
 log = logging.getLogger(__name__)
 
@@ -88,38 +88,10 @@ async def receive(request: Request) -> Response:
         metrics.WEBHOOKS.labels(source="zalo", outcome=exc.code).inc()
         raise
 
-    kind = classify(event) if event else None
-    key = idempotency_key(data)
-    doc = {"_id": key, "company_id": link["company_id"], "link_id": link["_id"], "app_id": app_id,
-           "event_name": data.get("event_name"), "timestamp": timestamp, "kind": kind.value if kind else None,
-           "received_at": hub.clock.now(), "retry": request.headers.get("num_retry"), "payload": data,
-           "raw": raw.decode("utf-8", errors="replace")}
-    duplicate = False
-    try:
-        await hub.store.zalo_events.insert_one(doc)
-    except DuplicateKeyError:
-        duplicate = True
-    if event is None or kind is None:
-        log.info("Zalo event kept raw", extra={"event_name": data.get("event_name"), "event_key": key})
-        return _reply("stored_raw")
-    if link["status"] != "active":
-        return _reply("link_disconnected")
-    # Applied on duplicates too: each handler is idempotent, and this finishes a delivery whose first
-    # attempt stored the event but failed before applying it.
-    handler = {
-        EventKind.consent_sent: hub.consents.on_sent,
-        EventKind.consent_reply: hub.consents.on_reply,
-        EventKind.zns_receipt: hub.zns.on_delivered,
-        EventKind.zns_feedback: hub.zns.on_feedback,
-        EventKind.zns_template: hub.zns.on_template_status,
-    }.get(kind)
-    if handler is not None:
-        await handler(link, event)
-    else:
-        await hub.chat.apply(link, event, kind)
-    if duplicate:
-        return _reply("duplicate")
-    return _reply("accepted" if kind is not EventKind.other else "stored")
+    entry = {"_id": idempotency_key(data), "company_id": link["company_id"], "link_id": link["_id"], "app_id": app_id,
+             "event_name": data.get("event_name"), "timestamp": timestamp, "received_at": hub.clock.now(),
+             "retry": request.headers.get("num_retry"), "payload": data, "raw": raw.decode("utf-8", errors="replace")}
+    return _reply(await hub.inbox.receive_zalo(entry, event, link))
 
 
 ROUTES = [Route("/webhooks/zalo", receive, methods=["POST"])]
