@@ -113,7 +113,8 @@ def _command() -> list[str]:
     return [exe]
 
 
-def start(data_dir: Path, timeout_s: float = 30.0, standalone: bool = STANDALONE) -> EmbeddedServer:
+def start(data_dir: Path, timeout_s: float = 30.0, standalone: bool = STANDALONE,
+          port: int | None = None) -> EmbeddedServer:
     """Start secantusd-py on a free loopback port with data in `data_dir` and wait until it answers."""
     data_dir = data_dir.resolve()
     storage = data_dir / "mongo"
@@ -124,7 +125,7 @@ def start(data_dir: Path, timeout_s: float = 30.0, standalone: bool = STANDALONE
             f"cannot create the data directory {storage}: {exc.strerror}. Set HUB_DATA_DIR to a writable "
             "directory, or HUB_MONGODB_URI to a MongoDB server."
         ) from exc
-    port = _free_port()
+    port = port or _free_port()
     log_path = data_dir / "embedded.log"
     cmd = _command() + ["--host", "127.0.0.1", "--port", str(port), "--storage-path", str(storage),
                         "--log-level", "WARNING", *(["--standalone"] if standalone else [])]

@@ -45,11 +45,11 @@ class RedisServer:
     url: str
 
     @classmethod
-    def start(cls, workdir: Path) -> "RedisServer":
+    def start(cls, workdir: Path, port: int | None = None) -> "RedisServer":
         exe = shutil.which("redis-server")
         if exe is None:
             raise RuntimeError("redis-server is not installed: `apt-get install redis-server` (make test does it)")
-        port = free_port()
+        port = port or free_port()
         log = workdir / "redis.log"
         process = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
                                     "no", "--dir", str(workdir), "--logfile", str(log)],
