@@ -60,13 +60,23 @@ class RequestContext:
         headers = dict(scope["headers"])
         rid = headers.get(b"x-request-id", b"").decode("latin-1")[:64] or uuid.uuid4().hex
         token = logs.request_id.set(rid)
-        try:
-            async def send_with_id(message: dict) -> None:
-                if message["type"] == "http.response.start":
-                    message.setdefault("headers", []).append((b"x-request-id", rid.encode("latin-1")))
-                await send(message)
+        answered = False
 
+        async def send_with_id(message: dict) -> None:
+            nonlocal answered
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append((b"x-request-id", rid.encode("latin-1")))
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                answered = True
+            await send(message)
+
+        try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Starlette's error handler answered 500 (and logged it with this id), then re-raised: the
+            # server would only log it again, unnamed, and drop the connection.
+            if not answered:
+                raise
         finally:
             logs.request_id.reset(token)
 
@@ -105,6 +115,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         runtime.publisher.broadcast = realtime.broadcast
         app.state.hub = runtime
         app.state.realtime = realtime
+        runtime.inbox.serve_requests(app, {route.name: route.endpoint for route in API_ROUTES if route.publishes})
         await realtime.start(runtime)
         jobs = [asyncio.create_task(scheduler.run(runtime), name="scheduler"),
                 asyncio.create_task(scheduler.finalize_calls(runtime), name="finalize-calls")]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from hub import faults
 from hub.auth import Principal
 from hub.changes import done, update_once
 from hub.clock import Clock
@@ -57,7 +58,7 @@ class Assignment:
 
     async def thread_closed(self, thread: dict[str, Any]) -> None:
         """A thread left its assignee's open work (resolved): free the slot and give it to the queue."""
-        await self.adjust_open(thread.get("assignee_id"), -1)
+        await self.adjust_open(thread.get("assignee_id"), -1, step=f"close:{thread['_id']}")
         await self.drain(thread["company_id"])
 
     async def max_open(self, company_id: str) -> int:
@@ -67,6 +68,9 @@ class Assignment:
     # -- manual ---------------------------------------------------------------------------------
 
     async def assign(self, actor: Principal, thread_id: str, member_id: str | None) -> dict[str, Any]:
+        stored = await self._store.threads.find_one({"_id": thread_id, "company_id": actor.company_id})
+        if done(stored, "move"):  # a re-do: the first attempt moved it (and its rights may have gone with it)
+            return await self._moved(stored)
         thread = await self._threads.visible(actor, thread_id)
         if not can_assign(actor, thread):
             raise Forbidden("only the owner, or a manager for their own threads, assigns threads")
@@ -88,20 +92,25 @@ class Assignment:
     async def _move(self, thread: dict[str, Any], to_member: str | None, by_member: str | None) -> dict[str, Any] | None:
         """Move a thread from its current assignee to `to_member`, conditionally; publish the change."""
         from_member = thread.get("assignee_id")
-        now = self._clock.now()
-        changes: dict[str, Any] = {"assignee_id": to_member, "assigned_at": now}
+        changes: dict[str, Any] = {"assignee_id": to_member, "assigned_at": self._clock.now(),
+                                   "previous_assignee_id": from_member, "assigned_by": by_member}
         if to_member is not None:
             changes["queued_at"] = None
-        result = await self._store.threads.update_one({"_id": thread["_id"], "assignee_id": from_member},
-                                                      {"$set": changes, "$inc": {"version": 1}})
-        if result.modified_count == 0:
+        if not await update_once(self._store.threads, {"_id": thread["_id"]}, {"assignee_id": from_member},
+                                 {"$set": changes, "$inc": {"version": 1}}, "move"):
             return None
         after = await self._threads.get(thread["_id"])
         assert after is not None
+        return await self._moved(after)
+
+    async def _moved(self, after: dict[str, Any]) -> dict[str, Any]:
+        """What follows a manual move: capacity counts, events, the queue. Each step once per change."""
+        from_member, to_member = after.get("previous_assignee_id"), after.get("assignee_id")
+        await faults.point("assignment.moved")
         if after.get("status", "open") == "open":
-            await self.adjust_open(from_member, -1)
-            await self.adjust_open(to_member, +1)
-        await self._publish_assigned(after, from_member, to_member, by_member)
+            await self.adjust_open(from_member, -1, step=f"open-from:{after['_id']}")
+            await self.adjust_open(to_member, +1, step=f"open-to:{after['_id']}")
+        await self._publish_assigned(after, from_member, to_member, after.get("assigned_by"))
         if from_member and to_member != from_member:
             await self.drain(after["company_id"])
         return after
@@ -133,7 +142,7 @@ class Assignment:
         if department:
             limit = await self.max_open(thread["company_id"])
             for _round in range(ROTATION_ROUNDS):
-                candidates = await self._candidates(thread["company_id"], department, limit)
+                candidates = await self._candidates(thread["company_id"], department, limit, thread["_id"])
                 if not candidates:
                     break
                 for member in candidates:
@@ -141,13 +150,13 @@ class Assignment:
                             self._store.members, {"_id": member["_id"]},
                             {"open_threads": {"$lt": limit}, "last_assigned_at": member.get("last_assigned_at")},
                             {"$inc": {"open_threads": 1}, "$set": {"last_assigned_at": self._clock.now()}},
-                            "reserve"):
+                            f"reserve:{thread['_id']}"):
                         continue  # another assignment took that turn; try the next member
                     if not await update_once(
                             self._store.threads, {"_id": thread["_id"]}, {"assignee_id": None, "status": "open"},
                             {"$set": {"assignee_id": member["_id"], "assigned_at": self._clock.now(), "queued_at": None},
                              "$inc": {"version": 1}}, "assign"):
-                        await self.adjust_open(member["_id"], -1, step="unreserve")  # another process was first
+                        await self.adjust_open(member["_id"], -1, step=f"unreserve:{thread['_id']}")  # another process was first
                         return await self._threads.get(thread["_id"]) or thread
                     after = await self._threads.get(thread["_id"])
                     assert after is not None
@@ -163,14 +172,15 @@ class Assignment:
                 return after
         return thread
 
-    async def _candidates(self, company_id: str, department_id: str, limit: int) -> list[dict[str, Any]]:
+    async def _candidates(self, company_id: str, department_id: str, limit: int,
+                          thread_id: str) -> list[dict[str, Any]]:
         """Available department members with room, least recently assigned first."""
         online = await self._presence.members(company_id)
         cursor = self._store.members.find({"company_id": company_id, "department_id": department_id})
         members = [m async for m in cursor
                    if online.get(m["_id"]) is Status.available and m.get("open_threads", 0) < limit]
         # On a re-do, the member an earlier attempt reserved comes first (its reservation is not made twice).
-        members.sort(key=lambda m: (not done(m, "reserve"), m.get("last_assigned_at") is not None,
+        members.sort(key=lambda m: (not done(m, f"reserve:{thread_id}"), m.get("last_assigned_at") is not None,
                                     m.get("last_assigned_at")))
         return members
 
@@ -197,14 +207,14 @@ class Assignment:
     async def resolve(self, actor: Principal, thread_id: str) -> dict[str, Any]:
         """Resolved threads keep their history; the next customer message reopens them."""
         thread = await self._threads.visible(actor, thread_id)
-        if thread.get("status") == "resolved":
+        if thread.get("status") == "resolved" and not done(thread, "resolve"):
             return thread
-        result = await self._store.threads.update_one({"_id": thread["_id"], "status": "open"},
-                                                      {"$set": {"status": "resolved", "resolved_at": self._clock.now(),
-                                                                "queued_at": None}, "$inc": {"version": 1}})
+        moved = await update_once(self._store.threads, {"_id": thread["_id"]}, {"status": "open"},
+                                  {"$set": {"status": "resolved", "resolved_at": self._clock.now(), "queued_at": None},
+                                   "$inc": {"version": 1}}, "resolve")
         after = await self._threads.get(thread["_id"])
         assert after is not None
-        if result.modified_count:
+        if moved:
             await self._threads.publish(thread, after)
             await self.thread_closed(after)
         return after
@@ -214,13 +224,12 @@ class Assignment:
         return await self.reopened(thread)
 
     async def reopened(self, thread: dict[str, Any]) -> dict[str, Any]:
-        """Open a resolved thread again (an agent's choice, or a new customer message)."""
-        result = await self._store.threads.update_one({"_id": thread["_id"], "status": "resolved"},
-                                                      {"$set": {"status": "open", "resolved_at": None},
-                                                       "$inc": {"version": 1}})
+        """Open a resolved thread again (an agent's choice)."""
+        moved = await update_once(self._store.threads, {"_id": thread["_id"]}, {"status": "resolved"},
+                                  {"$set": {"status": "open", "resolved_at": None}, "$inc": {"version": 1}}, "reopen")
         after = await self._threads.get(thread["_id"])
         assert after is not None
-        if result.modified_count:
-            await self.adjust_open(after.get("assignee_id"), +1)
+        if moved:
+            await self.adjust_open(after.get("assignee_id"), +1, step=f"reopen:{after['_id']}")
             await self._threads.publish(thread, after)
         return after

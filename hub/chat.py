@@ -151,7 +151,7 @@ class ChatIngest:
         await self.threads.publish(None if created else thread, after, message)
         await faults.point("chat.published")
         if reopening or (after.get("reopened_by") and after.get("reopened_by") == step("thread")):
-            await self._assignment.adjust_open(after.get("assignee_id"), +1, step="reopen")
+            await self._assignment.adjust_open(after.get("assignee_id"), +1, step=f"reopen:{after['_id']}")
         await self._assignment.auto_assign(after)
         self._maybe_fetch_profile(after)
 

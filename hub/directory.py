@@ -16,6 +16,7 @@ from pymongo.errors import DuplicateKeyError
 
 from hub import permissions
 from hub.auth import Principal, generate_password, hash_password, verify_password
+from hub.changes import current as current_change
 from hub.clock import Clock
 from hub.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized, Unprocessable
 from hub.events import Publisher
@@ -110,13 +111,18 @@ class Directory:
 
     async def _add_member(self, company_id: str, account: dict[str, Any], name: str, role: Role,
                           department_id: str | None) -> Member:
+        change = current_change()
         doc = {"_id": new_id(), "company_id": company_id, "account_id": account["_id"], "name": name,
                "phone": account["phone"], "role": role.value, "department_id": department_id,
-               "extension": None, "open_threads": 0, "last_assigned_at": None, "created_at": self._clock.now()}
+               "extension": None, "open_threads": 0, "last_assigned_at": None, "created_at": self._clock.now(),
+               "created_by": change.key if change else None}
         try:
             await self._store.members.insert_one(doc)
         except DuplicateKeyError:
-            raise Conflict("this phone number is already a member of the company", "member_exists") from None
+            existing = await self._store.members.find_one({"company_id": company_id, "account_id": account["_id"]})
+            if not (change and existing and existing.get("created_by") == change.key):  # not a re-do of this one
+                raise Conflict("this phone number is already a member of the company", "member_exists") from None
+            doc = existing
         return _member(doc)
 
     async def bootstrap(self, code: str, name: str, owner_phone: str, owner_name: str,
@@ -216,23 +222,28 @@ class Directory:
         return member, generated
 
     async def remove_member(self, actor: Principal, member_id: str) -> None:
+        """member.removed is published before the member goes, so a re-do that finds them gone is done."""
+        change = current_change()
+        if change is not None and change.redo and await self.get_member(actor.company_id, member_id) is None:
+            return
         target = await self._target(actor, member_id)
         if not permissions.can_remove_member(actor.role, actor.member_id, target.role, target.id):
             raise Forbidden(f"a {actor.role.value} cannot remove this {target.role.value}")
         if target.extension:
             raise Conflict(f"remove extension {target.extension} from this member first", "has_extension")
+        await self._publish(actor.company_id, "member.removed", target)
         # Conditional on still having no extension, so a concurrent assignment is not orphaned.
         result = await self._store.members.delete_one({"_id": target.id, "company_id": actor.company_id,
                                                        "extension": None})
         if result.deleted_count == 0:
             raise Conflict("the member changed meanwhile; reload and try again", "member_changed")
-        await self._publish(actor.company_id, "member.removed", target)
 
     async def set_extension(self, actor: Principal, member_id: str, number: str) -> Member:
         target = await self._target(actor, member_id)
         if not permissions.can_set_extension(actor.role, actor.member_id, target.role, target.id):
             raise Forbidden(f"a {actor.role.value} cannot change this {target.role.value}'s extension")
-        if target.extension == number:
+        redo = bool((change := current_change()) and change.redo)
+        if target.extension == number and not redo:
             return target
         try:
             await self._store.extensions.insert_one({"_id": new_id(), "company_id": actor.company_id,
@@ -244,7 +255,7 @@ class Directory:
             holder = await self._store.extensions.find_one({"company_id": actor.company_id, "number": number})
             if not claimed.modified_count and (holder is None or holder["member_id"] != target.id):
                 raise Conflict(f"extension {number} belongs to another member", "extension_taken") from None
-        if target.extension:
+        if target.extension and target.extension != number:
             await self._release_extension(actor.company_id, target.extension, target.id)
         return await self._update_member(actor.company_id, target.id, {"extension": number})
 
@@ -258,6 +269,9 @@ class Directory:
         if not permissions.can_set_extension(actor.role, actor.member_id, target.role, target.id):
             raise Forbidden(f"a {actor.role.value} cannot change this {target.role.value}'s extension")
         if target.extension is None:
+            change = current_change()
+            if change is not None and change.redo:  # the first attempt cleared it: publish what is missing
+                return await self._update_member(actor.company_id, target.id, {"extension": None})
             return target
         await self._release_extension(actor.company_id, target.extension, target.id)
         return await self._update_member(actor.company_id, target.id, {"extension": None})

@@ -1,14 +1,23 @@
-"""The webhook inbox: every stored Zalo and PBX delivery is applied until it is marked applied.
+"""The inbox: every stored Zalo and PBX delivery, and every REST request that publishes, is applied
+until it is marked applied.
 
 A webhook is stored first (the durable write the sender's 200 waits for), then applied as one
 change (hub.changes) keyed by the entry's id, and marked `applied_at` last. A redelivery of an
 entry without the mark applies it again, and so does the sweeper for an entry left unmarked for
 `inbox_redo_after_s` (a PBX may never retry; Zalo may give up). Re-applying publishes only the
 events that are missing and repeats no counter, so an entry is applied exactly once in effect.
+
+A REST request that publishes is journaled the same way (collection `requests`): its route,
+parameters, body and the member it spoke for, keyed by the caller's `Idempotency-Key` (scoped to
+the member) or by a fresh id. When it fails half-way (503), the caller's retry with the same key
+or the sweeper re-runs the handler as a re-do of the same change. Handlers are written to be
+re-done: they look for what their change already did (hub.changes.done) before refusing or
+skipping, and never call Zalo twice for one change.
 """
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import timedelta
 from typing import Any, Awaitable, Callable
 
@@ -16,7 +25,12 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from starlette.requests import Request
+from starlette.responses import Response
+
 from hub import changes, faults
+from hub.auth import Principal
+from hub.errors import HubError, Unprocessable
 from hub.calls import Calls
 from hub.chat import ChatIngest
 from hub.clock import Clock
@@ -25,12 +39,16 @@ from hub.oa_links import OaLinks
 from hub.store import Store
 from hub.zns import Zns
 from schemas.calls import CallEvent
+from schemas.directory import Role
 from schemas.zalo import EventKind, ZaloWebhook, classify
 
 log = logging.getLogger(__name__)
 
 LEASE_S = 60.0  # one process re-applies an entry at a time; a lease outlives a slow attempt
 SWEEP_BATCH = 100
+MAX_ATTEMPTS = 10  # an entry that keeps failing (a bug, not an outage) is given up and logged
+
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class Inbox:
@@ -44,6 +62,13 @@ class Inbox:
         self._calls = calls
         self._links = links
         self.redo_after_s = redo_after_s
+        # Set by the serving app (hub.app): what re-runs a journaled REST request.
+        self._app: Any = None
+        self._endpoints: dict[str, Endpoint] = {}
+
+    def serve_requests(self, app: Any, endpoints: dict[str, Endpoint]) -> None:
+        self._app = app
+        self._endpoints = endpoints
 
     # -- receiving ----------------------------------------------------------------------------------
 
@@ -78,6 +103,22 @@ class Inbox:
                                 lambda: self._calls.apply(stored["company_id"], events))
         return ("completed" if redo else "accepted"), calls
 
+    async def receive_request(self, request: Request, route: str, endpoint: Endpoint, actor: Principal,
+                              raw: bytes) -> Response:
+        """Journal a REST request that publishes, then run it as a change (see the module's doc)."""
+        given = request.headers.get("idempotency-key", "")[:200]
+        key = f"rest:{actor.member_id}:{given}" if given else f"rest:{uuid.uuid4().hex}"
+        entry = {"_id": key, "company_id": actor.company_id, "route": route, "path": request.url.path,
+                 "path_params": dict(request.path_params), "query_string": request.scope.get("query_string", b""),
+                 "body": raw, "principal": {"member_id": actor.member_id, "company_id": actor.company_id,
+                                            "role": actor.role.value, "kind": actor.kind},
+                 "received_at": self._clock.now()}
+        stored, redo = await self._store_entry(self._store.requests, entry)
+        if redo and stored.get("route") != route:
+            raise Unprocessable("this Idempotency-Key was used for another request", "idempotency_key_reused")
+        replay = Request(request.scope, receive=_body_once(raw))
+        return await self._run(self._store.requests, stored, redo, lambda: endpoint(replay))
+
     async def _store_entry(self, collection: AsyncCollection, entry: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         """The entry as stored, and whether it was stored before (a redelivery)."""
         entry.setdefault("applied_at", None)
@@ -91,7 +132,14 @@ class Inbox:
     async def _run(self, collection: AsyncCollection, entry: dict[str, Any], redo: bool,
                    apply: Callable[[], Awaitable[Any]]) -> Any:
         with changes.change(entry["_id"], redo=redo):
-            result = await apply()
+            try:
+                result = await apply()
+            except HubError as exc:
+                if exc.status >= 500:
+                    raise
+                # Refused (4xx): nothing of it is left to finish.
+                await collection.update_one({"_id": entry["_id"]}, {"$set": {"applied_at": self._clock.now()}})
+                raise
         await faults.point("inbox.applied")
         await collection.update_one({"_id": entry["_id"]}, {"$set": {"applied_at": self._clock.now()}})
         return result
@@ -114,23 +162,32 @@ class Inbox:
     async def sweep(self) -> int:
         """Re-apply entries left unmarked: their first attempt failed half-way and nobody retried."""
         redone = 0
-        for collection, apply in ((self._store.zalo_events, self._redo_zalo),
-                                  (self._store.call_events, self._redo_pbx)):
+        kinds: list[tuple[AsyncCollection, Callable[[dict[str, Any]], Awaitable[Any]]]] = [
+            (self._store.zalo_events, self._redo_zalo), (self._store.call_events, self._redo_pbx)]
+        if self._app is not None:
+            kinds.append((self._store.requests, self._redo_request))
+        for collection, apply in kinds:
             now = self._clock.now()
-            stale = {"applied_at": None, "received_at": {"$lte": now - timedelta(seconds=self.redo_after_s)}}
+            stale = {"applied_at": None, "received_at": {"$lte": now - timedelta(seconds=self.redo_after_s)},
+                     "attempts": {"$not": {"$gte": MAX_ATTEMPTS}}}
             async for entry in collection.find(stale, {"_id": 1}).limit(SWEEP_BATCH):
                 claimed = await collection.find_one_and_update(
                     {"_id": entry["_id"], "applied_at": None,
                      "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}]},
-                    {"$set": {"lease_until": now + timedelta(seconds=LEASE_S)}}, return_document=ReturnDocument.AFTER)
+                    {"$set": {"lease_until": now + timedelta(seconds=LEASE_S)}, "$inc": {"attempts": 1}},
+                    return_document=ReturnDocument.AFTER)
                 if claimed is None:
                     continue  # another process has it
                 try:
                     await self._run(collection, claimed, True, lambda: apply(claimed))
                     redone += 1
+                except HubError as exc:
+                    log.info("a re-done entry was refused; nothing is left to finish",
+                             extra={"entry": claimed["_id"], "code": exc.code})
                 except Exception:
-                    log.exception("re-applying an inbox entry failed; the sweeper tries again",
-                                  extra={"entry": claimed["_id"]})
+                    level = logging.ERROR if claimed.get("attempts", 0) >= MAX_ATTEMPTS else logging.WARNING
+                    log.log(level, "re-applying an inbox entry failed (attempt %s of %s)",
+                            claimed.get("attempts"), MAX_ATTEMPTS, exc_info=True, extra={"entry": claimed["_id"]})
         if redone:
             log.info("re-applied inbox entries", extra={"count": redone})
         return redone
@@ -146,3 +203,23 @@ class Inbox:
     async def _redo_pbx(self, entry: dict[str, Any]) -> None:
         events = [CallEvent.model_validate(event) for event in entry.get("events") or []]
         await self._calls.apply(entry["company_id"], events)
+
+    async def _redo_request(self, entry: dict[str, Any]) -> None:
+        endpoint = self._endpoints.get(entry["route"])
+        if endpoint is None:
+            return  # a route this version no longer has
+        who = entry["principal"]
+        scope = {"type": "http", "method": entry["route"].split(" ", 1)[0], "path": entry["path"],
+                 "raw_path": entry["path"].encode(), "root_path": "", "scheme": "http", "server": ("hub", 0),
+                 "query_string": entry.get("query_string") or b"", "headers": [], "app": self._app,
+                 "path_params": entry.get("path_params") or {},
+                 # The member the request was made for (no token is stored): see hub.api.routing.principal.
+                 "hub.principal": Principal(member_id=who["member_id"], company_id=who["company_id"],
+                                            role=Role(who["role"]), kind=who.get("kind", "member"))}
+        await endpoint(Request(scope, receive=_body_once(entry.get("body") or b"")))
+
+
+def _body_once(raw: bytes) -> Callable[[], Awaitable[dict[str, Any]]]:
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": raw, "more_body": False}
+    return receive

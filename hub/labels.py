@@ -6,6 +6,8 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from hub.auth import Principal
+from hub.changes import current as current_change
+from hub.changes import done
 from hub.clock import Clock
 from hub.directory import new_id
 from hub.errors import Conflict, Forbidden, NotFound
@@ -39,33 +41,45 @@ class Labels:
     async def create(self, actor: Principal, name: str, color: str | None) -> Label:
         if actor.role is Role.user:
             raise Forbidden("only owners and managers create labels")
+        change = current_change()
         doc = {"_id": new_id(), "company_id": actor.company_id, "name": name, "color": color,
-               "created_at": self._clock.now()}
+               "created_at": self._clock.now(), "created_by": change.key if change else None}
         try:
             await self._labels.insert_one(doc)
         except DuplicateKeyError:
-            raise Conflict(f"a label named {name!r} exists", "label_exists") from None
+            existing = await self._labels.find_one({"company_id": actor.company_id, "name": name})
+            if not (change and existing and existing.get("created_by") == change.key):  # not a re-do of this one
+                raise Conflict(f"a label named {name!r} exists", "label_exists") from None
+            doc = existing
         label = _label(doc)
         await self._publisher.publish(actor.company_id, "label.created", label.model_dump(mode="json"), LABEL_AUDIENCE)
         return label
 
     async def delete(self, actor: Principal, label_id: str) -> None:
+        """The label leaves every thread first, then goes: a re-do finds what is left to do."""
         if actor.role is Role.user:
             raise Forbidden("only owners and managers delete labels")
-        result = await self._labels.delete_one({"_id": label_id, "company_id": actor.company_id})
-        if result.deleted_count == 0:
+        if not await self._labels.find_one({"_id": label_id, "company_id": actor.company_id}):
+            change = current_change()
+            if change is not None and change.redo:
+                return  # the first attempt got to the end
             raise NotFound("no such label", "label_not_found")
-        await self._publisher.publish(actor.company_id, "label.removed", {"id": label_id}, LABEL_AUDIENCE)
-        async for thread in self._threads_coll.find({"company_id": actor.company_id, "labels": label_id}):
-            after = await self._threads.update(thread, {"$pull": {"labels": label_id}})
+        query: dict[str, Any] = {"company_id": actor.company_id, "labels": label_id}
+        change = current_change()
+        if change is not None and change.redo:
+            query = {"$or": [query, {"company_id": actor.company_id, "applied": change.step("unlabel")}]}
+        async for thread in self._threads_coll.find(query):
+            after = await self._threads.update(thread, {"$pull": {"labels": label_id}}, step="unlabel")
             await self._threads.publish(thread, after)
+        await self._publisher.publish(actor.company_id, "label.removed", {"id": label_id}, LABEL_AUDIENCE)
+        await self._labels.delete_one({"_id": label_id, "company_id": actor.company_id})
 
     async def tag_thread(self, actor: Principal, thread_id: str, label_id: str, on: bool) -> dict[str, Any]:
         thread = await self._threads.visible(actor, thread_id)
         if on and not await self._labels.find_one({"_id": label_id, "company_id": actor.company_id}):
             raise NotFound("no such label", "label_not_found")
         has = label_id in thread.get("labels", [])
-        if has == on:
+        if has == on and not done(thread, "thread"):
             return thread
         after = await self._threads.update(thread, {"$addToSet" if on else "$pull": {"labels": label_id}})
         await self._threads.publish(thread, after)

@@ -15,6 +15,7 @@ from pymongo.errors import DuplicateKeyError
 from clients.zalo import ZaloClient, ZaloError
 from hub import reply_window
 from hub.auth import Principal
+from hub.changes import current as current_change
 from hub.clock import Clock
 from hub.directory import new_id
 from hub.errors import Conflict, PayloadTooLarge, Unprocessable
@@ -87,13 +88,19 @@ class Replies:
         zalo_message = ZaloClient.request_user_info(title, subtitle, image_url)
         attachments = [{"type": "request_user_info", "payload": {"title": title, "subtitle": subtitle,
                                                                  "image_url": image_url}}]
-        return await self._send(actor, thread, body.client_msg_id or new_id(), "request_user_info", title,
-                                attachments, zalo_message, None)
+        change = current_change()  # a re-do must find the message its first attempt stored
+        client_msg_id = body.client_msg_id or (change.step("request-info") if change else new_id())
+        return await self._send(actor, thread, client_msg_id, "request_user_info", title, attachments, zalo_message,
+                                None)
 
     async def _send(self, actor: Principal, thread: dict[str, Any], client_msg_id: str, kind: str,
                     text: str | None, attachments: list[dict[str, Any]], zalo_message: dict[str, Any],
                     quote_msg_id: str | None) -> tuple[Message, bool]:
         existing = await self._messages.find_one({"thread_id": thread["_id"], "client_msg_id": client_msg_id})
+        change = current_change()
+        if existing and change is not None and existing.get("change") == change.key:
+            # A re-do of this very send: Zalo is never called twice; publish what may be missing.
+            return await self._stored(thread, existing, ...), True
         if existing:
             return message_view(existing), False
         if thread.get("anonymous") or not thread.get("user_id"):
@@ -110,7 +117,8 @@ class Replies:
                    "attachments": attachments, "quote_msg_id": quote_msg_id, "zalo_msg_id": None,
                    "client_msg_id": client_msg_id, "status": MessageStatus.sending.value, "failure": None,
                    "quota_type": None, "sent_by_member_id": actor.member_id, "sent_via": "hub", "reactions": {},
-                   "reply_window": window.state.value, "at": now, "created_at": now}
+                   "reply_window": window.state.value, "at": now, "created_at": now,
+                   "change": change.key if change else None}
         try:
             await self._messages.insert_one(message)
         except DuplicateKeyError:  # the same client_msg_id raced in
@@ -146,8 +154,12 @@ class Replies:
 
         stored = await self._messages.find_one({"_id": message["_id"]})
         assert stored is not None
+        return await self._stored(thread, stored, free_remaining), True
+
+    async def _stored(self, thread: dict[str, Any], stored: dict[str, Any], free_remaining: Any) -> Message:
+        """The thread takes the sent message as its last one; message.created and thread.updated go out."""
         changes: dict[str, Any] = {"$max": {"last_message_at": stored["at"]},
                                    "$set": {"last_message": last_message(stored)}}
         after = await self._threads.update(thread, changes, free_remaining=free_remaining)
         await self._threads.publish(thread, after, stored)
-        return message_view(stored), True
+        return message_view(stored)

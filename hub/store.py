@@ -66,6 +66,9 @@ INDEXES: dict[str, list[IndexModel]] = {
     # Every PBX webhook as received; _id is a hash of company, format and body.
     "call_events": [IndexModel([("company_id", ASCENDING), ("received_at", DESCENDING)]),
                     IndexModel([("applied_at", ASCENDING), ("received_at", ASCENDING)])],
+    # Every REST request that publishes, as received (hub.inbox); _id is its change key.
+    "requests": [IndexModel([("applied_at", ASCENDING), ("received_at", ASCENDING)]),
+                 IndexModel([("received_at", ASCENDING)])],
     "extension_states": [IndexModel([("company_id", ASCENDING), ("extension", ASCENDING)], unique=True)],
     "hotlines": [IndexModel([("company_id", ASCENDING), ("number", ASCENDING)], unique=True)],
     "wallboard_tokens": [IndexModel([("company_id", ASCENDING), ("created_at", ASCENDING)])],
@@ -73,11 +76,13 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("link_id", ASCENDING), ("phone", ASCENDING), ("created_at", DESCENDING)]),
         IndexModel([("company_id", ASCENDING), ("created_at", DESCENDING)]),
         IndexModel([("due_at", ASCENDING)]),
+        IndexModel([("created_by", ASCENDING)], sparse=True),  # a re-done request finds what it made
     ],
     "zns_messages": [
         IndexModel([("link_id", ASCENDING), ("tracking_id", ASCENDING)], unique=True),
         IndexModel([("link_id", ASCENDING), ("msg_id", ASCENDING)]),
         IndexModel([("company_id", ASCENDING), ("sent_at", DESCENDING)]),
+        IndexModel([("created_by", ASCENDING)], sparse=True),
     ],
     "zns_templates": [IndexModel([("link_id", ASCENDING), ("template_id", ASCENDING)], unique=True)],
     "labels": [IndexModel([("company_id", ASCENDING), ("name", ASCENDING)], unique=True)],
@@ -148,6 +153,10 @@ class Store:
     @property
     def calls(self) -> AsyncCollection:
         return self.db["calls"]
+
+    @property
+    def requests(self) -> AsyncCollection:
+        return self.db["requests"]
 
     @property
     def call_events(self) -> AsyncCollection:

@@ -15,7 +15,7 @@ from pymongo.errors import DuplicateKeyError
 from hub import reply_window
 from hub.auth import Principal
 from hub.changes import current as current_change
-from hub.changes import update_once
+from hub.changes import done, update_once
 from hub.clock import Clock
 from hub.directory import new_id
 from hub.errors import NotFound
@@ -250,6 +250,9 @@ class Threads:
         thread = await self.visible(actor, thread_id)
         reader_is_owner_of_count = thread.get("assignee_id") == actor.member_id or (
             thread.get("assignee_id") is None and actor.role is Role.owner)
+        if done(thread, "thread"):  # a re-do: publish what the first attempt may not have
+            await self.publish(thread, thread)
+            return summary(thread)
         if thread.get("unread", 0) == 0 or not reader_is_owner_of_count:
             return summary(thread)
         after = await self.update(thread, {"$set": {"unread": 0}})

@@ -16,6 +16,7 @@ import jwt
 
 from hub.auth import ALGORITHM, Principal
 from hub.calls import today_start, wallboard_view
+from hub.changes import update_once
 from hub.clock import Clock
 from hub.directory import new_id
 from hub.errors import Forbidden
@@ -88,9 +89,8 @@ class Wallboards:
     async def revoke(self, actor: Principal, token_id: str) -> None:
         if actor.role not in (Role.owner, Role.manager):
             raise Forbidden("only owners and managers revoke wallboard tokens")
-        result = await self._store.wallboard_tokens.update_one(
-            {"_id": token_id, "company_id": actor.company_id, "revoked": False}, {"$set": {"revoked": True}})
-        if result.modified_count:
+        if await update_once(self._store.wallboard_tokens, {"_id": token_id, "company_id": actor.company_id},
+                             {"revoked": False}, {"$set": {"revoked": True}}, "revoke"):
             # Every process cuts the displays it holds with this token when the event reaches it.
             await self._publisher.publish(actor.company_id, "wallboard.revoked", {"id": token_id},
                                           Audience(roles=[Role.owner, Role.manager]))

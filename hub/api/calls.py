@@ -136,5 +136,5 @@ ROUTES = [
              "Issue a long-lived wallboard display token (owners, managers)", request=WallboardTokenCreate,
              status=201),
     ApiRoute("GET", "/api/wallboard-tokens", list_wallboards, "Wallboard tokens in use"),
-    ApiRoute("DELETE", "/api/wallboard-tokens/{token_id}", revoke_wallboard, "Revoke a wallboard token", status=204),
+    ApiRoute("DELETE", "/api/wallboard-tokens/{token_id}", revoke_wallboard, "Revoke a wallboard token", status=204, publishes=True),
 ]

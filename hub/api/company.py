@@ -21,5 +21,5 @@ async def update_company(request: Request) -> Response:
 ROUTES = [
     ApiRoute("GET", "/api/company", get_company, "The token's company and its settings", response=Company),
     ApiRoute("PATCH", "/api/company", update_company, "Change name, time zone or settings (owner)",
-             request=CompanyUpdate, response=Company),
+             request=CompanyUpdate, response=Company, publishes=True),
 ]

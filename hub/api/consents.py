@@ -72,12 +72,12 @@ async def zns_stats(request: Request) -> Response:
 ROUTES = [
     ApiRoute("POST", "/api/consents", request_consent,
              "Ask a customer for ZCC call consent (409 with can_resend_at when the resend rules forbid it)",
-             request=ConsentRequest, status=201),
+             request=ConsentRequest, status=201, publishes=True),
     ApiRoute("GET", "/api/consents", list_consents,
              "Consent requests (from, to, oa_id, phone, reason_code, requested_by, customer_answer, status, "
              "call_type, charged)"),
     ApiRoute("POST", "/api/zns/messages", send_zns, "Send one ZNS template message (refused 22:00-06:00)",
-             request=ZnsSend, status=201),
+             request=ZnsSend, status=201, publishes=True),
     ApiRoute("GET", "/api/zns/messages", list_zns,
              "ZNS messages (from, to, oa_id, phone, template_id, status, tracking_id, msg_id, charged)"),
     ApiRoute("GET", "/api/zns/messages/{message_id}", get_zns, "One ZNS message with its delivery and review"),

@@ -32,6 +32,13 @@ class ApiRoute:
     status: int = 200
     public: bool = False  # no bearer token needed
     errors: tuple[int, ...] = field(default=(400, 401, 403, 404, 409, 422))
+    # Publishes events: journaled and re-done until its events are durable (hub.inbox). A caller may
+    # send `Idempotency-Key` to make its own retry finish the same change.
+    publishes: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"{self.method} {self.path}"
 
 
 def error_response(exc: HubError) -> JSONResponse:
@@ -54,7 +61,11 @@ async def body(request: Request, model: type[M]) -> M:
 
 
 def principal(request: Request) -> Principal:
-    """The member the bearer token speaks for."""
+    """The member the bearer token speaks for (or, for a journaled request the hub re-does itself, the
+    member it was made for: a scope key no network request can set)."""
+    replayed = request.scope.get("hub.principal")
+    if replayed is not None:
+        return replayed
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
@@ -108,8 +119,18 @@ def reply(model: BaseModel | dict[str, Any], status: int = 200) -> JSONResponse:
     return JSONResponse(content, status_code=status)
 
 
+def journaled(route: ApiRoute) -> Endpoint:
+    """The route's endpoint behind the request journal (hub.inbox.Inbox.receive_request)."""
+    async def endpoint(request: Request) -> Response:
+        actor = principal(request)  # refused before anything is stored
+        raw = await read_body(request, request.app.state.hub.settings.max_body_bytes)
+        return await request.app.state.hub.inbox.receive_request(request, route.name, route.endpoint, actor, raw)
+    return endpoint
+
+
 def starlette_routes(routes: list[ApiRoute]) -> list[Route]:
-    return [Route(r.path, r.endpoint, methods=[r.method], name=f"{r.method} {r.path}") for r in routes]
+    return [Route(r.path, journaled(r) if r.publishes else r.endpoint, methods=[r.method], name=r.name)
+            for r in routes]
 
 
 def _schema_ref(model: type[BaseModel], components: dict[str, Any]) -> dict[str, str]:
