@@ -78,6 +78,16 @@ async def shop(faulty, faulty_runtime: Runtime, http: httpx.AsyncClient,
     await console.disconnect()
 
 
+async def _new_thread(company: Company, oa: Oa, console: TestConsole, text: str) -> tuple[str, str]:
+    """A customer writes; returns (thread id, Zalo user id) once the thread's Zalo profile, fetched in the
+    background after its first message, has landed: so only the request under test meets a failpoint."""
+    user_id = zalo_id()
+    assert (await oa.deliver(company.http, company.url, oa.user_message(user_id, text=text))).status_code == 200
+    await console.wait_for(lambda: any(e["data"]["customer"].get("name") for e in console.of_type("thread.updated")
+                                       if e["data"]["user_id"] == user_id), WAIT_S)
+    return next(e["data"]["id"] for e in console.of_type("thread.created") if e["data"]["user_id"] == user_id), user_id
+
+
 def _created(console: TestConsole, text: str) -> list[dict[str, Any]]:
     return [e for e in console.of_type("message.created") if e["data"]["text"] == text]
 
@@ -105,13 +115,8 @@ async def _assert_delivered_once(company: Company, oa: Oa, console: TestConsole,
 @pytest.mark.parametrize("point", CHAT_POINTS)
 async def test_a_retried_webhook_finishes_what_its_failed_attempt_left(point: str, shop, failpoints) -> None:
     company, oa, console = shop
-    user_id = zalo_id()
-    first = oa.user_message(user_id, text="trước " + point)
-    assert (await oa.deliver(company.http, company.url, first)).status_code == 200
-    # The thread's Zalo profile is fetched in the background after its first message: let it land
-    # before arming, so only the webhook under test passes the failpoint.
-    await console.wait_for(lambda: any(e["data"]["customer"].get("name") for e in console.of_type("thread.updated")
-                                       if e["data"]["user_id"] == user_id), WAIT_S)
+    first = "trước " + point
+    _thread_id, user_id = await _new_thread(company, oa, console, first)
     failpoints.arm(point)
     payload = oa.user_message(user_id, text="giữa " + point)
     response = await oa.deliver(company.http, company.url, payload)
@@ -121,7 +126,7 @@ async def test_a_retried_webhook_finishes_what_its_failed_attempt_left(point: st
     assert retry.status_code == 200 and retry.json()["outcome"] == "completed", retry.text
     again = await oa.deliver(company.http, company.url, payload)
     assert again.status_code == 200 and again.json()["outcome"] == "duplicate"
-    await _assert_delivered_once(company, oa, console, user_id, [first["message"]["text"], payload["message"]["text"]])
+    await _assert_delivered_once(company, oa, console, user_id, [first, payload["message"]["text"]])
 
 
 @pytest.mark.parametrize("point", ["chat.message_stored", "chat.thread_updated", "publish.stored"])
@@ -171,3 +176,76 @@ async def test_an_unexpected_error_keeps_its_request_id_in_the_answer_and_the_lo
     # and what the failed attempt stored is finished by the retry
     assert (await oa.deliver(company.http, company.url, payload)).status_code == 200
     await console.wait_for(lambda: len(_created(console, "lỗi bất ngờ")) == 1, WAIT_S)
+
+
+# -- REST writes that publish (journaled: hub.inbox) ----------------------------------------------
+
+async def _assign(company: Company, thread_id: str, member_id: str, **headers: str) -> httpx.Response:
+    return await company.http.post(f"{company.url}/api/threads/{thread_id}/assign",
+                                   headers={**company.owner.auth, **headers}, json={"member_id": member_id})
+
+
+@pytest.mark.parametrize("point", ["assignment.moved", "publish.before_seq", "publish.stored", "inbox.applied"])
+async def test_a_reassignment_cut_half_way_reaches_both_agents_once(point: str, shop, failpoints,
+                                                                     faulty_runtime: Runtime) -> None:
+    company, oa, owner = shop
+    first, second = await company.add("user"), await company.add("user")
+    old, new = await company.console(first).connect(), await company.console(second).connect()
+    thread_id, user_id = await _new_thread(company, oa, owner, "xin chào")
+    assert (await _assign(company, thread_id, first.id)).status_code == 200
+    await old.wait_for(lambda: old.of_type("thread.assigned"))
+
+    failpoints.arm(point)
+    assert (await _assign(company, thread_id, second.id)).status_code == 503
+    assert failpoints.spent()
+    # Nobody retries: the sweeper re-does the journaled request.
+    await new.wait_for(lambda: new.of_type("thread.assigned"), WAIT_S)
+    await old.wait_for(lambda: old.of_type("thread.removed"), WAIT_S)
+    marker = "sau " + point  # reaches the new assignee after anything still on its way
+    assert (await oa.deliver(company.http, company.url, oa.user_message(user_id, text=marker))).status_code == 200
+    await new.wait_for(lambda: len(_created(new, marker)) == 1, WAIT_S)
+    await owner.wait_for(lambda: len(_created(owner, marker)) == 1, WAIT_S)
+    assert len(new.of_type("thread.assigned")) == 1 and len(old.of_type("thread.removed")) == 1
+    moves = [e for e in owner.of_type("thread.assigned") if e["data"]["to_member_id"] == second.id]
+    assert len(moves) == 1 and moves[0]["data"]["from_member_id"] == first.id
+    assert not _created(old, marker), "the old assignee hears nothing more of the thread"
+    for console in (owner, old, new):
+        assert console.seqs() == sorted(set(console.seqs()))
+    counts = {m["_id"]: m.get("open_threads", 0) async for m in faulty_runtime.store.members.find(
+        {"_id": {"$in": [first.id, second.id]}})}
+    assert counts == {first.id: 0, second.id: 1}, "capacity counted once"
+
+
+async def test_a_retry_with_the_same_idempotency_key_finishes_the_request(shop, failpoints) -> None:
+    company, _oa, owner = shop
+    failpoints.arm("publish.seq_reserved")
+    create = {"name": "VIP " + secrets.token_hex(3), "color": "#dd3333"}
+    headers = {**company.owner.auth, "Idempotency-Key": "label-1"}
+    assert (await company.http.post(f"{company.url}/api/labels", headers=headers, json=create)).status_code == 503
+    retry = await company.http.post(f"{company.url}/api/labels", headers=headers, json=create)
+    assert retry.status_code == 201, retry.text
+    await owner.wait_for(lambda: any(e["data"]["name"] == create["name"] for e in owner.of_type("label.created")),
+                         WAIT_S)
+    other = await company.http.post(f"{company.url}/api/labels", headers=company.owner.auth, json=create)
+    assert other.status_code == 409, "a new request for the same name is refused"
+    labels = (await company.http.get(f"{company.url}/api/labels", headers=company.owner.auth)).json()["labels"]
+    assert [label["name"] for label in labels].count(create["name"]) == 1
+    assert [e["data"]["name"] for e in owner.of_type("label.created")].count(create["name"]) == 1
+
+
+async def test_a_reply_cut_after_zalo_sent_it_is_never_sent_twice(shop, failpoints, fake_zalo: FakeZalo) -> None:
+    company, oa, owner = shop
+    thread_id, user_id = await _new_thread(company, oa, owner, "còn hàng không?")
+    failpoints.arm("publish.before_seq")
+    reply = {"text": "Dạ còn ạ", "client_msg_id": "reply-" + secrets.token_hex(4)}
+    response = await company.http.post(f"{company.url}/api/threads/{thread_id}/messages", headers=company.owner.auth,
+                                       json=reply)
+    assert response.status_code == 503
+    await owner.wait_for(lambda: len(_created(owner, "Dạ còn ạ")) == 1, WAIT_S)  # the sweeper finished it
+    assert len(fake_zalo.sent_to(user_id)) == 1, "Zalo was asked once"
+    thread = await _thread(company, user_id)
+    assert thread["last_message"]["text"] == "Dạ còn ạ"
+    # the console's own retry of the same message changes nothing
+    again = await company.http.post(f"{company.url}/api/threads/{thread_id}/messages", headers=company.owner.auth,
+                                    json=reply)
+    assert again.status_code == 200 and len(fake_zalo.sent_to(user_id)) == 1
