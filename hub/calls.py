@@ -167,23 +167,41 @@ class Calls:
         return CompanySettings.model_validate((company or {}).get("settings") or {})
 
     async def finalize_due(self, limit: int = 200) -> int:
-        due = self._clock.now() - timedelta(seconds=self.finalize_grace_s)
+        now = self._clock.now()
+        due = now - timedelta(seconds=self.finalize_grace_s)
         done = 0
         cursor = self._calls.find({"state": "ended", "finalized": False, "ended_seen_at": {"$lte": due}}).limit(limit)
         async for doc in cursor:
             settings = await self.settings_of(doc["company_id"])
             verdict = call_model.classify(doc, settings.short_abandon_s)
-            result = await self._calls.update_one({"_id": doc["_id"], "finalized": False},
-                                                  {"$set": {"finalized": True, **verdict}, "$inc": {"version": 1}})
+            key = f"finalize:{doc['_id']}"
+            result = await self._calls.update_one(
+                {"_id": doc["_id"], "finalized": False},
+                changes.mark_pending({"$set": {"finalized": True, **verdict}, "$inc": {"version": 1}}, key, now))
             if not result.modified_count:
                 continue  # another process finalized it
             done += 1
             after = await self._calls.find_one({"_id": doc["_id"]})
             assert after is not None
-            await self._effects(doc, after)
-            if verdict["missed"]:
+            await self._finish(doc, after, key, redo=False)
+        return done
+
+    async def _finish(self, before: dict[str, Any], after: dict[str, Any], key: str, redo: bool) -> None:
+        """The final call.updated and, for a missed call, its one call.missed."""
+        await faults.point("scheduler.moved")
+        with changes.change(key, redo=redo):
+            await self._effects(before, after)
+            if after.get("missed"):
                 await self._publisher.publish(after["company_id"], "call.missed", call_model.missed_alert(after),
                                               await self._audience(after))
+        await changes.settle(self._calls, after["_id"], key)
+
+    async def finish_pending(self, before: datetime) -> int:
+        """Publish what finalizing left unpublished (the scheduler's next passes)."""
+        done = 0
+        async for doc in self._calls.find(changes.unsettled(before)).limit(500):
+            await self._finish(doc, doc, doc[changes.PENDING], redo=True)
+            done += 1
         return done
 
     # -- console reads ----------------------------------------------------------------------------

@@ -98,3 +98,27 @@ async def update_once(collection: AsyncCollection, selector: dict[str, Any], con
     if ch is None or not ch.redo:
         return False
     return await collection.find_one({**selector, "applied": ch.step(name)}, {"_id": 1}) is not None
+
+
+# -- changes nobody retries (time-driven moves of the scheduler) --------------------------------------
+# Such a move is one conditional update that also records its change key on the document; the
+# events follow, then the mark is cleared. A mark left behind (the process died, or storage failed
+# in between) is found by the next pass of the scheduler, which publishes what is missing.
+
+PENDING = "pending_change"
+PENDING_AT = "pending_change_at"
+
+
+def mark_pending(update: dict[str, Any], key: str, now: Any) -> dict[str, Any]:
+    """`update`, also recording that change `key` still has events to publish."""
+    return {**update, "$set": {**update.get("$set", {}), PENDING: key, PENDING_AT: now}}
+
+
+async def settle(collection: AsyncCollection, doc_id: Any, key: str) -> None:
+    """The change's events are all published: clear its mark (unless a newer change has set its own)."""
+    await collection.update_one({"_id": doc_id, PENDING: key}, {"$unset": {PENDING: "", PENDING_AT: ""}})
+
+
+def unsettled(before: Any) -> dict[str, Any]:
+    """Documents whose pending change was marked before `before` and not settled since."""
+    return {PENDING_AT: {"$lte": before}}

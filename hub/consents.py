@@ -16,6 +16,7 @@ from typing import Any
 from pymongo import DESCENDING
 
 from clients.zalo import ZaloError
+from hub import changes, faults
 from hub.auth import Principal
 from hub.changes import current as current_change
 from hub.changes import update_once
@@ -184,12 +185,30 @@ class Consents:
         now = self._clock.now()
         moved = 0
         async for doc in self._consents.find({"due_at": {"$lte": now}}).limit(limit):
-            if doc["status"] == "waiting":
-                changed = await self._move(doc, "waiting", {"status": "no_response", "due_at": None})
-            elif doc["status"] == "agreed":
-                changed = await self._move(doc, "agreed", {"status": "expired", "due_at": None})
-            else:
-                changed = False
-            moved += changed
+            target = {"waiting": "no_response", "agreed": "expired"}.get(doc["status"])
+            if target is None:
+                continue
+            key = f"consent:{doc['_id']}:{doc['status']}:{target}"
+            result = await self._consents.update_one(
+                {"_id": doc["_id"], "status": doc["status"]},
+                changes.mark_pending({"$set": {"status": target, "due_at": None}}, key, now))
+            if result.modified_count:
+                moved += 1
+                after = await self._consents.find_one({"_id": doc["_id"]})
+                assert after is not None
+                await self._finish(after, key, redo=False)
         return moved
 
+    async def _finish(self, doc: dict[str, Any], key: str, redo: bool) -> None:
+        await faults.point("scheduler.moved")
+        with changes.change(key, redo=redo):
+            await self._publish(doc)
+        await changes.settle(self._consents, doc["_id"], key)
+
+    async def finish_pending(self, before: datetime) -> int:
+        """Publish what a time-driven move left unpublished (the scheduler's next passes)."""
+        done = 0
+        async for doc in self._consents.find(changes.unsettled(before)).limit(500):
+            await self._finish(doc, doc[changes.PENDING], redo=True)
+            done += 1
+        return done

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 from hub.events import retention_cutoff
 from hub.runtime import Runtime
@@ -18,6 +19,13 @@ async def prune_event_log(runtime: Runtime) -> int:
     return removed
 
 
+async def finish_pending(runtime: Runtime) -> int:
+    """Time-driven moves whose events a failure left unpublished are published now (hub.changes)."""
+    before = runtime.clock.now() - timedelta(seconds=runtime.settings.inbox_redo_after_s)
+    return sum([await runtime.threads.finish_pending(before), await runtime.consents.finish_pending(before),
+                await runtime.calls.finish_pending(before)])
+
+
 PRUNE_EVERY_S = 600.0
 
 
@@ -28,8 +36,8 @@ async def run(runtime: Runtime) -> None:
     loop = asyncio.get_running_loop()
     while True:
         # Queued threads are also offered when someone becomes available; this is the safety net.
-        jobs = [runtime.inbox.sweep, runtime.threads.expire_windows, runtime.consents.expire_due,
-                runtime.assignment.drain_all]
+        jobs = [runtime.inbox.sweep, lambda: finish_pending(runtime), runtime.threads.expire_windows,
+                runtime.consents.expire_due, runtime.assignment.drain_all]
         if loop.time() - last_prune >= PRUNE_EVERY_S:
             jobs += [lambda: prune_event_log(runtime), runtime.directory.forget_old_login_failures]
             last_prune = loop.time()

@@ -47,6 +47,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("company_id", ASCENDING), ("last_message_at", DESCENDING)]),
         IndexModel([("company_id", ASCENDING), ("assignee_id", ASCENDING), ("last_message_at", DESCENDING)]),
         IndexModel([("reply_window_until", ASCENDING)]),
+        IndexModel([("pending_change_at", ASCENDING)], sparse=True),  # time-driven moves not yet published
     ],
     "messages": [
         IndexModel([("link_id", ASCENDING), ("zalo_msg_id", ASCENDING)], unique=True,
@@ -62,6 +63,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("company_id", ASCENDING), ("state", ASCENDING)]),
         IndexModel([("company_id", ASCENDING), ("extensions", ASCENDING), ("started_at", DESCENDING)]),
         IndexModel([("state", ASCENDING), ("finalized", ASCENDING), ("ended_seen_at", ASCENDING)]),
+        IndexModel([("pending_change_at", ASCENDING)], sparse=True),  # time-driven moves not yet published
     ],
     # Every PBX webhook as received; _id is a hash of company, format and body.
     "call_events": [IndexModel([("company_id", ASCENDING), ("received_at", DESCENDING)]),
@@ -77,6 +79,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("company_id", ASCENDING), ("created_at", DESCENDING)]),
         IndexModel([("due_at", ASCENDING)]),
         IndexModel([("created_by", ASCENDING)], sparse=True),  # a re-done request finds what it made
+        IndexModel([("pending_change_at", ASCENDING)], sparse=True),  # time-driven moves not yet published
     ],
     "zns_messages": [
         IndexModel([("link_id", ASCENDING), ("tracking_id", ASCENDING)], unique=True),

@@ -12,7 +12,7 @@ from typing import Any
 from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from hub import reply_window
+from hub import changes, faults, reply_window
 from hub.auth import Principal
 from hub.changes import current as current_change
 from hub.changes import done, update_once
@@ -170,16 +170,31 @@ class Threads:
         async for thread in cursor:
             window = reply_window.window(thread.get("last_user_interaction_at"), now,
                                          thread.get("free_replies_remaining"))
+            key = f"window:{thread['_id']}:{thread['reply_window_until'].isoformat()}"
             result = await self._threads.update_one(
                 {"_id": thread["_id"], "reply_window_until": thread["reply_window_until"]},
-                {"$set": {"reply_window": window.as_dict(), "reply_window_until": window.until},
-                 "$inc": {"version": 1}})
+                changes.mark_pending({"$set": {"reply_window": window.as_dict(), "reply_window_until": window.until},
+                                      "$inc": {"version": 1}}, key, now))
             if result.modified_count:
                 moved += 1
                 doc = await self._threads.find_one({"_id": thread["_id"]})
                 if doc:
-                    await self.publish_window(doc)
+                    await self._finish_window(doc, key, redo=False)
         return moved
+
+    async def _finish_window(self, doc: dict[str, Any], key: str, redo: bool) -> None:
+        await faults.point("scheduler.moved")
+        with changes.change(key, redo=redo):
+            await self.publish_window(doc)
+        await changes.settle(self._threads, doc["_id"], key)
+
+    async def finish_pending(self, before: datetime) -> int:
+        """Publish what a time-driven move left unpublished (the scheduler's next passes)."""
+        done_ = 0
+        async for doc in self._threads.find(changes.unsettled(before)).limit(500):
+            await self._finish_window(doc, doc[changes.PENDING], redo=True)
+            done_ += 1
+        return done_
 
     # -- console reads --------------------------------------------------------------------------
 

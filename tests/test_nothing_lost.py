@@ -249,3 +249,25 @@ async def test_a_reply_cut_after_zalo_sent_it_is_never_sent_twice(shop, failpoin
     again = await company.http.post(f"{company.url}/api/threads/{thread_id}/messages", headers=company.owner.auth,
                                     json=reply)
     assert again.status_code == 200 and len(fake_zalo.sent_to(user_id)) == 1
+
+
+async def test_a_missed_call_alert_cut_after_finalizing_still_comes_once(shop, failpoints) -> None:
+    """Finalizing (the missed-call rule) is the scheduler's: nobody retries it, its next pass finishes it."""
+    company, _oa, console = shop
+    response = await company.http.post(f"{company.url}/api/pbx/secret", headers=company.owner.auth)
+    pbx = Pbx(url=company.url, company_code=company.code, secret=response.json()["secret"])
+    events = canonical("no_answer")
+    call_id = events[0]["call_id"]
+    failpoints.arm("scheduler.moved")
+    for event in events:
+        assert (await pbx.post(company.http, event)).status_code == 200
+    await console.wait_for(lambda: any(e["data"]["call_id"] == call_id for e in console.of_type("call.missed")), WAIT_S)
+    assert failpoints.spent()
+    marker = canonical("answered")
+    for event in marker:
+        assert (await pbx.post(company.http, event)).status_code == 200
+    await console.wait_for(lambda: any(e["data"]["call_id"] == marker[0]["call_id"] and e["data"]["outcome"]
+                                       for e in console.of_type("call.updated")), WAIT_S)
+    assert len([e for e in console.of_type("call.missed") if e["data"]["call_id"] == call_id]) == 1
+    finals = [e for e in console.of_type("call.updated") if e["data"]["call_id"] == call_id and e["data"]["outcome"]]
+    assert len(finals) == 1
