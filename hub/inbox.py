@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable
 
 from pymongo import ReturnDocument
@@ -158,6 +158,11 @@ class Inbox:
             await self._chat.apply(link, event, kind)
 
     # -- the sweeper (scheduler) ------------------------------------------------------------------
+
+    async def prune_requests(self, before: datetime) -> int:
+        """Journaled requests applied before `before` have nothing left to finish."""
+        result = await self._store.requests.delete_many({"applied_at": {"$lt": before}})
+        return result.deleted_count
 
     async def sweep(self) -> int:
         """Re-apply entries left unmarked: their first attempt failed half-way and nobody retried."""

@@ -12,8 +12,11 @@ log = logging.getLogger(__name__)
 
 
 async def prune_event_log(runtime: Runtime) -> int:
-    """Drop events older than the retention period; consoles behind that get sync.reset."""
-    removed = await runtime.event_log.prune(retention_cutoff(runtime.clock, runtime.settings.event_retention_s))
+    """Drop events older than the retention period (consoles behind that get sync.reset), and the
+    journal of REST requests applied before it."""
+    cutoff = retention_cutoff(runtime.clock, runtime.settings.event_retention_s)
+    await runtime.inbox.prune_requests(cutoff)
+    removed = await runtime.event_log.prune(cutoff)
     if removed:
         log.info("pruned event log", extra={"removed": removed})
     return removed
