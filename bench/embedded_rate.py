@@ -4,7 +4,8 @@
 
 Inserts `ops` documents into one collection with a unique index, in rounds of `round`, printing
 each round's insert_one/s (the rate the replica-set mode loses as its oplog grows), then runs
-ops/4 find_one_and_update on one counter document: the two operations on the hub's hot paths.
+ops/4 find_one_and_update on a counter document of its own collection, and a few find_one_and_update
+and update_one on one document of the big collection (both by _id).
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from pathlib import Path
 from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument
 
 from hub import embedded
+
+BIG_SAMPLE = 100
 
 
 async def measure(uri: str, ops: int, round_size: int = 1500) -> dict[str, object]:
@@ -33,14 +36,27 @@ async def measure(uri: str, ops: int, round_size: int = 1500) -> dict[str, objec
             await coll.insert_one({"i": i, "payload": "x" * 200})
         rounds.append(round(min(round_size, ops - first) / (time.perf_counter() - start)))
     inserts = ops / (time.perf_counter() - started)
-    await coll.insert_one({"_id": "counter", "n": 0, "i": -1})
+    # Read-modify-write: on a counter in a collection of its own (as the hub's singletons are), then on
+    # one document of the big collection, by findAndModify and by update_one (both on _id).
+    counters = client["bench"]["counters"]
+    await counters.drop()
+    await counters.insert_one({"_id": "counter", "n": 0})
     start = time.perf_counter()
     for _ in range(ops // 4):
-        await coll.find_one_and_update({"_id": "counter"}, {"$inc": {"n": 1}}, return_document=ReturnDocument.AFTER)
+        await counters.find_one_and_update({"_id": "counter"}, {"$inc": {"n": 1}}, return_document=ReturnDocument.AFTER)
     updates = (ops // 4) / (time.perf_counter() - start)
+    await coll.insert_one({"_id": "counter", "n": 0, "i": -1})
+    big = {}
+    for name, call in (("find_one_and_update", lambda: coll.find_one_and_update({"_id": "counter"}, {"$inc": {"n": 1}})),
+                       ("update_one", lambda: coll.update_one({"_id": "counter"}, {"$inc": {"n": 1}}))):
+        start = time.perf_counter()
+        for _ in range(BIG_SAMPLE):
+            await call()
+        big[name] = round(BIG_SAMPLE / (time.perf_counter() - start), 1)
     await client.close()
     return {"insert_one_per_s": round(inserts), "first_round_per_s": rounds[0], "last_round_per_s": rounds[-1],
-            "rounds_per_s": rounds, "find_one_and_update_per_s": round(updates)}
+            "rounds_per_s": rounds, "find_one_and_update_per_s": round(updates),
+            f"on_one_of_{ops}_docs_per_s": big}
 
 
 def run(ops: int, round_size: int, standalone: bool) -> dict[str, object]:

@@ -16,6 +16,7 @@ import asyncio
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -236,7 +237,8 @@ class Bench:
         cpu0 = cpu_us(target["pid"])
         profiler = None
         if self.args.profile and name == "hub" and label == f"rate{max(self.sizes['rates'])}":
-            profiler = subprocess.Popen(["py-spy", "record", "--pid", str(target["pid"]), "--format", "raw",
+            spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+            profiler = subprocess.Popen([spy, "record", "--pid", str(target["pid"]), "--format", "raw",
                                          "--duration", str(int(self.sizes["seconds"])), "--rate", "200",
                                          "--output", str(self.args.out / f"{self.results['mode']}-hub-profile.txt")],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -13,9 +13,10 @@ import uuid
 from typing import AsyncIterator
 
 import socketio
-from pymongo.errors import PyMongoError
+from pymongo.errors import OperationFailure, PyMongoError, WriteConcernError, WTimeoutError
 from redis.exceptions import RedisError
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -33,7 +34,7 @@ from hub.api import threads as threads_api
 from hub.api.routing import ApiRoute, error_response, openapi, starlette_routes
 from hub.bus import make_bus
 from hub.clock import Clock, clock_from
-from hub.errors import HubError, StorageUnavailable
+from hub.errors import HubError, StorageUnavailable, Unprocessable
 from hub.realtime import Realtime
 from hub.runtime import Runtime, StartupError
 from hub.settings import Settings, get_settings
@@ -86,7 +87,21 @@ async def _hub_error(request: Request, exc: Exception) -> Response:
     return error_response(exc)
 
 
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (no such route, a method the route lacks) in the API's error shape."""
+    assert isinstance(exc, HTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
+    return JSONResponse({"error": {"code": code, "message": str(exc.detail)}}, status_code=exc.status_code,
+                        headers=exc.headers)
+
+
 async def _storage_error(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, OperationFailure) and not isinstance(exc, (WriteConcernError, WTimeoutError)):
+        # The database refused this request's query (a pattern too long, a value out of range): the
+        # caller's mistake, not an outage.
+        log.info("query refused by the database", extra={"error": repr(exc)[:500], "path": request.url.path})
+        return error_response(Unprocessable("the database refused this query; narrow or shorten the filters",
+                                            "query_refused"))
     log.error("storage unavailable", extra={"error": repr(exc), "path": request.url.path})
     return error_response(StorageUnavailable("storage is unavailable; retry shortly"))
 
@@ -116,6 +131,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.hub = runtime
         app.state.realtime = realtime
         runtime.inbox.serve_requests(app, {route.name: route.endpoint for route in API_ROUTES if route.publishes})
+        removed = await runtime.calls.forget_outside_numbers()
+        if removed:
+            log.info("outside numbers removed from extension states", extra={"count": removed})
         await realtime.start(runtime)
         jobs = [asyncio.create_task(scheduler.run(runtime), name="scheduler"),
                 asyncio.create_task(scheduler.finalize_calls(runtime), name="finalize-calls")]
@@ -148,7 +166,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     ]
     web = Starlette(
         routes=routes,
-        exception_handlers={HubError: _hub_error, PyMongoError: _storage_error, RedisError: _storage_error,
+        exception_handlers={HTTPException: _http_error, HubError: _hub_error, PyMongoError: _storage_error,
+                            RedisError: _storage_error,
                             Exception: _unexpected},
         lifespan=lifespan,
     )

@@ -40,15 +40,19 @@ def new_record(company_id: str, call_id: str) -> dict[str, Any]:
 
 
 def _leg(record: dict[str, Any], event: CallEvent) -> dict[str, Any] | None:
-    key = event.leg_id or event.extension
+    """The event's leg. A leg rings an extension (a member's phone) or an outside party (a customer's
+    or a forwarded number: `party`, never an extension, masked on wallboards)."""
+    key = event.leg_id or event.extension or event.party
     if key is None:
         return None
     for leg in record["legs"]:
         if leg["leg_id"] == key:
             if event.extension and not leg.get("extension"):
                 leg["extension"] = event.extension
+            if event.party and not leg.get("party"):
+                leg["party"] = event.party
             return leg
-    leg = {"leg_id": key, "extension": event.extension, "state": "new", "ring_started_at": None,
+    leg = {"leg_id": key, "extension": event.extension, "party": event.party, "state": "new", "ring_started_at": None,
            "answered_at": None, "ended_at": None, "ring_s": None, "end_reason": None,
            "sip_code": None, "q850": None, "vendor_status": None}
     record["legs"].append(leg)
@@ -82,8 +86,8 @@ def fold(record: dict[str, Any], event: CallEvent) -> dict[str, Any]:
             leg["ring_started_at"] = _min(leg["ring_started_at"], at)
             _leg_state(leg, "ringing")
     elif kind == "answered":
-        # A person answered: an extension's leg, or the callee's leg of an outbound call.
-        if leg is not None and (leg.get("extension") or r["direction"] == "outbound"):
+        # A person answered: an extension's leg, an outside party's (a forward), or the callee's of an outbound call.
+        if leg is not None and (leg.get("extension") or leg.get("party") or r["direction"] == "outbound"):
             leg["answered_at"] = _min(leg["answered_at"], at)
             _leg_state(leg, "answered")
             _advance(r, CallState.answered)
@@ -140,7 +144,7 @@ def derive(r: dict[str, Any]) -> dict[str, Any]:
     answered = [leg for leg in r["legs"] if leg["answered_at"] is not None]
     first = min(answered, key=lambda leg: leg["answered_at"]) if answered else None
     r["answered_at"] = first["answered_at"] if first else None
-    r["answered_by"] = first["extension"] if first else None
+    r["answered_by"] = (first.get("extension") or first.get("party")) if first else None
     ringing = sorted((leg for leg in r["legs"] if leg.get("extension")),
                      key=lambda leg: (leg["ring_started_at"] or leg["answered_at"] or r["started_at"]))
     r["extensions"] = list(dict.fromkeys(leg["extension"] for leg in ringing))

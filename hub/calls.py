@@ -9,6 +9,7 @@ the conditional update — exactly once, however the webhooks were duplicated or
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,6 +23,7 @@ from hub.clock import Clock
 from hub.directory import new_id
 from hub.errors import NotFound
 from hub.events import Publisher
+from hub.phones import e164
 from hub.store import Store, time_range
 from schemas.calls import LIVE_STATES, CallEvent, CallRecord
 from schemas.directory import CompanySettings, Role
@@ -30,7 +32,7 @@ from schemas.events import Audience
 log = logging.getLogger(__name__)
 
 SUPERVISORS = [Role.owner, Role.manager]
-_VOLATILE = ("version", "ended_seen_at", "applied")
+_VOLATILE = ("version", "ended_seen_at", "applied", "from_e164", "to_e164")
 
 
 def mask(number: str | None) -> str | None:
@@ -45,16 +47,31 @@ def record_view(doc: dict[str, Any]) -> CallRecord:
 
 
 def wallboard_view(doc: dict[str, Any]) -> dict[str, Any]:
-    """A live call as a wall display may show it: numbers masked, no recordings."""
+    """A live call as a wall display may show it: every outside number masked, no recordings."""
     view = record_view(doc).model_dump(mode="json")
     view["from_number"] = mask(view["from_number"])
     view["to_number"] = mask(view["to_number"]) if view["direction"] != "inbound" else view["to_number"]
+    for leg in view["legs"]:
+        if leg.get("party"):
+            leg["leg_id"] = mask(leg["leg_id"]) if leg["leg_id"] == leg["party"] else leg["leg_id"]
+            leg["party"] = mask(leg["party"])
+    if view.get("answered_by") and view["answered_by"] not in view["extensions"]:
+        view["answered_by"] = mask(view["answered_by"])
+    view["transfers"] = [{**t, "to_extension": t.get("to_extension") if t.get("to_extension") in view["extensions"]
+                          else mask(t.get("to_extension"))} for t in view["transfers"]]
     view.pop("recording_urls", None)
     return view
 
 
+def looks_internal(number: str, max_digits: int) -> bool:
+    """Short enough for no public phone number: a PBX user (or a SIP name with letters)."""
+    return len(re.sub(r"\D", "", number)) <= max_digits
+
+
 class Calls:
-    def __init__(self, store: Store, clock: Clock, publisher: Publisher, finalize_grace_s: float) -> None:
+    def __init__(self, store: Store, clock: Clock, publisher: Publisher, finalize_grace_s: float,
+                 extension_max_digits: int = 6) -> None:
+        self.extension_max_digits = extension_max_digits
         self._store = store
         self._calls = store.calls
         self._clock = clock
@@ -70,9 +87,30 @@ class Calls:
             touched.append(await self._apply(company_id, event, f"call:{place}"))
         return list(dict.fromkeys(touched))
 
+    async def _placed(self, company_id: str, event: CallEvent) -> CallEvent:
+        """The event with its endpoint placed: one of the company's extensions, or an outside party (a
+        customer's or a forwarded number), which is never an extension, never in extension.state."""
+        number = event.extension
+        if not number or event.internal or looks_internal(number, self.extension_max_digits):
+            return event
+        if await self._store.extensions.find_one({"company_id": company_id, "number": number}, {"_id": 1}):
+            return event
+        return event.model_copy(update={"extension": None, "party": number})
+
+    async def forget_outside_numbers(self) -> int:
+        """Outside numbers an earlier version stored as extension states (start-up): not extensions."""
+        removed = 0
+        async for doc in self._store.extension_states.find({}, {"company_id": 1, "extension": 1}):
+            if looks_internal(doc["extension"], self.extension_max_digits):
+                continue
+            if not await self._store.extensions.find_one({"company_id": doc["company_id"], "number": doc["extension"]}):
+                removed += (await self._store.extension_states.delete_one({"_id": doc["_id"]})).deleted_count
+        return removed
+
     async def _apply(self, company_id: str, event: CallEvent, step_name: str) -> str:
         """Fold one event, as step `step_name` of the current change (hub.changes)."""
         step = changes.step(step_name)
+        event = await self._placed(company_id, event)
         for _attempt in range(20):
             doc = await self._calls.find_one({"company_id": company_id, "call_id": event.call_id})
             if doc is None:
@@ -102,6 +140,7 @@ class Calls:
 
     def _stamp(self, before: dict[str, Any] | None, after: dict[str, Any], step: str | None) -> dict[str, Any]:
         after["version"] = (before["version"] if before else 0) + 1
+        after["from_e164"], after["to_e164"] = e164(after.get("from_number")), e164(after.get("to_number"))
         if step:
             after["applied"] = [*(after.get("applied") or []), step][-changes.APPLIED_KEPT:]
         if after["state"] == "ended" and after.get("ended_seen_at") is None:
@@ -214,7 +253,7 @@ class Calls:
 
     async def history(self, actor: Principal, start: datetime | None = None, end: datetime | None = None,
                       status: str | None = None, direction: str | None = None, hotline: str | None = None,
-                      extension: str | None = None, department: str | None = None,
+                      extension: str | None = None, department: str | None = None, phone: str | None = None,
                       limit: int = 100) -> list[CallRecord]:
         query = await self._visible_filter(actor)
         if bounds := time_range(start, end):
@@ -225,7 +264,11 @@ class Calls:
             query["direction"] = direction
         if hotline:
             query["hotline"] = hotline
-        conditions = []
+        conditions: list[dict[str, Any]] = []
+        if phone:  # the caller's or the callee's number, in any of its forms
+            normal = e164(phone)
+            conditions.append({"$or": [{"from_e164": normal}, {"to_e164": normal}]} if normal
+                              else {"_id": {"$in": []}})
         if extension:
             conditions.append({"extensions": extension})
         if department:

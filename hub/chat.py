@@ -21,6 +21,7 @@ from hub.changes import done, step, update_once
 from hub.clock import Clock
 from hub.directory import new_id
 from hub.oa_links import OaLinks
+from hub.phones import e164
 from hub.store import Store
 from hub.threads import Threads, last_message
 from schemas.zalo import STATUS_RANK, EventKind, MessageStatus, ZaloWebhook, message_kind
@@ -144,7 +145,7 @@ class ChatIngest:
             changes["$set"]["last_message"] = last_message(message)
         phone = _business_card_phone(message["attachments"]) if message["kind"] == "business_card" else None
         if phone and not (thread.get("customer") or {}).get("phone"):
-            changes["$set"]["customer.phone"] = phone
+            changes["$set"].update({"customer.phone": phone, "customer.phone_e164": e164(phone)})
         # A new message resets what Zalo said of free replies: it opens a new window.
         after = await self.threads.update(thread, changes, interaction_at=message["at"], free_remaining=None)
         await faults.point("chat.thread_updated")
@@ -267,8 +268,10 @@ class ChatIngest:
         if not created and thread.get("follower") is following and (
                 not following or (thread.get("last_user_interaction_at") or at) >= at):
             return
+        # A follow is an interaction: a new window, with its free replies (reference section 4).
         after = await self.threads.update(thread, {"$set": {"follower": following}},
-                                          interaction_at=at if following else None)
+                                          interaction_at=at if following else None,
+                                          **({"free_remaining": None} if following else {}))
         await self.threads.publish(None if created else thread, after)
         self._maybe_fetch_profile(after)
 
@@ -285,13 +288,13 @@ class ChatIngest:
             return
         changes: dict[str, Any] = {"$set": {"customer.info": info}}
         if info.get("phone"):
-            changes["$set"]["customer.phone"] = str(info["phone"])
+            changes["$set"].update({"customer.phone": str(info["phone"]), "customer.phone_e164": e164(info["phone"])})
         address = _address(info)
         if address:
             changes["$set"]["customer.address"] = address
         if info.get("name") and not customer.get("name"):
             changes["$set"]["customer.name"] = str(info["name"])
-        after = await self.threads.update(thread, changes, interaction_at=event.occurred_at)
+        after = await self.threads.update(thread, changes, interaction_at=event.occurred_at, free_remaining=None)
         await self.threads.publish(None if created else thread, after)
 
     async def _tag(self, link: dict[str, Any], event: ZaloWebhook) -> None:

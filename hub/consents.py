@@ -10,7 +10,7 @@ happens — and is published — once, however many processes run it.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pymongo import DESCENDING
@@ -25,15 +25,17 @@ from hub.directory import new_id
 from hub.errors import Conflict, NotFound, Unprocessable
 from hub.events import Publisher
 from hub.oa_links import OaLinks
+from hub.phones import zalo_form
 from hub.store import Store, record_filter
 from schemas.directory import Role
 from schemas.events import Audience
-from schemas.zalo import ZaloWebhook, from_epoch_ms, zalo_phone
+from schemas.zalo import ZaloWebhook, epoch_ms, from_epoch_ms, zalo_phone
 
 log = logging.getLogger(__name__)
 
 WAIT_FOR = timedelta(hours=24)
 AGREEMENT_LASTS = timedelta(days=30)
+NEVER = datetime(9999, 12, 31, tzinfo=timezone.utc)  # the resend time of an agreement with no limit
 REASON_CODES = {101: "product/service consulting", 103: "order/appointment confirmation", 105: "delivery notice",
                 106: "flight announcement", 107: "order update"}
 # user_reply_consent.user_consent values: ALLOW agrees; sources disagree on the refusal value
@@ -49,8 +51,19 @@ def resend_rule(latest: dict[str, Any] | None, now: datetime) -> datetime | None
         allowed = latest["created_at"] + WAIT_FOR
         return None if now >= allowed else allowed
     if latest["status"] == "agreed":
-        return None if now >= latest["expires_at"] else latest["expires_at"]
+        ends = latest["expires_at"] or NEVER  # an agreement Zalo gave no limit
+        return None if now >= ends else ends
     return None
+
+
+def agreement_ends(answered: datetime, expired_time: Any) -> datetime | None:
+    """When an agreement lapses: Zalo's `expired_time` when it sends one (epoch ms; 0 = no limit, None
+    is returned), 30 days after the answer when it does not (reference section 5)."""
+    if expired_time is None or str(expired_time).strip() == "":
+        return answered + AGREEMENT_LASTS
+    if str(expired_time).strip() == "0":
+        return None
+    return epoch_ms(expired_time) or answered + AGREEMENT_LASTS
 
 
 def view(doc: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -72,7 +85,9 @@ class Consents:
         self._publisher = publisher
 
     def _audience(self, doc: dict[str, Any]) -> Audience:
-        return Audience(members=[doc["requested_by"]] if doc.get("requested_by") else [], roles=[Role.owner])
+        # Everyone who can list the request (GET /api/consents): owners and managers all, a user their own.
+        return Audience(members=[doc["requested_by"]] if doc.get("requested_by") else [],
+                        roles=[Role.owner, Role.manager])
 
     async def _publish(self, doc: dict[str, Any]) -> None:
         await self._publisher.publish(doc["company_id"], "consent.updated", view(doc, self._clock.now()),
@@ -123,7 +138,11 @@ class Consents:
         query = record_filter(actor.company_id, filters,
                               ("oa_id", "status", "call_type", "requested_by", "customer_answer"), "created_at")
         if filters.get("reason_code"):
+            if not str(filters["reason_code"]).isdigit():
+                raise Unprocessable("reason_code is a number such as 101", "invalid_query")
             query["reason_code"] = int(filters["reason_code"])
+        if filters.get("phone"):  # any form of the number; consents keep Zalo's (84…)
+            query["phone"] = zalo_form(filters["phone"]) or filters["phone"]
         if actor.role is Role.user:
             query["requested_by"] = actor.member_id  # last: no filter widens a user's view
         now = self._clock.now()
@@ -138,7 +157,7 @@ class Consents:
             return None
         latest = await self._latest(link["_id"], phone)
         if latest is None:  # a request sent outside the hub: keep track of it from here on
-            created = from_epoch_ms((event.model_extra or {}).get("create_time") or event.timestamp)
+            created = from_epoch_ms((event.model_extra or {}).get("create_time"), event.occurred_at)
             latest = {"_id": new_id(), "company_id": link["company_id"], "link_id": link["_id"], "oa_id": link["oa_id"],
                       "phone": phone, "reason_code": None, "call_type": None, "requested_by": None, "status": "waiting",
                       "send_status": "success", "failure": None, "charged": True, "created_at": created,
@@ -158,9 +177,9 @@ class Consents:
             return
         extra = event.model_extra or {}
         answer = str(extra.get("user_consent") or "")
-        answered = from_epoch_ms(extra.get("confirmed_time") or event.timestamp)
+        answered = from_epoch_ms(extra.get("confirmed_time"), event.occurred_at)
         if answer in AGREE_VALUES:
-            expires = answered + AGREEMENT_LASTS
+            expires = agreement_ends(answered, extra.get("expired_time"))
             changes = {"status": "agreed", "answered_at": answered, "expires_at": expires, "due_at": expires}
         else:
             changes = {"status": "rejected", "answered_at": answered, "due_at": None}

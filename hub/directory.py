@@ -7,9 +7,12 @@ Every change is published to the company's owners and managers as member.* event
 """
 from __future__ import annotations
 
+import time
+from dataclasses import replace
+
 from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import available_timezones
 
 from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
@@ -24,6 +27,8 @@ from hub.store import Store
 from schemas.directory import Company, CompanyChoice, Department, Member, Role
 from schemas.events import Audience
 from schemas.rest import CompanyUpdate, DepartmentCreate, MemberCreate
+
+MEMBER_CHECK_S = 1.0  # how long a process trusts what it read of a token's member
 
 DIRECTORY_AUDIENCE = Audience(roles=list(permissions.DIRECTORY_EVENT_ROLES))
 
@@ -55,6 +60,7 @@ class Directory:
         self._clock = clock
         self._login_max_failures = login_max_failures
         self._login_lock = timedelta(seconds=login_lock_s)
+        self._checked: dict[str, tuple[float, Role | None]] = {}  # member id -> (until, role now)
 
     # -- companies and accounts -----------------------------------------------------------------
 
@@ -80,11 +86,9 @@ class Directory:
         if actor.role is not Role.owner:
             raise Forbidden("only the owner changes the company's settings")
         changes = {key: value for key, value in body.model_dump(exclude_unset=True).items() if value is not None}
-        if "timezone" in changes:
-            try:
-                ZoneInfo(changes["timezone"])
-            except (ZoneInfoNotFoundError, ValueError):
-                raise Unprocessable(f"unknown time zone {changes['timezone']!r}", "invalid_timezone") from None
+        if "timezone" in changes and changes["timezone"] not in available_timezones():
+            raise Unprocessable(f"unknown time zone {changes['timezone']!r}: use an IANA name such as "
+                                "Asia/Ho_Chi_Minh", "invalid_timezone", details={"field": "timezone"})
         if changes:
             await self._store.companies.update_one({"_id": actor.company_id}, {"$set": changes})
         company = await self.company(actor)
@@ -191,6 +195,22 @@ class Directory:
 
     # -- members --------------------------------------------------------------------------------
 
+    async def current(self, actor: Principal) -> Principal:
+        """`actor` as the company knows them now: refused when no longer a member, with their current
+        role. Remembered for `MEMBER_CHECK_S` per process, so a change applies everywhere within it."""
+        now = time.monotonic()
+        known = self._checked.get(actor.member_id)
+        if known is None or known[0] < now:
+            doc = await self._store.members.find_one({"_id": actor.member_id, "company_id": actor.company_id},
+                                                     {"role": 1})
+            known = (now + MEMBER_CHECK_S, Role(doc["role"]) if doc else None)
+            if len(self._checked) > 50_000:
+                self._checked.clear()
+            self._checked[actor.member_id] = known
+        if known[1] is None:
+            raise Unauthorized("this member was removed from the company; log in again", "member_removed")
+        return actor if known[1] is actor.role else replace(actor, role=known[1])
+
     async def get_member(self, company_id: str, member_id: str) -> Member | None:
         doc = await self._store.members.find_one({"_id": member_id, "company_id": company_id})
         return _member(doc) if doc else None
@@ -237,6 +257,7 @@ class Directory:
                                                        "extension": None})
         if result.deleted_count == 0:
             raise Conflict("the member changed meanwhile; reload and try again", "member_changed")
+        self._checked.pop(target.id, None)  # this process refuses their token at once; others within 1 s
 
     async def set_extension(self, actor: Principal, member_id: str, number: str) -> Member:
         target = await self._target(actor, member_id)
@@ -277,8 +298,9 @@ class Directory:
         return await self._update_member(actor.company_id, target.id, {"extension": None})
 
     async def _update_member(self, company_id: str, member_id: str, changes: dict[str, Any]) -> Member:
-        doc = await self._store.members.find_one_and_update(
-            {"_id": member_id, "company_id": company_id}, {"$set": changes}, return_document=True)
+        # update_one then find_one: the embedded server scans the whole collection for findAndModify.
+        await self._store.members.update_one({"_id": member_id, "company_id": company_id}, {"$set": changes})
+        doc = await self._store.members.find_one({"_id": member_id, "company_id": company_id})
         if doc is None:
             raise NotFound("no such member in this company", "member_not_found")
         member = _member(doc)
@@ -304,7 +326,7 @@ class Directory:
 
     async def create_department(self, actor: Principal, body: DepartmentCreate) -> Department:
         if not permissions.can_manage_departments(actor.role):
-            raise Forbidden("only the owner manages departments")
+            raise Forbidden("only owners and managers manage departments")
         doc = {"_id": new_id(), "company_id": actor.company_id, "name": body.name,
                "description": body.description, "created_at": self._clock.now()}
         try:

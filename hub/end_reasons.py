@@ -39,7 +39,9 @@ SIP: dict[int, str] = {
 VENDOR: dict[str, str] = {
     # Twilio CallStatus
     "completed": "completed", "busy": "busy", "no-answer": "no_answer", "canceled": "caller_cancelled",
-    "failed": "unavailable",
+    # "failed" stands in five rows of the reference's table: alone it says nothing (not a missed-call reason);
+    # the SIP code that usually comes with it decides.
+    "failed": "unknown",
     # Asterisk DialStatus and queue events
     "ANSWER": "completed", "BUSY": "busy", "NOANSWER": "no_answer", "CANCEL": "caller_cancelled",
     "CHANUNAVAIL": "unavailable", "CONGESTION": "congestion", "QueueCallerAbandon": "abandoned",
@@ -56,21 +58,31 @@ MISSED_REASONS = frozenset({"caller_cancelled", "no_answer", "busy", "abandoned"
 
 def derive(sip_code: int | None = None, q850: int | None = None, vendor_status: str | None = None,
            rang: bool = True) -> str | None:
-    """The end_reason the codes say, or None when they say nothing. Q.850 wins over SIP."""
-    if q850 is not None and q850 in Q850:
+    """The end_reason the codes say, or None when they say nothing.
+
+    A Q.850 cause wins (one missing from the table is `unknown`, the table's last row); then the SIP
+    status; a SIP status missing from the table gives way to the vendor's status before `unknown`."""
+    if q850 is not None:
         # A caller's own channel often ends with 16 after a CANCEL: let an explicit 487 or vendor say so.
-        if q850 == 16 and (sip_code == 487 or (vendor_status and VENDOR.get(vendor_status) == "caller_cancelled")):
+        if q850 == 16 and (sip_code == 487 or (vendor_status and _vendor(vendor_status) == "caller_cancelled")):
             return "caller_cancelled"
-        return Q850[q850]
+        if q850 == 31 and sip_code == 488:  # "normal, unspecified" on a 488: the media did not match
+            return "failed_media"
+        return Q850.get(q850, "unknown")
     if sip_code is not None:
         if sip_code == 480:
             return "no_answer" if rang else "unavailable"
-        return SIP.get(sip_code, "unknown")
-    if vendor_status:
-        return VENDOR.get(vendor_status, VENDOR.get(vendor_status.lower(), "unknown"))
-    if q850 is not None:
+        if sip_code in SIP:
+            return SIP[sip_code]
+    if vendor_status and _vendor(vendor_status):
+        return _vendor(vendor_status)
+    if sip_code is not None or vendor_status:
         return "unknown"
     return None
+
+
+def _vendor(status: str) -> str | None:
+    return VENDOR.get(status, VENDOR.get(status.lower()))
 
 
 def text(end_reason: str | None) -> dict[str, str] | None:

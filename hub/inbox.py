@@ -16,12 +16,12 @@ skipping, and never call Zalo twice for one change.
 """
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable
 
-from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
@@ -110,7 +110,7 @@ class Inbox:
         key = f"rest:{actor.member_id}:{given}" if given else f"rest:{uuid.uuid4().hex}"
         entry = {"_id": key, "company_id": actor.company_id, "route": route, "path": request.url.path,
                  "path_params": dict(request.path_params), "query_string": request.scope.get("query_string", b""),
-                 "body": raw, "principal": {"member_id": actor.member_id, "company_id": actor.company_id,
+                 "body": _without_secrets(raw), "principal": {"member_id": actor.member_id, "company_id": actor.company_id,
                                             "role": actor.role.value, "kind": actor.kind},
                  "received_at": self._clock.now()}
         stored, redo = await self._store_entry(self._store.requests, entry)
@@ -137,8 +137,11 @@ class Inbox:
             except HubError as exc:
                 if exc.status >= 500:
                     raise
-                # Refused (4xx): nothing of it is left to finish.
-                await collection.update_one({"_id": entry["_id"]}, {"$set": {"applied_at": self._clock.now()}})
+                # Refused (4xx): nothing of it is left to finish, and a refused request leaves no trace.
+                if collection.name == "requests":
+                    await collection.delete_one({"_id": entry["_id"]})
+                else:
+                    await collection.update_one({"_id": entry["_id"]}, {"$set": {"applied_at": self._clock.now()}})
                 raise
         await faults.point("inbox.applied")
         await collection.update_one({"_id": entry["_id"]}, {"$set": {"applied_at": self._clock.now()}})
@@ -176,11 +179,13 @@ class Inbox:
             stale = {"applied_at": None, "received_at": {"$lte": now - timedelta(seconds=self.redo_after_s)},
                      "attempts": {"$not": {"$gte": MAX_ATTEMPTS}}}
             async for entry in collection.find(stale, {"_id": 1}).limit(SWEEP_BATCH):
-                claimed = await collection.find_one_and_update(
+                # update_one, not find_one_and_update: the embedded server scans a whole collection for
+                # findAndModify (README, "The embedded server").
+                lease = await collection.update_one(
                     {"_id": entry["_id"], "applied_at": None,
                      "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}]},
-                    {"$set": {"lease_until": now + timedelta(seconds=LEASE_S)}, "$inc": {"attempts": 1}},
-                    return_document=ReturnDocument.AFTER)
+                    {"$set": {"lease_until": now + timedelta(seconds=LEASE_S)}, "$inc": {"attempts": 1}})
+                claimed = await collection.find_one({"_id": entry["_id"]}) if lease.modified_count else None
                 if claimed is None:
                     continue  # another process has it
                 try:
@@ -222,6 +227,21 @@ class Inbox:
                  "hub.principal": Principal(member_id=who["member_id"], company_id=who["company_id"],
                                             role=Role(who["role"]), kind=who.get("kind", "member"))}
         await endpoint(Request(scope, receive=_body_once(entry.get("body") or b"")))
+
+
+SECRET_FIELDS = ("password", "current_password", "new_password", "app_secret", "oa_secret_key", "access_token",
+                 "refresh_token")
+
+
+def _without_secrets(raw: bytes) -> bytes:
+    """The body as journaled: never a password or a key (a re-done member creation generates a password)."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        return raw
+    if not isinstance(data, dict) or not any(name in data for name in SECRET_FIELDS):
+        return raw
+    return json.dumps({k: v for k, v in data.items() if k not in SECRET_FIELDS}).encode()
 
 
 def _body_once(raw: bytes) -> Callable[[], Awaitable[dict[str, Any]]]:

@@ -76,8 +76,9 @@ class Labels:
 
     async def tag_thread(self, actor: Principal, thread_id: str, label_id: str, on: bool) -> dict[str, Any]:
         thread = await self._threads.visible(actor, thread_id)
-        if on and not await self._labels.find_one({"_id": label_id, "company_id": actor.company_id}):
-            raise NotFound("no such label", "label_not_found")
+        if not await self._labels.find_one({"_id": label_id, "company_id": actor.company_id}):
+            if on or label_id not in thread.get("labels", []):  # a label deleted meanwhile may still come off
+                raise NotFound("no such label", "label_not_found")
         has = label_id in thread.get("labels", [])
         if has == on and not done(thread, "thread"):
             return thread

@@ -36,7 +36,8 @@ def can_list_members(actor: Role) -> bool:
 
 
 def can_manage_departments(actor: Role) -> bool:
-    return actor is Role.owner
+    """Owners and managers (the product guide: "an account registered as a Company Owner or Manager")."""
+    return actor in (Role.owner, Role.manager)
 
 
 # Directory changes (member.*) go to owners and managers.

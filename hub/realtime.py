@@ -49,6 +49,9 @@ def refused(message: str, code: str) -> socketio.exceptions.ConnectionRefusedErr
     return socketio.exceptions.ConnectionRefusedError(message, {"code": code})
 
 
+WALLBOARD_REFRESH_S = 0.4  # figures reach wallboards within a second of the call change that moves them
+
+
 def wallboard_key(token_id: str) -> str:
     """The member id a wall display's console goes by (a display speaks for no member)."""
     return f"wallboard:{token_id}"
@@ -197,6 +200,7 @@ class Realtime:
         )
         self.streams: dict[str, CompanyStream] = {}
         self.consoles: dict[str, Console] = {}
+        self._wallboard_refresh: dict[str, asyncio.Task] = {}  # company id -> its pending snapshot
         self._queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self._catchup_now = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
@@ -446,6 +450,8 @@ class Realtime:
                 live.append(console)
         if live:
             await self._send(live, message, "late" if late else "live")
+            if message["audience"].get("wallboards") and any(c.is_wallboard for c in live):
+                self._refresh_wallboards(stream.company_id)
         if message["type"] == "member.removed":
             await self._disconnect_member(stream, message["data"]["id"])
         elif message["type"] == "wallboard.revoked":
@@ -585,6 +591,26 @@ class Realtime:
     async def _send_snapshot(self, company_id: str, sids: list[str]) -> None:
         snapshot = await self.runtime.wallboards.snapshot(company_id)
         await self.sio.emit("wallboard.snapshot", snapshot, to=sids, ignore_queue=True)
+
+    def _refresh_wallboards(self, company_id: str) -> None:
+        """An event for wallboards may have moved today's figures: `wallboard.counters` within a moment,
+        one for all the events of that moment (the full snapshot still comes every few seconds)."""
+        if company_id in self._wallboard_refresh:
+            return
+
+        async def refresh() -> None:
+            try:
+                await asyncio.sleep(WALLBOARD_REFRESH_S)
+                sids = [c.sid for c in self.consoles.values()
+                        if c.is_wallboard and c.company_id == company_id and not c.syncing]
+                if sids:
+                    figures = await self.runtime.wallboards.figures(company_id)
+                    await self.sio.emit("wallboard.counters", figures, to=sids, ignore_queue=True)
+            except Exception:
+                log.exception("wallboard refresh failed", extra={"company_id": company_id})
+            finally:
+                self._wallboard_refresh.pop(company_id, None)
+        self._wallboard_refresh[company_id] = asyncio.create_task(refresh())
 
     async def _wallboard_loop(self) -> None:
         """A full snapshot every few seconds heals a display that missed something."""

@@ -125,7 +125,7 @@ class Runtime:
         chat = ChatIngest(store, clock, threads, oa_links, assignment, spawn)
         replies = Replies(store, clock, threads, oa_links, settings)
         labels = Labels(store, clock, threads, publisher)
-        calls = Calls(store, clock, publisher, settings.call_finalize_grace_s)
+        calls = Calls(store, clock, publisher, settings.call_finalize_grace_s, settings.pbx_extension_max_digits)
         consents = Consents(store, clock, oa_links, publisher)
         zns = Zns(store, clock, oa_links, publisher)
         inbox = Inbox(store, clock, chat, consents, zns, calls, oa_links, settings.inbox_redo_after_s)

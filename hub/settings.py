@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     # Calls: a call is finalized (missed or not, alert sent once) this long after it ended, so legs
     # reported late still count; the loop that does it runs this often.
     call_finalize_grace_s: float = 1.0
+    # A dialled number is an extension when the company registered it, when the format says it is the
+    # PBX's own user (Twilio client:/sip:), or when it has at most this many digits (no public phone
+    # number is that short: the eTelecom and canonical formats give no other mark). Any other number is
+    # an outside party: masked on wallboards, never an extension state.
+    pbx_extension_max_digits: int = 6
     call_finalize_interval_s: float = 0.25
     cors_origins: list[str] = []
 

@@ -47,6 +47,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("company_id", ASCENDING), ("last_message_at", DESCENDING)]),
         IndexModel([("company_id", ASCENDING), ("assignee_id", ASCENDING), ("last_message_at", DESCENDING)]),
         IndexModel([("reply_window_until", ASCENDING)]),
+        IndexModel([("company_id", ASCENDING), ("customer.phone_e164", ASCENDING)]),
         IndexModel([("pending_change_at", ASCENDING)], sparse=True),  # time-driven moves not yet published
     ],
     "messages": [
@@ -60,6 +61,8 @@ INDEXES: dict[str, list[IndexModel]] = {
     "calls": [
         IndexModel([("company_id", ASCENDING), ("call_id", ASCENDING)], unique=True),
         IndexModel([("company_id", ASCENDING), ("started_at", DESCENDING)]),
+        IndexModel([("company_id", ASCENDING), ("from_e164", ASCENDING)]),
+        IndexModel([("company_id", ASCENDING), ("to_e164", ASCENDING)]),
         IndexModel([("company_id", ASCENDING), ("state", ASCENDING)]),
         IndexModel([("company_id", ASCENDING), ("extensions", ASCENDING), ("started_at", DESCENDING)]),
         IndexModel([("state", ASCENDING), ("finalized", ASCENDING), ("ended_seen_at", ASCENDING)]),

@@ -18,14 +18,16 @@ from hub.changes import current as current_change
 from hub.changes import done, update_once
 from hub.clock import Clock
 from hub.directory import new_id
-from hub.errors import NotFound
+from hub.errors import NotFound, Unprocessable
 from hub.events import Publisher
+from hub.phones import e164
 from hub.store import Store
 from schemas.chat import Message, ThreadSummary
 from schemas.directory import Role
 from schemas.events import Audience
 
 MESSAGE_PAGE_MAX = 100
+TEXT_FILTER_MAX = 200  # a name, a phone number or a phrase; the escaped pattern stays far below any regex limit
 
 
 def audience(thread: dict[str, Any], *also: str | None) -> Audience:
@@ -227,9 +229,15 @@ class Threads:
         if status:
             query["status"] = status
         if text:
+            if len(text) > TEXT_FILTER_MAX:
+                raise Unprocessable(f"text: at most {TEXT_FILTER_MAX} characters", "text_too_long",
+                                    details={"field": "text", "max_length": TEXT_FILTER_MAX})
             pattern = {"$regex": re.escape(text), "$options": "i"}
-            query.setdefault("$and", []).append({"$or": [{"customer.name": pattern}, {"customer.phone": pattern},
-                                                          {"last_message.text": pattern}]})
+            matches: list[dict[str, Any]] = [{"customer.name": pattern}, {"customer.phone": pattern},
+                                             {"last_message.text": pattern}]
+            if phone := e164(text):  # 0912…, 84912… and +84912… find the same customer
+                matches.append({"customer.phone_e164": phone})
+            query.setdefault("$and", []).append({"$or": matches})
         if before is not None:
             query["last_message_at"] = {"$lt": before}
         if after:

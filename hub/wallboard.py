@@ -19,7 +19,7 @@ from hub.calls import today_start, wallboard_view
 from hub.changes import update_once
 from hub.clock import Clock
 from hub.directory import new_id
-from hub.errors import Forbidden
+from hub.errors import Forbidden, NotFound
 from hub.events import Publisher
 from hub.store import Store
 from schemas.calls import LIVE_STATES
@@ -89,8 +89,12 @@ class Wallboards:
     async def revoke(self, actor: Principal, token_id: str) -> None:
         if actor.role not in (Role.owner, Role.manager):
             raise Forbidden("only owners and managers revoke wallboard tokens")
-        if await update_once(self._store.wallboard_tokens, {"_id": token_id, "company_id": actor.company_id},
-                             {"revoked": False}, {"$set": {"revoked": True}}, "revoke"):
+        revoked = await update_once(self._store.wallboard_tokens, {"_id": token_id, "company_id": actor.company_id},
+                                    {"revoked": False}, {"$set": {"revoked": True}}, "revoke")
+        if not revoked and not await self._store.wallboard_tokens.find_one({"_id": token_id,
+                                                                           "company_id": actor.company_id}):
+            raise NotFound("no such wallboard token", "wallboard_token_not_found")
+        if revoked:
             # Every process cuts the displays it holds with this token when the event reaches it.
             await self._publisher.publish(actor.company_id, "wallboard.revoked", {"id": token_id},
                                           Audience(roles=[Role.owner, Role.manager]))
@@ -98,6 +102,18 @@ class Wallboards:
     async def valid(self, company_id: str, token_id: str) -> bool:
         doc = await self._store.wallboard_tokens.find_one({"_id": token_id, "company_id": company_id})
         return bool(doc) and not doc["revoked"]
+
+    async def figures(self, company_id: str) -> dict[str, Any]:
+        """Today's counters alone (wallboard.counters), sent soon after each call change."""
+        company = await self._store.companies.find_one({"_id": company_id}, {"settings": 1, "timezone": 1}) or {}
+        settings = CompanySettings.model_validate(company.get("settings") or {})
+        now = self._clock.now()
+        start = today_start(now, company.get("timezone", "Asia/Ho_Chi_Minh"))
+        today = [d async for d in self._store.calls.find({"company_id": company_id, "started_at": {"$gte": start}},
+                                                         {"legs": 0})]
+        live = [c for c in today if c.get("state") in LIVE_STATES]
+        return {"company_id": company_id, "at": now.isoformat(), "counters": counters(today, live, now,
+                                                                                      settings.service_level_s)}
 
     async def snapshot(self, company_id: str) -> dict[str, Any]:
         company = await self._store.companies.find_one({"_id": company_id}) or {}

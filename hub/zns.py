@@ -25,10 +25,11 @@ from hub.directory import new_id
 from hub.errors import Conflict, Forbidden, NotFound, Unprocessable
 from hub.events import Publisher
 from hub.oa_links import OaLinks
+from hub.phones import zalo_form
 from hub.store import Store, record_filter
 from schemas.directory import Role
 from schemas.events import Audience
-from schemas.zalo import ZaloWebhook, from_epoch_ms, zalo_phone
+from schemas.zalo import ZaloWebhook, epoch_ms, from_epoch_ms, zalo_phone
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,9 @@ AUDIENCE = Audience(roles=[Role.owner, Role.manager])
 
 def charged(sent_at: datetime, delivered_at: datetime, otp: bool) -> bool:
     return delivered_at - sent_at <= (Z_TIME_OTP if otp else Z_TIME_OTHER)
+
+
+ZALO_TIMEZONE = "Asia/Ho_Chi_Minh"
 
 
 def quiet_hours(now: datetime, timezone_name: str) -> bool:
@@ -80,8 +84,8 @@ class Zns:
             return view(mine)
         company = await self._store.companies.find_one({"_id": actor.company_id}) or {}
         now = self._clock.now()
-        if quiet_hours(now, company.get("timezone", "Asia/Ho_Chi_Minh")):
-            raise Conflict("Zalo does not deliver template messages between 22:00 and 06:00 (company time); "
+        if quiet_hours(now, ZALO_TIMEZONE):  # Zalo's rule, in Vietnam's time whatever the company's zone
+            raise Conflict("Zalo does not deliver template messages between 22:00 and 06:00 Vietnam time; "
                            "send it after 06:00.", "zns_quiet_hours")
         link = await self._store.oa_links.find_one({"company_id": actor.company_id, "oa_id": oa_id, "status": "active"})
         if link is None:
@@ -102,7 +106,7 @@ class Zns:
                 token, doc["phone"], template_id, template_data, doc["tracking_id"]))
             changes = {"msg_id": str(data.get("msg_id")) if data.get("msg_id") else None}
             if data.get("sent_time"):
-                changes["sent_at"] = from_epoch_ms(data["sent_time"])
+                changes["sent_at"] = from_epoch_ms(data["sent_time"], now)
         except ZaloError as exc:
             changes = {"status": "failure", "failure": exc.as_failure()}
         await self._messages.update_one({"_id": doc["_id"]}, {"$set": changes})
@@ -126,7 +130,7 @@ class Zns:
         if doc is None:
             log.info("ZNS receipt for a message the hub did not send", extra={"tracking_id": message.tracking_id})
             return
-        delivered = from_epoch_ms(message.delivery_time or event.timestamp)
+        delivered = from_epoch_ms(message.delivery_time, event.occurred_at)
         if await update_once(self._messages, {"_id": doc["_id"]}, {"delivered_at": None},
                              {"$set": {"status": "success", "delivered_at": delivered,
                                        "charged": charged(doc["sent_at"], delivered, doc["otp"])}}, "delivered"):
@@ -141,7 +145,7 @@ class Zns:
         if doc is None:
             return
         review = {"rate": extra.get("rate"), "note": extra.get("note"), "feedbacks": extra.get("feedbacks") or [],
-                  "submitted_at": from_epoch_ms(extra["submit_time"]) if extra.get("submit_time") else None}
+                  "submitted_at": epoch_ms(extra.get("submit_time"))}
         if await update_once(self._messages, {"_id": doc["_id"]}, {"review": {"$ne": review}},
                              {"$set": {"review": review}}, "review"):
             await self._publish(await self._messages.find_one({"_id": doc["_id"]}) or doc)
@@ -171,6 +175,8 @@ class Zns:
         _supervisor(actor)
         query = record_filter(actor.company_id, filters, ("oa_id", "template_id", "status", "tracking_id", "msg_id"),
                               "sent_at")
+        if filters.get("phone"):  # any form of the number; ZNS messages keep Zalo's (84…)
+            query["phone"] = zalo_form(filters["phone"]) or filters["phone"]
         cursor = self._messages.find(query).sort("sent_at", DESCENDING).limit(500)
         return [view(doc) async for doc in cursor]
 

@@ -27,8 +27,12 @@ EventName = Literal["ringing", "queued", "answered", "held", "unheld", "transfer
 
 
 def _utc(value: Any) -> Any:
-    if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value / 1000 if value > 10**11 else value, tz=timezone.utc)
+    """Epoch seconds or milliseconds as a UTC time; a number no calendar holds is refused by name."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(value / 1000 if value > 10**11 else value, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            raise ValueError("not a time between years 1 and 9999 (epoch seconds or milliseconds)") from None
     return value
 
 
@@ -45,6 +49,10 @@ class CallEvent(BaseModel):
     to: str | None = Field(default=None, max_length=64)
     hotline: str | None = Field(default=None, max_length=64)
     extension: str | None = Field(default=None, max_length=64)
+    # The format says the endpoint is the PBX's own (a SIP user): an extension even if unregistered.
+    internal: bool = False
+    # An outside party a leg rings (set by the hub when `extension` is no extension of the company).
+    party: str | None = Field(default=None, max_length=64)
     transfer_to: str | None = Field(default=None, max_length=64)  # with event=transferred
     sip_code: int | None = None
     q850: int | None = None
@@ -120,6 +128,7 @@ class TwilioStatus(BaseModel):
 class Leg(BaseModel):
     leg_id: str
     extension: str | None = None
+    party: str | None = None  # an outside number the leg rang (never an extension)
     state: str
     ring_started_at: datetime | None = None
     answered_at: datetime | None = None

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Party(BaseModel):
@@ -56,6 +56,13 @@ class ZaloWebhook(BaseModel):
     app_id: str
     event_name: str
     timestamp: str
+
+    @field_validator("timestamp")
+    @classmethod
+    def _epoch_ms(cls, value: str) -> str:
+        if epoch_ms(value) is None:
+            raise ValueError("timestamp is not epoch milliseconds between 1970 and 9999")
+        return value
     user_id_by_app: str | None = None
     sender: Party | None = None
     recipient: Party | None = None
@@ -86,8 +93,22 @@ def zalo_phone(phone: str) -> str:
     return "84" + digits[1:] if digits.startswith("0") else digits
 
 
-def from_epoch_ms(value: str | int) -> datetime:
-    return datetime.fromtimestamp(int(value) / 1000, tz=timezone.utc)
+MAX_EPOCH_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+
+
+def epoch_ms(value: Any) -> datetime | None:
+    """Zalo's epoch milliseconds (string or number) as a UTC time; None when it is not one."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    text = str(value).strip()
+    if not text.isdigit() or len(text) > 15 or int(text) > MAX_EPOCH_MS:
+        return None
+    return datetime.fromtimestamp(int(text) / 1000, tz=timezone.utc)
+
+
+def from_epoch_ms(value: Any, fallback: datetime | None = None) -> datetime:
+    """Like epoch_ms, for a field Zalo always fills; `fallback` (or now) when it does not."""
+    return epoch_ms(value) or fallback or datetime.now(timezone.utc)
 
 
 class EventKind(StrEnum):
@@ -115,11 +136,32 @@ _OTHER_KNOWN = {"user_call_oa", "oa_call_user", "change_template_quality", "chan
                 "event_journey_acknowledged", "event_journey_time_out"}
 
 
+_BY_NAME: dict[str, EventKind] = {
+    "oa_send_consent": EventKind.consent_sent,
+    "user_reply_consent": EventKind.consent_reply,
+    "user_feedback": EventKind.zns_feedback,
+    "change_template_status": EventKind.zns_template,
+    "user_click_chatnow": EventKind.chat_now,
+    "user_seen_message": EventKind.seen,
+    "user_reacted_message": EventKind.reaction,
+    "oa_reacted_message": EventKind.reaction,
+    "follow": EventKind.follow,
+    "unfollow": EventKind.unfollow,
+    "user_submit_info": EventKind.submit_info,
+    "add_user_to_tag": EventKind.tag,
+    "remove_user_from_tag": EventKind.tag,
+    "remove_tag": EventKind.tag,
+}
+
+
 def classify(event: ZaloWebhook) -> EventKind | None:
     """Which domain handler an event goes to; None for an event_name the hub does not know."""
     name = event.event_name
     if name in _OTHER_KNOWN:
         return EventKind.other
+    exact = _BY_NAME.get(name)  # before the prefixes: oa_send_consent is no OA message
+    if exact is not None:
+        return exact
     if name.startswith("user_send_"):
         return EventKind.user_message
     if name.startswith("anonymous_send_"):
@@ -131,22 +173,7 @@ def classify(event: ZaloWebhook) -> EventKind | None:
     if name == "user_received_message":
         zns = event.message is not None and (event.message.tracking_id or event.message.delivery_time)
         return EventKind.zns_receipt if zns else EventKind.received
-    return {
-        "oa_send_consent": EventKind.consent_sent,
-        "user_reply_consent": EventKind.consent_reply,
-        "user_feedback": EventKind.zns_feedback,
-        "change_template_status": EventKind.zns_template,
-        "user_click_chatnow": EventKind.chat_now,
-        "user_seen_message": EventKind.seen,
-        "user_reacted_message": EventKind.reaction,
-        "oa_reacted_message": EventKind.reaction,
-        "follow": EventKind.follow,
-        "unfollow": EventKind.unfollow,
-        "user_submit_info": EventKind.submit_info,
-        "add_user_to_tag": EventKind.tag,
-        "remove_user_from_tag": EventKind.tag,
-        "remove_tag": EventKind.tag,
-    }.get(name)
+    return None
 
 
 def message_kind(event_name: str) -> str:

@@ -7,7 +7,7 @@ from typing import Any, Callable
 import socketio
 
 
-EPHEMERAL = frozenset({"presence.updated", "typing", "thread.viewing", "wallboard.snapshot"})
+EPHEMERAL = frozenset({"presence.updated", "typing", "thread.viewing", "wallboard.snapshot", "wallboard.counters"})
 
 
 class TestConsole:

@@ -197,15 +197,17 @@ async def test_only_owners_and_managers_list_members(company: Company) -> None:
     assert listed.status_code == 200 and len(listed.json()["members"]) == 3
 
 
-async def test_departments_are_the_owners(company: Company) -> None:
-    manager = await company.add("manager")
+async def test_owners_and_managers_create_departments(company: Company) -> None:
+    manager, user = await company.add("manager"), await company.add("user")
     url = f"{company.url}/api/departments"
-    assert (await company.http.post(url, headers=manager.auth, json={"name": "Sales"})).status_code == 403
+    assert (await company.http.post(url, headers=user.auth, json={"name": "Sales"})).status_code == 403
+    by_manager = await company.http.post(url, headers=manager.auth, json={"name": "Support"})
+    assert by_manager.status_code == 201, "the product guide: a Company Owner or Manager creates departments"
     created = await company.http.post(url, headers=company.owner.auth, json={"name": "Sales", "description": "B2C"})
     assert created.status_code == 201
     assert (await company.http.post(url, headers=company.owner.auth, json={"name": "Sales"})).status_code == 409
-    listed = await company.http.get(url, headers=manager.auth)
-    assert [d["name"] for d in listed.json()["departments"]] == ["Sales"]
+    listed = await company.http.get(url, headers=user.auth)
+    assert [d["name"] for d in listed.json()["departments"]] == ["Sales", "Support"]
     response = await company.http.post(f"{company.url}/api/members", headers=company.owner.auth,
                                        json={"name": "x", "phone": new_phone(), "role": "user",
                                              "department_id": created.json()["id"]})

@@ -66,7 +66,8 @@ async def test_wallboard_gets_masked_calls_and_counters_and_nothing_of_chats(com
     everything = json.dumps(board.events)
     assert CALLER not in everything, "never an unmasked number"
     assert "bí mật" not in everything and "thread." not in everything and "message." not in everything
-    assert {name for name, _ in board.events} <= {"call.updated", "extension.state", "wallboard.snapshot", "sync.done"}
+    assert {name for name, _ in board.events} <= {"call.updated", "extension.state", "wallboard.snapshot",
+                                                  "wallboard.counters", "sync.done"}
 
 
 async def test_revoking_a_wallboard_token_cuts_the_display_at_once_and_refuses_it_after(company: Company) -> None:

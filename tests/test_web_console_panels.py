@@ -245,6 +245,52 @@ async def test_conversation_shows_each_kind_of_attachment(
     await expect(page.locator("#messages .att.location")).to_have_attribute("href", re.compile("10.7769"))
 
 
+async def test_attachment_links_with_a_script_scheme_never_reach_the_page(
+        company: Company, oa: Oa, fake_zalo: FakeZalo, new_page) -> None:
+    user_id = zalo_user(fake_zalo, "Khách lạ")
+    await oa.deliver(company.http, company.url, oa.user_message(user_id, text="Xem ảnh"))
+    page = await console_of(new_page, company.owner, company.url)
+    await page.locator("li.thread", has_text="Khách lạ").click()
+    hostile = [{"type": "image", "payload": {"url": "javascript:alert(1)", "thumbnail": "vbscript:msgbox(1)"}}]
+    await oa.deliver(company.http, company.url, oa.user_message(user_id, kind="image", text=None, attachments=hostile))
+    files = [{"type": "file", "payload": {"url": "data:text/html,<script>alert(1)</script>", "name": "x.html"}}]
+    await oa.deliver(company.http, company.url, oa.user_message(user_id, kind="file", text=None, attachments=files))
+    await expect(messages(page)).to_have_count(3)
+    for selector in ("#messages .att.image", "#messages .att.file"):
+        assert await page.locator(selector).get_attribute("href") is None
+    assert await page.locator("#messages .att.image img").get_attribute("src") is None
+    # a web address still is one
+    await oa.deliver(company.http, company.url,
+                     oa.user_message(user_id, kind="image", text=None, attachments=ATTACHMENTS["image"]))
+    await expect(page.locator("#messages .att.image").last).to_have_attribute("href", "https://photo.zdn.vn/a.jpg")
+
+
+async def test_directory_and_company_changes_show_live_without_a_reload(
+        company: Company, oa: Oa, fake_zalo: FakeZalo, new_page) -> None:
+    user_id = zalo_user(fake_zalo, "Khách giờ giấc")
+    await oa.deliver(company.http, company.url, oa.user_message(user_id, text="Mấy giờ rồi?"))
+    page = await console_of(new_page, company.owner, company.url)
+    await page.locator("li.thread", has_text="Khách giờ giấc").click()
+    shown = page.locator("#messages li.msg time").first
+    await expect(shown).to_have_text(re.compile(r"\d"))
+    before = await shown.text_content()
+    # Vietnam (UTC+7) to New York (UTC-5): every time on screen moves by 12 hours, live.
+    response = await company.http.patch(f"{company.url}/api/company", headers=company.owner.auth,
+                                        json={"timezone": "America/New_York", "name": "Công ty Đổi Tên"})
+    assert response.status_code == 200, response.text
+    await expect(shown).not_to_have_text(before)
+    await expect(page.locator("#brand")).to_have_text("Công ty Đổi Tên")
+    # English keeps the company's name in the top bar
+    await page.locator("#lang").click()
+    await expect(page.locator("#brand")).to_have_text("Công ty Đổi Tên")
+    # a member added elsewhere can be assigned at once
+    agent = await company.add("user", name="Nhân viên Mới")
+    await expect(page.locator("#conv-assignee option", has_text="Nhân viên Mới")).to_have_count(1)
+    removed = await company.http.delete(f"{company.url}/api/members/{agent.id}", headers=company.owner.auth)
+    assert removed.status_code == 204
+    await expect(page.locator("#conv-assignee option", has_text="Nhân viên Mới")).to_have_count(0)
+
+
 async def test_owner_loads_older_threads_page_by_page(company: Company, oa: Oa, new_page) -> None:
     for batch in range(0, 52, 13):
         replies = await asyncio.gather(*(oa.deliver(company.http, company.url,

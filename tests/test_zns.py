@@ -1,7 +1,8 @@
 """ZNS notifications: sending, Z-time charging at its two limits, reviews, quiet hours, statistics."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from tests.conftest import Company
 from tests.zalo_payloads import Oa
@@ -14,24 +15,30 @@ async def _send(company: Company, oa: Oa, otp: bool, template: str = "tpl-1", **
     return response
 
 
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
 def _ms(sent_at: str, plus_s: float) -> str:
     return str(int(datetime.fromisoformat(sent_at).timestamp() * 1000 + plus_s * 1000))
 
 
-async def _daytime(company: Company, hour: int = 10) -> None:
-    """Put the company in a time zone where it is `hour` o'clock now (so quiet hours are controlled)."""
-    offset = (hour - datetime.now(timezone.utc).hour) % 24
-    offset = offset - 24 if offset > 14 else offset
-    zone = "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
+async def _daytime(company: Company, clock, hour: int = 10) -> None:
+    """Move the hub's clock forward to the next `hour` o'clock in Vietnam (Zalo's quiet hours are Vietnam's,
+    whatever the company's zone) and give the templates their prices. Members are added before: a token
+    the hub issues in its future is not valid yet to the real clock."""
+    now = datetime.now(VIETNAM)
+    target = now.replace(hour=hour, minute=0, second=0, microsecond=0)
+    if target < now:
+        target += timedelta(days=1)  # forward only: Zalo's sent times (real) stay in the hub's past
+    clock.set((target - now).total_seconds())
     response = await company.http.patch(f"{company.url}/api/company", headers=company.owner.auth,
-                                        json={"timezone": zone, "settings": {"zns_prices": {"tpl-1": 300.0,
-                                                                                            "tpl-otp": 200.0}}})
+                                        json={"settings": {"zns_prices": {"tpl-1": 300.0, "tpl-otp": 200.0}}})
     assert response.status_code == 200, response.text
 
 
-async def test_charged_or_free_at_the_two_z_time_limits(company: Company, oa: Oa, fake_zalo) -> None:
-    await _daytime(company)
+async def test_charged_or_free_at_the_two_z_time_limits(company: Company, oa: Oa, fake_zalo, clock) -> None:
     manager = await company.console(await company.add("manager")).connect()
+    await _daytime(company, clock)
     cases = [(True, 15, True), (True, 16, False), (False, 7200, True), (False, 7201, False)]
     sent = []
     for otp, _, _ in cases:
@@ -56,8 +63,8 @@ async def test_charged_or_free_at_the_two_z_time_limits(company: Company, oa: Oa
     assert too_long.status_code == 422
 
 
-async def test_reviews_attach_to_their_message_by_msg_id(company: Company, oa: Oa) -> None:
-    await _daytime(company)
+async def test_reviews_attach_to_their_message_by_msg_id(company: Company, oa: Oa, clock) -> None:
+    await _daytime(company, clock)
     owner = await company.console(company.owner).connect()
     first = (await _send(company, oa, False)).json()
     second = (await _send(company, oa, False)).json()
@@ -72,14 +79,22 @@ async def test_reviews_attach_to_their_message_by_msg_id(company: Company, oa: O
     assert untouched["review"] is None
 
 
-async def test_quiet_hours_refuse_before_calling_zalo(company: Company, oa: Oa, fake_zalo) -> None:
-    await _daytime(company, hour=23)
+async def test_quiet_hours_are_vietnams_whatever_the_companys_zone(company: Company, oa: Oa, fake_zalo,
+                                                                    clock) -> None:
+    user = await company.add("user")
+    await company.http.patch(f"{company.url}/api/company", headers=company.owner.auth,
+                             json={"timezone": "America/New_York"})
+    # 10:00 in Vietnam is 22:00 (or 23:00) the evening before for a company on New York's time: Zalo
+    # delivers, so the hub sends.
+    await _daytime(company, clock, hour=10)
+    assert (await _send(company, oa, False)).status_code == 201
+    # 23:00 in Vietnam, late morning in New York: refused before Zalo is called.
+    await _daytime(company, clock, hour=23)
     before = len(fake_zalo.zns_sent)
     response = await _send(company, oa, False)
     assert response.status_code == 409 and response.json()["error"]["code"] == "zns_quiet_hours"
     assert "22:00" in response.json()["error"]["message"]
     assert len(fake_zalo.zns_sent) == before
-    user = await company.add("user")
     forbidden = await company.http.post(f"{company.url}/api/zns/messages", headers=user.auth,
                                         json={"oa_id": oa.oa_id, "phone": "0912000111", "template_id": "t"})
     assert forbidden.status_code == 403

@@ -107,9 +107,13 @@ class Oa:
                 "request_type": request_type, "create_time": created_ms or self.ts(), "expired_time": "0",
                 "timestamp": self.ts()}
 
-    def consent_reply(self, phone: str, answer: str = "ALLOW") -> dict[str, Any]:
-        return {"app_id": self.app_id, "event_name": "user_reply_consent", "oa_id": self.oa_id, "phone": phone,
-                "user_consent": answer, "confirmed_time": self.ts(), "expired_time": "0", "timestamp": self.ts()}
+    def consent_reply(self, phone: str, answer: str = "ALLOW", expired_time: str | None = None) -> dict[str, Any]:
+        """`expired_time`: epoch ms, "0" for no limit, None to leave it out (the hub then counts 30 days)."""
+        payload = {"app_id": self.app_id, "event_name": "user_reply_consent", "oa_id": self.oa_id, "phone": phone,
+                   "user_consent": answer, "confirmed_time": self.ts(), "timestamp": self.ts()}
+        if expired_time is not None:
+            payload["expired_time"] = expired_time
+        return payload
 
     def zns_delivered(self, phone: str, msg_id: str, tracking_id: str, delivery_ms: str) -> dict[str, Any]:
         return {"app_id": self.app_id, "event_name": "user_received_message", "sender": {"id": self.oa_id},

@@ -22,6 +22,8 @@ class FormatError(ValueError):
 def _json(raw: bytes) -> Any:
     try:
         return json.loads(raw)
+    except RecursionError:
+        raise FormatError("the body's JSON is nested too deeply") from None
     except ValueError as exc:
         raise FormatError(f"the body is not valid JSON: {exc}") from None
 
@@ -80,13 +82,15 @@ def _twilio_time(value: str | None, fallback: datetime) -> datetime:
             return fallback
 
 
-def _extension(number: str | None) -> str | None:
+def _endpoint(number: str | None) -> dict[str, Any]:
+    """A dialled endpoint: `client:` and `sip:` ones are the PBX's own users (internal extensions); a plain
+    number is an extension only if it is one (the hub decides: hub.calls)."""
     if not number:
-        return None
+        return {}
     for prefix in ("client:", "sip:"):
         if number.startswith(prefix):
-            return number[len(prefix):].split("@")[0]
-    return number
+            return {"extension": number[len(prefix):].split("@")[0], "internal": True}
+    return {"extension": number}
 
 
 def twilio(raw: bytes, received_at: datetime) -> list[CallEvent]:
@@ -106,7 +110,7 @@ def twilio(raw: bytes, received_at: datetime) -> list[CallEvent]:
     duration = float(status.CallDuration) if (status.CallDuration or "").replace(".", "", 1).isdigit() else None
     # A child leg rings a person (an agent's phone or client); so does the callee of an outbound call.
     person_leg = child or direction == "outbound"
-    leg = {"leg_id": status.CallSid, "extension": _extension(status.To)} if person_leg else {}
+    leg = {"leg_id": status.CallSid, **_endpoint(status.To)} if person_leg else {}
     kind = status.CallStatus
     if kind in ("queued", "initiated"):
         return [CallEvent.model_validate({**call, "event": "queued" if not child else "ringing", **leg})]

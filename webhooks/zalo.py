@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from hub import metrics
 from hub.limits import read_body
+from hub.storable import storable, storable_copy
 from hub.errors import BadRequest, HubError, Unauthorized
 from schemas.zalo import ZaloWebhook
 
@@ -68,6 +69,8 @@ async def receive(request: Request) -> Response:
             raise Unauthorized("missing X-ZEvent-Signature", "missing_signature")
         try:
             data = json.loads(raw)
+        except RecursionError:
+            raise BadRequest("the body's JSON is nested too deeply", "malformed_json") from None
         except ValueError as exc:
             log.info("malformed Zalo webhook", extra={"error": str(exc)})
             raise BadRequest(f"the body is not valid JSON: {exc}", "malformed_json") from None
@@ -76,7 +79,8 @@ async def receive(request: Request) -> Response:
             raise BadRequest("a Zalo event carries app_id and timestamp as strings", "not_a_zalo_event")
         event: ZaloWebhook | None
         try:
-            event = ZaloWebhook.model_validate(data)
+            # A payload BSON cannot hold as parsed is kept raw, never applied (nor refused: it is signed).
+            event = ZaloWebhook.model_validate(data) if storable(data) else None
         except ValidationError:
             event = None
         oa_ids = event.oa_candidates() if event else []
@@ -90,7 +94,10 @@ async def receive(request: Request) -> Response:
 
     entry = {"_id": idempotency_key(data), "company_id": link["company_id"], "link_id": link["_id"], "app_id": app_id,
              "event_name": data.get("event_name"), "timestamp": timestamp, "received_at": hub.clock.now(),
-             "retry": request.headers.get("num_retry"), "payload": data, "raw": raw.decode("utf-8", errors="replace")}
+             "retry": request.headers.get("num_retry"), "payload": data if event else storable_copy(data),
+             "raw": raw.decode("utf-8", errors="replace")}
+    if entry["raw"].encode() != raw:
+        entry["raw_bytes"] = raw  # the exact bytes, where the text above had to replace some
     return _reply(await hub.inbox.receive_zalo(entry, event, link))
 
 

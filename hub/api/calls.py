@@ -37,7 +37,7 @@ async def history(request: Request) -> Response:
     calls = await request.app.state.hub.calls.history(
         principal(request), start=query_time(request, "from"), end=query_time(request, "to"), status=status,
         direction=q.get("direction"), hotline=q.get("hotline"), extension=q.get("extension"),
-        department=q.get("department"), limit=query_int(request, "limit", 100))
+        department=q.get("department"), phone=q.get("phone"), limit=query_int(request, "limit", 100))
     return reply(CallList(calls=calls))
 
 

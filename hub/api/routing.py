@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from hub.auth import InvalidToken, Principal, read_token
 from hub.errors import BadRequest, Forbidden, HubError, Unauthorized, Unprocessable
-from hub.limits import read_body
+from hub.limits import parse_json, read_body
 from schemas.rest import ErrorResponse
 
 M = TypeVar("M", bound=BaseModel)
@@ -48,10 +48,7 @@ def error_response(exc: HubError) -> JSONResponse:
 async def body(request: Request, model: type[M]) -> M:
     """Parse a JSON body into `model`: too large 413, malformed JSON 400, a wrong shape 422."""
     raw = await read_body(request, request.app.state.hub.settings.max_body_bytes)
-    try:
-        data = json.loads(raw or b"null")
-    except ValueError as exc:
-        raise BadRequest(f"the body is not valid JSON: {exc}", "malformed_json") from None
+    data = parse_json(raw or b"null")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -61,11 +58,15 @@ async def body(request: Request, model: type[M]) -> M:
 
 
 def principal(request: Request) -> Principal:
-    """The member the bearer token speaks for (or, for a journaled request the hub re-does itself, the
-    member it was made for: a scope key no network request can set)."""
-    replayed = request.scope.get("hub.principal")
-    if replayed is not None:
-        return replayed
+    """The member the request speaks for, as `authenticated` checked it (or, for a journaled request
+    the hub re-does itself, the member it was made for): a scope key no network request can set."""
+    actor = request.scope.get("hub.principal")
+    if actor is None:
+        raise Unauthorized("send Authorization: Bearer <token>", "missing_token")
+    return actor
+
+
+def _token_principal(request: Request) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
@@ -77,6 +78,17 @@ def principal(request: Request) -> Principal:
     if actor.kind != "member":
         raise Forbidden("a wallboard token opens the wallboard only", "wallboard_token")
     return actor
+
+
+def authenticated(endpoint: Endpoint) -> Endpoint:
+    """Every request with a token: the token is valid and its member is still a member of that company,
+    with the role it has now (a removed member's token opens nothing, a role change applies at once)."""
+    async def checked(request: Request) -> Response:
+        if "hub.principal" not in request.scope:
+            actor = _token_principal(request)
+            request.scope["hub.principal"] = await request.app.state.hub.directory.current(actor)
+        return await endpoint(request)
+    return checked
 
 
 def query_int(request: Request, name: str, default: int) -> int:
@@ -129,8 +141,10 @@ def journaled(route: ApiRoute) -> Endpoint:
 
 
 def starlette_routes(routes: list[ApiRoute]) -> list[Route]:
-    return [Route(r.path, journaled(r) if r.publishes else r.endpoint, methods=[r.method], name=r.name)
-            for r in routes]
+    def endpoint(r: ApiRoute) -> Endpoint:
+        inner = journaled(r) if r.publishes else r.endpoint
+        return inner if r.public else authenticated(inner)
+    return [Route(r.path, endpoint(r), methods=[r.method], name=r.name) for r in routes]
 
 
 def _schema_ref(model: type[BaseModel], components: dict[str, Any]) -> dict[str, str]:

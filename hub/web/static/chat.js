@@ -1,6 +1,6 @@
 // Zalo chats in the console: the thread list with its filters, the open conversation, the composer.
 import { api } from "./api.js";
-import { $, h, option, replace } from "./dom.js";
+import { $, h, option, replace, safeUrl } from "./dom.js";
 import * as fmt from "./format.js";
 import { lang, t } from "./i18n.js";
 
@@ -252,7 +252,7 @@ export class Chat {
     const thread = this.threads.get(this.current);
     if (!thread) return;
     const c = thread.customer;
-    $("#conv-avatar").src = c.avatar || "data:,";
+    $("#conv-avatar").src = safeUrl(c.avatar || "data:,") ?? "data:,";
     $("#conv-avatar").hidden = !c.avatar;
     $("#conv-name").textContent = customerName(thread);
     replace($("#conv-contact"),

@@ -49,9 +49,7 @@ async function loadAll() {
     ctx.supervisor ? api.get("/api/presence") : null,
   ]);
   if (online) ctx.presence = new Map(Object.entries(online.members));
-  fmt.setTimeZone(company.timezone);
-  $("#brand").textContent = company.name;
-  document.title = `${company.name} — Hub`;
+  applyCompany(company);
   ctx.labels = new Map(labels.labels.map((label) => [label.id, label]));
   if (members) ctx.members = new Map(members.members.map((m) => [m.id, m]));
   ctx.oaLinks = links ? links.oa_links : [];
@@ -60,6 +58,14 @@ async function loadAll() {
   const oas = ctx.oaLinks.length ? ctx.oaLinks.map((link) => [link.oa_id, link.name])
     : [...new Set([...chat.threads.values()].map((th) => th.oa_id))].map((id) => [id, id]);
   consents.renderOaChoice(oas);
+}
+
+function applyCompany(company) {
+  ctx.company = company;
+  fmt.setTimeZone(company.timezone);
+  $("#brand").removeAttribute("data-i18n"); // the company's name, in every language
+  $("#brand").textContent = company.name;
+  document.title = `${company.name} — Hub`;
 }
 
 // Lists are (re)read while events are held back, then the held events are applied in seq order.
@@ -110,6 +116,19 @@ function apply(envelope) {
       chat.renderFilters();
       chat.renderList();
       break;
+    case "company.updated": // a new name or time zone: every time on screen moves at once
+      applyCompany(data);
+      rerender();
+      break;
+    case "member.created":
+    case "member.updated":
+      ctx.members.set(data.id, data);
+      rerender();
+      break;
+    case "member.removed":
+      ctx.members.delete(data.id);
+      rerender();
+      break;
     case "call.updated":
       calls.updated(data);
       break;
@@ -146,6 +165,7 @@ function showTab(name) {
 
 function rerender() {
   $("#who").textContent = `${me.name} · ${t(`role.${me.role}`)}`;
+  if (ctx.company) $("#brand").textContent = ctx.company.name; // never the product's name in the company's place
   chat.renderFilters();
   chat.renderList();
   chat.renderConversation();

@@ -1,5 +1,20 @@
 // Building the page from data. Text always goes in as text (never as HTML): chat content is the customer's.
 
+// Links and media come from Zalo payloads: only web and phone addresses are ever put in the page
+// (never javascript:, vbscript:, or data: beyond the empty placeholder image).
+const URL_ATTRS = new Set(["href", "src", "poster"]);
+const URL_SCHEMES = new Set(["http:", "https:", "tel:"]);
+
+export function safeUrl(value) {
+  const text = String(value);
+  if (text === "data:,") return text;
+  try {
+    return URL_SCHEMES.has(new URL(text, location.href).protocol) ? text : null;
+  } catch {
+    return null;
+  }
+}
+
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs || {})) {
@@ -8,7 +23,10 @@ export function h(tag, attrs = {}, ...children) {
     else if (key === "dataset") Object.assign(el.dataset, value);
     else if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
     else if (key === "value") el.value = value;
-    else el.setAttribute(key, value === true ? "" : value);
+    else if (URL_ATTRS.has(key)) {
+      const url = safeUrl(value);
+      if (url !== null) el.setAttribute(key, url);
+    } else el.setAttribute(key, value === true ? "" : value);
   }
   append(el, children);
   return el;

@@ -9,7 +9,7 @@ import { io } from "/vendor/socket.io.esm.min.js";
 import { observeHubTime } from "./format.js";
 import { t } from "./i18n.js";
 
-const EPHEMERAL = ["typing", "thread.viewing", "presence.updated", "wallboard.snapshot"];
+const EPHEMERAL = ["typing", "thread.viewing", "presence.updated", "wallboard.snapshot", "wallboard.counters"];
 
 export function connectLive({ token, banner, onEvent, onEphemeral, onSynced, onReset, onRefused, auth = () => ({}) }) {
   let lastSeq = null;

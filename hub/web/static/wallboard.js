@@ -44,6 +44,11 @@ function longestWaitNow() {
   return waits.length ? Math.max(...waits) : 0;
 }
 
+function applyCounters(figures) {
+  board.counters = figures.counters;
+  renderCounters();
+}
+
 function renderCounters() {
   const c = board.counters;
   if (!c) return;
@@ -52,6 +57,10 @@ function renderCounters() {
     abandonment_rate: fmt.percent(c.abandonment_rate),
     longest_wait_now_s: fmt.duration(longestWaitNow()),
     service_level: fmt.percent(c.service_level),
+    answer_rate: fmt.percent(c.answer_rate),
+    average_wait_s: c.average_wait_s == null ? "–" : fmt.duration(c.average_wait_s),
+    average_talk_s: c.average_talk_s == null ? "–" : fmt.duration(c.average_talk_s),
+    short_abandoned: c.short_abandoned,
   };
   for (const [name, value] of Object.entries(shown)) {
     const el = document.querySelector(`[data-counter="${name}"] .value`);
@@ -105,7 +114,10 @@ if (!token) {
         renderTiles();
       }
     },
-    onEphemeral: (name, data) => name === "wallboard.snapshot" && snapshot(data),
+    onEphemeral: (name, data) => {
+      if (name === "wallboard.snapshot") snapshot(data);
+      else if (name === "wallboard.counters") applyCounters(data);
+    },
     onRefused: (_code, reason) => fail(t("wb.refused", { reason })),
   });
 }
