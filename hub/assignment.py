@@ -18,7 +18,7 @@ from typing import Any
 
 from hub import faults
 from hub.auth import Principal
-from hub.changes import done, update_once
+from hub.changes import apply_once, done, update_once
 from hub.clock import Clock
 from hub.errors import Forbidden, NotFound, Unprocessable
 from hub.events import Publisher
@@ -146,20 +146,24 @@ class Assignment:
                 if not candidates:
                     break
                 for member in candidates:
-                    if not await update_once(
-                            self._store.members, {"_id": member["_id"]},
-                            {"open_threads": {"$lt": limit}, "last_assigned_at": member.get("last_assigned_at")},
-                            {"$inc": {"open_threads": 1}, "$set": {"last_assigned_at": self._clock.now()}},
-                            f"reserve:{thread['_id']}"):
+                    reserved = await apply_once(
+                        self._store.members, {"_id": member["_id"]},
+                        {"open_threads": {"$lt": limit}, "last_assigned_at": member.get("last_assigned_at")},
+                        {"$inc": {"open_threads": 1}, "$set": {"last_assigned_at": self._clock.now()}},
+                        f"reserve:{thread['_id']}")
+                    if reserved is None:
                         continue  # another assignment took that turn; try the next member
-                    if not await update_once(
-                            self._store.threads, {"_id": thread["_id"]}, {"assignee_id": None, "status": "open"},
-                            {"$set": {"assignee_id": member["_id"], "assigned_at": self._clock.now(), "queued_at": None},
-                             "$inc": {"version": 1}}, "assign"):
-                        await self.adjust_open(member["_id"], -1, step=f"unreserve:{thread['_id']}")  # another process was first
-                        return await self._threads.get(thread["_id"]) or thread
+                    took = await update_once(
+                        self._store.threads, {"_id": thread["_id"]}, {"assignee_id": None, "status": "open"},
+                        {"$set": {"assignee_id": member["_id"], "assigned_at": self._clock.now(), "queued_at": None},
+                         "$inc": {"version": 1}}, "assign")
                     after = await self._threads.get(thread["_id"])
                     assert after is not None
+                    if after.get("assignee_id") != member["_id"] and reserved == "now":
+                        # Another process (or a concurrent attempt of this change) assigned it: free our turn.
+                        await self.adjust_open(member["_id"], -1, step=f"unreserve:{thread['_id']}")
+                    if not (took or done(after, "assign")):
+                        return after  # assigned by another change
                     await self._publish_assigned(after, None, after["assignee_id"], None)
                     return after
                 # every turn was taken by concurrent assignments: look again with fresh counts

@@ -30,6 +30,7 @@ def _advance(record: dict[str, Any], state: CallState) -> None:
 def new_record(company_id: str, call_id: str) -> dict[str, Any]:
     return {"company_id": company_id, "call_id": call_id, "state": CallState.new.value, "direction": None,
             "from_number": None, "to_number": None, "hotline": None, "legs": [], "extensions": [],
+            "members": [], "departments": [], "answered_member_id": None,
             "started_at": None, "wait_started_at": None, "answered_at": None, "answered_by": None,
             "ivr_answered_at": None, "hold_changed_at": None, "on_hold": False, "ended_at": None, "end_reason": None,
             "end_reason_text": None, "sip_code": None, "q850": None, "vendor_status": None, "hangup_by": None,
@@ -51,8 +52,11 @@ def _leg(record: dict[str, Any], event: CallEvent) -> dict[str, Any] | None:
                 leg["extension"] = event.extension
             if event.party and not leg.get("party"):
                 leg["party"] = event.party
+            if event.member_id and not leg.get("member_id"):
+                leg["member_id"], leg["department_id"] = event.member_id, event.department_id
             return leg
-    leg = {"leg_id": key, "extension": event.extension, "party": event.party, "state": "new", "ring_started_at": None,
+    leg = {"leg_id": key, "extension": event.extension, "party": event.party, "member_id": event.member_id,
+           "department_id": event.department_id, "state": "new", "ring_started_at": None,
            "answered_at": None, "ended_at": None, "ring_s": None, "end_reason": None,
            "sip_code": None, "q850": None, "vendor_status": None}
     record["legs"].append(leg)
@@ -148,6 +152,9 @@ def derive(r: dict[str, Any]) -> dict[str, Any]:
     ringing = sorted((leg for leg in r["legs"] if leg.get("extension")),
                      key=lambda leg: (leg["ring_started_at"] or leg["answered_at"] or r["started_at"]))
     r["extensions"] = list(dict.fromkeys(leg["extension"] for leg in ringing))
+    r["members"] = list(dict.fromkeys(leg["member_id"] for leg in ringing if leg.get("member_id")))
+    r["departments"] = list(dict.fromkeys(leg["department_id"] for leg in ringing if leg.get("department_id")))
+    r["answered_member_id"] = first.get("member_id") if first else None
     if r["state"] == CallState.ended.value:
         rang = any(leg["ring_started_at"] for leg in r["legs"])
         if r["answered_at"]:

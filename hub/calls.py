@@ -113,6 +113,7 @@ class Calls:
         event = await self._placed(company_id, event)
         for _attempt in range(20):
             doc = await self._calls.find_one({"company_id": company_id, "call_id": event.call_id})
+            event = await self._holder(company_id, event, doc)
             if doc is None:
                 record = call_model.new_record(company_id, event.call_id)
                 record["_id"] = new_id()
@@ -148,9 +149,10 @@ class Calls:
         return after
 
     async def _audience(self, doc: dict[str, Any]) -> Audience:
-        """Owners and managers, and the members whose extensions are on the call."""
-        members = []
-        if doc["extensions"]:
+        """Owners and managers, and the members the call rang (as they were when it rang; a record made
+        before members were kept falls back to who holds its extensions now)."""
+        members: list[str] = list(doc.get("members") or [])
+        if "members" not in doc and doc["extensions"]:
             cursor = self._store.extensions.find({"company_id": doc["company_id"], "number": {"$in": doc["extensions"]},
                                                   "member_id": {"$ne": None}}, {"member_id": 1})
             members = [e["member_id"] async for e in cursor]
@@ -246,10 +248,30 @@ class Calls:
     # -- console reads ----------------------------------------------------------------------------
 
     async def _visible_filter(self, actor: Principal) -> dict[str, Any]:
+        """Supervisors: every call. A user: the calls that rang them, even after their extension moved on,
+        never a previous holder's (records from before members were kept: by their extension now)."""
         if actor.role in SUPERVISORS:
             return {"company_id": actor.company_id}
         mine = await self._store.extensions.find_one({"company_id": actor.company_id, "member_id": actor.member_id})
-        return {"company_id": actor.company_id, "extensions": mine["number"] if mine else {"$in": []}}
+        return {"company_id": actor.company_id,
+                "$or": [{"members": actor.member_id},
+                        {"members": {"$exists": False}, "extensions": mine["number"] if mine else {"$in": []}}]}
+
+    async def _holder(self, company_id: str, event: CallEvent, doc: dict[str, Any] | None) -> CallEvent:
+        """The event with the member (and their department) who holds its extension now, the first time
+        its leg is seen: the call keeps them whoever holds the extension later."""
+        if not event.extension:
+            return event
+        key = event.leg_id or event.extension
+        if doc is not None and any(leg["leg_id"] == key and leg.get("member_id") for leg in doc["legs"]):
+            return event
+        held = await self._store.extensions.find_one({"company_id": company_id, "number": event.extension},
+                                                     {"member_id": 1})
+        if not held or not held.get("member_id"):
+            return event
+        member = await self._store.members.find_one({"_id": held["member_id"]}, {"department_id": 1})
+        return event.model_copy(update={"member_id": held["member_id"],
+                                        "department_id": (member or {}).get("department_id")})
 
     async def history(self, actor: Principal, start: datetime | None = None, end: datetime | None = None,
                       status: str | None = None, direction: str | None = None, hotline: str | None = None,
@@ -271,12 +293,13 @@ class Calls:
                               else {"_id": {"$in": []}})
         if extension:
             conditions.append({"extensions": extension})
-        if department:
+        if department:  # the department of whom it rang, then (older records: their extensions' members now)
             members = [m["_id"] async for m in self._store.members.find({"company_id": actor.company_id,
                                                                           "department_id": department}, {"_id": 1})]
             numbers = [e["number"] async for e in self._store.extensions.find(
                 {"company_id": actor.company_id, "member_id": {"$in": members}}, {"number": 1})]
-            conditions.append({"extensions": {"$in": numbers}})
+            conditions.append({"$or": [{"departments": department},
+                                       {"departments": {"$exists": False}, "extensions": {"$in": numbers}}]})
         if conditions:
             query["$and"] = conditions
         cursor = self._calls.find(query).sort("started_at", DESCENDING).limit(max(1, min(limit, 500)))
@@ -293,29 +316,45 @@ class Calls:
         return record_view(doc)
 
     async def stats(self, actor: Principal, start: datetime, end: datetime) -> dict[str, Any]:
-        """The product's dashboard: totals and, per extension, calls, answered, failed, duration."""
+        """The product's dashboard: totals and, per member (as the calls found them) and per extension, calls,
+        answered, missed, failed, talk time. A user's figures are their own row only."""
         query = {**await self._visible_filter(actor), "started_at": {"$gte": start, "$lt": end}}
         calls = [doc async for doc in self._calls.find(query, {"legs": 0})]
+        supervisor = actor.role in SUPERVISORS
+        mine = None if supervisor else await self._store.extensions.find_one(
+            {"company_id": actor.company_id, "member_id": actor.member_id}, {"number": 1})
         known = [e["number"] async for e in self._store.extensions.find({"company_id": actor.company_id},
-                                                                         {"number": 1})]
-        per: dict[str, dict[str, float]] = {n: {"calls": 0, "answered": 0, "missed": 0, "failed": 0, "duration_s": 0.0}
-                                            for n in known}
+                                                                         {"number": 1})] if supervisor else (
+            [mine["number"]] if mine else [])
+
+        def blank() -> dict[str, float]:
+            return {"calls": 0, "answered": 0, "missed": 0, "failed": 0, "duration_s": 0.0}
+        per_extension: dict[str, dict[str, float]] = {n: blank() for n in known}
+        per_member: dict[str, dict[str, float]] = {} if supervisor else {actor.member_id: blank()}
+
+        def count(row: dict[str, float], doc: dict[str, Any], answered: bool) -> None:
+            row["calls"] += 1
+            if answered:
+                row["answered"] += 1
+                row["duration_s"] += doc.get("talk_s") or 0
+            elif doc.get("outcome") == "missed":
+                row["missed"] += 1
+            elif doc.get("outcome") == "failed":
+                row["failed"] += 1
         for doc in calls:
             for extension in doc["extensions"]:
-                row = per.setdefault(extension, {"calls": 0, "answered": 0, "missed": 0, "failed": 0, "duration_s": 0.0})
-                row["calls"] += 1
-                if doc.get("answered_by") == extension:
-                    row["answered"] += 1
-                    row["duration_s"] += doc.get("talk_s") or 0
-                elif doc.get("outcome") == "missed":
-                    row["missed"] += 1
-                elif doc.get("outcome") == "failed":
-                    row["failed"] += 1
-        return {"from": start, "to": end, "total_extensions": len(per), "total_calls": len(calls),
+                if supervisor or extension in per_extension:
+                    count(per_extension.setdefault(extension, blank()), doc, doc.get("answered_by") == extension)
+            for member in doc.get("members") or []:
+                if supervisor or member == actor.member_id:
+                    count(per_member.setdefault(member, blank()), doc, doc.get("answered_member_id") == member)
+
+        def rows(per: dict[str, dict[str, float]], key: str) -> list[dict[str, Any]]:
+            return [{key: name, **{k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}}
+                    for name, row in sorted(per.items())]
+        return {"from": start, "to": end, "total_extensions": len(per_extension), "total_calls": len(calls),
                 "total_duration_s": round(sum(d.get("duration_s") or 0 for d in calls), 3),
-                "per_extension": [{"extension": ext, **{k: round(v, 3) if isinstance(v, float) else v
-                                                        for k, v in row.items()}}
-                                  for ext, row in sorted(per.items())]}
+                "per_member": rows(per_member, "member_id"), "per_extension": rows(per_extension, "extension")}
 
 
 def _same(before: dict[str, Any], after: dict[str, Any]) -> bool:

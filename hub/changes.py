@@ -90,14 +90,21 @@ async def update_once(collection: AsyncCollection, selector: dict[str, Any], con
 
     True when the step is applied: now, or (on a re-do) by an earlier attempt of this change, in
     which case the caller publishes again and the event keys drop what was already published."""
+    return await apply_once(collection, selector, conditions, update, name) is not None
+
+
+async def apply_once(collection: AsyncCollection, selector: dict[str, Any], conditions: dict[str, Any],
+                     update: dict[str, Any], name: str) -> str | None:
+    """As update_once, saying who applied it: "now" (this call), "before" (an earlier attempt), or None."""
     extra, update = guarded(update, name)
     result = await collection.update_one({**selector, **conditions, **extra}, update)
     if result.modified_count:
-        return True
+        return "now"
     ch = _current.get()
     if ch is None or not ch.redo:
-        return False
-    return await collection.find_one({**selector, "applied": ch.step(name)}, {"_id": 1}) is not None
+        return None
+    found = await collection.find_one({**selector, "applied": ch.step(name)}, {"_id": 1})
+    return "before" if found is not None else None
 
 
 # -- changes nobody retries (time-driven moves of the scheduler) --------------------------------------

@@ -65,6 +65,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("company_id", ASCENDING), ("to_e164", ASCENDING)]),
         IndexModel([("company_id", ASCENDING), ("state", ASCENDING)]),
         IndexModel([("company_id", ASCENDING), ("extensions", ASCENDING), ("started_at", DESCENDING)]),
+        IndexModel([("company_id", ASCENDING), ("members", ASCENDING), ("started_at", DESCENDING)]),
         IndexModel([("state", ASCENDING), ("finalized", ASCENDING), ("ended_seen_at", ASCENDING)]),
         IndexModel([("pending_change_at", ASCENDING)], sparse=True),  # time-driven moves not yet published
     ],

@@ -53,6 +53,9 @@ class CallEvent(BaseModel):
     internal: bool = False
     # An outside party a leg rings (set by the hub when `extension` is no extension of the company).
     party: str | None = Field(default=None, max_length=64)
+    # Who held the extension when it rang (set by the hub: a call belongs to members as they were).
+    member_id: str | None = None
+    department_id: str | None = None
     transfer_to: str | None = Field(default=None, max_length=64)  # with event=transferred
     sip_code: int | None = None
     q850: int | None = None
@@ -129,6 +132,8 @@ class Leg(BaseModel):
     leg_id: str
     extension: str | None = None
     party: str | None = None  # an outside number the leg rang (never an extension)
+    member_id: str | None = None  # who held the extension when it rang
+    department_id: str | None = None  # and their department then
     state: str
     ring_started_at: datetime | None = None
     answered_at: datetime | None = None
@@ -146,11 +151,14 @@ class CallRecord(BaseModel):
     to_number: str | None = None
     hotline: str | None = None
     extensions: list[str] = Field(default_factory=list)
+    members: list[str] = Field(default_factory=list)  # who the call rang, as they were then
+    departments: list[str] = Field(default_factory=list)
     legs: list[Leg] = Field(default_factory=list)
     started_at: datetime | None = None
     wait_started_at: datetime | None = None
     answered_at: datetime | None = None
     answered_by: str | None = None
+    answered_member_id: str | None = None
     ended_at: datetime | None = None
     end_reason: str | None = None
     end_reason_text: dict[str, str] | None = None

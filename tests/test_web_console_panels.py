@@ -84,6 +84,7 @@ async def test_supervisor_gets_the_missed_call_alert_and_finds_it_in_history(
     await page.select_option("#call-filters select[name=department]", care)
     await page.click("#call-filters button[type=submit]")
     await expect(row).to_have_count(1)
+    await expect(row.locator("td.department")).to_have_text("CSKH")  # the department of whom it rang, then
     await alert.get_by_role("button").click()
     await expect(alert).to_have_count(0)
 

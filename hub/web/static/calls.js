@@ -51,7 +51,7 @@ export class Calls {
     const [{ calls }, extensions, departments] = await Promise.all([
       api.get("/api/calls/live"),
       api.get("/api/extensions").catch(() => ({ extensions: [] })),
-      this.ctx.supervisor ? api.get("/api/departments") : null,
+      api.get("/api/departments").catch(() => ({ departments: [] })),
     ]);
     this.departments = departments?.departments || [];
     this.live = new Map(calls.map((call) => [call.id, call]));
@@ -80,7 +80,7 @@ export class Calls {
     const select = $("#call-filters select[name=department]");
     const chosen = select.value;
     replace(select, option("", t("calls.anyDepartment")), this.departments.map((d) => option(d.id, d.name, d.id === chosen)));
-    select.hidden = !this.departments.length;
+    select.hidden = !this.ctx.supervisor || !this.departments.length;
   }
 
   updated(call) {
@@ -130,10 +130,17 @@ export class Calls {
       h("td", {}, call.from_number || "–"),
       h("td", {}, call.hotline || call.to_number || "–"),
       h("td", {}, callExtensions(call) || "–"),
+      h("td", { class: "department" }, this.departmentNames(call) || "–"),
       h("td", {}, call.outcome ? h("span", { class: `badge outcome ${call.outcome}` }, t(`outcome.${call.outcome}`)) : "–"),
       h("td", {}, fmt.duration(call.duration_s)),
       h("td", {}, call.end_reason_text ? call.end_reason_text[lang()] : "")))
-      : h("tr", {}, h("td", { colspan: 8, class: "muted" }, t("calls.none"))));
+      : h("tr", {}, h("td", { colspan: 9, class: "muted" }, t("calls.none"))));
+  }
+
+  // The departments of whom the call rang, as they were then (the hub keeps them on the call).
+  departmentNames(call) {
+    const names = new Map(this.departments.map((d) => [d.id, d.name]));
+    return (call.departments || []).map((id) => names.get(id) || "").filter(Boolean).join(", ");
   }
 
   // The alert stays until dismissed: a missed customer is worth a click.
