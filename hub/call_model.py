@@ -30,7 +30,7 @@ def _advance(record: dict[str, Any], state: CallState) -> None:
 def new_record(company_id: str, call_id: str) -> dict[str, Any]:
     return {"company_id": company_id, "call_id": call_id, "state": CallState.new.value, "direction": None,
             "from_number": None, "to_number": None, "hotline": None, "legs": [], "extensions": [],
-            "members": [], "departments": [], "answered_member_id": None,
+            "members": [], "departments": [], "answered_member_id": None, "channel": "pbx",
             "started_at": None, "wait_started_at": None, "answered_at": None, "answered_by": None,
             "ivr_answered_at": None, "hold_changed_at": None, "on_hold": False, "ended_at": None, "end_reason": None,
             "end_reason_text": None, "sip_code": None, "q850": None, "vendor_status": None, "hangup_by": None,
@@ -76,6 +76,8 @@ def fold(record: dict[str, Any], event: CallEvent) -> dict[str, Any]:
     r = copy.deepcopy(record)
     at = event.occurred_at
     r["started_at"] = _min(r["started_at"], at)
+    if event.channel != "pbx":
+        r["channel"] = event.channel
     for field, value in (("direction", event.direction), ("from_number", event.from_), ("to_number", event.to),
                          ("hotline", event.hotline)):
         if value and not r[field]:

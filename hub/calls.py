@@ -28,6 +28,7 @@ from hub.store import Store, time_range
 from schemas.calls import LIVE_STATES, CallEvent, CallRecord
 from schemas.directory import CompanySettings, Role
 from schemas.events import Audience
+from schemas.zalo import ZaloWebhook, epoch_ms
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,45 @@ def wallboard_view(doc: dict[str, Any]) -> dict[str, Any]:
                           else mask(t.get("to_extension"))} for t in view["transfers"]]
     view.pop("recording_urls", None)
     return view
+
+
+ZALO_OA_PARTY = "zalo-oa"  # who answers a call through Zalo: the OA (its agents are not named in the payload)
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def zalo_call_events(oa_id: str, event: ZaloWebhook) -> list[CallEvent]:
+    """A call through Zalo, reported once it ended (reference section 12: user_call_oa / oa_call_user with
+    init_time, waiting_time in s, call_duration and talk_time in ms; status_code's meaning unknown: kept
+    raw), as the canonical events of one call with channel zalo."""
+    extra = event.model_extra or {}
+    inbound = event.event_name == "user_call_oa"
+    customer = extra.get("user_id") or event.user_id or event.phone or extra.get("phone")
+    started = epoch_ms(extra.get("init_time")) or event.occurred_at
+    waited = _number(extra.get("waiting_time")) or 0.0
+    talk_ms = _number(extra.get("talk_time")) or 0.0
+    total_ms = _number(extra.get("call_duration"))
+    ended = started + timedelta(seconds=(total_ms / 1000) if total_ms is not None else waited + talk_ms / 1000)
+    base: dict[str, Any] = {"call_id": f"zalo:{oa_id}:{extra.get('call_id') or event.timestamp}", "channel": "zalo",
+                            "direction": "inbound" if inbound else "outbound",
+                            "from": str(customer) if inbound and customer else (None if inbound else oa_id),
+                            "to": oa_id if inbound else (str(customer) if customer else None)}
+    party = ZALO_OA_PARTY if inbound else (str(customer) if customer else ZALO_OA_PARTY)
+    leg = {"leg_id": "zalo", "party": party}
+    events = [CallEvent.model_validate({**base, **leg, "event": "ringing", "occurred_at": started})]
+    if talk_ms > 0:
+        events.append(CallEvent.model_validate({**base, **leg, "event": "answered",
+                                                "occurred_at": started + timedelta(seconds=waited)}))
+    # status_code's meaning is unknown (it stays in the stored webhook): the fold decides why it ended.
+    events.append(CallEvent.model_validate({
+        **base, "event": "ended", "occurred_at": ended, "talk_s": talk_ms / 1000 if talk_ms else None,
+        "duration_s": (total_ms / 1000) if total_ms is not None else None}))
+    return events
 
 
 def looks_internal(number: str, max_digits: int) -> bool:

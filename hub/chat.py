@@ -317,9 +317,30 @@ class ChatIngest:
             after = await self.threads.update(thread, change, step="tag")
             await self.threads.publish(thread, after)
 
-    async def _republished(self, thread: dict[str, Any], created: bool) -> bool:
+    async def interaction(self, link: dict[str, Any], event: ZaloWebhook) -> None:
+        """A call or a consent the user answered through Zalo: the thread of that user (by user id, or by
+        the phone they shared) gets a new reply window. A call the user did not answer is none."""
+        extra = event.model_extra or {}
+        if event.event_name == "oa_call_user" and not str(extra.get("talk_time") or "0").strip("0. "):
+            return  # talk_time missing, 0 or "0.0": the user did not pick up
+        user_id = extra.get("user_id") or event.user_id
+        if user_id:
+            thread = await self._threads_coll.find_one({"link_id": link["_id"], "key": str(user_id)})
+        else:
+            phone = e164(event.phone or extra.get("phone"))
+            thread = await self._threads_coll.find_one({"company_id": link["company_id"], "link_id": link["_id"],
+                                                        "customer.phone_e164": phone}) if phone else None
+        if thread is None or await self._republished(thread, False, "interaction"):
+            return
+        at = event.occurred_at
+        if thread.get("last_user_interaction_at") and thread["last_user_interaction_at"] >= at:
+            return
+        after = await self.threads.update(thread, {}, interaction_at=at, free_remaining=None, step="interaction")
+        await self.threads.publish(thread, after)
+
+    async def _republished(self, thread: dict[str, Any], created: bool, step_name: str = "thread") -> bool:
         """On a re-do whose first attempt already changed the thread: publish (what is missing) and stop."""
-        if not done(thread, "thread"):
+        if not done(thread, step_name):
             return False
         await self.threads.publish(None if created else thread, thread)
         return True

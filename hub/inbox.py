@@ -31,7 +31,7 @@ from starlette.responses import Response
 from hub import changes, faults
 from hub.auth import Principal
 from hub.errors import HubError, Unprocessable
-from hub.calls import Calls
+from hub.calls import Calls, zalo_call_events
 from hub.chat import ChatIngest
 from hub.clock import Clock
 from hub.consents import Consents
@@ -155,10 +155,15 @@ class Inbox:
             EventKind.zns_feedback: self._zns.on_feedback,
             EventKind.zns_template: self._zns.on_template_status,
         }.get(kind)
-        if handler is not None:
+        if kind is EventKind.zalo_call:
+            await self._calls.apply(link["company_id"], zalo_call_events(link["oa_id"], event))
+        elif handler is not None:
             await handler(link, event)
         else:
             await self._chat.apply(link, event, kind)
+        if kind in (EventKind.zalo_call, EventKind.consent_reply):
+            # Answering a call or a consent request is an interaction: a new reply window (reference section 4).
+            await self._chat.interaction(link, event)
 
     # -- the sweeper (scheduler) ------------------------------------------------------------------
 

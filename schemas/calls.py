@@ -56,6 +56,7 @@ class CallEvent(BaseModel):
     # Who held the extension when it rang (set by the hub: a call belongs to members as they were).
     member_id: str | None = None
     department_id: str | None = None
+    channel: Literal["pbx", "zalo"] = "pbx"  # a call through the company's PBX, or through its Zalo OA
     transfer_to: str | None = Field(default=None, max_length=64)  # with event=transferred
     sip_code: int | None = None
     q850: int | None = None
@@ -151,6 +152,7 @@ class CallRecord(BaseModel):
     to_number: str | None = None
     hotline: str | None = None
     extensions: list[str] = Field(default_factory=list)
+    channel: str = "pbx"  # pbx | zalo (a call through the Zalo OA)
     members: list[str] = Field(default_factory=list)  # who the call rang, as they were then
     departments: list[str] = Field(default_factory=list)
     legs: list[Leg] = Field(default_factory=list)

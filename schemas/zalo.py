@@ -57,12 +57,6 @@ class ZaloWebhook(BaseModel):
     event_name: str
     timestamp: str
 
-    @field_validator("timestamp")
-    @classmethod
-    def _epoch_ms(cls, value: str) -> str:
-        if epoch_ms(value) is None:
-            raise ValueError("timestamp is not epoch milliseconds between 1970 and 9999")
-        return value
     user_id_by_app: str | None = None
     sender: Party | None = None
     recipient: Party | None = None
@@ -74,6 +68,13 @@ class ZaloWebhook(BaseModel):
     source: str | None = None
     info: dict[str, Any] | None = None
     tag: Tag | None = None
+
+    @field_validator("timestamp")
+    @classmethod
+    def _epoch_ms(cls, value: str) -> str:
+        if epoch_ms(value) is None:
+            raise ValueError("timestamp is not epoch milliseconds between 1970 and 9999")
+        return value
 
     @property
     def occurred_at(self) -> datetime:
@@ -129,14 +130,17 @@ class EventKind(StrEnum):
     zns_template = "zns_template"
     consent_sent = "consent_sent"
     consent_reply = "consent_reply"
+    zalo_call = "zalo_call"  # a call through Zalo ended (user_call_oa, oa_call_user)
     other = "other"  # known to Zalo, kept raw (calls ended through Zalo, journeys, quality, quota)
 
 
-_OTHER_KNOWN = {"user_call_oa", "oa_call_user", "change_template_quality", "change_oa_daily_quota",
-                "event_journey_acknowledged", "event_journey_time_out"}
+_OTHER_KNOWN = {"change_template_quality", "change_oa_daily_quota", "event_journey_acknowledged",
+                "event_journey_time_out"}
 
 
 _BY_NAME: dict[str, EventKind] = {
+    "user_call_oa": EventKind.zalo_call,
+    "oa_call_user": EventKind.zalo_call,
     "oa_send_consent": EventKind.consent_sent,
     "user_reply_consent": EventKind.consent_reply,
     "user_feedback": EventKind.zns_feedback,

@@ -122,3 +122,56 @@ async def test_a_customer_message_reopening_a_resolved_thread_clears_resolved_at
                                        for e in console.of_type("thread.updated")))
     thread = (await company.http.get(f"{company.url}/api/threads/{thread_id}", headers=company.owner.auth)).json()
     assert thread["status"] == "open" and thread["resolved_at"] is None
+
+
+def _zalo_call(oa: Oa, user_id: str, name: str, talk_ms: int, wait_s: int = 4) -> dict:
+    started = int(datetime.now(timezone.utc).timestamp() * 1000) - 120_000
+    return {"app_id": oa.app_id, "oa_id": oa.oa_id, "event_name": name, "user_id": user_id,
+            "call_id": zalo_id(), "call_type": "AUDIO", "init_time": str(started),
+            "call_duration": str(wait_s * 1000 + talk_ms), "waiting_time": str(wait_s), "talk_time": str(talk_ms),
+            "status_code": 0, "timestamp": now_ms()}
+
+
+async def test_a_call_through_zalo_is_a_call_and_reopens_the_reply_window(company: Company, oa: Oa,
+                                                                          fake_zalo: FakeZalo) -> None:
+    console = await company.console(company.owner).connect()
+    agent = await company.add("user")
+    thread_id, user_id = await _used_up(company, oa, fake_zalo, console)
+    assert (await oa.deliver(company.http, company.url, _zalo_call(oa, user_id, "user_call_oa", 65_000))).status_code == 200
+
+    def state() -> str | None:
+        updates = [e["data"] for e in console.of_type("thread.updated") if e["data"]["id"] == thread_id]
+        return updates[-1]["reply_window"]["state"] if updates else None
+    await console.wait_for(lambda: state() == "free")
+    await console.wait_for(lambda: any(e["data"]["channel"] == "zalo" and e["data"]["outcome"]
+                                       for e in console.of_type("call.updated")))
+    calls = (await company.http.get(f"{company.url}/api/calls", headers=company.owner.auth)).json()["calls"]
+    zalo = [c for c in calls if c["channel"] == "zalo"]
+    assert len(zalo) == 1 and zalo[0]["direction"] == "inbound" and zalo[0]["from_number"] == user_id
+    assert zalo[0]["outcome"] == "answered" and zalo[0]["talk_s"] == 65.0
+    mine = (await company.http.get(f"{company.url}/api/calls", headers=agent.auth)).json()["calls"]
+    assert not [c for c in mine if c["channel"] == "zalo"], "visible by the rules of PBX calls: it rang no one of theirs"
+
+
+async def test_an_answered_consent_reopens_the_window_of_the_thread_with_that_phone(company: Company, oa: Oa,
+                                                                                   fake_zalo: FakeZalo) -> None:
+    console = await company.console(company.owner).connect()
+    thread_id, user_id = await _used_up(company, oa, fake_zalo, console)
+    await oa.deliver(company.http, company.url, oa.submit_info(user_id, {"phone": "0912777888"}))
+    await console.wait_for(lambda: any(e["data"]["id"] == thread_id and e["data"]["customer"].get("phone")
+                                       for e in console.of_type("thread.updated")))
+    # the shared info opened a window; Zalo then says the free replies are used again
+    saved = dict(fake_zalo.quota)
+    fake_zalo.quota.update({"quota_type": "sub_quota", "remain": 0})
+    try:
+        await company.http.post(f"{company.url}/api/threads/{thread_id}/messages", headers=company.owner.auth,
+                                json={"text": "Dạ vâng", "client_msg_id": zalo_id()})
+    finally:
+        fake_zalo.quota.clear()
+        fake_zalo.quota.update(saved)
+    thread = (await company.http.get(f"{company.url}/api/threads/{thread_id}", headers=company.owner.auth)).json()
+    assert thread["reply_window"]["state"] == "charged"
+    await _request(company, oa, phone="0912777888")
+    assert (await oa.deliver(company.http, company.url, oa.consent_reply("84912777888", "ALLOW"))).status_code == 200
+    await console.wait_for(lambda: [e["data"]["reply_window"]["state"] for e in console.of_type("thread.updated")
+                                    if e["data"]["id"] == thread_id][-1:] == ["free"])
