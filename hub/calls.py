@@ -264,26 +264,20 @@ class Calls:
             done += 1
             after = await self._calls.find_one({"_id": doc["_id"]})
             assert after is not None
-            await self._finish(doc, after, key, redo=False)
+            await changes.finish(self._calls, after, key, False,
+                                 lambda final, before=doc: self._finalized(before, final))
         return done
 
-    async def _finish(self, before: dict[str, Any], after: dict[str, Any], key: str, redo: bool) -> None:
+    async def _finalized(self, before: dict[str, Any], after: dict[str, Any]) -> None:
         """The final call.updated and, for a missed call, its one call.missed."""
-        await faults.point("scheduler.moved")
-        with changes.change(key, redo=redo):
-            await self._effects(before, after)
-            if after.get("missed"):
-                await self._publisher.publish(after["company_id"], "call.missed", call_model.missed_alert(after),
-                                              await self._audience(after))
-        await changes.settle(self._calls, after["_id"], key)
+        await self._effects(before, after)
+        if after.get("missed"):
+            await self._publisher.publish(after["company_id"], "call.missed", call_model.missed_alert(after),
+                                          await self._audience(after))
 
     async def finish_pending(self, before: datetime) -> int:
         """Publish what finalizing left unpublished (the scheduler's next passes)."""
-        done = 0
-        async for doc in self._calls.find(changes.unsettled(before)).limit(500):
-            await self._finish(doc, doc, doc[changes.PENDING], redo=True)
-            done += 1
-        return done
+        return await changes.finish_pending(self._calls, before, lambda doc: self._finalized(doc, doc))
 
     # -- console reads ----------------------------------------------------------------------------
 

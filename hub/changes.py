@@ -22,9 +22,11 @@ import contextlib
 from collections import Counter
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Awaitable, Callable, Iterator
 
 from pymongo.asynchronous.collection import AsyncCollection
+
+from hub import faults
 
 # Steps remembered per document: a re-do comes within minutes, long before 32 later changes.
 APPLIED_KEPT = 32
@@ -129,3 +131,23 @@ async def settle(collection: AsyncCollection, doc_id: Any, key: str) -> None:
 def unsettled(before: Any) -> dict[str, Any]:
     """Documents whose pending change was marked before `before` and not settled since."""
     return {PENDING_AT: {"$lte": before}}
+
+
+Publish = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+async def finish(collection: AsyncCollection, doc: dict[str, Any], key: str, redo: bool, publish: Publish) -> None:
+    """Publish a time-driven move's events as change `key`, then clear its mark."""
+    await faults.point("scheduler.moved")
+    with change(key, redo=redo):
+        await publish(doc)
+    await settle(collection, doc["_id"], key)
+
+
+async def finish_pending(collection: AsyncCollection, before: Any, publish: Publish) -> int:
+    """The scheduler's pass: publish what marks left before `before` say is missing."""
+    finished = 0
+    async for doc in collection.find(unsettled(before)).limit(500):
+        await finish(collection, doc, doc[PENDING], True, publish)
+        finished += 1
+    return finished

@@ -16,7 +16,7 @@ from typing import Any
 from pymongo import DESCENDING
 
 from clients.zalo import ZaloError
-from hub import changes, faults
+from hub import changes
 from hub.auth import Principal
 from hub.changes import current as current_change
 from hub.changes import update_once
@@ -215,19 +215,9 @@ class Consents:
                 moved += 1
                 after = await self._consents.find_one({"_id": doc["_id"]})
                 assert after is not None
-                await self._finish(after, key, redo=False)
+                await changes.finish(self._consents, after, key, False, self._publish)
         return moved
-
-    async def _finish(self, doc: dict[str, Any], key: str, redo: bool) -> None:
-        await faults.point("scheduler.moved")
-        with changes.change(key, redo=redo):
-            await self._publish(doc)
-        await changes.settle(self._consents, doc["_id"], key)
 
     async def finish_pending(self, before: datetime) -> int:
         """Publish what a time-driven move left unpublished (the scheduler's next passes)."""
-        done = 0
-        async for doc in self._consents.find(changes.unsettled(before)).limit(500):
-            await self._finish(doc, doc[changes.PENDING], redo=True)
-            done += 1
-        return done
+        return await changes.finish_pending(self._consents, before, self._publish)

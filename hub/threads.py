@@ -12,7 +12,7 @@ from typing import Any
 from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from hub import changes, faults, reply_window
+from hub import changes, reply_window
 from hub.auth import Principal
 from hub.changes import current as current_change
 from hub.changes import done, update_once
@@ -181,22 +181,12 @@ class Threads:
                 moved += 1
                 doc = await self._threads.find_one({"_id": thread["_id"]})
                 if doc:
-                    await self._finish_window(doc, key, redo=False)
+                    await changes.finish(self._threads, doc, key, False, self.publish_window)
         return moved
-
-    async def _finish_window(self, doc: dict[str, Any], key: str, redo: bool) -> None:
-        await faults.point("scheduler.moved")
-        with changes.change(key, redo=redo):
-            await self.publish_window(doc)
-        await changes.settle(self._threads, doc["_id"], key)
 
     async def finish_pending(self, before: datetime) -> int:
         """Publish what a time-driven move left unpublished (the scheduler's next passes)."""
-        done_ = 0
-        async for doc in self._threads.find(changes.unsettled(before)).limit(500):
-            await self._finish_window(doc, doc[changes.PENDING], redo=True)
-            done_ += 1
-        return done_
+        return await changes.finish_pending(self._threads, before, self.publish_window)
 
     # -- console reads --------------------------------------------------------------------------
 

@@ -144,6 +144,12 @@ async def test_wallboard_shows_a_ringing_call_then_counts_it_missed(
     await expect(page.locator('[data-counter="abandonment_rate"] .value')).to_have_text("–")
     await expect(page.locator('[data-counter="service_level"] .value')).to_have_text("0%")
     await expect(page.locator('[data-counter="longest_wait_now_s"] .value')).to_have_text("00:00")
+    # and the figures a supervisor reads beside them: answered none of one, no waits or talks to average yet
+    await expect(page.locator('[data-counter="answer_rate"] .value')).to_have_text("0%")
+    await expect(page.locator('[data-counter="average_wait_s"] .value')).to_have_text("–")
+    await expect(page.locator('[data-counter="average_talk_s"] .value')).to_have_text("–")
+    await expect(page.locator('[data-counter="short_abandoned"] .value')).to_have_text("0")
+    await expect(page.locator('[data-counter="answer_rate"] .name')).to_have_text("Tỉ lệ nghe máy")
     await expect(page.locator('.ext-tile[data-extension="102"]')).to_have_attribute("data-state", "idle")
 
     # A change no event carries (a new extension) reaches the wall with the next snapshot, without a reload.
