@@ -70,7 +70,8 @@ class Assignment:
     async def assign(self, actor: Principal, thread_id: str, member_id: str | None) -> dict[str, Any]:
         stored = await self._store.threads.find_one({"_id": thread_id, "company_id": actor.company_id})
         if done(stored, "move"):  # a re-do: the first attempt moved it (and its rights may have gone with it)
-            return await self._moved(stored)
+            after = await self._moved(stored)
+            return await self.auto_assign(after) if after.get("moved_to") is None else after
         thread = await self._threads.visible(actor, thread_id)
         if not can_assign(actor, thread):
             raise Forbidden("only the owner, or a manager for their own threads, assigns threads")
@@ -93,7 +94,7 @@ class Assignment:
         """Move a thread from its current assignee to `to_member`, conditionally; publish the change."""
         from_member = thread.get("assignee_id")
         changes: dict[str, Any] = {"assignee_id": to_member, "assigned_at": self._clock.now(),
-                                   "previous_assignee_id": from_member, "assigned_by": by_member}
+                                   "previous_assignee_id": from_member, "moved_to": to_member, "assigned_by": by_member}
         if to_member is not None:
             changes["queued_at"] = None
         if not await update_once(self._store.threads, {"_id": thread["_id"]}, {"assignee_id": from_member},
@@ -104,8 +105,9 @@ class Assignment:
         return await self._moved(after)
 
     async def _moved(self, after: dict[str, Any]) -> dict[str, Any]:
-        """What follows a manual move: capacity counts, events, the queue. Each step once per change."""
-        from_member, to_member = after.get("previous_assignee_id"), after.get("assignee_id")
+        """What follows a manual move: capacity counts, events, the queue. Each step once per change. The
+        move's own record says where it went (the thread may have moved on since, by auto-assignment)."""
+        from_member, to_member = after.get("previous_assignee_id"), after.get("moved_to")
         await faults.point("assignment.moved")
         if after.get("status", "open") == "open":
             await self.adjust_open(from_member, -1, step=f"open-from:{after['_id']}")
@@ -210,7 +212,7 @@ class Assignment:
 
     async def resolve(self, actor: Principal, thread_id: str) -> dict[str, Any]:
         """Resolved threads keep their history; the next customer message reopens them."""
-        thread = await self._threads.visible(actor, thread_id)
+        thread = await self._threads.visible_or_redone(actor, thread_id, "resolve")
         if thread.get("status") == "resolved" and not done(thread, "resolve"):
             return thread
         moved = await update_once(self._store.threads, {"_id": thread["_id"]}, {"status": "open"},
@@ -224,7 +226,7 @@ class Assignment:
         return after
 
     async def reopen(self, actor: Principal, thread_id: str) -> dict[str, Any]:
-        thread = await self._threads.visible(actor, thread_id)
+        thread = await self._threads.visible_or_redone(actor, thread_id, "reopen")
         return await self.reopened(thread)
 
     async def reopened(self, thread: dict[str, Any]) -> dict[str, Any]:

@@ -67,11 +67,13 @@ def wallboard_view(doc: dict[str, Any]) -> dict[str, Any]:
 ZALO_OA_PARTY = "zalo-oa"  # who answers a call through Zalo: the OA (its agents are not named in the payload)
 
 
-def _number(value: Any) -> float | None:
+def _number(value: Any, most: float = 86_400_000) -> float | None:
+    """A non-negative, finite amount no larger than `most` (a day in ms), or None."""
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError):
         return None
+    return number if 0 <= number <= most else None
 
 
 def zalo_call_events(oa_id: str, event: ZaloWebhook) -> list[CallEvent]:

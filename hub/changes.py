@@ -28,8 +28,8 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from hub import faults
 
-# Steps remembered per document: a re-do comes within minutes, long before 32 later changes.
-APPLIED_KEPT = 32
+# Steps remembered per document: a re-do comes within minutes, long before 64 later changes.
+APPLIED_KEPT = 64
 
 _current: ContextVar["Change | None"] = ContextVar("change", default=None)
 
@@ -103,8 +103,9 @@ async def apply_once(collection: AsyncCollection, selector: dict[str, Any], cond
     if result.modified_count:
         return "now"
     ch = _current.get()
-    if ch is None or not ch.redo:
+    if ch is None:
         return None
+    # Not only on a re-do: a first attempt may lose the race to a concurrent retry of the same change.
     found = await collection.find_one({**selector, "applied": ch.step(name)}, {"_id": 1})
     return "before" if found is not None else None
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pymongo import DESCENDING
+from pymongo.errors import DuplicateKeyError
 
 from clients.zalo import ZaloError
 from hub import changes
@@ -105,10 +106,9 @@ class Consents:
         phone = zalo_phone(phone)
         now = self._clock.now()
         change = current_change()
-        mine = await self._consents.find_one({"created_by": change.key}) if change and change.redo else None
-        if mine is not None:  # a re-do: Zalo is never asked twice; publish what may be missing
-            await self._publish(mine)
-            return view(mine, now)
+        mine = await self._consents.find_one({"_id": change.step("consent")}) if change else None
+        if mine is not None:
+            return await self._redone(mine, now)
         latest = await self._latest(link["_id"], phone)
         wait_until = resend_rule(latest, now)
         if wait_until is not None:
@@ -117,12 +117,17 @@ class Consents:
                       "agreed": "the customer has agreed; the agreement has not expired"}[latest["status"]]
             raise Conflict(f"{reason} (can_resend_at {wait_until.isoformat()})", "consent_resend_refused",
                            details={"can_resend_at": wait_until.isoformat()})
-        doc = {"_id": new_id(), "company_id": actor.company_id, "link_id": link["_id"], "oa_id": oa_id, "phone": phone,
+        # Its id comes from the change: two attempts of one request cannot both insert, so Zalo is asked once.
+        doc = {"_id": change.step("consent") if change else new_id(), "company_id": actor.company_id,
+               "link_id": link["_id"], "oa_id": oa_id, "phone": phone,
                "reason_code": reason_code, "call_type": call_type, "requested_by": actor.member_id,
                "status": "waiting", "send_status": "sending", "failure": None, "charged": False, "created_at": now,
                "answered_at": None, "expires_at": None, "customer_answer": None, "due_at": None,
                "created_by": change.key if change else None}
-        await self._consents.insert_one(doc)
+        try:
+            await self._consents.insert_one(doc)
+        except DuplicateKeyError:  # a concurrent attempt of this request inserted it first
+            return await self._redone(await self._consents.find_one({"_id": doc["_id"]}) or doc, now)
         try:
             data = await self._links.call(link["_id"], lambda token: self._links.zalo.request_consent(
                 token, phone, call_type, reason_code))
@@ -132,6 +137,12 @@ class Consents:
         await self._consents.update_one({"_id": doc["_id"]}, {"$set": changes})
         doc.update(changes)
         await self._publish(doc)
+        return view(doc, now)
+
+    async def _redone(self, doc: dict[str, Any], now: datetime) -> dict[str, Any]:
+        """A re-do of a request: publish what may be missing, unless the first attempt still waits for Zalo."""
+        if doc.get("send_status") != "sending":
+            await self._publish(doc)
         return view(doc, now)
 
     async def list(self, actor: Principal, filters: dict[str, Any]) -> list[dict[str, Any]]:

@@ -26,7 +26,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from hub import changes, faults
 from hub.auth import Principal
@@ -35,6 +35,7 @@ from hub.calls import Calls, zalo_call_events
 from hub.chat import ChatIngest
 from hub.clock import Clock
 from hub.consents import Consents
+from hub.directory import Directory
 from hub.oa_links import OaLinks
 from hub.store import Store
 from hub.zns import Zns
@@ -53,7 +54,8 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 class Inbox:
     def __init__(self, store: Store, clock: Clock, chat: ChatIngest, consents: Consents, zns: Zns, calls: Calls,
-                 links: OaLinks, redo_after_s: float) -> None:
+                 links: OaLinks, directory: Directory, redo_after_s: float) -> None:
+        self._directory = directory
         self._store = store
         self._clock = clock
         self._chat = chat
@@ -116,6 +118,10 @@ class Inbox:
         stored, redo = await self._store_entry(self._store.requests, entry)
         if redo and stored.get("route") != route:
             raise Unprocessable("this Idempotency-Key was used for another request", "idempotency_key_reused")
+        if stored.get("applied_at") is not None:
+            # Done before: running it again could undo what happened since (say, a later extension).
+            return JSONResponse({"ok": True, "outcome": "already_applied", "idempotency_key": given},
+                                status_code=200)
         replay = Request(request.scope, receive=_body_once(raw))
         return await self._run(self._store.requests, stored, redo, lambda: endpoint(replay))
 
@@ -224,6 +230,9 @@ class Inbox:
         if endpoint is None:
             return  # a route this version no longer has
         who = entry["principal"]
+        # Still a member, with the role they have now (a removed member's request is not finished for them).
+        await self._directory.current(Principal(member_id=who["member_id"], company_id=who["company_id"],
+                                                role=Role(who["role"]), kind=who.get("kind", "member")))
         scope = {"type": "http", "method": entry["route"].split(" ", 1)[0], "path": entry["path"],
                  "raw_path": entry["path"].encode(), "root_path": "", "scheme": "http", "server": ("hub", 0),
                  "query_string": entry.get("query_string") or b"", "headers": [], "app": self._app,

@@ -75,7 +75,7 @@ class Labels:
         await self._labels.delete_one({"_id": label_id, "company_id": actor.company_id})
 
     async def tag_thread(self, actor: Principal, thread_id: str, label_id: str, on: bool) -> dict[str, Any]:
-        thread = await self._threads.visible(actor, thread_id)
+        thread = await self._threads.visible_or_redone(actor, thread_id, "thread")
         if not await self._labels.find_one({"_id": label_id, "company_id": actor.company_id}):
             if on or label_id not in thread.get("labels", []):  # a label deleted meanwhile may still come off
                 raise NotFound("no such label", "label_not_found")

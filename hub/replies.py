@@ -45,7 +45,7 @@ class Replies:
 
     async def send(self, actor: Principal, thread_id: str, body: SendMessage) -> tuple[Message, bool]:
         """Returns the message and whether this request created it (False: a retry of client_msg_id)."""
-        thread = await self._threads.visible(actor, thread_id)
+        thread = await self._threads.visible_or_redone(actor, thread_id, "thread")
         attachment = body.attachment
         if attachment is None:
             kind, zalo_message = "text", ZaloClient.text(body.text or "", body.quote_msg_id)
@@ -81,7 +81,7 @@ class Replies:
         return {"type": "file", "token": file_token, "name": filename, "size": len(content)}
 
     async def request_info(self, actor: Principal, thread_id: str, body: RequestInfo) -> tuple[Message, bool]:
-        thread = await self._threads.visible(actor, thread_id)
+        thread = await self._threads.visible_or_redone(actor, thread_id, "thread")
         title = body.title or self._settings.request_info_title
         subtitle = body.subtitle or self._settings.request_info_subtitle
         image_url = body.image_url or self._settings.request_info_image_url
@@ -99,7 +99,10 @@ class Replies:
         existing = await self._messages.find_one({"thread_id": thread["_id"], "client_msg_id": client_msg_id})
         change = current_change()
         if existing and change is not None and existing.get("change") == change.key:
-            # A re-do of this very send: Zalo is never called twice; publish what may be missing.
+            # A re-do of this very send: Zalo is never called twice; publish what may be missing, unless the
+            # first attempt is still waiting for Zalo (it publishes the outcome itself).
+            if existing["status"] == MessageStatus.sending.value:
+                return message_view(existing), False
             return await self._stored(thread, existing, ...), True
         if existing:
             return message_view(existing), False

@@ -128,7 +128,7 @@ class Runtime:
         calls = Calls(store, clock, publisher, settings.call_finalize_grace_s, settings.pbx_extension_max_digits)
         consents = Consents(store, clock, oa_links, publisher)
         zns = Zns(store, clock, oa_links, publisher)
-        inbox = Inbox(store, clock, chat, consents, zns, calls, oa_links, settings.inbox_redo_after_s)
+        inbox = Inbox(store, clock, chat, consents, zns, calls, oa_links, directory, settings.inbox_redo_after_s)
         return cls(settings=settings, clock=clock, store=store, redis=redis, event_log=event_log,
                    sequence=sequence, publisher=publisher, directory=directory, jwt_secret=jwt_secret,
                    embedded_server=server, http=http, oa_links=oa_links, threads=threads, chat=chat,

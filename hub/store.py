@@ -82,14 +82,12 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("link_id", ASCENDING), ("phone", ASCENDING), ("created_at", DESCENDING)]),
         IndexModel([("company_id", ASCENDING), ("created_at", DESCENDING)]),
         IndexModel([("due_at", ASCENDING)]),
-        IndexModel([("created_by", ASCENDING)], sparse=True),  # a re-done request finds what it made
         IndexModel([("pending_change_at", ASCENDING)], sparse=True),  # time-driven moves not yet published
     ],
     "zns_messages": [
         IndexModel([("link_id", ASCENDING), ("tracking_id", ASCENDING)], unique=True),
         IndexModel([("link_id", ASCENDING), ("msg_id", ASCENDING)]),
         IndexModel([("company_id", ASCENDING), ("sent_at", DESCENDING)]),
-        IndexModel([("created_by", ASCENDING)], sparse=True),
     ],
     "zns_templates": [IndexModel([("link_id", ASCENDING), ("template_id", ASCENDING)], unique=True)],
     "labels": [IndexModel([("company_id", ASCENDING), ("name", ASCENDING)], unique=True)],

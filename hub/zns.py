@@ -78,10 +78,9 @@ class Zns:
                    tracking_id: str | None, otp: bool) -> dict[str, Any]:
         _supervisor(actor)
         change = current_change()
-        mine = await self._messages.find_one({"created_by": change.key}) if change and change.redo else None
-        if mine is not None:  # a re-do: Zalo is never asked twice; publish what may be missing
-            await self._publish(mine)
-            return view(mine)
+        mine = await self._messages.find_one({"_id": change.step("zns")}) if change else None
+        if mine is not None:
+            return await self._redone(mine)
         company = await self._store.companies.find_one({"_id": actor.company_id}) or {}
         now = self._clock.now()
         if quiet_hours(now, ZALO_TIMEZONE):  # Zalo's rule, in Vietnam's time whatever the company's zone
@@ -91,7 +90,9 @@ class Zns:
         if link is None:
             raise NotFound("no active OA link with that oa_id", "oa_link_not_found")
         prices = ((company.get("settings") or {}).get("zns_prices") or {})
-        doc = {"_id": new_id(), "company_id": actor.company_id, "link_id": link["_id"], "oa_id": oa_id,
+        # Its id comes from the change: two attempts of one request cannot both insert, so Zalo is asked once.
+        doc = {"_id": change.step("zns") if change else new_id(), "company_id": actor.company_id,
+               "link_id": link["_id"], "oa_id": oa_id,
                "phone": zalo_phone(phone), "template_id": template_id, "template_data": template_data,
                "tracking_id": tracking_id or secrets.token_hex(12), "msg_id": None, "otp": otp,
                "status": "processing", "failure": None, "sent_at": now, "delivered_at": None, "charged": False,
@@ -100,6 +101,9 @@ class Zns:
         try:
             await self._messages.insert_one(doc)
         except DuplicateKeyError:
+            mine = await self._messages.find_one({"_id": doc["_id"]})
+            if mine is not None:  # a concurrent attempt of this request inserted it first
+                return await self._redone(mine)
             raise Conflict("a ZNS message with that tracking_id exists", "zns_tracking_id_taken") from None
         try:
             data = await self._links.call(link["_id"], lambda token: self._links.zalo.send_zns(
@@ -112,6 +116,12 @@ class Zns:
         await self._messages.update_one({"_id": doc["_id"]}, {"$set": changes})
         doc.update(changes)
         await self._publish(doc)
+        return view(doc)
+
+    async def _redone(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """A re-do of a send: publish what may be missing, unless the first attempt still waits for Zalo."""
+        if doc.get("msg_id") or doc.get("status") != "processing":
+            await self._publish(doc)
         return view(doc)
 
     async def _find(self, link: dict[str, Any], msg_id: str | None, tracking_id: str | None) -> dict[str, Any] | None:

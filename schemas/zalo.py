@@ -73,7 +73,7 @@ class ZaloWebhook(BaseModel):
     @classmethod
     def _epoch_ms(cls, value: str) -> str:
         if epoch_ms(value) is None:
-            raise ValueError("timestamp is not epoch milliseconds between 1970 and 9999")
+            raise ValueError("timestamp is not epoch milliseconds between 1970 and 2100")
         return value
 
     @property
@@ -94,7 +94,7 @@ def zalo_phone(phone: str) -> str:
     return "84" + digits[1:] if digits.startswith("0") else digits
 
 
-MAX_EPOCH_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+MAX_EPOCH_MS = 4_102_444_800_000  # 2100-01-01: later times are nobody's, and date arithmetic stays in range
 
 
 def epoch_ms(value: Any) -> datetime | None:

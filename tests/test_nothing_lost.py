@@ -271,3 +271,18 @@ async def test_a_missed_call_alert_cut_after_finalizing_still_comes_once(shop, f
     assert len([e for e in console.of_type("call.missed") if e["data"]["call_id"] == call_id]) == 1
     finals = [e for e in console.of_type("call.updated") if e["data"]["call_id"] == call_id and e["data"]["outcome"]]
     assert len(finals) == 1
+
+
+async def test_a_request_already_applied_is_not_run_again_for_its_key(shop) -> None:
+    """A late retry with the key of a request that went through must not undo what happened since."""
+    company, _oa, _owner = shop
+    member = await company.add("user")
+    url = f"{company.url}/api/members/{member.id}/extension"
+    headers = {**company.owner.auth, "Idempotency-Key": "clear-ext-1"}
+    assert (await company.http.put(url, headers=company.owner.auth, json={"extension": "201"})).status_code == 200
+    assert (await company.http.delete(url, headers=headers)).status_code == 200
+    assert (await company.http.put(url, headers=company.owner.auth, json={"extension": "202"})).status_code == 200
+    late = await company.http.delete(url, headers=headers)  # the first DELETE's retry, arriving late
+    assert late.status_code == 200 and late.json()["outcome"] == "already_applied"
+    members = (await company.http.get(f"{company.url}/api/members", headers=company.owner.auth)).json()["members"]
+    assert next(m for m in members if m["id"] == member.id)["extension"] == "202"
