@@ -122,8 +122,7 @@ class Consents:
                "link_id": link["_id"], "oa_id": oa_id, "phone": phone,
                "reason_code": reason_code, "call_type": call_type, "requested_by": actor.member_id,
                "status": "waiting", "send_status": "sending", "failure": None, "charged": False, "created_at": now,
-               "answered_at": None, "expires_at": None, "customer_answer": None, "due_at": None,
-               "created_by": change.key if change else None}
+               "answered_at": None, "expires_at": None, "customer_answer": None, "due_at": None}
         try:
             await self._consents.insert_one(doc)
         except DuplicateKeyError:  # a concurrent attempt of this request inserted it first

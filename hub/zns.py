@@ -96,8 +96,7 @@ class Zns:
                "phone": zalo_phone(phone), "template_id": template_id, "template_data": template_data,
                "tracking_id": tracking_id or secrets.token_hex(12), "msg_id": None, "otp": otp,
                "status": "processing", "failure": None, "sent_at": now, "delivered_at": None, "charged": False,
-               "unit_price": prices.get(template_id), "review": None, "sent_by": actor.member_id,
-               "created_by": change.key if change else None}
+               "unit_price": prices.get(template_id), "review": None, "sent_by": actor.member_id}
         try:
             await self._messages.insert_one(doc)
         except DuplicateKeyError:

@@ -1,7 +1,7 @@
 """ZNS notifications: sending, Z-time charging at its two limits, reviews, quiet hours, statistics."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from tests.conftest import Company

@@ -1,7 +1,6 @@
 """Declared API routes: each names its models once, for validation and for /api/openapi.json."""
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, TypeVar
@@ -13,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hub.auth import InvalidToken, Principal, read_token
-from hub.errors import BadRequest, Forbidden, HubError, Unauthorized, Unprocessable
+from hub.errors import Forbidden, HubError, Unauthorized, Unprocessable
 from hub.limits import parse_json, read_body
 from schemas.rest import ErrorResponse
 
