@@ -2,6 +2,7 @@
 and helpers that make companies and members through the hub's own REST API."""
 from __future__ import annotations
 
+import contextlib
 import itertools
 import uuid
 from dataclasses import dataclass, field
@@ -51,6 +52,26 @@ def redis_url(workdir: Path) -> Iterator[str]:
 
 def start_hub(workdir: Path, name: str, **settings: str) -> HubProcess:
     return HubProcess(port=free_port(), env=hub_env(**settings), log=workdir / f"{name}.log", cwd=workdir).start()
+
+
+@contextlib.contextmanager
+def hub_of_its_own(workdir: Path, mongo_uri: str, name: str, **settings: str) -> Iterator[HubProcess]:
+    """A hub process with settings a test module needs, on database `name` of the session's server."""
+    process = start_hub(workdir, name, mongodb_uri=mongo_uri, mongodb_db=name, **settings)
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@contextlib.asynccontextmanager
+async def runtime_of(mongo_uri: str, db: str) -> AsyncIterator[Runtime]:
+    """Direct access to a hub's database (to bootstrap companies as `hub bootstrap` does)."""
+    rt = await _runtime(mongo_uri, db)
+    try:
+        yield rt
+    finally:
+        await rt.close()
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -16,7 +16,7 @@ import pytest
 import pytest_asyncio
 
 from hub.runtime import Runtime
-from tests.conftest import Company, _runtime, link_oa, make_company, start_hub
+from tests.conftest import Company, hub_of_its_own, link_oa, make_company, runtime_of
 from tests.consoles import TestConsole
 from tests.fake_zalo import FakeZalo
 from tests.pbx_payloads import Pbx, canonical
@@ -47,19 +47,17 @@ class Failpoints:
 @pytest.fixture(scope="module")
 def faulty(workdir: Path, mongo_uri: str, fake_zalo: FakeZalo) -> Iterator[tuple[HubProcess, Failpoints]]:
     failpoints = Failpoints(workdir / "failpoints.json")
-    process = start_hub(workdir, "hub_faults", mongodb_uri=mongo_uri, mongodb_db="hub_faults",
-                        failpoints_file=str(failpoints.path), zalo_openapi_url=fake_zalo.url,
-                        zalo_oauth_url=fake_zalo.url, zalo_business_url=fake_zalo.url, scheduler_interval_s="0.2",
-                        inbox_redo_after_s="1", hole_timeout_s="2", call_finalize_grace_s="0.3")
-    yield process, failpoints
-    process.stop()
+    with hub_of_its_own(workdir, mongo_uri, "hub_faults", failpoints_file=str(failpoints.path),
+                        zalo_openapi_url=fake_zalo.url, zalo_oauth_url=fake_zalo.url,
+                        zalo_business_url=fake_zalo.url, scheduler_interval_s="0.2", inbox_redo_after_s="1",
+                        hole_timeout_s="2", call_finalize_grace_s="0.3") as process:
+        yield process, failpoints
 
 
 @pytest_asyncio.fixture(scope="module")
 async def faulty_runtime(mongo_uri: str, faulty) -> AsyncIterator[Runtime]:
-    rt = await _runtime(mongo_uri, "hub_faults")
-    yield rt
-    await rt.close()
+    async with runtime_of(mongo_uri, "hub_faults") as rt:
+        yield rt
 
 
 @pytest.fixture

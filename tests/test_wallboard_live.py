@@ -10,7 +10,7 @@ import pytest
 import pytest_asyncio
 
 from hub.runtime import Runtime
-from tests.conftest import _runtime, make_company, start_hub
+from tests.conftest import hub_of_its_own, make_company, runtime_of
 from tests.consoles import TestConsole
 from tests.pbx_payloads import Pbx, canonical
 from tests.servers import HubProcess
@@ -18,17 +18,15 @@ from tests.servers import HubProcess
 
 @pytest.fixture(scope="module")
 def slow_snapshots(workdir: Path, mongo_uri: str) -> Iterator[HubProcess]:
-    process = start_hub(workdir, "hub_wallboard_live", mongodb_uri=mongo_uri, mongodb_db="hub_wallboard_live",
-                        wallboard_snapshot_s="600", call_finalize_grace_s="0.3")
-    yield process
-    process.stop()
+    with hub_of_its_own(workdir, mongo_uri, "hub_wallboard_live", wallboard_snapshot_s="600",
+                        call_finalize_grace_s="0.3") as process:
+        yield process
 
 
 @pytest_asyncio.fixture(scope="module")
 async def slow_runtime(mongo_uri: str, slow_snapshots) -> AsyncIterator[Runtime]:
-    rt = await _runtime(mongo_uri, "hub_wallboard_live")
-    yield rt
-    await rt.close()
+    async with runtime_of(mongo_uri, "hub_wallboard_live") as rt:
+        yield rt
 
 
 async def test_counters_reach_a_wallboard_with_the_call_not_the_next_snapshot(slow_snapshots: HubProcess,
