@@ -85,6 +85,13 @@ async def test_supervisor_gets_the_missed_call_alert_and_finds_it_in_history(
     await page.click("#call-filters button[type=submit]")
     await expect(row).to_have_count(1)
     await expect(row.locator("td.department")).to_have_text("CSKH")  # the department of whom it rang, then
+    await page.fill("#call-filters input[name=phone]", "+84 912 345 678")  # the caller, in another form
+    await page.click("#call-filters button[type=submit]")
+    await expect(row).to_have_count(1)
+    await page.fill("#call-filters input[name=phone]", "0987000111")
+    await page.click("#call-filters button[type=submit]")
+    await expect(row).to_have_count(0)
+    await page.fill("#call-filters input[name=phone]", "")
     await alert.get_by_role("button").click()
     await expect(alert).to_have_count(0)
 
