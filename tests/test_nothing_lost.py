@@ -6,6 +6,7 @@ point between two writes of the apply path, as a MongoDB or Redis connection cut
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from pathlib import Path
@@ -284,3 +285,25 @@ async def test_a_request_already_applied_is_not_run_again_for_its_key(shop) -> N
     assert late.status_code == 200 and late.json()["outcome"] == "already_applied"
     members = (await company.http.get(f"{company.url}/api/members", headers=company.owner.auth)).json()["members"]
     assert next(m for m in members if m["id"] == member.id)["extension"] == "202"
+
+
+async def test_one_process_at_a_time_finishes_an_entry_left_half_done(mongo_uri: str) -> None:
+    """Two processes' sweepers meet one stale inbox entry: one re-applies it (the lease), once."""
+    from datetime import datetime, timedelta, timezone
+
+    from schemas.calls import CallEvent
+    async with runtime_of(mongo_uri, "hub_sweep_lease") as first, runtime_of(mongo_uri, "hub_sweep_lease") as second:
+        event = CallEvent.model_validate({"call_id": "lease-" + secrets.token_hex(4), "event": "ringing",
+                                          "direction": "inbound", "from": "0911222333", "to": "19001234",
+                                          "occurred_at": datetime.now(timezone.utc).isoformat()})
+        entry_id = "stale-" + secrets.token_hex(6)
+        await first.store.call_events.insert_one({
+            "_id": entry_id, "company_id": "co-lease", "format": "canonical", "applied_at": None,
+            "received_at": datetime.now(timezone.utc) - timedelta(minutes=5), "raw": "{}",
+            "events": [event.model_dump(mode="json", by_alias=True, include=set(CallEvent.model_fields))]})
+        redone = await asyncio.gather(first.inbox.sweep(), second.inbox.sweep())
+        assert sum(redone) == 1
+        stored = await first.store.call_events.find_one({"_id": entry_id})
+        assert stored["applied_at"] is not None and stored["attempts"] == 1
+        assert await first.store.calls.count_documents({"call_id": event.call_id}) == 1
+        assert await first.store.events.count_documents({"company_id": "co-lease", "type": "call.updated"}) == 2
