@@ -15,7 +15,8 @@ from tests.browser import TcpProxy, screenshot_path
 from tests.conftest import Company, link_oa, make_company
 from tests.fake_zalo import FakeZalo
 from tests.pbx_payloads import Pbx, canonical
-from tests.web_steps import agent_in_thread, assign, console_of, messages, owner_in_thread, zalo_user
+from tests.web_steps import (agent_in_thread, assign, console_of, messages, owner_in_thread, owner_opens_customer,
+                             zalo_user)
 from tests.zalo_payloads import ATTACHMENTS, Oa, zalo_id
 
 
@@ -237,10 +238,7 @@ async def test_owner_narrows_the_thread_list_with_filters(
 
 async def test_conversation_shows_each_kind_of_attachment(
         company: Company, oa: Oa, fake_zalo: FakeZalo, new_page) -> None:
-    user_id = zalo_user(fake_zalo, "Khách gửi ảnh")
-    await oa.deliver(company.http, company.url, oa.user_message(user_id, text="Xem giúp mình"))
-    page = await console_of(new_page, company.owner, company.url)
-    await page.locator("li.thread", has_text="Khách gửi ảnh").click()
+    page, user_id = await owner_opens_customer(company, oa, fake_zalo, new_page, "Khách gửi ảnh", "Xem giúp mình")
     for kind in ("image", "sticker", "link", "file", "location"):
         await oa.deliver(company.http, company.url,
                          oa.user_message(user_id, kind=kind, text=None, attachments=ATTACHMENTS[kind]))
@@ -255,10 +253,7 @@ async def test_conversation_shows_each_kind_of_attachment(
 
 async def test_attachment_links_with_a_script_scheme_never_reach_the_page(
         company: Company, oa: Oa, fake_zalo: FakeZalo, new_page) -> None:
-    user_id = zalo_user(fake_zalo, "Khách lạ")
-    await oa.deliver(company.http, company.url, oa.user_message(user_id, text="Xem ảnh"))
-    page = await console_of(new_page, company.owner, company.url)
-    await page.locator("li.thread", has_text="Khách lạ").click()
+    page, user_id = await owner_opens_customer(company, oa, fake_zalo, new_page, "Khách lạ", "Xem ảnh")
     hostile = [{"type": "image", "payload": {"url": "javascript:alert(1)", "thumbnail": "vbscript:msgbox(1)"}}]
     await oa.deliver(company.http, company.url, oa.user_message(user_id, kind="image", text=None, attachments=hostile))
     files = [{"type": "file", "payload": {"url": "data:text/html,<script>alert(1)</script>", "name": "x.html"}}]
@@ -275,10 +270,7 @@ async def test_attachment_links_with_a_script_scheme_never_reach_the_page(
 
 async def test_directory_and_company_changes_show_live_without_a_reload(
         company: Company, oa: Oa, fake_zalo: FakeZalo, new_page) -> None:
-    user_id = zalo_user(fake_zalo, "Khách giờ giấc")
-    await oa.deliver(company.http, company.url, oa.user_message(user_id, text="Mấy giờ rồi?"))
-    page = await console_of(new_page, company.owner, company.url)
-    await page.locator("li.thread", has_text="Khách giờ giấc").click()
+    page, _user_id = await owner_opens_customer(company, oa, fake_zalo, new_page, "Khách giờ giấc", "Mấy giờ rồi?")
     shown = page.locator("#messages li.msg time").first
     await expect(shown).to_have_text(re.compile(r"\d"))
     before = await shown.text_content()

@@ -31,6 +31,16 @@ async def assign(company: Company, oa: Oa, user_id: str, to: Person, text: str) 
     return threads[0]["id"]
 
 
+async def owner_opens_customer(company: Company, oa: Oa, fake_zalo: FakeZalo,
+                               new_page: Callable[[], Awaitable[Page]], name: str, text: str) -> tuple[Page, str]:
+    """A customer named `name` writes `text`; the owner's console opens the thread. Returns it and the user id."""
+    user_id = zalo_user(fake_zalo, name)
+    await oa.deliver(company.http, company.url, oa.user_message(user_id, text=text))
+    page = await console_of(new_page, company.owner, company.url)
+    await page.locator("li.thread", has_text=name).click()
+    return page, user_id
+
+
 def messages(page: Page) -> Locator:
     return page.locator("#messages li.msg")
 
