@@ -5,6 +5,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 # The web console's one front-end dependency (the official socket.io-client) comes from npm.
 WEB_STAMP := hub/web/node_modules/.installed
+# Test-only: the official AsyncAPI parser checks the realtime contract document.
+CONTRACT_STAMP := tests/contract/node_modules/.installed
 
 .PHONY: run test install screenshots bench bench-quick clean
 
@@ -19,13 +21,17 @@ $(WEB_STAMP): hub/web/package.json hub/web/package-lock.json
 	npm ci --prefix hub/web --no-audit --no-fund
 	touch $(WEB_STAMP)
 
+$(CONTRACT_STAMP): tests/contract/package.json tests/contract/package-lock.json $(WEB_STAMP)
+	npm ci --prefix tests/contract --no-audit --no-fund
+	touch $(CONTRACT_STAMP)
+
 install: $(STAMP) $(WEB_STAMP)
 
 run: $(STAMP) $(WEB_STAMP)
 	$(VENV)/bin/hub serve
 
 # The tests start their own Redis and drive Debian's Chromium; both are installed when missing.
-test: $(STAMP) $(WEB_STAMP)
+test: $(STAMP) $(WEB_STAMP) $(CONTRACT_STAMP)
 	@command -v redis-server >/dev/null || (apt-get update -qq && apt-get install -y -qq redis-server)
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -43,4 +49,4 @@ bench-quick: $(STAMP)
 	$(PY) -m bench.run --quick
 
 clean:
-	rm -rf $(VENV) .hub-data .pytest_cache hub/web/node_modules
+	rm -rf $(VENV) .hub-data .pytest_cache hub/web/node_modules tests/contract/node_modules

@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub import faults, logs, ops, pages, scheduler
 from hub.api import auth as auth_api
@@ -32,10 +32,11 @@ from hub.api import members as members_api
 from hub.api import oa_links as oa_links_api
 from hub.api import threads as threads_api
 from hub.api.routing import ApiRoute, error_response, openapi, starlette_routes
-from hub.bus import make_bus
+from hub.realtime.bus import make_bus
 from hub.clock import Clock, clock_from
 from hub.errors import HubError, StorageUnavailable, Unprocessable
-from hub.realtime import Realtime
+from hub.realtime import contract
+from hub.realtime.server import Realtime, socket_server
 from hub.runtime import Runtime, StartupError
 from hub.settings import Settings, get_settings
 from webhooks import pbx as pbx_webhooks
@@ -63,7 +64,7 @@ class RequestContext:
         token = logs.request_id.set(rid)
         answered = False
 
-        async def send_with_id(message: dict) -> None:
+        async def send_with_id(message: Message) -> None:
             nonlocal answered
             if message["type"] == "http.response.start":
                 message.setdefault("headers", []).append((b"x-request-id", rid.encode("latin-1")))
@@ -118,23 +119,27 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     settings = settings or get_settings()
     clock = clock or clock_from(settings.clock_offset_file)
     faults.configure(settings.failpoints_file)
-    realtime = Realtime(settings, make_bus(settings.redis_url, settings.redis_channel))
+    bus = make_bus(settings.redis_url, settings.redis_channel)
+    sio = socket_server(settings, bus)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
-            runtime = await Runtime.open(settings, clock)
+            runtime = await Runtime.open(settings, clock, bus)
         except StartupError as exc:
             log.error("cannot start: %s", exc)
             raise
-        runtime.publisher.broadcast = realtime.broadcast
+        async def became_available(company_id: str) -> None:
+            await runtime.assignment.drain(company_id)  # someone can take queued threads now
+
+        realtime = Realtime(settings, sio, bus, runtime, became_available)
         app.state.hub = runtime
         app.state.realtime = realtime
         runtime.inbox.serve_requests(app, {route.name: route.endpoint for route in API_ROUTES if route.publishes})
         removed = await runtime.calls.forget_outside_numbers()
         if removed:
             log.info("outside numbers removed from extension states", extra={"count": removed})
-        await realtime.start(runtime)
+        await realtime.start()
         jobs = [asyncio.create_task(scheduler.run(runtime), name="scheduler"),
                 asyncio.create_task(scheduler.finalize_calls(runtime), name="finalize-calls")]
         if settings.gc_tuning:
@@ -152,13 +157,18 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             await runtime.close()
 
     document = openapi(API_ROUTES, "Zalo + PBX real-time hub", "0.1.0")
+    realtime_document = contract.asyncapi("Zalo + PBX real-time hub: realtime channel", "0.1.0")
 
     async def openapi_json(request: Request) -> Response:
         return JSONResponse(document)
 
+    async def asyncapi_json(request: Request) -> Response:
+        return JSONResponse(realtime_document)
+
     routes = [
         *ops.ROUTES,
         Route("/api/openapi.json", openapi_json, methods=["GET"]),
+        Route("/api/asyncapi.json", asyncapi_json, methods=["GET"]),
         *starlette_routes(API_ROUTES),
         *zalo_webhooks.ROUTES,
         *pbx_webhooks.ROUTES,
@@ -172,5 +182,5 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         lifespan=lifespan,
     )
     # Outermost, around Starlette's own error handler, so a 500 keeps its request id in the log and the answer.
-    return RequestContext(socketio.ASGIApp(realtime.sio, other_asgi_app=web, socketio_path="socket.io"))
+    return RequestContext(socketio.ASGIApp(sio, other_asgi_app=web, socketio_path="socket.io"))
 

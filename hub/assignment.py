@@ -16,28 +16,21 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from hub import faults
+from hub import faults, rulebook
 from hub.auth import Principal
 from hub.changes import apply_once, done, update_once
 from hub.clock import Clock
-from hub.errors import Forbidden, NotFound, Unprocessable
-from hub.events import Publisher
+from hub.errors import NotFound, Unprocessable
+from hub.realtime.publish import Publisher
 from hub.presence import Presence, Status
 from hub.store import Store
-from hub.threads import Threads, audience, summary
+from hub.threads import Threads, thread_event
 from schemas.directory import Role
-from schemas.events import Audience
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_OPEN_THREADS = 20
 ROTATION_ROUNDS = 20  # re-reads of the candidates when concurrent assignments keep taking their turns
-
-
-def can_assign(actor: Principal, thread: dict[str, Any]) -> bool:
-    if actor.role is Role.owner:
-        return True
-    return actor.role is Role.manager and thread.get("assignee_id") == actor.member_id
 
 
 class Assignment:
@@ -69,14 +62,13 @@ class Assignment:
 
     async def assign(self, actor: Principal, thread_id: str, member_id: str | None) -> dict[str, Any]:
         stored = await self._store.threads.find_one({"_id": thread_id, "company_id": actor.company_id})
-        if done(stored, "move"):  # a re-do: the first attempt moved it (and its rights may have gone with it)
-            after = await self._moved(stored)
-            return await self.auto_assign(after) if after.get("moved_to") is None else after
+        if stored is not None and done(stored, "move"):  # a re-do: the first attempt moved it (and its rights
+            redone = await self._moved(stored)             # may have gone with it)
+            return await self.auto_assign(redone) if redone.get("moved_to") is None else redone
         thread = await self._threads.visible(actor, thread_id)
-        if not can_assign(actor, thread):
-            raise Forbidden("only the owner, or a manager for their own threads, assigns threads")
-        if member_id is None and actor.role is not Role.owner:
-            raise Forbidden("only the owner puts a thread back in the queue")
+        rulebook.require_assign_thread(actor, thread)
+        if member_id is None:
+            rulebook.require(actor, rulebook.Action.queue_thread)
         if member_id is not None:
             target = await self._store.members.find_one({"_id": member_id, "company_id": actor.company_id})
             if target is None:
@@ -119,13 +111,14 @@ class Assignment:
 
     async def _publish_assigned(self, thread: dict[str, Any], from_member: str | None, to_member: str | None,
                                 by_member: str | None) -> None:
-        data = {**summary(thread).model_dump(mode="json"), "from_member_id": from_member,
+        data = {**thread_event(thread), "from_member_id": from_member,
                 "to_member_id": to_member, "by_member_id": by_member, "auto": by_member is None}
-        await self._publisher.publish(thread["company_id"], "thread.assigned", data, audience(thread, from_member))
+        await self._publisher.publish(thread["company_id"], "thread.assigned", data,
+                                      rulebook.thread_given(thread, from_member, to_member))
         old = await self._store.members.find_one({"_id": from_member}, {"role": 1}) if from_member else None
-        if old is not None and old["role"] != Role.owner.value:
+        if old is not None and from_member and not rulebook.keeps_thread_after_move(Role(old["role"])):
             await self._publisher.publish(thread["company_id"], "thread.removed", {"thread_id": thread["_id"]},
-                                          Audience(members=[from_member], thread_id=thread["_id"]))
+                                          rulebook.thread_taken(thread["_id"], from_member))
 
     # -- automatic ------------------------------------------------------------------------------
 

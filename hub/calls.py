@@ -8,6 +8,7 @@ the conditional update — exactly once, however the webhooks were duplicated or
 """
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from datetime import datetime, timedelta
@@ -17,22 +18,21 @@ from zoneinfo import ZoneInfo
 from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from hub import call_model, changes, faults
+from hub import call_model, changes, faults, rulebook
 from hub.auth import Principal
 from hub.clock import Clock
-from hub.directory import new_id
+from hub.ids import new_id
 from hub.errors import NotFound
-from hub.events import Publisher
+from hub.realtime.publish import Publisher
 from hub.phones import e164
 from hub.store import Store, time_range
 from schemas.calls import LIVE_STATES, CallEvent, CallRecord
-from schemas.directory import CompanySettings, Role
+from schemas.directory import CompanySettings
 from schemas.events import Audience
 from schemas.zalo import ZaloWebhook, epoch_ms
 
 log = logging.getLogger(__name__)
 
-SUPERVISORS = [Role.owner, Role.manager]
 _VOLATILE = ("version", "ended_seen_at", "applied", "from_e164", "to_e164")
 
 
@@ -198,14 +198,14 @@ class Calls:
             cursor = self._store.extensions.find({"company_id": doc["company_id"], "number": {"$in": doc["extensions"]},
                                                   "member_id": {"$ne": None}}, {"member_id": 1})
             members = [e["member_id"] async for e in cursor]
-        return Audience(members=members, roles=SUPERVISORS)
+        return rulebook.supervisors(members)
 
     async def _effects(self, before: dict[str, Any] | None, after: dict[str, Any]) -> None:
         company_id = after["company_id"]
         # the members' view and the wallboards' masked view: one seq reservation, one insert
         await self._publisher.publish_many(company_id, [
             ("call.updated", record_view(after).model_dump(mode="json"), await self._audience(after)),
-            ("call.updated", wallboard_view(after), Audience(wallboards=True))])
+            ("call.updated", wallboard_view(after), rulebook.wall_displays())])
         touched = set(after["extensions"]) | set(before["extensions"] if before else [])
         if touched:
             await self._extension_states(company_id, touched)
@@ -226,7 +226,7 @@ class Calls:
                 members = [holder["member_id"]] if holder and holder.get("member_id") else []
                 data = {"extension": extension, "state": state, "since": now.isoformat()}
                 await self._publisher.publish(company_id, "extension.state", data,
-                                              Audience(members=members, roles=SUPERVISORS, wallboards=True))
+                                              rulebook.supervisors(members, wallboards=True))
 
     async def _move_extension(self, company_id: str, extension: str, state: str, now: datetime,
                               first_seen: bool) -> bool:
@@ -266,8 +266,7 @@ class Calls:
             done += 1
             after = await self._calls.find_one({"_id": doc["_id"]})
             assert after is not None
-            await changes.finish(self._calls, after, key, False,
-                                 lambda final, before=doc: self._finalized(before, final))
+            await changes.finish(self._calls, after, key, False, functools.partial(self._finalized, doc))
         return done
 
     async def _finalized(self, before: dict[str, Any], after: dict[str, Any]) -> None:
@@ -286,7 +285,7 @@ class Calls:
     async def _visible_filter(self, actor: Principal) -> dict[str, Any]:
         """Supervisors: every call. A user: the calls that rang them, even after their extension moved on,
         never a previous holder's (records from before members were kept: by their extension now)."""
-        if actor.role in SUPERVISORS:
+        if rulebook.may(actor.role, rulebook.Action.all_calls):
             return {"company_id": actor.company_id}
         mine = await self._store.extensions.find_one({"company_id": actor.company_id, "member_id": actor.member_id})
         return {"company_id": actor.company_id,
@@ -356,7 +355,7 @@ class Calls:
         answered, missed, failed, talk time. A user's figures are their own row only."""
         query = {**await self._visible_filter(actor), "started_at": {"$gte": start, "$lt": end}}
         calls = [doc async for doc in self._calls.find(query, {"legs": 0})]
-        supervisor = actor.role in SUPERVISORS
+        supervisor = rulebook.may(actor.role, rulebook.Action.all_calls)
         mine = None if supervisor else await self._store.extensions.find_one(
             {"company_id": actor.company_id, "member_id": actor.member_id}, {"number": 1})
         known = [e["number"] async for e in self._store.extensions.find({"company_id": actor.company_id},

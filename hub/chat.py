@@ -19,7 +19,7 @@ from hub.assignment import Assignment
 from hub.changes import current as current_change
 from hub.changes import done, step, update_once
 from hub.clock import Clock
-from hub.directory import new_id
+from hub.ids import new_id
 from hub.oa_links import OaLinks
 from hub.phones import e164
 from hub.store import Store
@@ -269,9 +269,11 @@ class ChatIngest:
                 not following or (thread.get("last_user_interaction_at") or at) >= at):
             return
         # A follow is an interaction: a new window, with its free replies (reference section 4).
-        after = await self.threads.update(thread, {"$set": {"follower": following}},
-                                          interaction_at=at if following else None,
-                                          **({"free_remaining": None} if following else {}))
+        if following:
+            after = await self.threads.update(thread, {"$set": {"follower": following}}, interaction_at=at,
+                                              free_remaining=None)
+        else:
+            after = await self.threads.update(thread, {"$set": {"follower": following}})
         await self.threads.publish(None if created else thread, after)
         self._maybe_fetch_profile(after)
 

@@ -17,18 +17,17 @@ from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 from clients.zalo import ZaloError
-from hub import changes
+from hub import changes, rulebook
 from hub.auth import Principal
 from hub.changes import current as current_change
 from hub.changes import update_once
 from hub.clock import Clock
-from hub.directory import new_id
+from hub.ids import new_id
 from hub.errors import Conflict, NotFound, Unprocessable
-from hub.events import Publisher
+from hub.realtime.publish import Publisher
 from hub.oa_links import OaLinks
 from hub.phones import zalo_form
 from hub.store import Store, record_filter
-from schemas.directory import Role
 from schemas.events import Audience
 from schemas.zalo import ZaloWebhook, epoch_ms, from_epoch_ms, zalo_phone
 
@@ -87,8 +86,7 @@ class Consents:
 
     def _audience(self, doc: dict[str, Any]) -> Audience:
         # Everyone who can list the request (GET /api/consents): owners and managers all, a user their own.
-        return Audience(members=[doc["requested_by"]] if doc.get("requested_by") else [],
-                        roles=[Role.owner, Role.manager])
+        return rulebook.supervisors([doc["requested_by"]] if doc.get("requested_by") else [])
 
     async def _publish(self, doc: dict[str, Any]) -> None:
         await self._publisher.publish(doc["company_id"], "consent.updated", view(doc, self._clock.now()),
@@ -112,6 +110,7 @@ class Consents:
         latest = await self._latest(link["_id"], phone)
         wait_until = resend_rule(latest, now)
         if wait_until is not None:
+            assert latest is not None  # only an earlier request makes one wait
             reason = {"waiting": "a request is still waiting for the customer's answer",
                       "no_response": "the customer did not answer; a new request may go 24 h after the last one",
                       "agreed": "the customer has agreed; the agreement has not expired"}[latest["status"]]
@@ -153,7 +152,7 @@ class Consents:
             query["reason_code"] = int(filters["reason_code"])
         if filters.get("phone"):  # any form of the number; consents keep Zalo's (84…)
             query["phone"] = zalo_form(filters["phone"]) or filters["phone"]
-        if actor.role is Role.user:
+        if not rulebook.may(actor.role, rulebook.Action.all_consents):
             query["requested_by"] = actor.member_id  # last: no filter widens a user's view
         now = self._clock.now()
         cursor = self._consents.find(query).sort("created_at", DESCENDING).limit(500)

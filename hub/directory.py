@@ -14,27 +14,22 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import available_timezones
 
-from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
-from hub import permissions
+from hub import rulebook
 from hub.auth import Principal, generate_password, hash_password, verify_password
 from hub.changes import current as current_change
 from hub.clock import Clock
-from hub.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized, Unprocessable
-from hub.events import Publisher
+from hub.ids import new_id
+from hub.errors import Conflict, NotFound, TooManyRequests, Unauthorized, Unprocessable
+from hub.realtime.publish import Publisher
 from hub.store import Store
-from schemas.directory import Company, CompanyChoice, Department, Member, Role
-from schemas.events import Audience
+from schemas.directory import Company, CompanyChoice, CompanySettings, Department, Member, Role
 from schemas.rest import CompanyUpdate, DepartmentCreate, MemberCreate
 
 MEMBER_CHECK_S = 1.0  # how long a process trusts what it read of a token's member
 
-DIRECTORY_AUDIENCE = Audience(roles=list(permissions.DIRECTORY_EVENT_ROLES))
-
-
-def new_id() -> str:
-    return str(ObjectId())
+DIRECTORY_AUDIENCE = rulebook.supervisors()
 
 
 def normalize_phone(phone: str) -> str:
@@ -49,7 +44,7 @@ def _member(doc: dict[str, Any]) -> Member:
 
 def _company(doc: dict[str, Any]) -> Company:
     return Company(id=doc["_id"], code=doc["code"], name=doc["name"], timezone=doc.get("timezone", "Asia/Ho_Chi_Minh"),
-                   settings=doc.get("settings") or {})
+                   settings=CompanySettings.model_validate(doc.get("settings") or {}))
 
 
 class Directory:
@@ -83,8 +78,7 @@ class Directory:
         return _company(doc)
 
     async def update_company(self, actor: Principal, body: CompanyUpdate) -> Company:
-        if actor.role is not Role.owner:
-            raise Forbidden("only the owner changes the company's settings")
+        rulebook.require(actor, rulebook.Action.company_settings)
         changes = {key: value for key, value in body.model_dump(exclude_unset=True).items() if value is not None}
         if "timezone" in changes and changes["timezone"] not in available_timezones():
             raise Unprocessable(f"unknown time zone {changes['timezone']!r}: use an IANA name such as "
@@ -103,7 +97,7 @@ class Directory:
         if existing:
             return existing, None
         generated = None if password else generate_password()
-        doc = {"_id": new_id(), "phone": phone, "password_hash": hash_password(password or generated),
+        doc = {"_id": new_id(), "phone": phone, "password_hash": hash_password(password or generated or ""),
                "created_at": self._clock.now()}
         try:
             await self._store.accounts.insert_one(doc)
@@ -226,14 +220,12 @@ class Directory:
         return member
 
     async def list_members(self, actor: Principal) -> list[Member]:
-        if not permissions.can_list_members(actor.role):
-            raise Forbidden("only owners and managers see the member list")
+        rulebook.require(actor, rulebook.Action.member_list)
         cursor = self._store.members.find({"company_id": actor.company_id}).sort("created_at", 1)
         return [_member(doc) async for doc in cursor]
 
     async def create_member(self, actor: Principal, body: MemberCreate) -> tuple[Member, str | None]:
-        if not permissions.can_create_member(actor.role, body.role):
-            raise Forbidden(f"a {actor.role.value} cannot create a {body.role.value}")
+        rulebook.require_create_member(actor, body.role)
         if body.department_id is not None:
             await self._department(actor.company_id, body.department_id)
         account, generated = await self._account(normalize_phone(body.phone), body.password)
@@ -247,11 +239,11 @@ class Directory:
         if change is not None and change.redo and await self.get_member(actor.company_id, member_id) is None:
             return
         target = await self._target(actor, member_id)
-        if not permissions.can_remove_member(actor.role, actor.member_id, target.role, target.id):
-            raise Forbidden(f"a {actor.role.value} cannot remove this {target.role.value}")
+        rulebook.require_remove_member(actor, target.role, target.id)
         if target.extension:
             raise Conflict(f"remove extension {target.extension} from this member first", "has_extension")
-        await self._publish(actor.company_id, "member.removed", target)
+        await self._publisher.publish(actor.company_id, "member.removed", target.model_dump(mode="json"),
+                                      rulebook.member_gone(target.id))
         # Conditional on still having no extension, so a concurrent assignment is not orphaned.
         result = await self._store.members.delete_one({"_id": target.id, "company_id": actor.company_id,
                                                        "extension": None})
@@ -261,8 +253,7 @@ class Directory:
 
     async def set_extension(self, actor: Principal, member_id: str, number: str) -> Member:
         target = await self._target(actor, member_id)
-        if not permissions.can_set_extension(actor.role, actor.member_id, target.role, target.id):
-            raise Forbidden(f"a {actor.role.value} cannot change this {target.role.value}'s extension")
+        rulebook.require_set_extension(actor, target.role, target.id)
         redo = bool((change := current_change()) and change.redo)
         if target.extension == number and not redo:
             return target
@@ -287,8 +278,7 @@ class Directory:
 
     async def clear_extension(self, actor: Principal, member_id: str) -> Member:
         target = await self._target(actor, member_id)
-        if not permissions.can_set_extension(actor.role, actor.member_id, target.role, target.id):
-            raise Forbidden(f"a {actor.role.value} cannot change this {target.role.value}'s extension")
+        rulebook.require_set_extension(actor, target.role, target.id)
         if target.extension is None:
             change = current_change()
             if change is not None and change.redo:  # the first attempt cleared it: publish what is missing
@@ -325,12 +315,11 @@ class Directory:
                            description=d.get("description", "")) async for d in cursor]
 
     async def create_department(self, actor: Principal, body: DepartmentCreate) -> Department:
-        if not permissions.can_manage_departments(actor.role):
-            raise Forbidden("only owners and managers manage departments")
+        rulebook.require(actor, rulebook.Action.departments)
         doc = {"_id": new_id(), "company_id": actor.company_id, "name": body.name,
                "description": body.description, "created_at": self._clock.now()}
         try:
             await self._store.departments.insert_one(doc)
         except DuplicateKeyError:
             raise Conflict(f"a department named {body.name!r} already exists", "department_exists") from None
-        return Department(id=doc["_id"], company_id=actor.company_id, name=body.name, description=body.description)
+        return Department(id=str(doc["_id"]), company_id=actor.company_id, name=body.name, description=body.description)

@@ -89,6 +89,7 @@ class Inbox:
                 log.info("Zalo event kept raw", extra={"event_name": entry.get("event_name"), "event_key": entry["_id"]})
                 return "stored_raw"
             return "link_disconnected"
+        assert event is not None and kind is not None  # else the entry was stored as applied
         await self._run(self._store.zalo_events, stored, redo, lambda: self._apply_zalo(link, event, kind))
         if redo:
             return "completed"

@@ -5,21 +5,20 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
+from hub import rulebook
 from hub.auth import Principal
 from hub.changes import current as current_change
 from hub.changes import done
 from hub.clock import Clock
-from hub.directory import new_id
-from hub.errors import Conflict, Forbidden, NotFound
-from hub.events import Publisher
+from hub.ids import new_id
+from hub.errors import Conflict, NotFound
+from hub.realtime.publish import Publisher
 from hub.store import Store
 from hub.threads import Threads
 from schemas.chat import Label
-from schemas.directory import Role
-from schemas.events import Audience
 
 # Every console of the company keeps the label list: it names what threads carry.
-LABEL_AUDIENCE = Audience(roles=[Role.owner, Role.manager, Role.user])
+LABEL_AUDIENCE = rulebook.everyone()  # every member applies labels
 
 
 def _label(doc: dict[str, Any]) -> Label:
@@ -39,8 +38,7 @@ class Labels:
         return [_label(doc) async for doc in cursor]
 
     async def create(self, actor: Principal, name: str, color: str | None) -> Label:
-        if actor.role is Role.user:
-            raise Forbidden("only owners and managers create labels")
+        rulebook.require(actor, rulebook.Action.labels_manage)
         change = current_change()
         doc = {"_id": new_id(), "company_id": actor.company_id, "name": name, "color": color,
                "created_at": self._clock.now(), "created_by": change.key if change else None}
@@ -57,8 +55,7 @@ class Labels:
 
     async def delete(self, actor: Principal, label_id: str) -> None:
         """The label leaves every thread first, then goes: a re-do finds what is left to do."""
-        if actor.role is Role.user:
-            raise Forbidden("only owners and managers delete labels")
+        rulebook.require(actor, rulebook.Action.labels_manage)
         if not await self._labels.find_one({"_id": label_id, "company_id": actor.company_id}):
             change = current_change()
             if change is not None and change.redo:

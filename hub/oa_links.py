@@ -7,6 +7,8 @@ rotated pair stored, conditionally on the refresh token used, before it is used.
 """
 from __future__ import annotations
 
+import builtins
+
 import asyncio
 import logging
 import time
@@ -16,12 +18,12 @@ from typing import Any, Awaitable, Callable, TypeVar
 from pymongo.errors import DuplicateKeyError
 
 from clients.zalo import ZaloClient, ZaloError
+from hub import rulebook
 from hub.auth import Principal
 from hub.clock import Clock
-from hub.directory import new_id
-from hub.errors import Conflict, Forbidden, NotFound, Unprocessable
+from hub.ids import new_id
+from hub.errors import Conflict, NotFound, Unprocessable
 from hub.store import Store
-from schemas.directory import Role
 from schemas.rest import OaLink, OaLinkCreate, OaLinkRelink, OaLinkUpdate
 
 log = logging.getLogger(__name__)
@@ -38,8 +40,7 @@ def view(doc: dict[str, Any]) -> OaLink:
 
 
 def _owner_only(actor: Principal) -> None:
-    if actor.role is not Role.owner:
-        raise Forbidden("only the owner manages OA links")
+    rulebook.require(actor, rulebook.Action.oa_links_manage)
 
 
 class OaLinks:
@@ -80,8 +81,7 @@ class OaLinks:
         return view(doc)
 
     async def list(self, actor: Principal) -> list[OaLink]:
-        if actor.role is Role.user:
-            raise Forbidden("only owners and managers see OA links")
+        rulebook.require(actor, rulebook.Action.oa_links_view)
         cursor = self._links.find({"company_id": actor.company_id}).sort("created_at", 1)
         return [view(doc) async for doc in cursor]
 
@@ -125,7 +125,7 @@ class OaLinks:
 
     # -- webhook side ---------------------------------------------------------------------------
 
-    async def for_webhook(self, app_id: str, oa_ids: list[str]) -> list[dict[str, Any]]:
+    async def for_webhook(self, app_id: str, oa_ids: builtins.list[str]) -> builtins.list[dict[str, Any]]:
         """Links an event of `app_id` may belong to: those whose OA appears in it first.
 
         Kept for WEBHOOK_CACHE_S per app (every webhook needs them); a change made through this

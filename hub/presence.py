@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from enum import StrEnum
-from typing import Callable, Protocol
+from typing import Callable, Protocol, cast
 
 from redis.asyncio import Redis
 
@@ -65,7 +65,7 @@ class RedisTable:
         self._prefix = prefix
 
     async def entries(self, company_id: str) -> dict[str, tuple[str, float]]:
-        raw = await self._redis.hgetall(self._prefix + company_id)
+        raw = cast(dict[bytes, bytes], await self._redis.hgetall(self._prefix + company_id))
         result = {}
         for key, value in raw.items():
             status, _, expires = value.decode().partition("|")
@@ -89,7 +89,8 @@ class RedisTable:
             await self._redis.hdel(self._prefix + company_id, *keys)
 
     async def companies(self) -> list[str]:
-        return [c.decode() for c in await self._redis.smembers(self._prefix + "companies")]
+        members = cast(set[bytes], await self._redis.smembers(self._prefix + "companies"))
+        return [c.decode() for c in members]
 
 
 class Presence:

@@ -17,7 +17,7 @@ from hub import reply_window
 from hub.auth import Principal
 from hub.changes import current as current_change
 from hub.clock import Clock
-from hub.directory import new_id
+from hub.ids import new_id
 from hub.errors import Conflict, PayloadTooLarge, Unprocessable
 from hub.oa_links import OaLinks
 from hub.settings import Settings

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 from pymongo.errors import PyMongoError
@@ -21,13 +20,14 @@ from hub.chat import ChatIngest, Spawn, background
 from hub.consents import Consents
 from hub.clock import Clock
 from hub.directory import Directory
-from hub.events import EventLog, Publisher
+from hub.realtime.bus import Bus, NullBus
+from hub.realtime.publish import EventLog, Publisher
 from hub.inbox import Inbox
 from hub.labels import Labels
 from hub.oa_links import OaLinks
 from hub.presence import Presence, make_presence
 from hub.replies import Replies
-from hub.sequence import LocalSequence, RedisSequence, Sequence
+from hub.realtime.sequence import LocalSequence, RedisSequence, Sequence
 from hub.settings import Settings
 from hub.store import Store, connect
 from hub.telephony import Telephony
@@ -40,10 +40,6 @@ log = logging.getLogger(__name__)
 
 class StartupError(RuntimeError):
     """The hub cannot start; the message tells the operator what to do."""
-
-
-async def _no_bus(message: dict[str, Any]) -> None:
-    """Publishing outside a serving process (CLI): consoles pick the event up from the log."""
 
 
 @dataclass
@@ -76,7 +72,9 @@ class Runtime:
     tasks: set[asyncio.Task]
 
     @classmethod
-    async def open(cls, settings: Settings, clock: Clock) -> "Runtime":
+    async def open(cls, settings: Settings, clock: Clock, bus: Bus | None = None) -> "Runtime":
+        """Open storage and build every service; events go to `bus` (none outside a serving process,
+        such as the CLI: consoles pick those events up from the log)."""
         server = None
         uri = settings.mongodb_uri
         if not uri:
@@ -85,6 +83,7 @@ class Runtime:
                                                       settings.embedded_start_timeout_s)
             except embedded.EmbeddedServerError as exc:
                 raise StartupError(str(exc)) from exc
+        assert uri is not None
         store = connect(uri, settings.mongodb_db, settings.mongodb_timeout_ms)
 
         async def give_up(message: str) -> StartupError:
@@ -112,7 +111,7 @@ class Runtime:
         event_log = EventLog(store)
         sequence: Sequence = (RedisSequence(redis, event_log.max_seq) if redis is not None
                               else LocalSequence(event_log.max_seq))
-        publisher = Publisher(event_log, sequence, clock, broadcast=_no_bus)
+        publisher = Publisher(event_log, sequence, clock, bus or NullBus(), settings.validate_events)
         directory = Directory(store, publisher, clock, settings.login_max_failures, settings.login_lock_s)
         http = httpx.AsyncClient(timeout=settings.zalo_timeout_s)
         zalo = ZaloClient(http, settings.zalo_openapi_url, settings.zalo_oauth_url, settings.zalo_business_url)

@@ -5,7 +5,7 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from hub.events import retention_cutoff
+from hub.realtime.publish import retention_cutoff
 from hub.runtime import Runtime
 
 log = logging.getLogger(__name__)

@@ -11,17 +11,16 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
+from hub import rulebook
 from hub.auth import Principal
 from hub.clock import Clock
-from hub.directory import new_id
-from hub.errors import Conflict, Forbidden, NotFound, Unprocessable
+from hub.ids import new_id
+from hub.errors import Conflict, NotFound, Unprocessable
 from hub.store import Store
-from schemas.directory import Role
 
 
 def _manages(actor: Principal) -> None:
-    if actor.role not in (Role.owner, Role.manager):
-        raise Forbidden("only owners and managers manage hotlines and extensions")
+    rulebook.require(actor, rulebook.Action.telephony)
 
 
 def _hotline(doc: dict[str, Any]) -> dict[str, Any]:
@@ -34,8 +33,7 @@ class Telephony:
         self._clock = clock
 
     async def rotate_pbx_secret(self, actor: Principal) -> str:
-        if actor.role is not Role.owner:
-            raise Forbidden("only the owner creates or rotates the PBX secret")
+        rulebook.require(actor, rulebook.Action.pbx_secret)
         secret = secrets.token_urlsafe(32)
         await self._store.companies.update_one({"_id": actor.company_id},
                                                {"$set": {"pbx_secret": secret, "pbx_secret_at": self._clock.now()}})
@@ -79,7 +77,7 @@ class Telephony:
         states = {s["extension"]: s["state"]
                   async for s in self._store.extension_states.find({"company_id": actor.company_id})}
         cursor = self._store.extensions.find({"company_id": actor.company_id}).sort("number", 1)
-        supervisor = actor.role in (Role.owner, Role.manager)
+        supervisor = rulebook.may(actor.role, rulebook.Action.all_calls)
         return [{"number": d["number"], "member_id": d.get("member_id"), "name": d.get("name"),
                  "state": states.get(d["number"], "idle") if supervisor or d.get("member_id") == actor.member_id
                  else None} async for d in cursor]

@@ -5,6 +5,8 @@ message event is published to exactly that audience, computed here from the stor
 """
 from __future__ import annotations
 
+import builtins
+
 import re
 from datetime import datetime
 from typing import Any
@@ -12,43 +14,41 @@ from typing import Any
 from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from hub import changes, reply_window
+from hub import changes, reply_window, rulebook
 from hub.auth import Principal
 from hub.changes import current as current_change
 from hub.changes import done, update_once
 from hub.clock import Clock
-from hub.directory import new_id
+from hub.ids import new_id
 from hub.errors import NotFound, Unprocessable
-from hub.events import Publisher
+from hub.realtime.publish import Publisher
 from hub.phones import e164
 from hub.store import Store
-from schemas.chat import Message, ThreadSummary
-from schemas.directory import Role
-from schemas.events import Audience
+from schemas.chat import Customer, Message, ThreadSummary
 
 MESSAGE_PAGE_MAX = 100
 TEXT_FILTER_MAX = 200  # a name, a phone number or a phrase; the escaped pattern stays far below any regex limit
 
 
-def audience(thread: dict[str, Any], *also: str | None) -> Audience:
-    """The owners, the thread's assignee, and any other members named (e.g. a previous assignee)."""
-    members = [m for m in dict.fromkeys([thread.get("assignee_id"), *also]) if m]
-    return Audience(members=members, roles=[Role.owner], thread_id=thread["_id"])
-
-
-def may_see(actor: Principal, thread: dict[str, Any]) -> bool:
-    return actor.role is Role.owner or thread.get("assignee_id") == actor.member_id
+audience = rulebook.thread_audience
 
 
 def summary(doc: dict[str, Any]) -> ThreadSummary:
     return ThreadSummary(
         id=doc["_id"], company_id=doc["company_id"], oa_link_id=doc["link_id"], oa_id=doc["oa_id"],
-        user_id=doc.get("user_id"), anonymous=doc.get("anonymous", False), customer=doc.get("customer") or {},
+        user_id=doc.get("user_id"), anonymous=doc.get("anonymous", False), customer=Customer.model_validate(doc.get("customer") or {}),
         follower=doc.get("follower"), tags=doc.get("tags", []), labels=doc.get("labels", []),
         status=doc.get("status", "open"), assignee_id=doc.get("assignee_id"), unread=doc.get("unread", 0),
         last_message=doc.get("last_message"), last_user_interaction_at=doc.get("last_user_interaction_at"),
         reply_window=doc["reply_window"], version=doc.get("version", 1), created_at=doc["created_at"],
         department_id=doc.get("department_id"), queued_at=doc.get("queued_at"), resolved_at=doc.get("resolved_at"))
+
+
+def thread_event(doc: dict[str, Any]) -> dict[str, Any]:
+    """A thread's summary as thread events carry it: with `thread_id` (schemas/events.py)."""
+    data = summary(doc).model_dump(mode="json")
+    data["thread_id"] = data["id"]
+    return data
 
 
 def message_view(doc: dict[str, Any]) -> Message:
@@ -135,7 +135,7 @@ class Threads:
         """thread.created (no `before`) or thread.updated, reply_window.changed when the window's state
         moved, and message.created for a new message: one change, published together in that order."""
         who = audience(after)
-        items = [("thread.created" if before is None else "thread.updated", summary(after).model_dump(mode="json"), who)]
+        items = [("thread.created" if before is None else "thread.updated", thread_event(after), who)]
         old = (before or {}).get("reply_window") or {}
         if before is not None and old.get("state") != after["reply_window"]["state"]:
             items.append(("reply_window.changed", _window(after), who))
@@ -201,7 +201,7 @@ class Threads:
 
     async def visible(self, actor: Principal, thread_id: str) -> dict[str, Any]:
         thread = await self._threads.find_one({"_id": thread_id, "company_id": actor.company_id})
-        if thread is None or not may_see(actor, thread):
+        if thread is None or not rulebook.may_see_thread(actor, thread):
             raise NotFound("no such thread", "thread_not_found")
         return thread
 
@@ -211,10 +211,11 @@ class Threads:
                    limit: int = 50) -> list[ThreadSummary]:
         """Newest activity first; `after` (the last thread id of a page) gives the next page."""
         query: dict[str, Any] = {"company_id": actor.company_id}
-        if actor.role is not Role.owner:
+        sees_all = rulebook.may(actor.role, rulebook.Action.all_threads)
+        if not sees_all:
             query["assignee_id"] = actor.member_id
         if assignee is not None:
-            if actor.role is not Role.owner and assignee != actor.member_id:
+            if not sees_all and assignee != actor.member_id:
                 return []
             query["assignee_id"] = None if assignee == "none" else assignee
         if oa:
@@ -232,7 +233,7 @@ class Threads:
                 raise Unprocessable(f"text: at most {TEXT_FILTER_MAX} characters", "text_too_long",
                                     details={"field": "text", "max_length": TEXT_FILTER_MAX})
             pattern = {"$regex": re.escape(text), "$options": "i"}
-            matches: list[dict[str, Any]] = [{"customer.name": pattern}, {"customer.phone": pattern},
+            matches: builtins.list[dict[str, Any]] = [{"customer.name": pattern}, {"customer.phone": pattern},
                                              {"last_message.text": pattern}]
             if phone := e164(text):  # 0912…, 84912… and +84912… find the same customer
                 matches.append({"customer.phone_e164": phone})
@@ -251,7 +252,7 @@ class Threads:
         return [summary(doc) async for doc in cursor.limit(max(1, min(limit, 200)))]
 
     async def messages_page(self, actor: Principal, thread_id: str, before: str | None,
-                            limit: int) -> tuple[list[Message], str | None]:
+                            limit: int) -> tuple[builtins.list[Message], str | None]:
         """Newest first; `before` is a message id from an earlier page."""
         thread = await self.visible(actor, thread_id)
         query: dict[str, Any] = {"thread_id": thread["_id"]}
@@ -271,7 +272,7 @@ class Threads:
         """Unread counts are the assignee's: the owner looking into someone else's thread changes nothing."""
         thread = await self.visible_or_redone(actor, thread_id, "thread")
         reader_is_owner_of_count = thread.get("assignee_id") == actor.member_id or (
-            thread.get("assignee_id") is None and actor.role is Role.owner)
+            thread.get("assignee_id") is None and rulebook.may(actor.role, rulebook.Action.all_threads))
         if done(thread, "thread"):  # a re-do: publish what the first attempt may not have
             await self.publish(thread, thread)
             return summary(thread)

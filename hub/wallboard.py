@@ -14,17 +14,17 @@ from typing import Any
 
 import jwt
 
+from hub import rulebook
 from hub.auth import ALGORITHM, Principal
 from hub.calls import today_start, wallboard_view
 from hub.changes import update_once
 from hub.clock import Clock
-from hub.directory import new_id
-from hub.errors import Forbidden, NotFound
-from hub.events import Publisher
+from hub.ids import new_id
+from hub.errors import NotFound
+from hub.realtime.publish import Publisher
 from hub.store import Store
 from schemas.calls import LIVE_STATES
-from schemas.directory import CompanySettings, Role
-from schemas.events import Audience
+from schemas.directory import CompanySettings
 
 TOKEN_TTL = timedelta(days=365)
 
@@ -69,8 +69,7 @@ class Wallboards:
         self._publisher = publisher
 
     async def issue(self, actor: Principal, name: str) -> dict[str, Any]:
-        if actor.role not in (Role.owner, Role.manager):
-            raise Forbidden("only owners and managers issue wallboard tokens")
+        rulebook.require(actor, rulebook.Action.wallboards)
         now = self._clock.now()
         doc = {"_id": new_id(), "company_id": actor.company_id, "name": name, "created_by": actor.member_id,
                "created_at": now, "revoked": False}
@@ -81,14 +80,12 @@ class Wallboards:
         return {"id": doc["_id"], "name": name, "token": token, "expires_at": now + TOKEN_TTL}
 
     async def list(self, actor: Principal) -> list[dict[str, Any]]:
-        if actor.role not in (Role.owner, Role.manager):
-            raise Forbidden("only owners and managers see wallboard tokens")
+        rulebook.require(actor, rulebook.Action.wallboards)
         cursor = self._store.wallboard_tokens.find({"company_id": actor.company_id, "revoked": False})
         return [{"id": d["_id"], "name": d["name"], "created_at": d["created_at"]} async for d in cursor]
 
     async def revoke(self, actor: Principal, token_id: str) -> None:
-        if actor.role not in (Role.owner, Role.manager):
-            raise Forbidden("only owners and managers revoke wallboard tokens")
+        rulebook.require(actor, rulebook.Action.wallboards)
         revoked = await update_once(self._store.wallboard_tokens, {"_id": token_id, "company_id": actor.company_id},
                                     {"revoked": False}, {"$set": {"revoked": True}}, "revoke")
         if not revoked and not await self._store.wallboard_tokens.find_one({"_id": token_id,
@@ -97,11 +94,11 @@ class Wallboards:
         if revoked:
             # Every process cuts the displays it holds with this token when the event reaches it.
             await self._publisher.publish(actor.company_id, "wallboard.revoked", {"id": token_id},
-                                          Audience(roles=[Role.owner, Role.manager]))
+                                          rulebook.wallboard_revoked(token_id))
 
     async def valid(self, company_id: str, token_id: str) -> bool:
         doc = await self._store.wallboard_tokens.find_one({"_id": token_id, "company_id": company_id})
-        return bool(doc) and not doc["revoked"]
+        return doc is not None and not doc["revoked"]
 
     async def figures(self, company_id: str) -> dict[str, Any]:
         """Today's counters alone (wallboard.counters), sent soon after each call change."""

@@ -17,18 +17,17 @@ from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 from clients.zalo import ZaloError
+from hub import rulebook
 from hub.auth import Principal
 from hub.changes import current as current_change
 from hub.changes import update_once
 from hub.clock import Clock
-from hub.directory import new_id
-from hub.errors import Conflict, Forbidden, NotFound, Unprocessable
-from hub.events import Publisher
+from hub.ids import new_id
+from hub.errors import Conflict, NotFound, Unprocessable
+from hub.realtime.publish import Publisher
 from hub.oa_links import OaLinks
 from hub.phones import zalo_form
 from hub.store import Store, record_filter
-from schemas.directory import Role
-from schemas.events import Audience
 from schemas.zalo import ZaloWebhook, epoch_ms, from_epoch_ms, zalo_phone
 
 log = logging.getLogger(__name__)
@@ -37,7 +36,7 @@ Z_TIME_OTP = timedelta(seconds=15)
 Z_TIME_OTHER = timedelta(seconds=7200)
 QUIET_FROM, QUIET_UNTIL = 22, 6  # local hours: no template sends in between
 MAX_STATS_PERIOD = timedelta(days=92)
-AUDIENCE = Audience(roles=[Role.owner, Role.manager])
+AUDIENCE = rulebook.supervisors()
 
 
 def charged(sent_at: datetime, delivered_at: datetime, otp: bool) -> bool:
@@ -59,8 +58,7 @@ def view(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def _supervisor(actor: Principal) -> None:
-    if actor.role not in (Role.owner, Role.manager):
-        raise Forbidden("only owners and managers use ZNS")
+    rulebook.require(actor, rulebook.Action.zns)
 
 
 class Zns:
@@ -107,7 +105,7 @@ class Zns:
         try:
             data = await self._links.call(link["_id"], lambda token: self._links.zalo.send_zns(
                 token, doc["phone"], template_id, template_data, doc["tracking_id"]))
-            changes = {"msg_id": str(data.get("msg_id")) if data.get("msg_id") else None}
+            changes: dict[str, Any] = {"msg_id": str(data.get("msg_id")) if data.get("msg_id") else None}
             if data.get("sent_time"):
                 changes["sent_at"] = from_epoch_ms(data["sent_time"], now)
         except ZaloError as exc:

@@ -19,7 +19,7 @@ from hub.clock import SystemClock
 from hub.runtime import Runtime
 from hub.settings import Settings
 from tests.browser import TcpProxy, launch
-from tests.consoles import TestConsole
+from tests.consoles import VIOLATIONS, TestConsole
 from tests.fake_zalo import FakeZalo
 from tests.zalo_payloads import Oa
 from tests.servers import TEST_JWT_SECRET, HubProcess, RedisServer, free_port, hub_env
@@ -29,6 +29,14 @@ _phones = itertools.count(1)
 
 def new_phone() -> str:
     return f"09{uuid.uuid4().int % 10**4:04d}{next(_phones):04d}"
+
+
+@pytest.fixture(autouse=True)
+def events_fit_the_catalogue() -> Iterator[None]:
+    """Every event a test console received fits its model in schemas/events.py."""
+    VIOLATIONS.clear()
+    yield
+    assert not VIOLATIONS, "events outside the catalogue (schemas/events.py):\n" + "\n".join(VIOLATIONS[:5])
 
 
 @pytest.fixture(scope="session")
@@ -151,7 +159,7 @@ def hub_pair(workdir: Path, mongo_uri: str, redis_url: str,
 
 async def _runtime(mongo_uri: str, db: str, redis_url: str | None = None) -> Runtime:
     return await Runtime.open(Settings(mongodb_uri=mongo_uri, mongodb_db=db, jwt_secret=TEST_JWT_SECRET,
-                                       redis_url=redis_url), SystemClock())
+                                       redis_url=redis_url, validate_events=True), SystemClock())
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -105,7 +105,7 @@ class HubProcess:
 def hub_env(**settings: str) -> dict[str, str]:
     """The test process's environment without any HUB_ setting, plus the given ones."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_") and k != "PORT"}
-    env.update({"HUB_LOG_LEVEL": "INFO", "HUB_JWT_SECRET": TEST_JWT_SECRET})
+    env.update({"HUB_LOG_LEVEL": "INFO", "HUB_JWT_SECRET": TEST_JWT_SECRET, "HUB_VALIDATE_EVENTS": "true"})
     env.update({f"HUB_{k.upper()}": v for k, v in settings.items()})
     return env
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hub import permissions
+from hub import rulebook
 from hub.directory import normalize_phone
 from schemas.directory import Role
 from tests.conftest import Company, new_phone
@@ -19,7 +19,7 @@ from tests.conftest import Company, new_phone
     (Role.user, Role.user, False), (Role.user, Role.manager, False), (Role.user, Role.owner, False),
 ])
 def test_who_creates_whom(actor: Role, new: Role, allowed: bool) -> None:
-    assert permissions.can_create_member(actor, new) is allowed
+    assert rulebook.can_create_member(actor, new) is allowed
 
 
 @pytest.mark.parametrize("actor,target,allowed", [
@@ -28,11 +28,11 @@ def test_who_creates_whom(actor: Role, new: Role, allowed: bool) -> None:
     (Role.user, Role.user, False), (Role.user, Role.manager, False), (Role.user, Role.owner, False),
 ])
 def test_who_removes_whom(actor: Role, target: Role, allowed: bool) -> None:
-    assert permissions.can_remove_member(actor, "actor", target, "target") is allowed
+    assert rulebook.can_remove_member(actor, "actor", target, "target") is allowed
 
 
 def test_nobody_removes_themselves() -> None:
-    assert not permissions.can_remove_member(Role.owner, "same", Role.owner, "same")
+    assert not rulebook.can_remove_member(Role.owner, "same", Role.owner, "same")
 
 
 # -- over HTTP -------------------------------------------------------------------------------------

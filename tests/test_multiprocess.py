@@ -89,7 +89,7 @@ async def test_a_process_whose_redis_subscription_dropped_replays_what_it_missed
     console = await company.console(company.owner, second.url).connect()
     # Two events stored while no process heard of them on the bus...
     for n in range(2):
-        await pair_runtime.publisher.publish(company.id, "member.updated", {"id": f"missed-{n}"},
+        await pair_runtime.publisher.publish(company.id, "label.removed", {"id": f"missed-{n}"},
                                              Audience(roles=["owner"]))
     # ...then the processes' subscriptions drop; on resubscribing each re-reads the log.
     client = aioredis.Redis.from_url(redis_url)

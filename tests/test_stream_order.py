@@ -1,7 +1,7 @@
 """The per-company ordering rules of the realtime dispatcher, as plain data."""
 from __future__ import annotations
 
-from hub.realtime import CompanyStream
+from hub.realtime.stream import CompanyStream
 
 
 def ev(seq: int) -> dict:

@@ -51,7 +51,7 @@ def etelecom(raw: bytes, received_at: datetime) -> list[CallEvent]:
         if target.answered_time:
             events.append(CallEvent.model_validate({**leg, "event": "answered", "occurred_at": target.answered_time}))
         if target.ended_time:
-            fail = int(target.fail_code) if str(target.fail_code or "").isdigit() else None
+            fail = int(str(target.fail_code)) if str(target.fail_code or "").isdigit() else None
             events.append(CallEvent.model_validate({**leg, "event": "leg_ended", "occurred_at": target.ended_time,
                                                     "vendor_status": target.end_reason or target.status,
                                                     "sip_code": fail}))
@@ -106,8 +106,9 @@ def twilio(raw: bytes, received_at: datetime) -> list[CallEvent]:
     if not child:
         call.update({"direction": direction, "from": status.From, "to": status.To,
                      "hotline": status.To if direction == "inbound" else None})
-    sip = int(status.SipResponseCode) if (status.SipResponseCode or "").isdigit() else None
-    duration = float(status.CallDuration) if (status.CallDuration or "").replace(".", "", 1).isdigit() else None
+    sip = int(status.SipResponseCode) if status.SipResponseCode and status.SipResponseCode.isdigit() else None
+    duration = (float(status.CallDuration) if status.CallDuration and status.CallDuration.replace(".", "", 1).isdigit()
+                else None)
     # A child leg rings a person (an agent's phone or client); so does the callee of an outbound call.
     person_leg = child or direction == "outbound"
     leg = {"leg_id": status.CallSid, **_endpoint(status.To)} if person_leg else {}

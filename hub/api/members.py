@@ -4,9 +4,8 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hub import permissions
+from hub import rulebook
 from hub.api.routing import ApiRoute, body, principal, reply
-from hub.errors import Forbidden
 from schemas.directory import Department, Member
 from schemas.rest import (DepartmentCreate, DepartmentList, ExtensionAssign, MemberCreate, MemberCreated,
                           MemberList)
@@ -20,8 +19,7 @@ async def list_members(request: Request) -> Response:
 async def presence(request: Request) -> Response:
     """Who is online now and how (the start point that `presence.updated` events then keep current)."""
     actor = principal(request)
-    if not permissions.can_list_members(actor.role):
-        raise Forbidden("only owners and managers see who is online")
+    rulebook.require(actor, rulebook.Action.member_list)
     online = await request.app.state.hub.presence.members(actor.company_id)
     return reply({"members": {member_id: status.value for member_id, status in online.items()}})
 

@@ -1,14 +1,14 @@
 """The event log and the one publish function every console-visible change goes through.
 
-`publish(company, type, data, audience)`: the caller (domain code) decides who may receive;
-this module numbers the event, stores it durably, then hands it to the bus. Delivery, ordering
-and replay live in hub.realtime.
+`publish(company, type, data, audience)`: the caller (domain code) decides who may receive and what
+the event does to their connections (`schemas.events.Audience`); this module numbers the event,
+stores it durably, then hands it to the bus. Ordering and delivery live in hub.realtime.delivery.
 """
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from pydantic_core import to_jsonable_python
 from pymongo import ASCENDING
@@ -16,8 +16,10 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from hub import changes, faults, metrics
 from hub.clock import Clock, iso_z
-from hub.sequence import Sequence
+from hub.realtime.bus import Bus
+from hub.realtime.sequence import Sequence
 from hub.store import Store
+from schemas import events
 from schemas.events import Audience
 
 log = logging.getLogger(__name__)
@@ -131,14 +133,14 @@ class EventLog:
 
 
 class Publisher:
-    """Numbers, stores and broadcasts events. `broadcast` is the realtime layer's bus emit."""
+    """Numbers, stores and hands events to the bus."""
 
-    def __init__(self, log_: EventLog, sequence: Sequence, clock: Clock,
-                 broadcast: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+    def __init__(self, log_: EventLog, sequence: Sequence, clock: Clock, bus: Bus, validate: bool = False) -> None:
         self._log = log_
         self._sequence = sequence
         self._clock = clock
-        self.broadcast = broadcast
+        self._bus = bus
+        self._validate = validate  # against the event catalogue (the tests)
 
     async def publish(self, company_id: str, type_: str, data: dict[str, Any],
                       audience: Audience) -> dict[str, Any] | None:
@@ -154,8 +156,11 @@ class Publisher:
         Inside a change (hub.changes) each event carries a deterministic key: on a re-do the events
         already in the log are left out, so a change publishes each of its events once."""
         change = changes.current()
+        if self._validate:
+            for type_, data, _audience in items:
+                events.validate(type_, to_jsonable_python(data))
         docs = [{"company_id": company_id, "type": type_, "data": to_jsonable_python(data),  # consoles get JSON
-                 "audience": audience.model_dump(mode="json")} for type_, data, audience in items]
+                 "audience": audience.model_dump(mode="json", exclude_defaults=True)} for type_, data, audience in items]
         if change is not None:
             for doc in docs:
                 doc["key"] = change.event_key(doc["type"], doc["data"])
@@ -194,7 +199,7 @@ class Publisher:
         messages = [to_message(doc) for doc in docs]
         for message in messages:
             metrics.EVENTS_PUBLISHED.labels(type=message["type"]).inc()
-            await self.broadcast(message)
+            await self._bus.publish(message)
         return messages
 
     async def _published(self, docs: list[dict[str, Any]]) -> set[str]:
@@ -214,7 +219,7 @@ PLACEHOLDER = "seq.skipped"
 def _placeholder(doc: dict[str, Any]) -> dict[str, Any]:
     """An event that holds a seq and reaches nobody."""
     return {"company_id": doc["company_id"], "type": PLACEHOLDER, "data": {}, "seq": doc["seq"], "at": doc["at"],
-            "audience": Audience().model_dump(mode="json")}
+            "audience": {}}
 
 
 def retention_cutoff(clock: Clock, retention_s: float) -> datetime:

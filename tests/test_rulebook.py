@@ -1,0 +1,151 @@
+"""The rulebook as tables: role x action -> allowed, and event x recipient -> receives (hub.rulebook),
+checked without a server, the way the product guide states the rules."""
+from __future__ import annotations
+
+import pytest
+
+from hub import rulebook
+from hub.auth import Principal
+from hub.errors import Forbidden
+from hub.realtime.console import Console
+from hub.rulebook import Action
+from schemas.directory import Role
+from schemas.events import Audience, wallboard_key
+
+O, M, U = Role.owner, Role.manager, Role.user
+
+# -- who may do what ----------------------------------------------------------------------------------
+
+ACTIONS: dict[Action, set[Role]] = {
+    Action.company_settings: {O},
+    Action.member_list: {O, M},
+    Action.departments: {O, M},
+    Action.oa_links_manage: {O},
+    Action.oa_links_view: {O, M},
+    Action.labels_manage: {O, M},
+    Action.telephony: {O, M},
+    Action.pbx_secret: {O},
+    Action.wallboards: {O, M},
+    Action.zns: {O, M},
+    Action.all_consents: {O, M},
+    Action.all_threads: {O},
+    Action.queue_thread: {O},
+    Action.assign_any_thread: {O},
+    Action.all_calls: {O, M},
+}
+
+
+def test_the_table_covers_every_action() -> None:
+    assert set(ACTIONS) == set(Action)
+
+
+@pytest.mark.parametrize("action,role", [(a, r) for a in Action for r in Role])
+def test_role_may_take_action(action: Action, role: Role) -> None:
+    allowed = role in ACTIONS[action]
+    assert rulebook.may(role, action) is allowed
+    actor = Principal("m1", "c1", role)
+    if allowed:
+        rulebook.require(actor, action)
+    else:
+        with pytest.raises(Forbidden, match="only"):
+            rulebook.require(actor, action)
+
+
+@pytest.mark.parametrize("role,assignee,sees,assigns", [
+    (O, None, True, True), (O, "m1", True, True), (O, "other", True, True),
+    (M, None, False, False), (M, "m1", True, True), (M, "other", False, False),
+    (U, None, False, False), (U, "m1", True, False), (U, "other", False, False),
+])
+def test_who_sees_and_moves_a_thread(role: Role, assignee: str | None, sees: bool, assigns: bool) -> None:
+    actor, thread = Principal("m1", "c1", role), {"_id": "t1", "assignee_id": assignee}
+    assert rulebook.may_see_thread(actor, thread) is sees
+    assert rulebook.may_assign_thread(actor, thread) is assigns
+
+
+@pytest.mark.parametrize("actor,actor_id,target,target_id,allowed", [
+    (O, "a", M, "b", True), (O, "a", U, "b", True), (O, "a", O, "a", True),
+    (M, "a", U, "b", True), (M, "a", M, "a", True), (M, "a", M, "b", False), (M, "a", O, "b", False),
+    (U, "a", U, "a", False), (U, "a", U, "b", False),
+])
+def test_who_sets_whose_extension(actor: Role, actor_id: str, target: Role, target_id: str, allowed: bool) -> None:
+    assert rulebook.can_set_extension(actor, actor_id, target, target_id) is allowed
+
+
+# -- who receives what --------------------------------------------------------------------------------
+
+def _console(role: Role, member_id: str) -> Console:
+    return Console(sid=member_id, member_id=member_id, company_id="c1", role=role, connected_at=0.0)
+
+
+def _display() -> Console:
+    return Console(sid="w", member_id=wallboard_key("tok"), company_id="c1", role=U, connected_at=0.0,
+                   is_wallboard=True)
+
+
+def _message(type_: str, audience: Audience) -> dict:
+    return {"seq": 1, "type": type_, "company_id": "c1", "at": "", "data": {},
+            "audience": audience.model_dump(mode="json", exclude_defaults=True)}
+
+
+THREAD = {"_id": "t1", "assignee_id": "agent"}
+WHO = ("owner", "manager", "agent", "previous", "other", "asker", "display")
+
+
+def _recipients() -> dict[str, Console]:
+    """Fresh consoles (a console keeps what earlier events did to it)."""
+    roles = {"owner": O, "manager": M}
+    return {who: _display() if who == "display" else _console(roles.get(who, U), who) for who in WHO}
+
+# event (as the domain publishes it) -> who of RECIPIENTS receives it
+RECEIVES: list[tuple[str, Audience, set[str]]] = [
+    ("thread.updated", rulebook.thread_audience(THREAD), {"owner", "agent"}),
+    ("message.created", rulebook.thread_audience(THREAD), {"owner", "agent"}),
+    ("thread.assigned", rulebook.thread_given(THREAD, "previous", "agent"), {"owner", "agent", "previous"}),
+    ("thread.removed", rulebook.thread_taken("t1", "previous"), {"previous"}),
+    ("label.created", rulebook.everyone(), {"owner", "manager", "agent", "previous", "other", "asker"}),
+    ("member.updated", rulebook.supervisors(), {"owner", "manager"}),
+    ("member.removed", rulebook.member_gone("other"), {"owner", "manager"}),
+    ("company.updated", rulebook.supervisors(), {"owner", "manager"}),
+    ("call.updated", rulebook.supervisors(["agent"]), {"owner", "manager", "agent"}),
+    ("call.updated", rulebook.wall_displays(), {"display"}),
+    ("extension.state", rulebook.supervisors(["agent"], wallboards=True), {"owner", "manager", "agent", "display"}),
+    ("consent.updated", rulebook.supervisors(["asker"]), {"owner", "manager", "asker"}),
+    ("zns.updated", rulebook.supervisors(), {"owner", "manager"}),
+    ("wallboard.revoked", rulebook.wallboard_revoked("tok"), {"owner", "manager"}),
+]
+
+
+@pytest.mark.parametrize("type_,audience,receivers", RECEIVES, ids=[f"{t}-{i}" for i, (t, _, _) in enumerate(RECEIVES)])
+@pytest.mark.parametrize("who", WHO)
+def test_event_reaches_recipient(type_: str, audience: Audience, receivers: set[str], who: str) -> None:
+    console = _recipients()[who]
+    message = _message(type_, audience)
+    assert (console.admits(message) and console.permits(message)) is (who in receivers)
+
+
+def test_a_thread_taken_away_stops_reaching_its_old_assignee_until_given_back() -> None:
+    old = _console(U, "previous")
+    later = _message("message.created", rulebook.thread_audience({"_id": "t1", "assignee_id": "agent"}, "previous"))
+    assert old.permits(_message("thread.removed", rulebook.thread_taken("t1", "previous")))
+    assert old.admits(later) and not old.permits(later), "named in the audience, but the thread was taken"
+    given = _message("thread.assigned", rulebook.thread_given({"_id": "t1", "assignee_id": "previous"}, "agent",
+                                                              "previous"))
+    assert old.permits(given) and old.permits(later)
+
+
+@pytest.mark.parametrize("audience,closed", [
+    (rulebook.member_gone("other"), {"other"}),
+    (rulebook.wallboard_revoked("tok"), {"display"}),
+    (rulebook.supervisors(), set()),
+])
+def test_what_closes_whose_connections(audience: Audience, closed: set[str]) -> None:
+    message = _message("x", audience)
+    assert {who for who, console in _recipients().items() if console.closes(message)} == closed
+
+
+@pytest.mark.parametrize("role,rooms", [
+    (O, {"member:m", "supervisors:c1", "owners:c1"}), (M, {"member:m", "supervisors:c1"}), (U, {"member:m"}),
+])
+def test_ephemeral_signals_reach_roles_through_their_rooms(role: Role, rooms: set[str]) -> None:
+    from hub.realtime.ephemeral import rooms_of
+    assert set(rooms_of(_console(role, "m"))) == rooms
