@@ -4,14 +4,14 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hub.api.routing import ApiRoute, body, reply
+from hub.api.routing import ApiRoute, body, reply, runtime
 from hub.auth import Principal, issue_token
 from schemas.directory import Member
 from schemas.rest import LoginRequest, LoginResponse
 
 
 async def login(request: Request) -> Response:
-    hub = request.app.state.hub
+    hub = runtime(request)
     req = await body(request, LoginRequest)
     result = await hub.directory.login(req.phone, req.password, req.company_code)
     if not isinstance(result, Member):

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hub.api.routing import ApiRoute, body, principal, query_int, query_time, reply
+from hub.api.routing import ApiRoute, body, principal, query_int, query_time, reply, runtime
 from hub.calls import today_start
 from hub.errors import Unprocessable
 from schemas.calls import CallList, CallRecord
@@ -34,7 +34,7 @@ async def history(request: Request) -> Response:
     status = q.get("status")
     if status and status not in ("answered", "missed", "short_abandoned", "failed"):
         raise Unprocessable("status is one of answered, missed, short_abandoned, failed", "invalid_query")
-    calls = await request.app.state.hub.calls.history(
+    calls = await runtime(request).calls.history(
         principal(request), start=query_time(request, "from"), end=query_time(request, "to"), status=status,
         direction=q.get("direction"), hotline=q.get("hotline"), extension=q.get("extension"),
         department=q.get("department"), phone=q.get("phone"), limit=query_int(request, "limit", 100))
@@ -42,15 +42,15 @@ async def history(request: Request) -> Response:
 
 
 async def live(request: Request) -> Response:
-    return reply(CallList(calls=await request.app.state.hub.calls.live(principal(request))))
+    return reply(CallList(calls=await runtime(request).calls.live(principal(request))))
 
 
 async def one(request: Request) -> Response:
-    return reply(await request.app.state.hub.calls.get(principal(request), request.path_params["call_id"]))
+    return reply(await runtime(request).calls.get(principal(request), request.path_params["call_id"]))
 
 
 async def stats(request: Request) -> Response:
-    hub = request.app.state.hub
+    hub = runtime(request)
     actor = principal(request)
     company = await hub.directory.company(actor)
     now = hub.clock.now()
@@ -64,54 +64,54 @@ async def stats(request: Request) -> Response:
 
 
 async def rotate_secret(request: Request) -> Response:
-    secret = await request.app.state.hub.telephony.rotate_pbx_secret(principal(request))
+    secret = await runtime(request).telephony.rotate_pbx_secret(principal(request))
     return reply({"secret": secret, "header": "X-Hub-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, \"<t>.<body>\")>"},
                  status=201)
 
 
 async def hotlines(request: Request) -> Response:
-    return reply({"hotlines": await request.app.state.hub.telephony.hotlines(principal(request))})
+    return reply({"hotlines": await runtime(request).telephony.hotlines(principal(request))})
 
 
 async def add_hotline(request: Request) -> Response:
     actor = principal(request)
     req = await body(request, HotlineCreate)
-    return reply(await request.app.state.hub.telephony.add_hotline(actor, req.number, req.name, req.department_id),
+    return reply(await runtime(request).telephony.add_hotline(actor, req.number, req.name, req.department_id),
                  status=201)
 
 
 async def remove_hotline(request: Request) -> Response:
-    await request.app.state.hub.telephony.remove_hotline(principal(request), request.path_params["hotline_id"])
+    await runtime(request).telephony.remove_hotline(principal(request), request.path_params["hotline_id"])
     return Response(status_code=204)
 
 
 async def extensions(request: Request) -> Response:
-    return reply({"extensions": await request.app.state.hub.telephony.extensions(principal(request))})
+    return reply({"extensions": await runtime(request).telephony.extensions(principal(request))})
 
 
 async def add_extension(request: Request) -> Response:
     actor = principal(request)
     req = await body(request, ExtensionCreate)
-    return reply(await request.app.state.hub.telephony.add_extension(actor, req.number, req.name), status=201)
+    return reply(await runtime(request).telephony.add_extension(actor, req.number, req.name), status=201)
 
 
 async def remove_extension(request: Request) -> Response:
-    await request.app.state.hub.telephony.remove_extension(principal(request), request.path_params["number"])
+    await runtime(request).telephony.remove_extension(principal(request), request.path_params["number"])
     return Response(status_code=204)
 
 
 async def issue_wallboard(request: Request) -> Response:
     actor = principal(request)
     req = await body(request, WallboardTokenCreate)
-    return reply(await request.app.state.hub.wallboards.issue(actor, req.name), status=201)
+    return reply(await runtime(request).wallboards.issue(actor, req.name), status=201)
 
 
 async def list_wallboards(request: Request) -> Response:
-    return reply({"wallboard_tokens": await request.app.state.hub.wallboards.list(principal(request))})
+    return reply({"wallboard_tokens": await runtime(request).wallboards.list(principal(request))})
 
 
 async def revoke_wallboard(request: Request) -> Response:
-    await request.app.state.hub.wallboards.revoke(principal(request), request.path_params["token_id"])
+    await runtime(request).wallboards.revoke(principal(request), request.path_params["token_id"])
     return Response(status_code=204)
 
 

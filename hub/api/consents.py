@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hub.api.routing import ApiRoute, body, principal, query_time, reply
+from hub.api.routing import ApiRoute, body, principal, query_time, reply, runtime
 
 
 class ConsentRequest(BaseModel):
@@ -38,35 +38,35 @@ def _filters(request: Request, names: tuple[str, ...]) -> dict[str, Any]:
 async def request_consent(request: Request) -> Response:
     actor = principal(request)
     req = await body(request, ConsentRequest)
-    consent = await request.app.state.hub.consents.request(actor, req.oa_id, req.phone, req.reason_code, req.call_type)
+    consent = await runtime(request).consents.request(actor, req.oa_id, req.phone, req.reason_code, req.call_type)
     return reply(consent, status=201)
 
 
 async def list_consents(request: Request) -> Response:
     filters = _filters(request, ("oa_id", "phone", "reason_code", "requested_by", "customer_answer", "status",
                                  "call_type"))
-    return reply({"consents": await request.app.state.hub.consents.list(principal(request), filters)})
+    return reply({"consents": await runtime(request).consents.list(principal(request), filters)})
 
 
 async def send_zns(request: Request) -> Response:
     actor = principal(request)
     req = await body(request, ZnsSend)
-    message = await request.app.state.hub.zns.send(actor, req.oa_id, req.phone, req.template_id, req.template_data,
+    message = await runtime(request).zns.send(actor, req.oa_id, req.phone, req.template_id, req.template_data,
                                                    req.tracking_id, req.otp)
     return reply(message, status=201)
 
 
 async def list_zns(request: Request) -> Response:
     filters = _filters(request, ("oa_id", "phone", "template_id", "status", "tracking_id", "msg_id"))
-    return reply({"messages": await request.app.state.hub.zns.list(principal(request), filters)})
+    return reply({"messages": await runtime(request).zns.list(principal(request), filters)})
 
 
 async def get_zns(request: Request) -> Response:
-    return reply(await request.app.state.hub.zns.get(principal(request), request.path_params["message_id"]))
+    return reply(await runtime(request).zns.get(principal(request), request.path_params["message_id"]))
 
 
 async def zns_stats(request: Request) -> Response:
-    return reply(await request.app.state.hub.zns.stats(principal(request), query_time(request, "from"), query_time(request, "to")))
+    return reply(await runtime(request).zns.stats(principal(request), query_time(request, "from"), query_time(request, "to")))
 
 
 ROUTES = [

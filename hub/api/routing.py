@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_jsonable_python
@@ -15,6 +15,9 @@ from hub.auth import InvalidToken, Principal, read_token
 from hub.errors import Forbidden, HubError, Unauthorized, Unprocessable
 from hub.limits import parse_json, read_body
 from schemas.rest import ErrorResponse
+
+if TYPE_CHECKING:  # the runtime is built from the domain modules; the API layer only reads it
+    from hub.runtime import Runtime
 
 M = TypeVar("M", bound=BaseModel)
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -40,13 +43,18 @@ class ApiRoute:
         return f"{self.method} {self.path}"
 
 
+def runtime(request: Request) -> Runtime:
+    """The hub's services for this process, as the app's lifespan opened them (hub.app)."""
+    return request.app.state.hub
+
+
 def error_response(exc: HubError) -> JSONResponse:
     return JSONResponse({"error": {"code": exc.code, "message": exc.message, **exc.details}}, status_code=exc.status)
 
 
 async def body(request: Request, model: type[M]) -> M:
     """Parse a JSON body into `model`: too large 413, malformed JSON 400, a wrong shape 422."""
-    raw = await read_body(request, request.app.state.hub.settings.max_body_bytes)
+    raw = await read_body(request, runtime(request).settings.max_body_bytes)
     data = parse_json(raw or b"null")
     try:
         return model.model_validate(data)
@@ -71,7 +79,7 @@ def _token_principal(request: Request) -> Principal:
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("send Authorization: Bearer <token>", "missing_token")
     try:
-        actor = read_token(request.app.state.hub.jwt_secret, token.strip())
+        actor = read_token(runtime(request).jwt_secret, token.strip())
     except InvalidToken as exc:
         raise Unauthorized(str(exc), "invalid_token") from None
     if actor.kind != "member":
@@ -85,7 +93,7 @@ def authenticated(endpoint: Endpoint) -> Endpoint:
     async def checked(request: Request) -> Response:
         if "hub.principal" not in request.scope:
             actor = _token_principal(request)
-            request.scope["hub.principal"] = await request.app.state.hub.directory.current(actor)
+            request.scope["hub.principal"] = await runtime(request).directory.current(actor)
         return await endpoint(request)
     return checked
 
@@ -134,8 +142,8 @@ def journaled(route: ApiRoute) -> Endpoint:
     """The route's endpoint behind the request journal (hub.inbox.Inbox.receive_request)."""
     async def endpoint(request: Request) -> Response:
         actor = principal(request)  # refused before anything is stored
-        raw = await read_body(request, request.app.state.hub.settings.max_body_bytes)
-        return await request.app.state.hub.inbox.receive_request(request, route.name, route.endpoint, actor, raw)
+        raw = await read_body(request, runtime(request).settings.max_body_bytes)
+        return await runtime(request).inbox.receive_request(request, route.name, route.endpoint, actor, raw)
     return endpoint
 
 

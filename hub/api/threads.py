@@ -4,7 +4,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hub.api.routing import ApiRoute, body, principal, query_bool, query_int, query_time, reply
+from hub.api.routing import ApiRoute, body, principal, query_bool, query_int, query_time, reply, runtime
 from hub.errors import PayloadTooLarge, Unprocessable
 from hub.replies import FILE_MAX_BYTES
 from hub.threads import summary
@@ -14,7 +14,7 @@ from schemas.chat import (AssignThread, Message, MessagePage, RequestInfo, SendM
 
 async def list_threads(request: Request) -> Response:
     q = request.query_params
-    threads = await request.app.state.hub.threads.list(
+    threads = await runtime(request).threads.list(
         principal(request), oa=q.get("oa"), assignee=q.get("assignee"), label=q.get("label"),
         unread=query_bool(request, "unread"), text=q.get("text"), status=q.get("status"),
         before=query_time(request, "before"), after=q.get("after"), limit=query_int(request, "limit", 50))
@@ -22,12 +22,12 @@ async def list_threads(request: Request) -> Response:
 
 
 async def get_thread(request: Request) -> Response:
-    thread = await request.app.state.hub.threads.visible(principal(request), request.path_params["thread_id"])
+    thread = await runtime(request).threads.visible(principal(request), request.path_params["thread_id"])
     return reply(summary(thread))
 
 
 async def messages(request: Request) -> Response:
-    page, next_before = await request.app.state.hub.threads.messages_page(
+    page, next_before = await runtime(request).threads.messages_page(
         principal(request), request.path_params["thread_id"], request.query_params.get("before"),
         query_int(request, "limit", 30))
     return reply(MessagePage(messages=page, next_before=next_before))
@@ -36,14 +36,14 @@ async def messages(request: Request) -> Response:
 async def send(request: Request) -> Response:
     actor = principal(request)
     req = await body(request, SendMessage)
-    message, created = await request.app.state.hub.replies.send(actor, request.path_params["thread_id"], req)
+    message, created = await runtime(request).replies.send(actor, request.path_params["thread_id"], req)
     return reply(message, status=201 if created else 200)
 
 
 async def request_info(request: Request) -> Response:
     actor = principal(request)
     req = await body(request, RequestInfo)
-    message, created = await request.app.state.hub.replies.request_info(actor, request.path_params["thread_id"], req)
+    message, created = await runtime(request).replies.request_info(actor, request.path_params["thread_id"], req)
     return reply(message, status=201 if created else 200)
 
 
@@ -58,7 +58,7 @@ async def upload(request: Request) -> Response:
     if part is None or isinstance(part, str):
         raise Unprocessable("send the file as the multipart field `file`", "missing_file")
     content = await part.read()
-    attachment = await request.app.state.hub.replies.upload(
+    attachment = await runtime(request).replies.upload(
         actor, request.path_params["thread_id"], part.filename or "file", content,
         part.content_type or "application/octet-stream")
     return reply(attachment, status=201)
@@ -67,35 +67,35 @@ async def upload(request: Request) -> Response:
 async def assign(request: Request) -> Response:
     actor = principal(request)
     req = await body(request, AssignThread)
-    thread = await request.app.state.hub.assignment.assign(actor, request.path_params["thread_id"], req.member_id)
+    thread = await runtime(request).assignment.assign(actor, request.path_params["thread_id"], req.member_id)
     return reply(summary(thread))
 
 
 async def resolve(request: Request) -> Response:
-    thread = await request.app.state.hub.assignment.resolve(principal(request), request.path_params["thread_id"])
+    thread = await runtime(request).assignment.resolve(principal(request), request.path_params["thread_id"])
     return reply(summary(thread))
 
 
 async def reopen(request: Request) -> Response:
-    thread = await request.app.state.hub.assignment.reopen(principal(request), request.path_params["thread_id"])
+    thread = await runtime(request).assignment.reopen(principal(request), request.path_params["thread_id"])
     return reply(summary(thread))
 
 
 async def add_label(request: Request) -> Response:
     actor = principal(request)
     req = await body(request, ThreadLabel)
-    thread = await request.app.state.hub.labels.tag_thread(actor, request.path_params["thread_id"], req.label_id, True)
+    thread = await runtime(request).labels.tag_thread(actor, request.path_params["thread_id"], req.label_id, True)
     return reply(summary(thread))
 
 
 async def remove_label(request: Request) -> Response:
-    thread = await request.app.state.hub.labels.tag_thread(principal(request), request.path_params["thread_id"],
+    thread = await runtime(request).labels.tag_thread(principal(request), request.path_params["thread_id"],
                                                            request.path_params["label_id"], False)
     return reply(summary(thread))
 
 
 async def mark_read(request: Request) -> Response:
-    return reply(await request.app.state.hub.threads.mark_read(principal(request), request.path_params["thread_id"]))
+    return reply(await runtime(request).threads.mark_read(principal(request), request.path_params["thread_id"]))
 
 
 ROUTES = [
