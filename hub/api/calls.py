@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -12,21 +11,7 @@ from hub.api.routing import ApiRoute, body, principal, query_int, query_time, re
 from hub.calls import today_start
 from hub.errors import Unprocessable
 from schemas.calls import CallList, CallRecord
-
-
-class HotlineCreate(BaseModel):
-    number: str = Field(min_length=1, max_length=32)
-    name: str | None = Field(default=None, max_length=200)
-    department_id: str | None = None
-
-
-class ExtensionCreate(BaseModel):
-    number: str = Field(min_length=1, max_length=16, pattern=r"^[0-9A-Za-z*#+_-]+$")
-    name: str | None = Field(default=None, max_length=200)
-
-
-class WallboardTokenCreate(BaseModel):
-    name: str = Field(default="Wallboard", min_length=1, max_length=100)
+from schemas.rest import ExtensionCreate, HotlineCreate, WallboardTokenCreate
 
 
 async def history(request: Request) -> Response:

@@ -1,29 +1,13 @@
 """ZCC call consents and ZNS template messages."""
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
 from hub.api.routing import ApiRoute, body, principal, query_time, reply, runtime
-
-
-class ConsentRequest(BaseModel):
-    oa_id: str = Field(min_length=1, max_length=64)
-    phone: str = Field(min_length=8, max_length=20)
-    reason_code: int
-    call_type: Literal["audio", "video", "audio_and_video"] = "audio"
-
-
-class ZnsSend(BaseModel):
-    oa_id: str = Field(min_length=1, max_length=64)
-    phone: str = Field(min_length=8, max_length=20)
-    template_id: str = Field(min_length=1, max_length=64)
-    template_data: dict[str, Any] = Field(default_factory=dict)
-    tracking_id: str | None = Field(default=None, min_length=1, max_length=64)
-    otp: bool = False  # an OTP template: charged only if delivered within 15 s
+from schemas.rest import ConsentRequest, ZnsSend
 
 
 def _filters(request: Request, names: tuple[str, ...]) -> dict[str, Any]:
