@@ -7,7 +7,7 @@ from datetime import timedelta
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hub.api.routing import ApiRoute, body, principal, query_int, query_time, reply, runtime
+from hub.api.routing import ApiRoute, principal, query_int, query_time, reply, runtime
 from hub.calls import today_start
 from hub.errors import Unprocessable
 from schemas.calls import CallList, CallRecord
@@ -58,11 +58,9 @@ async def hotlines(request: Request) -> Response:
     return reply({"hotlines": await runtime(request).telephony.hotlines(principal(request))})
 
 
-async def add_hotline(request: Request) -> Response:
-    actor = principal(request)
-    req = await body(request, HotlineCreate)
-    return reply(await runtime(request).telephony.add_hotline(actor, req.number, req.name, req.department_id),
-                 status=201)
+async def add_hotline(request: Request, hotline: HotlineCreate) -> Response:
+    return reply(await runtime(request).telephony.add_hotline(principal(request), hotline.number, hotline.name,
+                                                              hotline.department_id), status=201)
 
 
 async def remove_hotline(request: Request) -> Response:
@@ -74,10 +72,9 @@ async def extensions(request: Request) -> Response:
     return reply({"extensions": await runtime(request).telephony.extensions(principal(request))})
 
 
-async def add_extension(request: Request) -> Response:
-    actor = principal(request)
-    req = await body(request, ExtensionCreate)
-    return reply(await runtime(request).telephony.add_extension(actor, req.number, req.name), status=201)
+async def add_extension(request: Request, extension: ExtensionCreate) -> Response:
+    return reply(await runtime(request).telephony.add_extension(principal(request), extension.number, extension.name),
+                 status=201)
 
 
 async def remove_extension(request: Request) -> Response:
@@ -85,10 +82,8 @@ async def remove_extension(request: Request) -> Response:
     return Response(status_code=204)
 
 
-async def issue_wallboard(request: Request) -> Response:
-    actor = principal(request)
-    req = await body(request, WallboardTokenCreate)
-    return reply(await runtime(request).wallboards.issue(actor, req.name), status=201)
+async def issue_wallboard(request: Request, wallboard: WallboardTokenCreate) -> Response:
+    return reply(await runtime(request).wallboards.issue(principal(request), wallboard.name), status=201)
 
 
 async def list_wallboards(request: Request) -> Response:

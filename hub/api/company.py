@@ -4,7 +4,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hub.api.routing import ApiRoute, body, principal, reply, runtime
+from hub.api.routing import ApiRoute, principal, reply, runtime
 from schemas.directory import Company
 from schemas.rest import CompanyUpdate
 
@@ -13,9 +13,8 @@ async def get_company(request: Request) -> Response:
     return reply(await runtime(request).directory.company(principal(request)))
 
 
-async def update_company(request: Request) -> Response:
-    actor = principal(request)
-    return reply(await runtime(request).directory.update_company(actor, await body(request, CompanyUpdate)))
+async def update_company(request: Request, change: CompanyUpdate) -> Response:
+    return reply(await runtime(request).directory.update_company(principal(request), change))
 
 
 ROUTES = [

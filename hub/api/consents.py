@@ -6,7 +6,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hub.api.routing import ApiRoute, body, principal, query_time, reply, runtime
+from hub.api.routing import ApiRoute, principal, query_time, reply, runtime
 from schemas.rest import ConsentRequest, ZnsSend
 
 
@@ -19,10 +19,9 @@ def _filters(request: Request, names: tuple[str, ...]) -> dict[str, Any]:
     return filters
 
 
-async def request_consent(request: Request) -> Response:
-    actor = principal(request)
-    req = await body(request, ConsentRequest)
-    consent = await runtime(request).consents.request(actor, req.oa_id, req.phone, req.reason_code, req.call_type)
+async def request_consent(request: Request, ask: ConsentRequest) -> Response:
+    consent = await runtime(request).consents.request(principal(request), ask.oa_id, ask.phone, ask.reason_code,
+                                                      ask.call_type)
     return reply(consent, status=201)
 
 
@@ -32,11 +31,9 @@ async def list_consents(request: Request) -> Response:
     return reply({"consents": await runtime(request).consents.list(principal(request), filters)})
 
 
-async def send_zns(request: Request) -> Response:
-    actor = principal(request)
-    req = await body(request, ZnsSend)
-    message = await runtime(request).zns.send(actor, req.oa_id, req.phone, req.template_id, req.template_data,
-                                                   req.tracking_id, req.otp)
+async def send_zns(request: Request, zns: ZnsSend) -> Response:
+    message = await runtime(request).zns.send(principal(request), zns.oa_id, zns.phone, zns.template_id,
+                                              zns.template_data, zns.tracking_id, zns.otp)
     return reply(message, status=201)
 
 

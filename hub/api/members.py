@@ -5,7 +5,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hub import permissions
-from hub.api.routing import ApiRoute, body, principal, reply, runtime
+from hub.api.routing import ApiRoute, principal, reply, runtime
 from hub.errors import Forbidden
 from schemas.directory import Department, Member
 from schemas.rest import (DepartmentCreate, DepartmentList, ExtensionAssign, MemberCreate, MemberCreated,
@@ -26,10 +26,8 @@ async def presence(request: Request) -> Response:
     return reply({"members": {member_id: status.value for member_id, status in online.items()}})
 
 
-async def create_member(request: Request) -> Response:
-    actor = principal(request)
-    req = await body(request, MemberCreate)
-    member, password = await runtime(request).directory.create_member(actor, req)
+async def create_member(request: Request, new: MemberCreate) -> Response:
+    member, password = await runtime(request).directory.create_member(principal(request), new)
     return reply(MemberCreated(member=member, password=password), status=201)
 
 
@@ -38,11 +36,9 @@ async def remove_member(request: Request) -> Response:
     return Response(status_code=204)
 
 
-async def set_extension(request: Request) -> Response:
-    actor = principal(request)
-    req = await body(request, ExtensionAssign)
-    member = await runtime(request).directory.set_extension(actor, request.path_params["member_id"],
-                                                                 req.extension)
+async def set_extension(request: Request, assign: ExtensionAssign) -> Response:
+    member = await runtime(request).directory.set_extension(principal(request), request.path_params["member_id"],
+                                                            assign.extension)
     return reply(member)
 
 
@@ -57,10 +53,8 @@ async def list_departments(request: Request) -> Response:
     return reply(DepartmentList(departments=departments))
 
 
-async def create_department(request: Request) -> Response:
-    actor = principal(request)
-    req = await body(request, DepartmentCreate)
-    return reply(await runtime(request).directory.create_department(actor, req), status=201)
+async def create_department(request: Request, new: DepartmentCreate) -> Response:
+    return reply(await runtime(request).directory.create_department(principal(request), new), status=201)
 
 
 ROUTES = [

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, TypeVar
+from functools import cached_property
+from inspect import signature
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, get_type_hints
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_jsonable_python
@@ -19,17 +21,19 @@ from schemas.rest import ErrorResponse
 if TYPE_CHECKING:  # the runtime is built from the domain modules; the API layer only reads it
     from hub.runtime import Runtime
 
-M = TypeVar("M", bound=BaseModel)
 Endpoint = Callable[[Request], Awaitable[Response]]
+# A route's handler: (request) -> response, or (request, body) -> response when the route declares a
+# `request` model; the body comes parsed into that model.
+Handler = Callable[..., Awaitable[Response]]
 
 
 @dataclass(frozen=True)
 class ApiRoute:
     method: str
     path: str
-    endpoint: Endpoint
+    handler: Handler
     summary: str
-    request: type[BaseModel] | None = None
+    request: type[BaseModel] | None = None  # the JSON body: parsed and validated before the handler runs
     response: type[BaseModel] | None = None
     status: int = 200
     public: bool = False  # no bearer token needed
@@ -38,9 +42,28 @@ class ApiRoute:
     # send `Idempotency-Key` to make its own retry finish the same change.
     publishes: bool = False
 
+    def __post_init__(self) -> None:
+        # The handler's body parameter, if any, is of the declared model: the declaration cannot drift.
+        hints = get_type_hints(self.handler)
+        taken = [hints.get(name) for name in list(signature(self.handler).parameters)[1:]]
+        if taken != ([self.request] if self.request else []):
+            declared = self.request.__name__ if self.request else None
+            raise TypeError(f"{self.name}: {self.handler.__qualname__} takes a body of {taken}, "
+                            f"the route declares request={declared}")
+
     @property
     def name(self) -> str:
         return f"{self.method} {self.path}"
+
+    @cached_property
+    def endpoint(self) -> Endpoint:
+        """What serves the route, and what the request journal re-does (hub.inbox) from the stored body:
+        the body parsed into the declared model, then the handler."""
+        async def endpoint(request: Request) -> Response:
+            if self.request is None:
+                return await self.handler(request)
+            return await self.handler(request, await _body(request, self.request))
+        return endpoint
 
 
 def runtime(request: Request) -> Runtime:
@@ -52,8 +75,8 @@ def error_response(exc: HubError) -> JSONResponse:
     return JSONResponse({"error": {"code": exc.code, "message": exc.message, **exc.details}}, status_code=exc.status)
 
 
-async def body(request: Request, model: type[M]) -> M:
-    """Parse a JSON body into `model`: too large 413, malformed JSON 400, a wrong shape 422."""
+async def _body(request: Request, model: type[BaseModel]) -> BaseModel:
+    """A JSON body parsed into `model`: too large 413, malformed JSON 400, a wrong shape 422."""
     raw = await read_body(request, runtime(request).settings.max_body_bytes)
     data = parse_json(raw or b"null")
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hub.api.routing import ApiRoute, body, principal, query_bool, query_int, query_time, reply, runtime
+from hub.api.routing import ApiRoute, principal, query_bool, query_int, query_time, reply, runtime
 from hub.errors import PayloadTooLarge, Unprocessable
 from hub.replies import FILE_MAX_BYTES
 from hub.threads import summary
@@ -33,17 +33,15 @@ async def messages(request: Request) -> Response:
     return reply(MessagePage(messages=page, next_before=next_before))
 
 
-async def send(request: Request) -> Response:
-    actor = principal(request)
-    req = await body(request, SendMessage)
-    message, created = await runtime(request).replies.send(actor, request.path_params["thread_id"], req)
+async def send(request: Request, outgoing: SendMessage) -> Response:
+    message, created = await runtime(request).replies.send(principal(request), request.path_params["thread_id"],
+                                                           outgoing)
     return reply(message, status=201 if created else 200)
 
 
-async def request_info(request: Request) -> Response:
-    actor = principal(request)
-    req = await body(request, RequestInfo)
-    message, created = await runtime(request).replies.request_info(actor, request.path_params["thread_id"], req)
+async def request_info(request: Request, ask: RequestInfo) -> Response:
+    message, created = await runtime(request).replies.request_info(principal(request),
+                                                                   request.path_params["thread_id"], ask)
     return reply(message, status=201 if created else 200)
 
 
@@ -64,10 +62,9 @@ async def upload(request: Request) -> Response:
     return reply(attachment, status=201)
 
 
-async def assign(request: Request) -> Response:
-    actor = principal(request)
-    req = await body(request, AssignThread)
-    thread = await runtime(request).assignment.assign(actor, request.path_params["thread_id"], req.member_id)
+async def assign(request: Request, to: AssignThread) -> Response:
+    thread = await runtime(request).assignment.assign(principal(request), request.path_params["thread_id"],
+                                                      to.member_id)
     return reply(summary(thread))
 
 
@@ -81,10 +78,9 @@ async def reopen(request: Request) -> Response:
     return reply(summary(thread))
 
 
-async def add_label(request: Request) -> Response:
-    actor = principal(request)
-    req = await body(request, ThreadLabel)
-    thread = await runtime(request).labels.tag_thread(actor, request.path_params["thread_id"], req.label_id, True)
+async def add_label(request: Request, label: ThreadLabel) -> Response:
+    thread = await runtime(request).labels.tag_thread(principal(request), request.path_params["thread_id"],
+                                                      label.label_id, True)
     return reply(summary(thread))
 
 
