@@ -7,22 +7,19 @@ from datetime import timedelta
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hub.api.routing import ApiRoute, principal, query_int, query_time, reply, runtime
+from hub.api.routing import ApiRoute, QueryParam, principal, query_int, query_text, query_time, reply, runtime
 from hub.calls import today_start
-from hub.errors import Unprocessable
 from schemas.calls import CallList, CallRecord
 from schemas.rest import ExtensionCreate, HotlineCreate, WallboardTokenCreate
 
 
 async def history(request: Request) -> Response:
-    q = request.query_params
-    status = q.get("status")
-    if status and status not in ("answered", "missed", "short_abandoned", "failed"):
-        raise Unprocessable("status is one of answered, missed, short_abandoned, failed", "invalid_query")
+    status = query_text(request, "status")
     calls = await runtime(request).calls.history(
         principal(request), start=query_time(request, "from"), end=query_time(request, "to"), status=status,
-        direction=q.get("direction"), hotline=q.get("hotline"), extension=q.get("extension"),
-        department=q.get("department"), phone=q.get("phone"), limit=query_int(request, "limit", 100))
+        direction=query_text(request, "direction"), hotline=query_text(request, "hotline"),
+        extension=query_text(request, "extension"), department=query_text(request, "department"),
+        phone=query_text(request, "phone"), limit=query_int(request, "limit"))
     return reply(CallList(calls=calls))
 
 
@@ -39,7 +36,7 @@ async def stats(request: Request) -> Response:
     actor = principal(request)
     company = await hub.directory.company(actor)
     now = hub.clock.now()
-    period = request.query_params.get("period", "week")
+    period = query_text(request, "period")
     start, end = query_time(request, "from"), query_time(request, "to")
     if start is None:
         day = today_start(now, company.timezone)
@@ -98,11 +95,27 @@ async def revoke_wallboard(request: Request) -> Response:
 ROUTES = [
     ApiRoute("GET", "/api/calls", history,
              "Call history (from, to, status answered|missed|short_abandoned|failed, direction, hotline, "
-             "extension, department, limit); users see their own extension's calls", response=CallList),
+             "extension, department, phone, limit); users see their own extension's calls", response=CallList, query=(
+                 QueryParam("from", "time", "Calls that started at or after this time"),
+                 QueryParam("to", "time", "Calls that started before this time"),
+                 QueryParam("status", "string", "The call's outcome",
+                            enum=("answered", "missed", "short_abandoned", "failed")),
+                 QueryParam("direction", "string", "inbound, outbound or internal"),
+                 QueryParam("hotline", "string", "A hotline's number"),
+                 QueryParam("extension", "string", "An extension's number that the call rang or reached"),
+                 QueryParam("department", "string", "A department's id: calls that rang its members"),
+                 QueryParam("phone", "string", "The customer's number as caller or callee, in any form "
+                                               "(0912…, 84912…, +84912…)"),
+                 QueryParam("limit", "integer", "Calls at most, 1 to 500", default=100))),
     ApiRoute("GET", "/api/calls/live", live, "Calls ringing, queued, answered or on hold now", response=CallList),
     ApiRoute("GET", "/api/calls/{call_id}", one, "One call record with its legs", response=CallRecord),
     ApiRoute("GET", "/api/stats/calls", stats,
-             "Totals and per-extension calls, answered, missed, failed, talk time (period=week|month or from/to)"),
+             "Totals and per-extension calls, answered, missed, failed, talk time (period=week|month or from/to)",
+             query=(QueryParam("period", "string", "Without `from`: week counts from this Monday, any other value "
+                                                   "from the first of this month (the company's time zone)",
+                               default="week"),
+                    QueryParam("from", "time", "Calls that started at or after this time (instead of period)"),
+                    QueryParam("to", "time", "Calls that started before this time (default now)"))),
     ApiRoute("POST", "/api/pbx/secret", rotate_secret, "Create or rotate the PBX webhook secret (owner); shown once",
              status=201),
     ApiRoute("GET", "/api/hotlines", hotlines, "The company's hotlines"),

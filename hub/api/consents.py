@@ -6,15 +6,41 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hub.api.routing import ApiRoute, principal, query_time, reply, runtime
+from hub.api.routing import ApiRoute, QueryParam, principal, query_text, query_time, reply, runtime
 from schemas.rest import ConsentRequest, ZnsSend
 
+# The exact-match filters of each list: declared on its route, and what _filters reads.
+CONSENT_FIELDS = (
+    QueryParam("oa_id", "string", "The OA's id"),
+    QueryParam("phone", "string", "The customer's number, in any form (0912…, 84912…, +84912…)"),
+    QueryParam("reason_code", "string", "Zalo's reason code, a number such as 101"),
+    QueryParam("requested_by", "string", "The id of the member who asked (a user sees only their own)"),
+    QueryParam("customer_answer", "string", "The customer's answer as Zalo sent it"),
+    QueryParam("status", "string", "waiting, agreed, rejected, no_response, expired or failed"),
+    QueryParam("call_type", "string", "audio, video or audio_and_video"),
+)
+ZNS_FIELDS = (
+    QueryParam("oa_id", "string", "The OA's id"),
+    QueryParam("phone", "string", "The customer's number, in any form (0912…, 84912…, +84912…)"),
+    QueryParam("template_id", "string", "The ZNS template's id"),
+    QueryParam("status", "string", "processing, success or failure"),
+    QueryParam("tracking_id", "string", "The tracking id given when sending"),
+    QueryParam("msg_id", "string", "Zalo's message id"),
+)
+CHARGED = QueryParam("charged", "string", "true: only those Zalo charged for; false: only free ones; "
+                                          "any other value: both")
 
-def _filters(request: Request, names: tuple[str, ...]) -> dict[str, Any]:
-    q = request.query_params
-    filters: dict[str, Any] = {name: q.get(name) for name in names if q.get(name)}
-    if q.get("charged") in ("true", "false"):
-        filters["charged"] = q.get("charged") == "true"
+
+def _period(what: str) -> tuple[QueryParam, ...]:
+    return (QueryParam("from", "time", f"{what} at or after this time"),
+            QueryParam("to", "time", f"{what} before this time"))
+
+
+def _filters(request: Request, fields: tuple[QueryParam, ...]) -> dict[str, Any]:
+    filters: dict[str, Any] = {field.name: value for field in fields if (value := query_text(request, field.name))}
+    charged = query_text(request, CHARGED.name)
+    if charged in ("true", "false"):
+        filters["charged"] = charged == "true"
     filters["from"], filters["to"] = query_time(request, "from"), query_time(request, "to")
     return filters
 
@@ -26,8 +52,7 @@ async def request_consent(request: Request, ask: ConsentRequest) -> Response:
 
 
 async def list_consents(request: Request) -> Response:
-    filters = _filters(request, ("oa_id", "phone", "reason_code", "requested_by", "customer_answer", "status",
-                                 "call_type"))
+    filters = _filters(request, CONSENT_FIELDS)
     return reply({"consents": await runtime(request).consents.list(principal(request), filters)})
 
 
@@ -38,7 +63,7 @@ async def send_zns(request: Request, zns: ZnsSend) -> Response:
 
 
 async def list_zns(request: Request) -> Response:
-    filters = _filters(request, ("oa_id", "phone", "template_id", "status", "tracking_id", "msg_id"))
+    filters = _filters(request, ZNS_FIELDS)
     return reply({"messages": await runtime(request).zns.list(principal(request), filters)})
 
 
@@ -47,7 +72,8 @@ async def get_zns(request: Request) -> Response:
 
 
 async def zns_stats(request: Request) -> Response:
-    return reply(await runtime(request).zns.stats(principal(request), query_time(request, "from"), query_time(request, "to")))
+    return reply(await runtime(request).zns.stats(principal(request), query_time(request, "from"),
+                                                  query_time(request, "to")))
 
 
 ROUTES = [
@@ -56,12 +82,14 @@ ROUTES = [
              request=ConsentRequest, status=201, publishes=True),
     ApiRoute("GET", "/api/consents", list_consents,
              "Consent requests (from, to, oa_id, phone, reason_code, requested_by, customer_answer, status, "
-             "call_type, charged)"),
+             "call_type, charged)", query=(*CONSENT_FIELDS, CHARGED, *_period("Requests made"))),
     ApiRoute("POST", "/api/zns/messages", send_zns, "Send one ZNS template message (refused 22:00-06:00)",
              request=ZnsSend, status=201, publishes=True),
     ApiRoute("GET", "/api/zns/messages", list_zns,
-             "ZNS messages (from, to, oa_id, phone, template_id, status, tracking_id, msg_id, charged)"),
+             "ZNS messages (from, to, oa_id, phone, template_id, status, tracking_id, msg_id, charged)",
+             query=(*ZNS_FIELDS, CHARGED, *_period("Messages sent"))),
     ApiRoute("GET", "/api/zns/messages/{message_id}", get_zns, "One ZNS message with its delivery and review"),
     ApiRoute("GET", "/api/zns/stats", zns_stats,
-             "Sent, charged, free, success, failed and total spend (default the last 7 days, at most 3 months)"),
+             "Sent, charged, free, success, failed and total spend (default the last 7 days, at most 3 months)",
+             query=_period("Messages sent")),
 ]

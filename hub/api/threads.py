@@ -4,20 +4,21 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hub.api.routing import ApiRoute, principal, query_bool, query_int, query_time, reply, runtime
+from hub.api.routing import (ApiRoute, QueryParam, principal, query_bool, query_int, query_text, query_time, reply,
+                              runtime)
 from hub.errors import PayloadTooLarge, Unprocessable
 from hub.replies import FILE_MAX_BYTES
-from hub.threads import summary
+from hub.threads import MESSAGE_PAGE_MAX, TEXT_FILTER_MAX, summary
 from schemas.chat import (AssignThread, Message, MessagePage, RequestInfo, SendMessage, ThreadLabel, ThreadList,
                           ThreadSummary)
 
 
 async def list_threads(request: Request) -> Response:
-    q = request.query_params
     threads = await runtime(request).threads.list(
-        principal(request), oa=q.get("oa"), assignee=q.get("assignee"), label=q.get("label"),
-        unread=query_bool(request, "unread"), text=q.get("text"), status=q.get("status"),
-        before=query_time(request, "before"), after=q.get("after"), limit=query_int(request, "limit", 50))
+        principal(request), oa=query_text(request, "oa"), assignee=query_text(request, "assignee"),
+        label=query_text(request, "label"), unread=query_bool(request, "unread"), text=query_text(request, "text"),
+        status=query_text(request, "status"), before=query_time(request, "before"),
+        after=query_text(request, "after"), limit=query_int(request, "limit"))
     return reply(ThreadList(threads=threads))
 
 
@@ -28,8 +29,8 @@ async def get_thread(request: Request) -> Response:
 
 async def messages(request: Request) -> Response:
     page, next_before = await runtime(request).threads.messages_page(
-        principal(request), request.path_params["thread_id"], request.query_params.get("before"),
-        query_int(request, "limit", 30))
+        principal(request), request.path_params["thread_id"], query_text(request, "before"),
+        query_int(request, "limit"))
     return reply(MessagePage(messages=page, next_before=next_before))
 
 
@@ -98,10 +99,24 @@ ROUTES = [
     ApiRoute("GET", "/api/threads", list_threads,
              "List visible threads, newest first (filters: oa, assignee, label, unread, text, status, before, limit; "
              "after=<the last thread id of a page> for the next page)",
-             response=ThreadList),
+             response=ThreadList, query=(
+                 QueryParam("oa", "string", "An OA link's id or the OA's own id"),
+                 QueryParam("assignee", "string",
+                            "A member's id, or `none` for the queue (managers and users: their own id only)"),
+                 QueryParam("label", "string", "A label's id"),
+                 QueryParam("unread", "boolean", "true: threads with unread messages; false: threads without"),
+                 QueryParam("text", "string", f"Part of the customer's name or phone number (any form) or of the "
+                                              f"last message, any case; at most {TEXT_FILTER_MAX} characters"),
+                 QueryParam("status", "string", "open or resolved"),
+                 QueryParam("before", "time", "Threads whose last message came before this time"),
+                 QueryParam("after", "string", "The last thread id of the previous page: the page after it"),
+                 QueryParam("limit", "integer", "Threads per page, 1 to 200", default=50))),
     ApiRoute("GET", "/api/threads/{thread_id}", get_thread, "One thread", response=ThreadSummary),
     ApiRoute("GET", "/api/threads/{thread_id}/messages", messages,
-             "Messages newest first; pass next_before as ?before= for older ones", response=MessagePage),
+             "Messages newest first; pass next_before as ?before= for older ones", response=MessagePage, query=(
+                 QueryParam("before", "string", "A message id (next_before of the previous page): messages older "
+                                                "than it"),
+                 QueryParam("limit", "integer", f"Messages per page, 1 to {MESSAGE_PAGE_MAX}", default=30))),
     ApiRoute("POST", "/api/threads/{thread_id}/messages", send,
              "Reply through the OA (201 sent or failed with a reason; 200 for a retried client_msg_id; "
              "409 when the reply window is blocked)", request=SendMessage, response=Message, status=201, publishes=True),
