@@ -6,13 +6,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from hub.api.routing import runtime
+
 
 async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
 async def readyz(request: Request) -> Response:
-    hub = request.app.state.hub
+    hub = runtime(request)
     checks: dict[str, str] = {}
     try:
         await hub.store.ping()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -103,3 +104,34 @@ class CompanyUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     timezone: str | None = Field(default=None, min_length=1, max_length=64)
     settings: CompanySettings | None = None
+
+
+class HotlineCreate(BaseModel):
+    number: str = Field(min_length=1, max_length=32)
+    name: str | None = Field(default=None, max_length=200)
+    department_id: str | None = None
+
+
+class ExtensionCreate(BaseModel):
+    number: str = Field(min_length=1, max_length=16, pattern=r"^[0-9A-Za-z*#+_-]+$")
+    name: str | None = Field(default=None, max_length=200)
+
+
+class WallboardTokenCreate(BaseModel):
+    name: str = Field(default="Wallboard", min_length=1, max_length=100)
+
+
+class ConsentRequest(BaseModel):
+    oa_id: str = Field(min_length=1, max_length=64)
+    phone: str = Field(min_length=8, max_length=20)
+    reason_code: int
+    call_type: Literal["audio", "video", "audio_and_video"] = "audio"
+
+
+class ZnsSend(BaseModel):
+    oa_id: str = Field(min_length=1, max_length=64)
+    phone: str = Field(min_length=8, max_length=20)
+    template_id: str = Field(min_length=1, max_length=64)
+    template_data: dict[str, Any] = Field(default_factory=dict)
+    tracking_id: str | None = Field(default=None, min_length=1, max_length=64)
+    otp: bool = False  # an OTP template: charged only if delivered within 15 s

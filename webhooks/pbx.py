@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hub import metrics
+from hub.api.routing import runtime
 from hub.errors import BadRequest, HubError, NotFound, Unauthorized
 from hub.limits import read_body
 from webhooks.pbx_formats import FORMATS, FormatError
@@ -47,7 +48,7 @@ def _verify(header: str | None, secret: str, raw: bytes, now: float) -> None:
 
 
 async def receive(request: Request) -> Response:
-    hub = request.app.state.hub
+    hub = runtime(request)
     try:
         code = request.path_params["company_code"]
         company = await hub.directory.company_by_code(code)

@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hub import metrics
+from hub.api.routing import runtime
 from hub.limits import read_body
 from hub.storable import storable, storable_copy
 from hub.errors import BadRequest, HubError, Unauthorized
@@ -61,7 +62,7 @@ def _reply(outcome: str, status: int = 200, **extra: Any) -> Response:
 
 
 async def receive(request: Request) -> Response:
-    hub = request.app.state.hub
+    hub = runtime(request)
     try:
         raw = await read_body(request, hub.settings.max_body_bytes)
         header = request.headers.get("x-zevent-signature")

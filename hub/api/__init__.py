@@ -1,1 +1,1 @@
-"""The console REST API under /api: routes, their request and response models, and the OpenAPI document."""
+"""The console REST API under /api: its routes (their bodies are models in schemas/) and the OpenAPI document."""

@@ -4,16 +4,15 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hub.api.routing import ApiRoute, body, reply
+from hub.api.routing import ApiRoute, reply, runtime
 from hub.auth import Principal, issue_token
 from schemas.directory import Member
 from schemas.rest import LoginRequest, LoginResponse
 
 
-async def login(request: Request) -> Response:
-    hub = request.app.state.hub
-    req = await body(request, LoginRequest)
-    result = await hub.directory.login(req.phone, req.password, req.company_code)
+async def login(request: Request, credentials: LoginRequest) -> Response:
+    hub = runtime(request)
+    result = await hub.directory.login(credentials.phone, credentials.password, credentials.company_code)
     if not isinstance(result, Member):
         return reply(LoginResponse(companies=result))
     token = issue_token(hub.jwt_secret, Principal(result.id, result.company_id, result.role), hub.clock.now(),

@@ -4,57 +4,39 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hub.api.routing import ApiRoute, body, principal, query_int, query_time, reply
+from hub.api.routing import ApiRoute, QueryParam, principal, query_int, query_text, query_time, reply, runtime
 from hub.calls import today_start
-from hub.errors import Unprocessable
 from schemas.calls import CallList, CallRecord
-
-
-class HotlineCreate(BaseModel):
-    number: str = Field(min_length=1, max_length=32)
-    name: str | None = Field(default=None, max_length=200)
-    department_id: str | None = None
-
-
-class ExtensionCreate(BaseModel):
-    number: str = Field(min_length=1, max_length=16, pattern=r"^[0-9A-Za-z*#+_-]+$")
-    name: str | None = Field(default=None, max_length=200)
-
-
-class WallboardTokenCreate(BaseModel):
-    name: str = Field(default="Wallboard", min_length=1, max_length=100)
+from schemas.rest import ExtensionCreate, HotlineCreate, WallboardTokenCreate
 
 
 async def history(request: Request) -> Response:
-    q = request.query_params
-    status = q.get("status")
-    if status and status not in ("answered", "missed", "short_abandoned", "failed"):
-        raise Unprocessable("status is one of answered, missed, short_abandoned, failed", "invalid_query")
-    calls = await request.app.state.hub.calls.history(
+    status = query_text(request, "status")
+    calls = await runtime(request).calls.history(
         principal(request), start=query_time(request, "from"), end=query_time(request, "to"), status=status,
-        direction=q.get("direction"), hotline=q.get("hotline"), extension=q.get("extension"),
-        department=q.get("department"), phone=q.get("phone"), limit=query_int(request, "limit", 100))
+        direction=query_text(request, "direction"), hotline=query_text(request, "hotline"),
+        extension=query_text(request, "extension"), department=query_text(request, "department"),
+        phone=query_text(request, "phone"), limit=query_int(request, "limit"))
     return reply(CallList(calls=calls))
 
 
 async def live(request: Request) -> Response:
-    return reply(CallList(calls=await request.app.state.hub.calls.live(principal(request))))
+    return reply(CallList(calls=await runtime(request).calls.live(principal(request))))
 
 
 async def one(request: Request) -> Response:
-    return reply(await request.app.state.hub.calls.get(principal(request), request.path_params["call_id"]))
+    return reply(await runtime(request).calls.get(principal(request), request.path_params["call_id"]))
 
 
 async def stats(request: Request) -> Response:
-    hub = request.app.state.hub
+    hub = runtime(request)
     actor = principal(request)
     company = await hub.directory.company(actor)
     now = hub.clock.now()
-    period = request.query_params.get("period", "week")
+    period = query_text(request, "period")
     start, end = query_time(request, "from"), query_time(request, "to")
     if start is None:
         day = today_start(now, company.timezone)
@@ -64,65 +46,76 @@ async def stats(request: Request) -> Response:
 
 
 async def rotate_secret(request: Request) -> Response:
-    secret = await request.app.state.hub.telephony.rotate_pbx_secret(principal(request))
+    secret = await runtime(request).telephony.rotate_pbx_secret(principal(request))
     return reply({"secret": secret, "header": "X-Hub-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, \"<t>.<body>\")>"},
                  status=201)
 
 
 async def hotlines(request: Request) -> Response:
-    return reply({"hotlines": await request.app.state.hub.telephony.hotlines(principal(request))})
+    return reply({"hotlines": await runtime(request).telephony.hotlines(principal(request))})
 
 
-async def add_hotline(request: Request) -> Response:
-    actor = principal(request)
-    req = await body(request, HotlineCreate)
-    return reply(await request.app.state.hub.telephony.add_hotline(actor, req.number, req.name, req.department_id),
-                 status=201)
+async def add_hotline(request: Request, hotline: HotlineCreate) -> Response:
+    return reply(await runtime(request).telephony.add_hotline(principal(request), hotline.number, hotline.name,
+                                                              hotline.department_id), status=201)
 
 
 async def remove_hotline(request: Request) -> Response:
-    await request.app.state.hub.telephony.remove_hotline(principal(request), request.path_params["hotline_id"])
+    await runtime(request).telephony.remove_hotline(principal(request), request.path_params["hotline_id"])
     return Response(status_code=204)
 
 
 async def extensions(request: Request) -> Response:
-    return reply({"extensions": await request.app.state.hub.telephony.extensions(principal(request))})
+    return reply({"extensions": await runtime(request).telephony.extensions(principal(request))})
 
 
-async def add_extension(request: Request) -> Response:
-    actor = principal(request)
-    req = await body(request, ExtensionCreate)
-    return reply(await request.app.state.hub.telephony.add_extension(actor, req.number, req.name), status=201)
+async def add_extension(request: Request, extension: ExtensionCreate) -> Response:
+    return reply(await runtime(request).telephony.add_extension(principal(request), extension.number, extension.name),
+                 status=201)
 
 
 async def remove_extension(request: Request) -> Response:
-    await request.app.state.hub.telephony.remove_extension(principal(request), request.path_params["number"])
+    await runtime(request).telephony.remove_extension(principal(request), request.path_params["number"])
     return Response(status_code=204)
 
 
-async def issue_wallboard(request: Request) -> Response:
-    actor = principal(request)
-    req = await body(request, WallboardTokenCreate)
-    return reply(await request.app.state.hub.wallboards.issue(actor, req.name), status=201)
+async def issue_wallboard(request: Request, wallboard: WallboardTokenCreate) -> Response:
+    return reply(await runtime(request).wallboards.issue(principal(request), wallboard.name), status=201)
 
 
 async def list_wallboards(request: Request) -> Response:
-    return reply({"wallboard_tokens": await request.app.state.hub.wallboards.list(principal(request))})
+    return reply({"wallboard_tokens": await runtime(request).wallboards.list(principal(request))})
 
 
 async def revoke_wallboard(request: Request) -> Response:
-    await request.app.state.hub.wallboards.revoke(principal(request), request.path_params["token_id"])
+    await runtime(request).wallboards.revoke(principal(request), request.path_params["token_id"])
     return Response(status_code=204)
 
 
 ROUTES = [
     ApiRoute("GET", "/api/calls", history,
              "Call history (from, to, status answered|missed|short_abandoned|failed, direction, hotline, "
-             "extension, department, limit); users see their own extension's calls", response=CallList),
+             "extension, department, phone, limit); users see their own extension's calls", response=CallList, query=(
+                 QueryParam("from", "time", "Calls that started at or after this time"),
+                 QueryParam("to", "time", "Calls that started before this time"),
+                 QueryParam("status", "string", "The call's outcome",
+                            enum=("answered", "missed", "short_abandoned", "failed")),
+                 QueryParam("direction", "string", "inbound, outbound or internal"),
+                 QueryParam("hotline", "string", "A hotline's number"),
+                 QueryParam("extension", "string", "An extension's number that the call rang or reached"),
+                 QueryParam("department", "string", "A department's id: calls that rang its members"),
+                 QueryParam("phone", "string", "The customer's number as caller or callee, in any form "
+                                               "(0912…, 84912…, +84912…)"),
+                 QueryParam("limit", "integer", "Calls at most, 1 to 500", default=100))),
     ApiRoute("GET", "/api/calls/live", live, "Calls ringing, queued, answered or on hold now", response=CallList),
     ApiRoute("GET", "/api/calls/{call_id}", one, "One call record with its legs", response=CallRecord),
     ApiRoute("GET", "/api/stats/calls", stats,
-             "Totals and per-extension calls, answered, missed, failed, talk time (period=week|month or from/to)"),
+             "Totals and per-extension calls, answered, missed, failed, talk time (period=week|month or from/to)",
+             query=(QueryParam("period", "string", "Without `from`: week counts from this Monday, any other value "
+                                                   "from the first of this month (the company's time zone)",
+                               default="week"),
+                    QueryParam("from", "time", "Calls that started at or after this time (instead of period)"),
+                    QueryParam("to", "time", "Calls that started before this time (default now)"))),
     ApiRoute("POST", "/api/pbx/secret", rotate_secret, "Create or rotate the PBX webhook secret (owner); shown once",
              status=201),
     ApiRoute("GET", "/api/hotlines", hotlines, "The company's hotlines"),

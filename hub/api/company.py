@@ -4,18 +4,17 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hub.api.routing import ApiRoute, body, principal, reply
+from hub.api.routing import ApiRoute, principal, reply, runtime
 from schemas.directory import Company
 from schemas.rest import CompanyUpdate
 
 
 async def get_company(request: Request) -> Response:
-    return reply(await request.app.state.hub.directory.company(principal(request)))
+    return reply(await runtime(request).directory.company(principal(request)))
 
 
-async def update_company(request: Request) -> Response:
-    actor = principal(request)
-    return reply(await request.app.state.hub.directory.update_company(actor, await body(request, CompanyUpdate)))
+async def update_company(request: Request, change: CompanyUpdate) -> Response:
+    return reply(await runtime(request).directory.update_company(principal(request), change))
 
 
 ROUTES = [

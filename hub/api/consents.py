@@ -1,72 +1,79 @@
 """ZCC call consents and ZNS template messages."""
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hub.api.routing import ApiRoute, body, principal, query_time, reply
+from hub.api.routing import ApiRoute, QueryParam, principal, query_text, query_time, reply, runtime
+from schemas.rest import ConsentRequest, ZnsSend
+
+# The exact-match filters of each list: declared on its route, and what _filters reads.
+CONSENT_FIELDS = (
+    QueryParam("oa_id", "string", "The OA's id"),
+    QueryParam("phone", "string", "The customer's number, in any form (0912…, 84912…, +84912…)"),
+    QueryParam("reason_code", "string", "Zalo's reason code, a number such as 101"),
+    QueryParam("requested_by", "string", "The id of the member who asked (a user sees only their own)"),
+    QueryParam("customer_answer", "string", "The customer's answer as Zalo sent it"),
+    QueryParam("status", "string", "waiting, agreed, rejected, no_response, expired or failed"),
+    QueryParam("call_type", "string", "audio, video or audio_and_video"),
+)
+ZNS_FIELDS = (
+    QueryParam("oa_id", "string", "The OA's id"),
+    QueryParam("phone", "string", "The customer's number, in any form (0912…, 84912…, +84912…)"),
+    QueryParam("template_id", "string", "The ZNS template's id"),
+    QueryParam("status", "string", "processing, success or failure"),
+    QueryParam("tracking_id", "string", "The tracking id given when sending"),
+    QueryParam("msg_id", "string", "Zalo's message id"),
+)
+CHARGED = QueryParam("charged", "string", "true: only those Zalo charged for; false: only free ones; "
+                                          "any other value: both")
 
 
-class ConsentRequest(BaseModel):
-    oa_id: str = Field(min_length=1, max_length=64)
-    phone: str = Field(min_length=8, max_length=20)
-    reason_code: int
-    call_type: Literal["audio", "video", "audio_and_video"] = "audio"
+def _period(what: str) -> tuple[QueryParam, ...]:
+    return (QueryParam("from", "time", f"{what} at or after this time"),
+            QueryParam("to", "time", f"{what} before this time"))
 
 
-class ZnsSend(BaseModel):
-    oa_id: str = Field(min_length=1, max_length=64)
-    phone: str = Field(min_length=8, max_length=20)
-    template_id: str = Field(min_length=1, max_length=64)
-    template_data: dict[str, Any] = Field(default_factory=dict)
-    tracking_id: str | None = Field(default=None, min_length=1, max_length=64)
-    otp: bool = False  # an OTP template: charged only if delivered within 15 s
-
-
-def _filters(request: Request, names: tuple[str, ...]) -> dict[str, Any]:
-    q = request.query_params
-    filters: dict[str, Any] = {name: q.get(name) for name in names if q.get(name)}
-    if q.get("charged") in ("true", "false"):
-        filters["charged"] = q.get("charged") == "true"
+def _filters(request: Request, fields: tuple[QueryParam, ...]) -> dict[str, Any]:
+    filters: dict[str, Any] = {field.name: value for field in fields if (value := query_text(request, field.name))}
+    charged = query_text(request, CHARGED.name)
+    if charged in ("true", "false"):
+        filters["charged"] = charged == "true"
     filters["from"], filters["to"] = query_time(request, "from"), query_time(request, "to")
     return filters
 
 
-async def request_consent(request: Request) -> Response:
-    actor = principal(request)
-    req = await body(request, ConsentRequest)
-    consent = await request.app.state.hub.consents.request(actor, req.oa_id, req.phone, req.reason_code, req.call_type)
+async def request_consent(request: Request, ask: ConsentRequest) -> Response:
+    consent = await runtime(request).consents.request(principal(request), ask.oa_id, ask.phone, ask.reason_code,
+                                                      ask.call_type)
     return reply(consent, status=201)
 
 
 async def list_consents(request: Request) -> Response:
-    filters = _filters(request, ("oa_id", "phone", "reason_code", "requested_by", "customer_answer", "status",
-                                 "call_type"))
-    return reply({"consents": await request.app.state.hub.consents.list(principal(request), filters)})
+    filters = _filters(request, CONSENT_FIELDS)
+    return reply({"consents": await runtime(request).consents.list(principal(request), filters)})
 
 
-async def send_zns(request: Request) -> Response:
-    actor = principal(request)
-    req = await body(request, ZnsSend)
-    message = await request.app.state.hub.zns.send(actor, req.oa_id, req.phone, req.template_id, req.template_data,
-                                                   req.tracking_id, req.otp)
+async def send_zns(request: Request, zns: ZnsSend) -> Response:
+    message = await runtime(request).zns.send(principal(request), zns.oa_id, zns.phone, zns.template_id,
+                                              zns.template_data, zns.tracking_id, zns.otp)
     return reply(message, status=201)
 
 
 async def list_zns(request: Request) -> Response:
-    filters = _filters(request, ("oa_id", "phone", "template_id", "status", "tracking_id", "msg_id"))
-    return reply({"messages": await request.app.state.hub.zns.list(principal(request), filters)})
+    filters = _filters(request, ZNS_FIELDS)
+    return reply({"messages": await runtime(request).zns.list(principal(request), filters)})
 
 
 async def get_zns(request: Request) -> Response:
-    return reply(await request.app.state.hub.zns.get(principal(request), request.path_params["message_id"]))
+    return reply(await runtime(request).zns.get(principal(request), request.path_params["message_id"]))
 
 
 async def zns_stats(request: Request) -> Response:
-    return reply(await request.app.state.hub.zns.stats(principal(request), query_time(request, "from"), query_time(request, "to")))
+    return reply(await runtime(request).zns.stats(principal(request), query_time(request, "from"),
+                                                  query_time(request, "to")))
 
 
 ROUTES = [
@@ -75,12 +82,14 @@ ROUTES = [
              request=ConsentRequest, status=201, publishes=True),
     ApiRoute("GET", "/api/consents", list_consents,
              "Consent requests (from, to, oa_id, phone, reason_code, requested_by, customer_answer, status, "
-             "call_type, charged)"),
+             "call_type, charged)", query=(*CONSENT_FIELDS, CHARGED, *_period("Requests made"))),
     ApiRoute("POST", "/api/zns/messages", send_zns, "Send one ZNS template message (refused 22:00-06:00)",
              request=ZnsSend, status=201, publishes=True),
     ApiRoute("GET", "/api/zns/messages", list_zns,
-             "ZNS messages (from, to, oa_id, phone, template_id, status, tracking_id, msg_id, charged)"),
+             "ZNS messages (from, to, oa_id, phone, template_id, status, tracking_id, msg_id, charged)",
+             query=(*ZNS_FIELDS, CHARGED, *_period("Messages sent"))),
     ApiRoute("GET", "/api/zns/messages/{message_id}", get_zns, "One ZNS message with its delivery and review"),
     ApiRoute("GET", "/api/zns/stats", zns_stats,
-             "Sent, charged, free, success, failed and total spend (default the last 7 days, at most 3 months)"),
+             "Sent, charged, free, success, failed and total spend (default the last 7 days, at most 3 months)",
+             query=_period("Messages sent")),
 ]

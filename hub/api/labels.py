@@ -4,22 +4,20 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hub.api.routing import ApiRoute, body, principal, reply
+from hub.api.routing import ApiRoute, principal, reply, runtime
 from schemas.chat import Label, LabelCreate, LabelList
 
 
 async def list_labels(request: Request) -> Response:
-    return reply(LabelList(labels=await request.app.state.hub.labels.list(principal(request))))
+    return reply(LabelList(labels=await runtime(request).labels.list(principal(request))))
 
 
-async def create_label(request: Request) -> Response:
-    actor = principal(request)
-    req = await body(request, LabelCreate)
-    return reply(await request.app.state.hub.labels.create(actor, req.name, req.color), status=201)
+async def create_label(request: Request, label: LabelCreate) -> Response:
+    return reply(await runtime(request).labels.create(principal(request), label.name, label.color), status=201)
 
 
 async def delete_label(request: Request) -> Response:
-    await request.app.state.hub.labels.delete(principal(request), request.path_params["label_id"])
+    await runtime(request).labels.delete(principal(request), request.path_params["label_id"])
     return Response(status_code=204)
 
 

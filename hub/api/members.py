@@ -5,14 +5,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hub import rulebook
-from hub.api.routing import ApiRoute, body, principal, reply
+from hub.api.routing import ApiRoute, principal, reply, runtime
 from schemas.directory import Department, Member
 from schemas.rest import (DepartmentCreate, DepartmentList, ExtensionAssign, MemberCreate, MemberCreated,
                           MemberList)
 
 
 async def list_members(request: Request) -> Response:
-    members = await request.app.state.hub.directory.list_members(principal(request))
+    members = await runtime(request).directory.list_members(principal(request))
     return reply(MemberList(members=members))
 
 
@@ -20,45 +20,39 @@ async def presence(request: Request) -> Response:
     """Who is online now and how (the start point that `presence.updated` events then keep current)."""
     actor = principal(request)
     rulebook.require(actor, rulebook.Action.member_list)
-    online = await request.app.state.hub.presence.members(actor.company_id)
+    online = await runtime(request).presence.members(actor.company_id)
     return reply({"members": {member_id: status.value for member_id, status in online.items()}})
 
 
-async def create_member(request: Request) -> Response:
-    actor = principal(request)
-    req = await body(request, MemberCreate)
-    member, password = await request.app.state.hub.directory.create_member(actor, req)
+async def create_member(request: Request, new: MemberCreate) -> Response:
+    member, password = await runtime(request).directory.create_member(principal(request), new)
     return reply(MemberCreated(member=member, password=password), status=201)
 
 
 async def remove_member(request: Request) -> Response:
-    await request.app.state.hub.directory.remove_member(principal(request), request.path_params["member_id"])
+    await runtime(request).directory.remove_member(principal(request), request.path_params["member_id"])
     return Response(status_code=204)
 
 
-async def set_extension(request: Request) -> Response:
-    actor = principal(request)
-    req = await body(request, ExtensionAssign)
-    member = await request.app.state.hub.directory.set_extension(actor, request.path_params["member_id"],
-                                                                 req.extension)
+async def set_extension(request: Request, assign: ExtensionAssign) -> Response:
+    member = await runtime(request).directory.set_extension(principal(request), request.path_params["member_id"],
+                                                            assign.extension)
     return reply(member)
 
 
 async def clear_extension(request: Request) -> Response:
-    member = await request.app.state.hub.directory.clear_extension(principal(request),
+    member = await runtime(request).directory.clear_extension(principal(request),
                                                                    request.path_params["member_id"])
     return reply(member)
 
 
 async def list_departments(request: Request) -> Response:
-    departments = await request.app.state.hub.directory.list_departments(principal(request))
+    departments = await runtime(request).directory.list_departments(principal(request))
     return reply(DepartmentList(departments=departments))
 
 
-async def create_department(request: Request) -> Response:
-    actor = principal(request)
-    req = await body(request, DepartmentCreate)
-    return reply(await request.app.state.hub.directory.create_department(actor, req), status=201)
+async def create_department(request: Request, new: DepartmentCreate) -> Response:
+    return reply(await runtime(request).directory.create_department(principal(request), new), status=201)
 
 
 ROUTES = [

@@ -4,35 +4,30 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hub.api.routing import ApiRoute, body, principal, reply
+from hub.api.routing import ApiRoute, principal, reply, runtime
 from schemas.rest import OaLink, OaLinkCreate, OaLinkList, OaLinkRelink, OaLinkUpdate
 
 
-async def create(request: Request) -> Response:
-    actor = principal(request)
-    link = await request.app.state.hub.oa_links.create(actor, await body(request, OaLinkCreate))
+async def create(request: Request, new: OaLinkCreate) -> Response:
+    link = await runtime(request).oa_links.create(principal(request), new)
     return reply(link, status=201)
 
 
 async def list_links(request: Request) -> Response:
-    links = await request.app.state.hub.oa_links.list(principal(request))
+    links = await runtime(request).oa_links.list(principal(request))
     return reply(OaLinkList(oa_links=links))
 
 
-async def update(request: Request) -> Response:
-    actor = principal(request)
-    req = await body(request, OaLinkUpdate)
-    return reply(await request.app.state.hub.oa_links.update(actor, request.path_params["link_id"], req))
+async def update(request: Request, change: OaLinkUpdate) -> Response:
+    return reply(await runtime(request).oa_links.update(principal(request), request.path_params["link_id"], change))
 
 
 async def disconnect(request: Request) -> Response:
-    return reply(await request.app.state.hub.oa_links.disconnect(principal(request), request.path_params["link_id"]))
+    return reply(await runtime(request).oa_links.disconnect(principal(request), request.path_params["link_id"]))
 
 
-async def relink(request: Request) -> Response:
-    actor = principal(request)
-    req = await body(request, OaLinkRelink)
-    return reply(await request.app.state.hub.oa_links.relink(actor, request.path_params["link_id"], req))
+async def relink(request: Request, tokens: OaLinkRelink) -> Response:
+    return reply(await runtime(request).oa_links.relink(principal(request), request.path_params["link_id"], tokens))
 
 
 ROUTES = [
