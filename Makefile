@@ -8,7 +8,7 @@ WEB_STAMP := hub/web/node_modules/.installed
 # Test-only: the official AsyncAPI parser checks the realtime contract document.
 CONTRACT_STAMP := tests/contract/node_modules/.installed
 
-.PHONY: run test install screenshots bench bench-quick clean
+.PHONY: run test lint install screenshots bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ test: $(STAMP) $(WEB_STAMP) $(CONTRACT_STAMP)
 	@command -v redis-server >/dev/null || (apt-get update -qq && apt-get install -y -qq redis-server)
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Lint, format and types (ruff and mypy, configured in pyproject.toml); .ci/run runs it before the tests.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # Regenerates the README's screenshots (docs/screenshots) from the browser tests.
 screenshots: $(STAMP) $(WEB_STAMP)

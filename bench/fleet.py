@@ -95,7 +95,7 @@ class Fleet:
             futures = [asyncio.get_running_loop().create_future() for _ in batch]
             for future in futures:
                 future.add_done_callback(lambda f: f.exception())
-            for console, ready in zip(batch, futures):
+            for console, ready in zip(batch, futures, strict=True):
                 console.task = asyncio.create_task(self._run(console, url, ready))
             for result in await asyncio.gather(*futures, return_exceptions=True):
                 ok, failed = (ok + 1, failed) if result is True else (ok, failed + 1)

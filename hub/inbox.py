@@ -17,6 +17,7 @@ skipping, and never call Zalo twice for one change.
 from __future__ import annotations
 
 import json
+import functools
 import logging
 import uuid
 from datetime import datetime, timedelta
@@ -201,7 +202,7 @@ class Inbox:
                 if claimed is None:
                     continue  # another process has it
                 try:
-                    await self._run(collection, claimed, True, lambda: apply(claimed))
+                    await self._run(collection, claimed, True, functools.partial(apply, claimed))
                     redone += 1
                 except HubError as exc:
                     log.info("a re-done entry was refused; nothing is left to finish",

@@ -12,26 +12,26 @@ from hub.rulebook import Action
 from schemas.directory import Role
 from schemas.events import Audience, wallboard_key
 
-O, M, U = Role.owner, Role.manager, Role.user
+OWN, MAN, USR = Role.owner, Role.manager, Role.user
 
 # -- who may do what ----------------------------------------------------------------------------------
 
 ACTIONS: dict[Action, set[Role]] = {
-    Action.company_settings: {O},
-    Action.member_list: {O, M},
-    Action.departments: {O, M},
-    Action.oa_links_manage: {O},
-    Action.oa_links_view: {O, M},
-    Action.labels_manage: {O, M},
-    Action.telephony: {O, M},
-    Action.pbx_secret: {O},
-    Action.wallboards: {O, M},
-    Action.zns: {O, M},
-    Action.all_consents: {O, M},
-    Action.all_threads: {O},
-    Action.queue_thread: {O},
-    Action.assign_any_thread: {O},
-    Action.all_calls: {O, M},
+    Action.company_settings: {OWN},
+    Action.member_list: {OWN, MAN},
+    Action.departments: {OWN, MAN},
+    Action.oa_links_manage: {OWN},
+    Action.oa_links_view: {OWN, MAN},
+    Action.labels_manage: {OWN, MAN},
+    Action.telephony: {OWN, MAN},
+    Action.pbx_secret: {OWN},
+    Action.wallboards: {OWN, MAN},
+    Action.zns: {OWN, MAN},
+    Action.all_consents: {OWN, MAN},
+    Action.all_threads: {OWN},
+    Action.queue_thread: {OWN},
+    Action.assign_any_thread: {OWN},
+    Action.all_calls: {OWN, MAN},
 }
 
 
@@ -52,9 +52,9 @@ def test_role_may_take_action(action: Action, role: Role) -> None:
 
 
 @pytest.mark.parametrize("role,assignee,sees,assigns", [
-    (O, None, True, True), (O, "m1", True, True), (O, "other", True, True),
-    (M, None, False, False), (M, "m1", True, True), (M, "other", False, False),
-    (U, None, False, False), (U, "m1", True, False), (U, "other", False, False),
+    (OWN, None, True, True), (OWN, "m1", True, True), (OWN, "other", True, True),
+    (MAN, None, False, False), (MAN, "m1", True, True), (MAN, "other", False, False),
+    (USR, None, False, False), (USR, "m1", True, False), (USR, "other", False, False),
 ])
 def test_who_sees_and_moves_a_thread(role: Role, assignee: str | None, sees: bool, assigns: bool) -> None:
     actor, thread = Principal("m1", "c1", role), {"_id": "t1", "assignee_id": assignee}
@@ -63,9 +63,9 @@ def test_who_sees_and_moves_a_thread(role: Role, assignee: str | None, sees: boo
 
 
 @pytest.mark.parametrize("actor,actor_id,target,target_id,allowed", [
-    (O, "a", M, "b", True), (O, "a", U, "b", True), (O, "a", O, "a", True),
-    (M, "a", U, "b", True), (M, "a", M, "a", True), (M, "a", M, "b", False), (M, "a", O, "b", False),
-    (U, "a", U, "a", False), (U, "a", U, "b", False),
+    (OWN, "a", MAN, "b", True), (OWN, "a", USR, "b", True), (OWN, "a", OWN, "a", True),
+    (MAN, "a", USR, "b", True), (MAN, "a", MAN, "a", True), (MAN, "a", MAN, "b", False), (MAN, "a", OWN, "b", False),
+    (USR, "a", USR, "a", False), (USR, "a", USR, "b", False),
 ])
 def test_who_sets_whose_extension(actor: Role, actor_id: str, target: Role, target_id: str, allowed: bool) -> None:
     assert rulebook.can_set_extension(actor, actor_id, target, target_id) is allowed
@@ -78,7 +78,7 @@ def _console(role: Role, member_id: str) -> Console:
 
 
 def _display() -> Console:
-    return Console(sid="w", member_id=wallboard_key("tok"), company_id="c1", role=U, connected_at=0.0,
+    return Console(sid="w", member_id=wallboard_key("tok"), company_id="c1", role=USR, connected_at=0.0,
                    is_wallboard=True)
 
 
@@ -93,8 +93,8 @@ WHO = ("owner", "manager", "agent", "previous", "other", "asker", "display")
 
 def _recipients() -> dict[str, Console]:
     """Fresh consoles (a console keeps what earlier events did to it)."""
-    roles = {"owner": O, "manager": M}
-    return {who: _display() if who == "display" else _console(roles.get(who, U), who) for who in WHO}
+    roles = {"owner": OWN, "manager": MAN}
+    return {who: _display() if who == "display" else _console(roles.get(who, USR), who) for who in WHO}
 
 # event (as the domain publishes it) -> who of RECIPIENTS receives it
 RECEIVES: list[tuple[str, Audience, set[str]]] = [
@@ -124,7 +124,7 @@ def test_event_reaches_recipient(type_: str, audience: Audience, receivers: set[
 
 
 def test_a_thread_taken_away_stops_reaching_its_old_assignee_until_given_back() -> None:
-    old = _console(U, "previous")
+    old = _console(USR, "previous")
     later = _message("message.created", rulebook.thread_audience({"_id": "t1", "assignee_id": "agent"}, "previous"))
     assert old.permits(_message("thread.removed", rulebook.thread_taken("t1", "previous")))
     assert old.admits(later) and not old.permits(later), "named in the audience, but the thread was taken"
@@ -144,7 +144,7 @@ def test_what_closes_whose_connections(audience: Audience, closed: set[str]) -> 
 
 
 @pytest.mark.parametrize("role,rooms", [
-    (O, {"member:m", "supervisors:c1", "owners:c1"}), (M, {"member:m", "supervisors:c1"}), (U, {"member:m"}),
+    (OWN, {"member:m", "supervisors:c1", "owners:c1"}), (MAN, {"member:m", "supervisors:c1"}), (USR, {"member:m"}),
 ])
 def test_ephemeral_signals_reach_roles_through_their_rooms(role: Role, rooms: set[str]) -> None:
     from hub.realtime.ephemeral import rooms_of

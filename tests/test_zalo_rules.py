@@ -102,8 +102,8 @@ async def test_a_follow_or_shared_info_opens_a_new_free_window(company: Company,
         payload = oa.follow(user_id) if interaction == "follow" else oa.submit_info(user_id, {"phone": "0912000333"})
         assert (await oa.deliver(company.http, company.url, payload)).status_code == 200
 
-        def state() -> str | None:
-            updates = [e["data"] for e in console.of_type("thread.updated") if e["data"]["id"] == thread_id]
+        def state(thread_id: str = thread_id) -> str | None:
+            updates = [e["data"] for e in console.of_type("thread.updated") if e["data"]["thread_id"] == thread_id]
             return updates[-1]["reply_window"]["state"] if updates else None
         await console.wait_for(lambda: state() == "free")
 

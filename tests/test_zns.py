@@ -47,7 +47,7 @@ async def test_charged_or_free_at_the_two_z_time_limits(company: Company, oa: Oa
         assert response.json()["status"] == "processing" and response.json()["msg_id"]
         sent.append(response.json())
     assert fake_zalo.zns_sent[-1]["phone"] == "84912000111"
-    for message, (_, delay, _) in zip(sent, cases):
+    for message, (_, delay, _) in zip(sent, cases, strict=True):
         receipt = oa.zns_delivered(message["phone"], message["msg_id"], message["tracking_id"],
                                    _ms(message["sent_at"], delay))
         assert (await oa.deliver(company.http, company.url, receipt)).status_code == 200

@@ -46,7 +46,8 @@ def signature_matches(header: str, app_id: str, raw: bytes, timestamp: str, oa_s
 def idempotency_key(data: dict[str, Any]) -> str:
     """message.msg_id for message events; otherwise (event_name, app_id, timestamp, subject) (reference §2)."""
     name = str(data.get("event_name"))
-    message = data.get("message") if isinstance(data.get("message"), dict) else {}
+    found = data.get("message")
+    message: dict[str, Any] = found if isinstance(found, dict) else {}
     if name.startswith(MESSAGE_PREFIXES) and message.get("msg_id"):
         parts = [name, str(data.get("app_id")), str(message["msg_id"])]
     else:
