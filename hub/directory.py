@@ -3,7 +3,8 @@
 Rules (DESIGN section 6): owners create managers and users, managers only users; a manager may
 remove users but not managers or the owner; a member holding an extension must have it removed
 before being deleted; one account (phone + password) may be a member of several companies.
-Every change is published to the company's owners and managers as member.* events.
+Every change is published to the company's owners and managers as member.* events, and a change
+of the company itself to every member as company.updated.
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from schemas.rest import CompanyUpdate, DepartmentCreate, MemberCreate
 MEMBER_CHECK_S = 1.0  # how long a process trusts what it read of a token's member
 
 DIRECTORY_AUDIENCE = Audience(roles=list(permissions.DIRECTORY_EVENT_ROLES))
+COMPANY_AUDIENCE = Audience(roles=list(permissions.COMPANY_EVENT_ROLES))
 
 
 def new_id() -> str:
@@ -93,7 +95,7 @@ class Directory:
             await self._store.companies.update_one({"_id": actor.company_id}, {"$set": changes})
         company = await self.company(actor)
         await self._publisher.publish(actor.company_id, "company.updated", company.model_dump(mode="json"),
-                                      DIRECTORY_AUDIENCE)
+                                      COMPANY_AUDIENCE)
         return company
 
     async def _account(self, phone: str, password: str | None) -> tuple[dict[str, Any], str | None]:

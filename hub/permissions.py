@@ -42,3 +42,7 @@ def can_manage_departments(actor: Role) -> bool:
 
 # Directory changes (member.*) go to owners and managers.
 DIRECTORY_EVENT_ROLES: tuple[Role, ...] = (Role.owner, Role.manager)
+
+# The company itself (company.updated) goes to every member: each reads it (GET /api/company), and every
+# console shows its name and its times in its time zone.
+COMPANY_EVENT_ROLES: tuple[Role, ...] = (Role.owner, Role.manager, Role.user)
