@@ -133,7 +133,8 @@ class Consents:
         except ZaloError as exc:
             changes = {"send_status": "failure", "status": "failed", "failure": exc.as_failure()}
         await self._consents.update_one({"_id": doc["_id"]}, {"$set": changes})
-        doc.update(changes)
+        # The record as stored, as every later read gives it (BSON keeps times to the millisecond).
+        doc = await self._consents.find_one({"_id": doc["_id"]}) or {**doc, **changes}
         await self._publish(doc)
         return view(doc, now)
 

@@ -3,7 +3,8 @@
 Rules (DESIGN section 6): owners create managers and users, managers only users; a manager may
 remove users but not managers or the owner; a member holding an extension must have it removed
 before being deleted; one account (phone + password) may be a member of several companies.
-Every change is published to the company's owners and managers as member.* events.
+Every change is published to the company's owners and managers as member.* events, and a change
+of the company itself to every member as company.updated.
 """
 from __future__ import annotations
 
@@ -30,6 +31,9 @@ from schemas.rest import CompanyUpdate, DepartmentCreate, MemberCreate
 MEMBER_CHECK_S = 1.0  # how long a process trusts what it read of a token's member
 
 DIRECTORY_AUDIENCE = rulebook.supervisors()
+# The company itself goes to every member: each reads it (GET /api/company), and every console shows its
+# name and its times in its time zone.
+COMPANY_AUDIENCE = rulebook.everyone()
 
 
 def normalize_phone(phone: str) -> str:
@@ -87,7 +91,7 @@ class Directory:
             await self._store.companies.update_one({"_id": actor.company_id}, {"$set": changes})
         company = await self.company(actor)
         await self._publisher.publish(actor.company_id, "company.updated", company.model_dump(mode="json"),
-                                      DIRECTORY_AUDIENCE)
+                                      COMPANY_AUDIENCE)
         return company
 
     async def _account(self, phone: str, password: str | None) -> tuple[dict[str, Any], str | None]:
@@ -269,7 +273,16 @@ class Directory:
                 raise Conflict(f"extension {number} belongs to another member", "extension_taken") from None
         if target.extension and target.extension != number:
             await self._release_extension(actor.company_id, target.extension, target.id)
-        return await self._update_member(actor.company_id, target.id, {"extension": number})
+        member = await self._update_member(actor.company_id, target.id, {"extension": number})
+        await self._tell_extension_state(actor.company_id, number, target.id)
+        return member
+
+    async def _tell_extension_state(self, company_id: str, number: str, member_id: str) -> None:
+        """The member who now holds an extension is told its state (until now only supervisors were)."""
+        doc = await self._store.extension_states.find_one({"company_id": company_id, "extension": number})
+        data = {"extension": number, "state": doc["state"] if doc else "idle",
+                "since": (doc["since"] if doc else self._clock.now()).isoformat()}
+        await self._publisher.publish(company_id, "extension.state", data, rulebook.only(member_id))
 
     async def _release_extension(self, company_id: str, number: str, member_id: str) -> None:
         """The extension stays (the PBX still has it), free for another member."""
@@ -298,7 +311,10 @@ class Directory:
         return member
 
     async def _publish(self, company_id: str, type_: str, member: Member) -> None:
-        await self._publisher.publish(company_id, type_, member.model_dump(mode="json"), DIRECTORY_AUDIENCE)
+        """member.created to the supervisors; member.updated to them and to the member (their own role,
+        department or extension changed)."""
+        audience = rulebook.supervisors([member.id]) if type_ == "member.updated" else DIRECTORY_AUDIENCE
+        await self._publisher.publish(company_id, type_, member.model_dump(mode="json"), audience)
 
     # -- departments ----------------------------------------------------------------------------
 

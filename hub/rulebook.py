@@ -189,6 +189,11 @@ def supervisors(members: list[str] | None = None, wallboards: bool = False) -> A
     return Audience(members=members or [], roles=_roles(Receivers.supervisors), wallboards=wallboards)
 
 
+def only(member_id: str) -> Audience:
+    """One member (what only they are told, e.g. the state of the extension they were just given)."""
+    return Audience(members=[member_id])
+
+
 def everyone() -> Audience:
     return Audience(roles=_roles(Receivers.everyone))
 

@@ -73,14 +73,22 @@ class Telephony:
 
     async def extensions(self, actor: Principal) -> list[dict[str, Any]]:
         """The directory of extensions; each one's live state (as `extension.state` says it) only to those
-        who receive that event: owners and managers, and a user for their own extension (else null)."""
+        who receive that event: owners and managers, and a user for their own extension (else null).
+        Owners and managers also see the extensions the PBX rang that the directory does not list
+        (`listed: false`, as wall displays show them), so they can add them."""
         states = {s["extension"]: s["state"]
                   async for s in self._store.extension_states.find({"company_id": actor.company_id})}
         cursor = self._store.extensions.find({"company_id": actor.company_id}).sort("number", 1)
         supervisor = rulebook.may(actor.role, rulebook.Action.all_calls)
-        return [{"number": d["number"], "member_id": d.get("member_id"), "name": d.get("name"),
-                 "state": states.get(d["number"], "idle") if supervisor or d.get("member_id") == actor.member_id
-                 else None} async for d in cursor]
+        listed = [{"number": d["number"], "member_id": d.get("member_id"), "name": d.get("name"), "listed": True,
+                   "state": states.get(d["number"], "idle") if supervisor or d.get("member_id") == actor.member_id
+                   else None} async for d in cursor]
+        if supervisor:
+            known = {e["number"] for e in listed}
+            listed += [{"number": number, "member_id": None, "name": None, "listed": False, "state": state}
+                       for number, state in states.items() if number not in known]
+            listed.sort(key=lambda e: e["number"])
+        return listed
 
     async def add_extension(self, actor: Principal, number: str, name: str | None) -> dict[str, Any]:
         _manages(actor)

@@ -57,7 +57,8 @@ def message_view(doc: dict[str, Any]) -> Message:
         text=doc.get("text"), attachments=doc.get("attachments", []), quote_msg_id=doc.get("quote_msg_id"),
         zalo_msg_id=doc.get("zalo_msg_id"), client_msg_id=doc.get("client_msg_id"), status=doc["status"],
         failure=doc.get("failure"), quota_type=doc.get("quota_type"), sent_by_member_id=doc.get("sent_by_member_id"),
-        sent_via=doc["sent_via"], reactions=doc.get("reactions", {}), at=doc["at"])
+        sent_via=doc["sent_via"], reactions=doc.get("reactions", {}), at=doc["at"],
+        delivered_at=doc.get("delivered_at"), seen_at=doc.get("seen_at"))
 
 
 def _window(thread: dict[str, Any]) -> dict[str, Any]:

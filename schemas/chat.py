@@ -80,6 +80,8 @@ class Message(BaseModel):
     sent_via: str  # zalo_user | hub | zalo_oa (sent from Zalo's own tools)
     reactions: dict[str, str] = Field(default_factory=dict)
     at: datetime
+    delivered_at: datetime | None = None  # Zalo's receipts, as message.updated tells them
+    seen_at: datetime | None = None
 
 
 class MessagePage(BaseModel):

@@ -300,7 +300,7 @@ async def test_hotlines_and_extensions_are_managed_by_owners_and_managers(compan
     assert (await company.http.delete(f"{url}/api/extensions/201", headers=manager.auth)).status_code == 409
     await company.http.delete(f"{url}/api/members/{user.id}/extension", headers=manager.auth)
     extensions = (await company.http.get(f"{url}/api/extensions", headers=manager.auth)).json()["extensions"]
-    assert extensions == [{"number": "201", "member_id": None, "name": None, "state": "idle"}], "the PBX still has it, free"
+    assert extensions == [{"number": "201", "member_id": None, "name": None, "listed": True, "state": "idle"}], "the PBX still has it, free"
     assert (await company.http.delete(f"{url}/api/extensions/201", headers=manager.auth)).status_code == 204
     assert (await company.http.delete(f"{url}/api/hotlines/{created.json()['id']}",
                                       headers=manager.auth)).status_code == 204

@@ -105,7 +105,7 @@ RECEIVES: list[tuple[str, Audience, set[str]]] = [
     ("label.created", rulebook.everyone(), {"owner", "manager", "agent", "previous", "other", "asker"}),
     ("member.updated", rulebook.supervisors(), {"owner", "manager"}),
     ("member.removed", rulebook.member_gone("other"), {"owner", "manager"}),
-    ("company.updated", rulebook.supervisors(), {"owner", "manager"}),
+    ("company.updated", rulebook.everyone(), {"owner", "manager", "agent", "previous", "other", "asker"}),
     ("call.updated", rulebook.supervisors(["agent"]), {"owner", "manager", "agent"}),
     ("call.updated", rulebook.wall_displays(), {"display"}),
     ("extension.state", rulebook.supervisors(["agent"], wallboards=True), {"owner", "manager", "agent", "display"}),

@@ -35,9 +35,9 @@ def entitled(env: dict, member_id: str, role: str, assignee_at: dict[str, str | 
     """The product's rules (DESIGN section 6), for one event, given each thread's holder at that point."""
     kind = env["type"]
     data = env["data"]
-    if kind.startswith("member.") or kind == "company.updated":
+    if kind.startswith("member."):
         return role in ("owner", "manager")
-    if kind.startswith("label."):
+    if kind.startswith("label.") or kind == "company.updated":  # every console shows the company
         return True
     if kind == "thread.removed":  # only to the one who lost the thread; an owner never loses one
         return role != "owner" and member_id == data["member_id_for_test"]

@@ -23,14 +23,15 @@ RECEIVERS: dict[str, str] = {
     "label.created": "every member",
     "label.removed": "every member",
     "member.created": "owners and managers",
-    "member.updated": "owners and managers",
+    "member.updated": "owners, managers and the member themself",
     "member.removed": "owners and managers; the removed member's consoles are then disconnected",
-    "company.updated": "owners and managers",
+    "company.updated": "every member",
     "wallboard.revoked": "owners and managers; wall displays using the token are then disconnected",
     "call.updated": "owners, managers and the members the call rang; wall displays a masked copy (outside "
                     "numbers masked, no recordings)",
     "call.missed": "owners, managers and the members the call rang",
-    "extension.state": "owners, managers, the extension's member, and wall displays",
+    "extension.state": "owners, managers, the extension's member (also when it is given to them), and wall "
+                       "displays",
     "consent.updated": "owners, managers and the member who requested it",
     "zns.updated": "owners and managers",
     "zns.template_updated": "owners and managers",
