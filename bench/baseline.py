@@ -6,6 +6,7 @@ same rooms out, and nothing else — no signature, no storage, no permissions, n
 A console connects with auth {"room": "<member id>"} and joins that room. POST /setup {"threads":
 {zalo user id: member id}, "owner": member id} tells it who gets each thread's messages.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,9 +51,14 @@ async def pbx(request: Request) -> JSONResponse:
     return JSONResponse({"ok": True})
 
 
-web = Starlette(routes=[Route("/setup", setup, methods=["POST"]), Route("/webhooks/zalo", zalo, methods=["POST"]),
-                        Route("/webhooks/pbx", pbx, methods=["POST"]),
-                        Route("/healthz", lambda r: JSONResponse({"ok": True}))])
+web = Starlette(
+    routes=[
+        Route("/setup", setup, methods=["POST"]),
+        Route("/webhooks/zalo", zalo, methods=["POST"]),
+        Route("/webhooks/pbx", pbx, methods=["POST"]),
+        Route("/healthz", lambda r: JSONResponse({"ok": True})),
+    ]
+)
 app = socketio.ASGIApp(sio, other_asgi_app=web, socketio_path="socket.io")
 
 
@@ -62,8 +68,17 @@ def main() -> None:
     args = parser.parse_args()
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
-    uvicorn.run(app, host="127.0.0.1", port=args.port, loop="uvloop", http="httptools", ws="websockets-sansio",
-                ws_per_message_deflate=False, log_level="warning", access_log=False)
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=args.port,
+        loop="uvloop",
+        http="httptools",
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ each round's insert_one/s (the rate the replica-set mode loses as its oplog grow
 ops/4 find_one_and_update on a counter document of its own collection, and a few find_one_and_update
 and update_one on one document of the big collection (both by _id).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,16 +48,23 @@ async def measure(uri: str, ops: int, round_size: int = 1500) -> dict[str, objec
     updates = (ops // 4) / (time.perf_counter() - start)
     await coll.insert_one({"_id": "counter", "n": 0, "i": -1})
     big = {}
-    for name, call in (("find_one_and_update", lambda: coll.find_one_and_update({"_id": "counter"}, {"$inc": {"n": 1}})),
-                       ("update_one", lambda: coll.update_one({"_id": "counter"}, {"$inc": {"n": 1}}))):
+    for name, call in (
+        ("find_one_and_update", lambda: coll.find_one_and_update({"_id": "counter"}, {"$inc": {"n": 1}})),
+        ("update_one", lambda: coll.update_one({"_id": "counter"}, {"$inc": {"n": 1}})),
+    ):
         start = time.perf_counter()
         for _ in range(BIG_SAMPLE):
             await call()
         big[name] = round(BIG_SAMPLE / (time.perf_counter() - start), 1)
     await client.close()
-    return {"insert_one_per_s": round(inserts), "first_round_per_s": rounds[0], "last_round_per_s": rounds[-1],
-            "rounds_per_s": rounds, "find_one_and_update_per_s": round(updates),
-            f"on_one_of_{ops}_docs_per_s": big}
+    return {
+        "insert_one_per_s": round(inserts),
+        "first_round_per_s": rounds[0],
+        "last_round_per_s": rounds[-1],
+        "rounds_per_s": rounds,
+        "find_one_and_update_per_s": round(updates),
+        f"on_one_of_{ops}_docs_per_s": big,
+    }
 
 
 def run(ops: int, round_size: int, standalone: bool) -> dict[str, object]:

@@ -10,6 +10,7 @@ Commands: {"cmd": "connect", "url", "auths": [...]} -> {"connected": n, "failed"
           {"cmd": "storm", "url"} -> reconnect all with their last_seq; time until every sync.done
           {"cmd": "quit"}
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -53,15 +54,20 @@ class Fleet:
             return
         phase, sent_ns = mark.group(1), int(mark.group(3))
         self.deliveries[phase] = self.deliveries.get(phase, 0) + 1
-        name = frame[4:frame.index('"', 4)]
+        name = frame[4 : frame.index('"', 4)]
         if name in TIMED:
             self.latencies.setdefault(phase, []).append((time.monotonic_ns() - sent_ns) / 1e6)
 
     async def _run(self, console: Console, url: str, ready: asyncio.Future) -> None:
         host = url.removeprefix("http://")
         try:
-            ws = await websockets.connect(f"ws://{host}/socket.io/?EIO=4&transport=websocket", compression=None,
-                                          max_size=None, open_timeout=60, ping_interval=None)
+            ws = await websockets.connect(
+                f"ws://{host}/socket.io/?EIO=4&transport=websocket",
+                compression=None,
+                max_size=None,
+                open_timeout=60,
+                ping_interval=None,
+            )
             console.ws = ws
             await ws.recv()  # Engine.IO open
             await ws.send("40" + json.dumps(console.auth))
@@ -91,7 +97,7 @@ class Fleet:
         new = [Console(auth=auth) for auth in auths]
         ok = failed = 0
         for start in range(0, len(new), 50):  # connect in waves, as browsers would after a deploy
-            batch = new[start:start + 50]
+            batch = new[start : start + 50]
             futures = [asyncio.get_running_loop().create_future() for _ in batch]
             for future in futures:
                 future.add_done_callback(lambda f: f.exception())
@@ -130,14 +136,22 @@ class Fleet:
             console.task = asyncio.create_task(self._run(console, url, ready))
         try:
             await asyncio.wait_for(asyncio.gather(*[c.synced.wait() for c in self.consoles]), timeout=120)
-        except asyncio.TimeoutError:
-            return {"storm_s": None, "consoles": len(self.consoles),
-                    "synced": sum(c.synced.is_set() for c in self.consoles), "failures": failures,
-                    "error": "not all synced in 120 s"}
+        except TimeoutError:
+            return {
+                "storm_s": None,
+                "consoles": len(self.consoles),
+                "synced": sum(c.synced.is_set() for c in self.consoles),
+                "failures": failures,
+                "error": "not all synced in 120 s",
+            }
         elapsed = time.perf_counter() - begin
-        return {"storm_s": round(elapsed, 3), "consoles": len(self.consoles), "failures": failures,
-                "replayed_min": min(c.replayed for c in self.consoles),
-                "replayed_max": max(c.replayed for c in self.consoles)}
+        return {
+            "storm_s": round(elapsed, 3),
+            "consoles": len(self.consoles),
+            "failures": failures,
+            "replayed_min": min(c.replayed for c in self.consoles),
+            "replayed_max": max(c.replayed for c in self.consoles),
+        }
 
     def report(self, phase: str) -> dict[str, Any]:
         values = sorted(self.latencies.get(phase, []))
@@ -145,8 +159,15 @@ class Fleet:
         def pick(q: float) -> float | None:
             return round(values[min(len(values) - 1, int(q * len(values)))], 2) if values else None
 
-        return {"phase": phase, "timed": len(values), "deliveries": self.deliveries.get(phase, 0),
-                "p50_ms": pick(0.5), "p95_ms": pick(0.95), "p99_ms": pick(0.99), "max_ms": pick(1.0)}
+        return {
+            "phase": phase,
+            "timed": len(values),
+            "deliveries": self.deliveries.get(phase, 0),
+            "p50_ms": pick(0.5),
+            "p95_ms": pick(0.95),
+            "p99_ms": pick(0.99),
+            "max_ms": pick(1.0),
+        }
 
 
 async def main() -> None:

@@ -6,6 +6,7 @@ Spec: {"url", "kind": "zalo"|"pbx", "phase", "rate", "seconds", "sign": {...} | 
 Every payload carries `bench:<phase>:<n>:<sent monotonic ns>` (in the text, or the call id), which
 the console fleet reads on receipt. Prints {"sent", "ok", "errors", "answer_p50_ms", "answer_p99_ms"}.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -15,7 +16,7 @@ import json
 import secrets
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 
@@ -24,9 +25,15 @@ def zalo_request(spec: dict, n: int) -> tuple[bytes, dict[str, str]]:
     sign = spec.get("sign")
     user = spec["users"][n % len(spec["users"])]
     marker = f"bench:{spec['phase']}:{n}:{time.monotonic_ns()}"
-    payload = {"app_id": sign["app_id"] if sign else "bench", "user_id_by_app": "1", "event_name": "user_send_text",
-               "sender": {"id": user}, "recipient": {"id": sign["oa_id"] if sign else "oa"},
-               "message": {"msg_id": secrets.token_hex(16), "text": marker}, "timestamp": str(int(time.time() * 1000))}
+    payload = {
+        "app_id": sign["app_id"] if sign else "bench",
+        "user_id_by_app": "1",
+        "event_name": "user_send_text",
+        "sender": {"id": user},
+        "recipient": {"id": sign["oa_id"] if sign else "oa"},
+        "message": {"msg_id": secrets.token_hex(16), "text": marker},
+        "timestamp": str(int(time.time() * 1000)),
+    }
     raw = json.dumps(payload).encode()
     headers = {"Content-Type": "application/json"}
     if sign:
@@ -37,9 +44,17 @@ def zalo_request(spec: dict, n: int) -> tuple[bytes, dict[str, str]]:
 
 def pbx_request(spec: dict, n: int) -> tuple[bytes, dict[str, str]]:
     marker = f"bench:{spec['phase']}:{n}:{time.monotonic_ns()}"
-    event = {"call_id": marker, "event": "ringing", "occurred_at": datetime.now(timezone.utc).isoformat(),
-             "direction": "inbound", "from": "0912345678", "to": "19001234", "hotline": "19001234",
-             "extension": str(101 + n % 20), "leg_id": f"leg-{n}"}
+    event = {
+        "call_id": marker,
+        "event": "ringing",
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "direction": "inbound",
+        "from": "0912345678",
+        "to": "19001234",
+        "hotline": "19001234",
+        "extension": str(101 + n % 20),
+        "leg_id": f"leg-{n}",
+    }
     raw = json.dumps(event).encode()
     headers = {"Content-Type": "application/json"}
     sign = spec.get("sign")
@@ -57,6 +72,7 @@ async def run(spec: dict) -> dict:
     answers: list[float] = []
     errors: dict[str, int] = {}
     async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=200)) as http:
+
         async def post(n: int) -> None:
             raw, headers = build(spec, n)
             start = time.perf_counter()
@@ -76,9 +92,13 @@ async def run(spec: dict) -> dict:
             tasks.append(asyncio.create_task(post(n)))
         await asyncio.gather(*tasks)
     answers.sort()
-    return {"sent": total, "ok": total - sum(errors.values()), "errors": errors,
-            "answer_p50_ms": round(answers[len(answers) // 2], 2) if answers else None,
-            "answer_p99_ms": round(answers[int(len(answers) * 0.99)], 2) if answers else None}
+    return {
+        "sent": total,
+        "ok": total - sum(errors.values()),
+        "errors": errors,
+        "answer_p50_ms": round(answers[len(answers) // 2], 2) if answers else None,
+        "answer_p99_ms": round(answers[int(len(answers) * 0.99)], 2) if answers else None,
+    }
 
 
 if __name__ == "__main__":

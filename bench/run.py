@@ -9,6 +9,7 @@ given), the bare relay (bench/baseline.py), console fleets (bench/fleet.py) and 
 load; and writes bench/results/<mode>.json and .png. CPU is each server process's own
 (utime + stime from /proc), memory its resident set.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -54,20 +55,33 @@ def rss_kb(pid: int) -> int:
 
 
 def machine() -> dict[str, Any]:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor())
-    mem = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-               if line.startswith("MemTotal"))
-    return {"cpu": model, "cores": os.cpu_count(), "memory_gib": round(mem / 1024 / 1024, 1),
-            "python": platform.python_version(), "kernel": platform.release()}
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem = next(
+        int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
+    )
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+    }
 
 
 class FleetProcess:
     """bench/fleet.py in a process of its own, spoken to in JSON lines."""
 
-    async def start(self) -> "FleetProcess":
-        self.proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.fleet", stdin=subprocess.PIPE,
-                                                         stdout=subprocess.PIPE, limit=2**24)
+    async def start(self) -> FleetProcess:
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bench.fleet", stdin=subprocess.PIPE, stdout=subprocess.PIPE, limit=2**24
+        )
         return self
 
     async def ask(self, **command: Any) -> dict[str, Any]:
@@ -101,8 +115,9 @@ class FleetProcess:
 
 
 async def loadgen(spec: dict[str, Any]) -> dict[str, Any]:
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.loadgen", stdin=subprocess.PIPE,
-                                                stdout=subprocess.PIPE)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.loadgen", stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
     out, _ = await proc.communicate(json.dumps(spec).encode())
     return json.loads(out)
 
@@ -111,12 +126,23 @@ class Bench:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.quick = args.quick
-        self.sizes = ({"chat": 100, "wallboard": 200, "storm": 50, "rates": [50, 100], "seconds": 4, "ramp": [150, 200]}
-                      if self.quick else
-                      {"chat": 500, "wallboard": 1000, "storm": 200, "rates": [50, 100], "seconds": 10,
-                       "ramp": [150, 200, 300, 400, 600]})
-        self.results: dict[str, Any] = {"mode": "quick" if self.quick else "full", "machine": machine(),
-                                        "started_at": datetime.now(timezone.utc).isoformat()}
+        self.sizes = (
+            {"chat": 100, "wallboard": 200, "storm": 50, "rates": [50, 100], "seconds": 4, "ramp": [150, 200]}
+            if self.quick
+            else {
+                "chat": 500,
+                "wallboard": 1000,
+                "storm": 200,
+                "rates": [50, 100],
+                "seconds": 10,
+                "ramp": [150, 200, 300, 400, 600],
+            }
+        )
+        self.results: dict[str, Any] = {
+            "mode": "quick" if self.quick else "full",
+            "machine": machine(),
+            "started_at": datetime.now(UTC).isoformat(),
+        }
         self.began = time.monotonic()
 
     def log(self, message: str) -> None:
@@ -136,13 +162,24 @@ class Bench:
             self.redis = RedisServer.start(workdir)
             self.redis_url = self.redis.url
         extra = dict(item.split("=", 1) for item in self.args.hub_setting)
-        env = hub_env(mongodb_uri=self.mongo_uri, mongodb_db="bench", redis_url=self.redis_url, log_level="WARNING",
-                      zalo_openapi_url="http://127.0.0.1:9", jwt_secret=SECRET, catchup_interval_s="30", **extra)
+        env = hub_env(
+            mongodb_uri=self.mongo_uri,
+            mongodb_db="bench",
+            redis_url=self.redis_url,
+            log_level="WARNING",
+            zalo_openapi_url="http://127.0.0.1:9",
+            jwt_secret=SECRET,
+            catchup_interval_s="30",
+            **extra,
+        )
         self.results["hub_settings"] = extra
         self.hub = HubProcess(port=free_port(), env=env, log=workdir / "hub.log", cwd=workdir).start()
         port = free_port()
-        self.baseline = subprocess.Popen([sys.executable, "-m", "bench.baseline", "--port", str(port)],
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        self.baseline = subprocess.Popen(
+            [sys.executable, "-m", "bench.baseline", "--port", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
         self.baseline_url = f"http://127.0.0.1:{port}"
         wait_until(lambda: httpx.get(self.baseline_url + "/healthz").status_code == 200, 30, "baseline", self.baseline)
         self.log(f"hub on {self.hub.url}, baseline on {self.baseline_url}, MongoDB {self.mongo_uri}")
@@ -159,25 +196,53 @@ class Bench:
     # -- data -------------------------------------------------------------------------------------
 
     async def setup(self, agents: int, users: int) -> None:
-        runtime = await Runtime.open(Settings(mongodb_uri=self.mongo_uri, mongodb_db="bench", jwt_secret=SECRET,
-                                              redis_url=self.redis_url), SystemClock())
+        runtime = await Runtime.open(
+            Settings(mongodb_uri=self.mongo_uri, mongodb_db="bench", jwt_secret=SECRET, redis_url=self.redis_url),
+            SystemClock(),
+        )
         try:
             company, owner, _ = await runtime.directory.bootstrap("bench", "Bench", "0900000000", "Owner", "pw-bench-1")
             now = runtime.clock.now()
-            members = [{"_id": f"agent{i:04d}", "company_id": company.id, "account_id": f"acc{i}", "name": f"A{i}",
-                        "phone": f"09{i:08d}", "role": "user", "department_id": None, "extension": None,
-                        "open_threads": 0, "last_assigned_at": None, "created_at": now} for i in range(agents)]
+            members = [
+                {
+                    "_id": f"agent{i:04d}",
+                    "company_id": company.id,
+                    "account_id": f"acc{i}",
+                    "name": f"A{i}",
+                    "phone": f"09{i:08d}",
+                    "role": "user",
+                    "department_id": None,
+                    "extension": None,
+                    "open_threads": 0,
+                    "last_assigned_at": None,
+                    "created_at": now,
+                }
+                for i in range(agents)
+            ]
             await runtime.store.members.insert_many(members)
             self.company_id, self.owner_id = company.id, owner.id
             self.owner_token = issue_token(SECRET, Principal(owner.id, company.id, Role.owner), now, 86400)
-            self.agent_tokens = {m["_id"]: issue_token(SECRET, Principal(m["_id"], company.id, Role.user), now, 86400)
-                                 for m in members}
+            self.agent_tokens = {
+                m["_id"]: issue_token(SECRET, Principal(m["_id"], company.id, Role.user), now, 86400) for m in members
+            }
             self.oa = {"app_id": "9" * 19, "oa_id": "8" * 19, "key": "bench-oa-key"}
-            await runtime.store.oa_links.insert_one({
-                "_id": "benchlink", "company_id": company.id, "name": "Bench OA", "app_id": self.oa["app_id"],
-                "oa_id": self.oa["oa_id"], "oa_secret_key": self.oa["key"], "app_secret": "s", "access_token": "a",
-                "refresh_token": "r", "status": "active", "department_id": None, "created_at": now,
-                "refresh_lease_until": None})
+            await runtime.store.oa_links.insert_one(
+                {
+                    "_id": "benchlink",
+                    "company_id": company.id,
+                    "name": "Bench OA",
+                    "app_id": self.oa["app_id"],
+                    "oa_id": self.oa["oa_id"],
+                    "oa_secret_key": self.oa["key"],
+                    "app_secret": "s",
+                    "access_token": "a",
+                    "refresh_token": "r",
+                    "status": "active",
+                    "department_id": None,
+                    "created_at": now,
+                    "refresh_lease_until": None,
+                }
+            )
             owner_principal = Principal(owner.id, company.id, Role.owner)
             self.pbx_secret = await runtime.telephony.rotate_pbx_secret(owner_principal)
             self.wallboard_token = (await runtime.wallboards.issue(owner_principal, "bench"))["token"]
@@ -187,23 +252,39 @@ class Bench:
         agent_ids = list(self.agent_tokens)
         self.thread_of = {user: agent_ids[i % len(agent_ids)] for i, user in enumerate(self.users)}
         # one first message per customer makes the thread; then each goes to its agent
-        await loadgen({"url": f"{self.hub.url}/webhooks/zalo", "kind": "zalo", "phase": "setup", "rate": 50,
-                       "seconds": len(self.users) / 50, "sign": self.oa, "users": self.users})
+        await loadgen(
+            {
+                "url": f"{self.hub.url}/webhooks/zalo",
+                "kind": "zalo",
+                "phase": "setup",
+                "rate": 50,
+                "seconds": len(self.users) / 50,
+                "sign": self.oa,
+                "users": self.users,
+            }
+        )
         async with httpx.AsyncClient(timeout=30) as http:
-            threads = (await http.get(f"{self.hub.url}/api/threads?limit=200",
-                                      headers={"Authorization": f"Bearer {self.owner_token}"})).json()["threads"]
+            threads = (
+                await http.get(
+                    f"{self.hub.url}/api/threads?limit=200", headers={"Authorization": f"Bearer {self.owner_token}"}
+                )
+            ).json()["threads"]
             for thread in threads:
-                await http.post(f"{self.hub.url}/api/threads/{thread['id']}/assign",
-                                headers={"Authorization": f"Bearer {self.owner_token}"},
-                                json={"member_id": self.thread_of[thread["user_id"]]})
+                await http.post(
+                    f"{self.hub.url}/api/threads/{thread['id']}/assign",
+                    headers={"Authorization": f"Bearer {self.owner_token}"},
+                    json={"member_id": self.thread_of[thread["user_id"]]},
+                )
             await http.post(f"{self.baseline_url}/setup", json={"threads": self.thread_of, "owner": self.owner_id})
         self.log(f"set up: {agents} agents, {len(threads)} threads")
 
     # -- scenarios --------------------------------------------------------------------------------
 
     def targets(self) -> dict[str, dict[str, Any]]:
-        return {"hub": {"url": self.hub.url, "pid": self.hub.process.pid, "sign": self.oa},
-                "baseline": {"url": self.baseline_url, "pid": self.baseline.pid, "sign": None}}
+        return {
+            "hub": {"url": self.hub.url, "pid": self.hub.process.pid, "sign": self.oa},
+            "baseline": {"url": self.baseline_url, "pid": self.baseline.pid, "sign": None},
+        }
 
     async def chat(self) -> None:
         consoles = self.sizes["chat"]
@@ -213,13 +294,20 @@ class Bench:
         for name, target in self.targets().items():
             before = rss_kb(target["pid"])
             fleets[name] = await FleetProcess().start()
-            auths = ([{"token": self.owner_token}] + [{"token": self.agent_tokens[a]} for a in agents]
-                     if name == "hub" else [{"room": self.owner_id}] + [{"room": a} for a in agents])
+            auths = (
+                [{"token": self.owner_token}] + [{"token": self.agent_tokens[a]} for a in agents]
+                if name == "hub"
+                else [{"room": self.owner_id}] + [{"room": a} for a in agents]
+            )
             connected = await fleets[name].ask(cmd="connect", url=target["url"], auths=auths)
             await asyncio.sleep(3)  # let connection set-up garbage settle before reading memory
             after = rss_kb(target["pid"])
-            idle[name] = {"consoles": connected, "rss_before_kb": before, "rss_after_kb": after,
-                          "kb_per_idle_console": round((after - before) / max(1, connected["connected"]), 1)}
+            idle[name] = {
+                "consoles": connected,
+                "rss_before_kb": before,
+                "rss_after_kb": after,
+                "kb_per_idle_console": round((after - before) / max(1, connected["connected"]), 1),
+            }
             self.log(f"{name}: {connected} consoles, {idle[name]['kb_per_idle_console']} KB each")
         self.results["idle_memory"] = idle
         # only customers whose agent has a console here, so every webhook reaches owner + assignee
@@ -238,22 +326,52 @@ class Bench:
         profiler = None
         if self.args.profile and name == "hub" and label == f"rate{max(self.sizes['rates'])}":
             spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-            profiler = subprocess.Popen([spy, "record", "--pid", str(target["pid"]), "--format", "raw",
-                                         "--duration", str(int(self.sizes["seconds"])), "--rate", "200",
-                                         "--output", str(self.args.out / f"{self.results['mode']}-hub-profile.txt")],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        sent = await loadgen({"url": f"{target['url']}/webhooks/zalo", "kind": "zalo", "phase": phase, "rate": rate,
-                              "seconds": self.sizes["seconds"], "sign": target["sign"], "users": self.chat_users})
+            profiler = subprocess.Popen(
+                [
+                    spy,
+                    "record",
+                    "--pid",
+                    str(target["pid"]),
+                    "--format",
+                    "raw",
+                    "--duration",
+                    str(int(self.sizes["seconds"])),
+                    "--rate",
+                    "200",
+                    "--output",
+                    str(self.args.out / f"{self.results['mode']}-hub-profile.txt"),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        sent = await loadgen(
+            {
+                "url": f"{target['url']}/webhooks/zalo",
+                "kind": "zalo",
+                "phase": phase,
+                "rate": rate,
+                "seconds": self.sizes["seconds"],
+                "sign": target["sign"],
+                "users": self.chat_users,
+            }
+        )
         per_webhook = 4 if name == "hub" else 2  # hub: message.created + thread.updated, x2 consoles
         report = await self.chat_fleets[name].settle(phase, sent["ok"] * per_webhook)
         cpu = cpu_us(target["pid"]) - cpu0
         if profiler:
             profiler.wait()
-        row = {"target": name, "rate": rate, **sent, **report,
-               "cpu_us_per_webhook": round(cpu / max(1, sent["ok"]), 1),
-               "cpu_us_per_delivery": round(cpu / max(1, report["deliveries"]), 1)}
-        self.log(f"{phase}: p50 {report['p50_ms']} p99 {report['p99_ms']} ms, "
-                 f"{row['cpu_us_per_webhook']} us/webhook, {row['cpu_us_per_delivery']} us/delivery")
+        row = {
+            "target": name,
+            "rate": rate,
+            **sent,
+            **report,
+            "cpu_us_per_webhook": round(cpu / max(1, sent["ok"]), 1),
+            "cpu_us_per_delivery": round(cpu / max(1, report["deliveries"]), 1),
+        }
+        self.log(
+            f"{phase}: p50 {report['p50_ms']} p99 {report['p99_ms']} ms, "
+            f"{row['cpu_us_per_webhook']} us/webhook, {row['cpu_us_per_delivery']} us/delivery"
+        )
         return row
 
     async def ramp(self) -> None:
@@ -269,8 +387,11 @@ class Bench:
                     stopped.add(name)  # 200/s is always measured: the issue's latency target is set there
         self.results["chat_ramp"] = rows
         for name in self.targets():
-            ok = [r["rate"] for r in self.results["chat_fixed_rates"] + rows if r["target"] == name
-                  and r["errors"] == {} and r["p99_ms"] is not None and r["p99_ms"] < 100]
+            ok = [
+                r["rate"]
+                for r in self.results["chat_fixed_rates"] + rows
+                if r["target"] == name and r["errors"] == {} and r["p99_ms"] is not None and r["p99_ms"] < 100
+            ]
             self.results.setdefault("sustained_webhooks_per_s_p99_under_100ms", {})[name] = max(ok) if ok else None
         for fleet in self.chat_fleets.values():
             await fleet.stop()
@@ -280,20 +401,39 @@ class Bench:
         rate, rows = 20, []
         for name, target in self.targets().items():
             fleet = await FleetProcess().start()
-            auths = [{"token": self.wallboard_token}] * consoles if name == "hub" else [{"room": "wallboards"}] * consoles
+            auths = (
+                [{"token": self.wallboard_token}] * consoles if name == "hub" else [{"room": "wallboards"}] * consoles
+            )
             connected = await fleet.ask(cmd="connect", url=target["url"], auths=auths)
             phase = f"wall-{name}"
             cpu0 = cpu_us(target["pid"])
-            sent = await loadgen({"url": f"{target['url']}/webhooks/pbx" + ("/bench" if name == "hub" else ""),
-                                  "kind": "pbx", "phase": phase, "rate": rate, "seconds": self.sizes["seconds"],
-                                  "sign": {"secret": self.pbx_secret} if name == "hub" else None})
+            sent = await loadgen(
+                {
+                    "url": f"{target['url']}/webhooks/pbx" + ("/bench" if name == "hub" else ""),
+                    "kind": "pbx",
+                    "phase": phase,
+                    "rate": rate,
+                    "seconds": self.sizes["seconds"],
+                    "sign": {"secret": self.pbx_secret} if name == "hub" else None,
+                }
+            )
             report = await fleet.settle(phase, sent["ok"] * consoles)
             cpu = cpu_us(target["pid"]) - cpu0
-            rows.append({"target": name, "consoles": connected, "rate": rate, **sent, **report,
-                         "cpu_us_per_webhook": round(cpu / max(1, sent["ok"]), 1),
-                         "cpu_us_per_delivery": round(cpu / max(1, report["deliveries"]), 1)})
-            self.log(f"{phase}: {connected}, p50 {report['p50_ms']} p99 {report['p99_ms']} ms, "
-                     f"{rows[-1]['cpu_us_per_delivery']} us/delivery")
+            rows.append(
+                {
+                    "target": name,
+                    "consoles": connected,
+                    "rate": rate,
+                    **sent,
+                    **report,
+                    "cpu_us_per_webhook": round(cpu / max(1, sent["ok"]), 1),
+                    "cpu_us_per_delivery": round(cpu / max(1, report["deliveries"]), 1),
+                }
+            )
+            self.log(
+                f"{phase}: {connected}, p50 {report['p50_ms']} p99 {report['p99_ms']} ms, "
+                f"{rows[-1]['cpu_us_per_delivery']} us/delivery"
+            )
             await fleet.stop()
         self.results["wallboard"] = rows
 
@@ -304,8 +444,17 @@ class Bench:
         await asyncio.sleep(1)
         await fleet.ask(cmd="disconnect")
         # 100 webhooks while they are away: 200 events each (message.created + thread.updated)
-        await loadgen({"url": f"{self.hub.url}/webhooks/zalo", "kind": "zalo", "phase": "storm", "rate": 100,
-                       "seconds": 1, "sign": self.oa, "users": self.users})
+        await loadgen(
+            {
+                "url": f"{self.hub.url}/webhooks/zalo",
+                "kind": "zalo",
+                "phase": "storm",
+                "rate": 100,
+                "seconds": 1,
+                "sign": self.oa,
+                "users": self.users,
+            }
+        )
         result = await fleet.ask(cmd="storm", url=self.hub.url)
         self.results["reconnect_storm"] = result
         self.log(f"storm: {result}")
@@ -315,8 +464,17 @@ class Bench:
         """Keep a moderate chat load on until `until_s` seconds into the run (for the write-rate drift)."""
         while time.monotonic() - self.began < until_s:
             left = until_s - (time.monotonic() - self.began)
-            await loadgen({"url": f"{self.hub.url}/webhooks/zalo", "kind": "zalo", "phase": "soak", "rate": 50,
-                           "seconds": min(60.0, max(1.0, left)), "sign": self.oa, "users": self.users})
+            await loadgen(
+                {
+                    "url": f"{self.hub.url}/webhooks/zalo",
+                    "kind": "zalo",
+                    "phase": "soak",
+                    "rate": 50,
+                    "seconds": min(60.0, max(1.0, left)),
+                    "sign": self.oa,
+                    "users": self.users,
+                }
+            )
             self.log("soak: a minute more of 50 webhooks/s")
 
     async def run(self) -> dict[str, Any]:
@@ -333,7 +491,8 @@ class Bench:
                 await self.ramp()
                 self.results["embedded_write_rate_end"] = {
                     **await write_rate(self.mongo_uri, 1000),
-                    "after_s_of_load": round(time.monotonic() - self.began)}
+                    "after_s_of_load": round(time.monotonic() - self.began),
+                }
             except BaseException:
                 kept = Path(tempfile.gettempdir()) / "bench-hub.log"
                 kept.write_text((Path(tmp) / "hub.log").read_text(errors="replace"))
@@ -341,7 +500,7 @@ class Bench:
                 raise
             finally:
                 self.stop_servers()
-        self.results["finished_at"] = datetime.now(timezone.utc).isoformat()
+        self.results["finished_at"] = datetime.now(UTC).isoformat()
         self.results["targets"] = self.verdict()
         return self.results
 
@@ -353,7 +512,8 @@ class Bench:
         at200 = fixed.get(("hub", 200))
         return {
             "cpu_per_delivery_ratio_hub_vs_baseline": round(hub["cpu_us_per_delivery"] / base["cpu_us_per_delivery"], 2)
-            if hub and base else None,
+            if hub and base
+            else None,
             "goal_cpu_ratio": 1.5,
             "p99_ms_at_200_per_s": at200["p99_ms"] if at200 else None,
             "goal_p99_ms_at_200": 50,
@@ -396,23 +556,31 @@ def chart(results: dict[str, Any], path: Path) -> None:
         left.plot(rates, [r["p99_ms"] for r in mine], "s--", color=color, label=f"{target} p99")
     left.axhline(100, color="tab:red", lw=0.8)
     left.set_yscale("log")
-    left.set(xlabel="webhooks/s", ylabel="webhook -> console (ms)",
-             title=f"Chat, {results['idle_memory']['hub']['consoles']['connected']} consoles")
+    left.set(
+        xlabel="webhooks/s",
+        ylabel="webhook -> console (ms)",
+        title=f"Chat, {results['idle_memory']['hub']['consoles']['connected']} consoles",
+    )
     left.legend(fontsize=8)
     fixed = results["chat_fixed_rates"]
     labels = sorted({r["rate"] for r in fixed})
     width = 0.38
     for i, target in enumerate(("hub", "baseline")):
-        values = [next((r["cpu_us_per_delivery"] for r in fixed if r["target"] == target and r["rate"] == rate), 0)
-                  for rate in labels]
-        right.bar([x + i * width for x in range(len(labels))], values, width, label=target,
-                  color=("tab:blue", "tab:gray")[i])
+        values = [
+            next((r["cpu_us_per_delivery"] for r in fixed if r["target"] == target and r["rate"] == rate), 0)
+            for rate in labels
+        ]
+        right.bar(
+            [x + i * width for x in range(len(labels))], values, width, label=target, color=("tab:blue", "tab:gray")[i]
+        )
     right.set_xticks([x + width / 2 for x in range(len(labels))], [f"{rate}/s" for rate in labels])
     right.set(ylabel="server CPU µs per delivered event", title="CPU per delivery")
     right.legend(fontsize=8)
     m = results["machine"]
-    fig.suptitle(f"{m['cpu']} · {m['cores']} cores · {m['memory_gib']} GiB · Python {m['python']} · "
-                 f"{results['mode']} run", fontsize=9)
+    fig.suptitle(
+        f"{m['cpu']} · {m['cores']} cores · {m['memory_gib']} GiB · Python {m['python']} · {results['mode']} run",
+        fontsize=9,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
@@ -424,8 +592,13 @@ def main() -> None:
     parser.add_argument("--redis-url", help="use this Redis instead of starting a local redis-server")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--profile", action="store_true", help="py-spy the hub during the top fixed rate")
-    parser.add_argument("--hub-setting", action="append", default=[], metavar="NAME=VALUE",
-                        help="an extra hub setting (without HUB_), e.g. fast_json=false, to measure its effect")
+    parser.add_argument(
+        "--hub-setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an extra hub setting (without HUB_), e.g. fast_json=false, to measure its effect",
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     results = asyncio.run(Bench(args).run())

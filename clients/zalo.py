@@ -4,6 +4,7 @@ Zalo answers errors as HTTP 200 with {"error": <non-zero>, "message": ...}; this
 `ZaloError` carrying the code and an agent-facing reason from `REASONS` (reference section 3).
 Tokens are the caller's business (hub.oa_links refreshes them); every base URL is a setting.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,20 +15,34 @@ import httpx
 
 # Zalo error code -> (English, Vietnamese) reason an agent can act on.
 REASONS: dict[int, tuple[str, str]] = {
-    -32: ("Zalo's rate limit for this app was reached; try again in a minute.",
-          "Đã vượt giới hạn gọi API của Zalo; thử lại sau một phút."),
+    -32: (
+        "Zalo's rate limit for this app was reached; try again in a minute.",
+        "Đã vượt giới hạn gọi API của Zalo; thử lại sau một phút.",
+    ),
     -201: ("Zalo rejected the message as invalid (bad parameter).", "Zalo từ chối: tham số không hợp lệ."),
     -213: ("The customer does not follow the Official Account.", "Khách hàng chưa quan tâm Official Account."),
-    -216: ("The OA's access token is invalid; reconnect the OA.", "Access token của OA không hợp lệ; hãy kết nối lại OA."),
-    -220: ("The OA's access token has expired; reconnect the OA.", "Access token của OA đã hết hạn; hãy kết nối lại OA."),
-    -230: ("The customer has not interacted with the OA in the last 7 days; only a ZNS template can reach them.",
-           "Khách hàng không tương tác với OA trong 7 ngày qua; chỉ có thể gửi tin mẫu ZNS."),
-    -232: ("The customer's interaction has expired for this message type.",
-           "Tương tác của khách hàng đã hết hạn cho loại tin này."),
+    -216: (
+        "The OA's access token is invalid; reconnect the OA.",
+        "Access token của OA không hợp lệ; hãy kết nối lại OA.",
+    ),
+    -220: (
+        "The OA's access token has expired; reconnect the OA.",
+        "Access token của OA đã hết hạn; hãy kết nối lại OA.",
+    ),
+    -230: (
+        "The customer has not interacted with the OA in the last 7 days; only a ZNS template can reach them.",
+        "Khách hàng không tương tác với OA trong 7 ngày qua; chỉ có thể gửi tin mẫu ZNS.",
+    ),
+    -232: (
+        "The customer's interaction has expired for this message type.",
+        "Tương tác của khách hàng đã hết hạn cho loại tin này.",
+    ),
     -234: ("This message type cannot be sent at night.", "Không được gửi loại tin này vào ban đêm."),
     -244: ("The customer has restricted this type of message.", "Khách hàng đã chặn loại tin nhắn này."),
-    -320: ("The OA has no billing wallet; set one up in Zalo Cloud Account.",
-           "OA chưa có ví thanh toán; hãy thiết lập ví Zalo Cloud Account."),
+    -320: (
+        "The OA has no billing wallet; set one up in Zalo Cloud Account.",
+        "OA chưa có ví thanh toán; hãy thiết lập ví Zalo Cloud Account.",
+    ),
     -321: ("The OA's billing wallet is empty; top it up.", "Ví thanh toán của OA đã hết tiền; hãy nạp thêm."),
     -133: ("ZNS messages cannot be sent between 22:00 and 06:00.", "Không được gửi tin ZNS từ 22:00 đến 06:00."),
 }
@@ -53,8 +68,12 @@ class ZaloError(Exception):
         return self.code in TOKEN_ERRORS
 
     def as_failure(self) -> dict[str, Any]:
-        return {"code": self.code, "zalo_message": self.zalo_message, "reason": self.reason,
-                "reason_vi": self.reason_vi}
+        return {
+            "code": self.code,
+            "zalo_message": self.zalo_message,
+            "reason": self.reason,
+            "reason_vi": self.reason_vi,
+        }
 
 
 class ZaloUnreachable(ZaloError):
@@ -103,8 +122,12 @@ class ZaloClient:
 
     async def send_message(self, token: str, user_id: str, message: dict[str, Any]) -> dict[str, Any]:
         """Send one consultation message; returns Zalo's `data` ({message_id, user_id, quota})."""
-        body = await self._call("POST", f"{self._openapi}/v3.0/oa/message/cs", token,
-                                json={"recipient": {"user_id": user_id}, "message": message})
+        body = await self._call(
+            "POST",
+            f"{self._openapi}/v3.0/oa/message/cs",
+            token,
+            json={"recipient": {"user_id": user_id}, "message": message},
+        )
         return body.get("data") or {}
 
     @staticmethod
@@ -121,8 +144,9 @@ class ZaloClient:
             element["attachment_id"] = attachment_id
         else:
             element["url"] = url
-        message: dict[str, Any] = {"attachment": {"type": "template",
-                                                  "payload": {"template_type": "media", "elements": [element]}}}
+        message: dict[str, Any] = {
+            "attachment": {"type": "template", "payload": {"template_type": "media", "elements": [element]}}
+        }
         if text:
             message["text"] = text
         return message
@@ -133,20 +157,34 @@ class ZaloClient:
 
     @staticmethod
     def sticker(sticker_id: str) -> dict[str, Any]:
-        return {"attachment": {"type": "template", "payload": {
-            "template_type": "media", "elements": [{"media_type": "sticker", "attachment_id": sticker_id}]}}}
+        return {
+            "attachment": {
+                "type": "template",
+                "payload": {
+                    "template_type": "media",
+                    "elements": [{"media_type": "sticker", "attachment_id": sticker_id}],
+                },
+            }
+        }
 
     @staticmethod
     def request_user_info(title: str, subtitle: str, image_url: str) -> dict[str, Any]:
-        return {"attachment": {"type": "template", "payload": {
-            "template_type": "request_user_info",
-            "elements": [{"title": title, "subtitle": subtitle, "image_url": image_url}]}}}
+        return {
+            "attachment": {
+                "type": "template",
+                "payload": {
+                    "template_type": "request_user_info",
+                    "elements": [{"title": title, "subtitle": subtitle, "image_url": image_url}],
+                },
+            }
+        }
 
     # -- users, quota, uploads -----------------------------------------------------------------
 
     async def user_detail(self, token: str, user_id: str) -> dict[str, Any]:
-        body = await self._call("GET", f"{self._openapi}/v3.0/oa/user/detail", token,
-                                params={"data": json.dumps({"user_id": user_id})})
+        body = await self._call(
+            "GET", f"{self._openapi}/v3.0/oa/user/detail", token, params={"data": json.dumps({"user_id": user_id})}
+        )
         return body.get("data") or {}
 
     async def quota(self, token: str, user_id: str) -> dict[str, Any]:
@@ -155,39 +193,60 @@ class ZaloClient:
 
     async def upload_image(self, token: str, filename: str, content: bytes, content_type: str) -> str:
         """Upload an image (<= 1 MB); returns the attachment_id (valid 7 days)."""
-        body = await self._call("POST", f"{self._openapi}/v2.0/oa/upload/image", token,
-                                files={"file": (filename, content, content_type)})
+        body = await self._call(
+            "POST", f"{self._openapi}/v2.0/oa/upload/image", token, files={"file": (filename, content, content_type)}
+        )
         return str(body["data"]["attachment_id"])
 
     async def upload_file(self, token: str, filename: str, content: bytes, content_type: str) -> str:
         """Upload a file (<= 5 MB); returns the token to send it with (valid 7 days)."""
-        body = await self._call("POST", f"{self._openapi}/v2.0/oa/upload/file", token,
-                                files={"file": (filename, content, content_type)})
+        body = await self._call(
+            "POST", f"{self._openapi}/v2.0/oa/upload/file", token, files={"file": (filename, content, content_type)}
+        )
         return str(body["data"]["token"])
 
     # -- ZCC call consent and ZNS --------------------------------------------------------------
 
     async def request_consent(self, token: str, phone: str, call_type: str, reason_code: int) -> dict[str, Any]:
-        body = await self._call("POST", f"{self._openapi}/v2.0/oa/call/requestconsent", token,
-                                json={"phone": phone, "call_type": call_type, "reason_code": reason_code})
+        body = await self._call(
+            "POST",
+            f"{self._openapi}/v2.0/oa/call/requestconsent",
+            token,
+            json={"phone": phone, "call_type": call_type, "reason_code": reason_code},
+        )
         return body.get("data") or {}
 
-    async def send_zns(self, token: str, phone: str, template_id: str, template_data: dict[str, Any],
-                       tracking_id: str) -> dict[str, Any]:
+    async def send_zns(
+        self, token: str, phone: str, template_id: str, template_data: dict[str, Any], tracking_id: str
+    ) -> dict[str, Any]:
         """Send one ZNS template message by phone; returns `data` ({msg_id, sent_time, quota})."""
-        body = await self._call("POST", f"{self._business}/message/template", token,
-                                json={"phone": phone, "template_id": template_id, "template_data": template_data,
-                                      "tracking_id": tracking_id})
+        body = await self._call(
+            "POST",
+            f"{self._business}/message/template",
+            token,
+            json={
+                "phone": phone,
+                "template_id": template_id,
+                "template_data": template_data,
+                "tracking_id": tracking_id,
+            },
+        )
         return body.get("data") or {}
 
     # -- tokens (POST https://oauth.zaloapp.com/v4/oa/access_token) -----------------------------
 
     async def refresh(self, app_id: str, app_secret: str, refresh_token: str) -> TokenPair:
-        body = await self._call("POST", f"{self._oauth}/v4/oa/access_token", headers={"secret_key": app_secret},
-                                data={"refresh_token": refresh_token, "app_id": app_id,
-                                      "grant_type": "refresh_token"})
+        body = await self._call(
+            "POST",
+            f"{self._oauth}/v4/oa/access_token",
+            headers={"secret_key": app_secret},
+            data={"refresh_token": refresh_token, "app_id": app_id, "grant_type": "refresh_token"},
+        )
         try:
-            return TokenPair(access_token=body["access_token"], refresh_token=body["refresh_token"],
-                             expires_in_s=int(body.get("expires_in", 90000)))
+            return TokenPair(
+                access_token=body["access_token"],
+                refresh_token=body["refresh_token"],
+                expires_in_s=int(body.get("expires_in", 90000)),
+            )
         except (KeyError, ValueError) as exc:
             raise ZaloError(-1, f"token refresh answered without tokens: {sorted(body)}") from exc

@@ -3,6 +3,7 @@
 `create_app()` builds it from settings (`uvicorn --factory hub.app:create_app` works too);
 `hub serve` runs it under uvicorn, and so does the Procfile.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -10,7 +11,7 @@ import contextlib
 import gc
 import logging
 import uuid
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import socketio
 from pymongo.errors import OperationFailure, PyMongoError, WriteConcernError, WTimeoutError
@@ -32,10 +33,10 @@ from hub.api import members as members_api
 from hub.api import oa_links as oa_links_api
 from hub.api import threads as threads_api
 from hub.api.routing import ApiRoute, error_response, openapi, starlette_routes
-from hub.realtime.bus import make_bus
 from hub.clock import Clock, clock_from
 from hub.errors import HubError, StorageUnavailable, Unprocessable
 from hub.realtime import contract
+from hub.realtime.bus import make_bus
 from hub.realtime.server import Realtime, socket_server
 from hub.runtime import Runtime, StartupError
 from hub.settings import Settings, get_settings
@@ -44,9 +45,16 @@ from webhooks import zalo as zalo_webhooks
 
 log = logging.getLogger(__name__)
 
-API_ROUTES: list[ApiRoute] = [*auth_api.ROUTES, *company_api.ROUTES, *members_api.ROUTES, *oa_links_api.ROUTES,
-                              *threads_api.ROUTES, *labels_api.ROUTES, *calls_api.ROUTES,
-                              *consents_api.ROUTES]
+API_ROUTES: list[ApiRoute] = [
+    *auth_api.ROUTES,
+    *company_api.ROUTES,
+    *members_api.ROUTES,
+    *oa_links_api.ROUTES,
+    *threads_api.ROUTES,
+    *labels_api.ROUTES,
+    *calls_api.ROUTES,
+    *consents_api.ROUTES,
+]
 
 
 class RequestContext:
@@ -92,8 +100,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     """Starlette's own refusals (no such route, a method the route lacks) in the API's error shape."""
     assert isinstance(exc, HTTPException)
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
-    return JSONResponse({"error": {"code": code, "message": str(exc.detail)}}, status_code=exc.status_code,
-                        headers=exc.headers)
+    return JSONResponse(
+        {"error": {"code": code, "message": str(exc.detail)}}, status_code=exc.status_code, headers=exc.headers
+    )
 
 
 async def _storage_error(request: Request, exc: Exception) -> Response:
@@ -101,8 +110,9 @@ async def _storage_error(request: Request, exc: Exception) -> Response:
         # The database refused this request's query (a pattern too long, a value out of range): the
         # caller's mistake, not an outage.
         log.info("query refused by the database", extra={"error": repr(exc)[:500], "path": request.url.path})
-        return error_response(Unprocessable("the database refused this query; narrow or shorten the filters",
-                                            "query_refused"))
+        return error_response(
+            Unprocessable("the database refused this query; narrow or shorten the filters", "query_refused")
+        )
     log.error("storage unavailable", extra={"error": repr(exc), "path": request.url.path})
     return error_response(StorageUnavailable("storage is unavailable; retry shortly"))
 
@@ -110,9 +120,16 @@ async def _storage_error(request: Request, exc: Exception) -> Response:
 async def _unexpected(request: Request, exc: Exception) -> Response:
     rid = logs.request_id.get()
     log.exception("unhandled error", extra={"path": request.url.path})
-    return JSONResponse({"error": {"code": "internal", "request_id": rid,
-                                   "message": f"internal error; the hub's log has it under request id {rid}"}},
-                        status_code=500)
+    return JSONResponse(
+        {
+            "error": {
+                "code": "internal",
+                "request_id": rid,
+                "message": f"internal error; the hub's log has it under request id {rid}",
+            }
+        },
+        status_code=500,
+    )
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> ASGIApp:
@@ -129,6 +146,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         except StartupError as exc:
             log.error("cannot start: %s", exc)
             raise
+
         async def became_available(company_id: str) -> None:
             await runtime.assignment.drain(company_id)  # someone can take queued threads now
 
@@ -140,8 +158,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         if removed:
             log.info("outside numbers removed from extension states", extra={"count": removed})
         await realtime.start()
-        jobs = [asyncio.create_task(scheduler.run(runtime), name="scheduler"),
-                asyncio.create_task(scheduler.finalize_calls(runtime), name="finalize-calls")]
+        jobs = [
+            asyncio.create_task(scheduler.run(runtime), name="scheduler"),
+            asyncio.create_task(scheduler.finalize_calls(runtime), name="finalize-calls"),
+        ]
         if settings.gc_tuning:
             # Start-up objects never die: keep the collector off them, and collect young objects
             # less often (each pass walks every connection's objects).
@@ -176,11 +196,14 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     ]
     web = Starlette(
         routes=routes,
-        exception_handlers={HTTPException: _http_error, HubError: _hub_error, PyMongoError: _storage_error,
-                            RedisError: _storage_error,
-                            Exception: _unexpected},
+        exception_handlers={
+            HTTPException: _http_error,
+            HubError: _hub_error,
+            PyMongoError: _storage_error,
+            RedisError: _storage_error,
+            Exception: _unexpected,
+        },
         lifespan=lifespan,
     )
     # Outermost, around Starlette's own error handler, so a 500 keeps its request id in the log and the answer.
     return RequestContext(socketio.ASGIApp(sio, other_asgi_app=web, socketio_path="socket.io"))
-

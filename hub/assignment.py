@@ -11,6 +11,7 @@ of piling onto one member) and the thread is taken with another (on its having n
 two processes never assign one thread twice. A thread nobody can take waits in the queue
 (`queued_at`), which is drained when someone becomes available or frees capacity.
 """
+
 from __future__ import annotations
 
 import logging
@@ -21,8 +22,8 @@ from hub.auth import Principal
 from hub.changes import apply_once, done, update_once
 from hub.clock import Clock
 from hub.errors import NotFound, Unprocessable
-from hub.realtime.publish import Publisher
 from hub.presence import Presence, Status
+from hub.realtime.publish import Publisher
 from hub.store import Store
 from hub.threads import Threads, thread_event
 from schemas.directory import Role
@@ -34,8 +35,7 @@ ROTATION_ROUNDS = 20  # re-reads of the candidates when concurrent assignments k
 
 
 class Assignment:
-    def __init__(self, store: Store, clock: Clock, threads: Threads, publisher: Publisher,
-                 presence: Presence) -> None:
+    def __init__(self, store: Store, clock: Clock, threads: Threads, publisher: Publisher, presence: Presence) -> None:
         self._store = store
         self._clock = clock
         self._threads = threads
@@ -63,7 +63,7 @@ class Assignment:
     async def assign(self, actor: Principal, thread_id: str, member_id: str | None) -> dict[str, Any]:
         stored = await self._store.threads.find_one({"_id": thread_id, "company_id": actor.company_id})
         if stored is not None and done(stored, "move"):  # a re-do: the first attempt moved it (and its rights
-            redone = await self._moved(stored)             # may have gone with it)
+            redone = await self._moved(stored)  # may have gone with it)
             return await self.auto_assign(redone) if redone.get("moved_to") is None else redone
         thread = await self._threads.visible(actor, thread_id)
         rulebook.require_assign_thread(actor, thread)
@@ -82,15 +82,27 @@ class Assignment:
             return await self.auto_assign(after)
         return after
 
-    async def _move(self, thread: dict[str, Any], to_member: str | None, by_member: str | None) -> dict[str, Any] | None:
+    async def _move(
+        self, thread: dict[str, Any], to_member: str | None, by_member: str | None
+    ) -> dict[str, Any] | None:
         """Move a thread from its current assignee to `to_member`, conditionally; publish the change."""
         from_member = thread.get("assignee_id")
-        changes: dict[str, Any] = {"assignee_id": to_member, "assigned_at": self._clock.now(),
-                                   "previous_assignee_id": from_member, "moved_to": to_member, "assigned_by": by_member}
+        changes: dict[str, Any] = {
+            "assignee_id": to_member,
+            "assigned_at": self._clock.now(),
+            "previous_assignee_id": from_member,
+            "moved_to": to_member,
+            "assigned_by": by_member,
+        }
         if to_member is not None:
             changes["queued_at"] = None
-        if not await update_once(self._store.threads, {"_id": thread["_id"]}, {"assignee_id": from_member},
-                                 {"$set": changes, "$inc": {"version": 1}}, "move"):
+        if not await update_once(
+            self._store.threads,
+            {"_id": thread["_id"]},
+            {"assignee_id": from_member},
+            {"$set": changes, "$inc": {"version": 1}},
+            "move",
+        ):
             return None
         after = await self._threads.get(thread["_id"])
         assert after is not None
@@ -109,16 +121,27 @@ class Assignment:
             await self.drain(after["company_id"])
         return after
 
-    async def _publish_assigned(self, thread: dict[str, Any], from_member: str | None, to_member: str | None,
-                                by_member: str | None) -> None:
-        data = {**thread_event(thread), "from_member_id": from_member,
-                "to_member_id": to_member, "by_member_id": by_member, "auto": by_member is None}
-        await self._publisher.publish(thread["company_id"], "thread.assigned", data,
-                                      rulebook.thread_given(thread, from_member, to_member))
+    async def _publish_assigned(
+        self, thread: dict[str, Any], from_member: str | None, to_member: str | None, by_member: str | None
+    ) -> None:
+        data = {
+            **thread_event(thread),
+            "from_member_id": from_member,
+            "to_member_id": to_member,
+            "by_member_id": by_member,
+            "auto": by_member is None,
+        }
+        await self._publisher.publish(
+            thread["company_id"], "thread.assigned", data, rulebook.thread_given(thread, from_member, to_member)
+        )
         old = await self._store.members.find_one({"_id": from_member}, {"role": 1}) if from_member else None
         if old is not None and from_member and not rulebook.keeps_thread_after_move(Role(old["role"])):
-            await self._publisher.publish(thread["company_id"], "thread.removed", {"thread_id": thread["_id"]},
-                                          rulebook.thread_taken(thread["_id"], from_member))
+            await self._publisher.publish(
+                thread["company_id"],
+                "thread.removed",
+                {"thread_id": thread["_id"]},
+                rulebook.thread_taken(thread["_id"], from_member),
+            )
 
     # -- automatic ------------------------------------------------------------------------------
 
@@ -142,16 +165,24 @@ class Assignment:
                     break
                 for member in candidates:
                     reserved = await apply_once(
-                        self._store.members, {"_id": member["_id"]},
+                        self._store.members,
+                        {"_id": member["_id"]},
                         {"open_threads": {"$lt": limit}, "last_assigned_at": member.get("last_assigned_at")},
                         {"$inc": {"open_threads": 1}, "$set": {"last_assigned_at": self._clock.now()}},
-                        f"reserve:{thread['_id']}")
+                        f"reserve:{thread['_id']}",
+                    )
                     if reserved is None:
                         continue  # another assignment took that turn; try the next member
                     took = await update_once(
-                        self._store.threads, {"_id": thread["_id"]}, {"assignee_id": None, "status": "open"},
-                        {"$set": {"assignee_id": member["_id"], "assigned_at": self._clock.now(), "queued_at": None},
-                         "$inc": {"version": 1}}, "assign")
+                        self._store.threads,
+                        {"_id": thread["_id"]},
+                        {"assignee_id": None, "status": "open"},
+                        {
+                            "$set": {"assignee_id": member["_id"], "assigned_at": self._clock.now(), "queued_at": None},
+                            "$inc": {"version": 1},
+                        },
+                        "assign",
+                    )
                     after = await self._threads.get(thread["_id"])
                     assert after is not None
                     if after.get("assignee_id") != member["_id"] and reserved == "now":
@@ -163,31 +194,50 @@ class Assignment:
                     return after
                 # every turn was taken by concurrent assignments: look again with fresh counts
         if thread.get("queued_at") is None:
-            if await update_once(self._store.threads, {"_id": thread["_id"]}, {"assignee_id": None, "queued_at": None},
-                                 {"$set": {"queued_at": self._clock.now()}, "$inc": {"version": 1}}, "queue"):
+            if await update_once(
+                self._store.threads,
+                {"_id": thread["_id"]},
+                {"assignee_id": None, "queued_at": None},
+                {"$set": {"queued_at": self._clock.now()}, "$inc": {"version": 1}},
+                "queue",
+            ):
                 after = await self._threads.get(thread["_id"])
                 assert after is not None
                 await self._threads.publish(thread, after)
                 return after
         return thread
 
-    async def _candidates(self, company_id: str, department_id: str, limit: int,
-                          thread_id: str) -> list[dict[str, Any]]:
+    async def _candidates(
+        self, company_id: str, department_id: str, limit: int, thread_id: str
+    ) -> list[dict[str, Any]]:
         """Available department members with room, least recently assigned first."""
         online = await self._presence.members(company_id)
         cursor = self._store.members.find({"company_id": company_id, "department_id": department_id})
-        members = [m async for m in cursor
-                   if online.get(m["_id"]) is Status.available and m.get("open_threads", 0) < limit]
+        members = [
+            m async for m in cursor if online.get(m["_id"]) is Status.available and m.get("open_threads", 0) < limit
+        ]
         # On a re-do, the member an earlier attempt reserved comes first (its reservation is not made twice).
-        members.sort(key=lambda m: (not done(m, f"reserve:{thread_id}"), m.get("last_assigned_at") is not None,
-                                    m.get("last_assigned_at")))
+        members.sort(
+            key=lambda m: (
+                not done(m, f"reserve:{thread_id}"),
+                m.get("last_assigned_at") is not None,
+                m.get("last_assigned_at"),
+            )
+        )
         return members
 
     async def drain(self, company_id: str, limit: int = 50) -> int:
         """Offer queued threads, oldest first, to whoever can take them now. Returns how many were assigned."""
         assigned = 0
-        cursor = self._store.threads.find({"company_id": company_id, "assignee_id": None, "status": "open",
-                                           "queued_at": {"$ne": None}, "department_id": {"$ne": None}})
+        cursor = self._store.threads.find(
+            {
+                "company_id": company_id,
+                "assignee_id": None,
+                "status": "open",
+                "queued_at": {"$ne": None},
+                "department_id": {"$ne": None},
+            }
+        )
         cursor = cursor.sort("queued_at", 1).limit(limit)
         async for thread in cursor:
             after = await self.auto_assign(thread)
@@ -196,9 +246,10 @@ class Assignment:
         return assigned
 
     async def drain_all(self) -> int:
-        companies = await self._store.threads.distinct("company_id", {"assignee_id": None, "status": "open",
-                                                                      "queued_at": {"$ne": None},
-                                                                      "department_id": {"$ne": None}})
+        companies = await self._store.threads.distinct(
+            "company_id",
+            {"assignee_id": None, "status": "open", "queued_at": {"$ne": None}, "department_id": {"$ne": None}},
+        )
         return sum([await self.drain(company_id) for company_id in companies])
 
     # -- open and resolved work -------------------------------------------------------------------
@@ -208,9 +259,16 @@ class Assignment:
         thread = await self._threads.visible_or_redone(actor, thread_id, "resolve")
         if thread.get("status") == "resolved" and not done(thread, "resolve"):
             return thread
-        moved = await update_once(self._store.threads, {"_id": thread["_id"]}, {"status": "open"},
-                                  {"$set": {"status": "resolved", "resolved_at": self._clock.now(), "queued_at": None},
-                                   "$inc": {"version": 1}}, "resolve")
+        moved = await update_once(
+            self._store.threads,
+            {"_id": thread["_id"]},
+            {"status": "open"},
+            {
+                "$set": {"status": "resolved", "resolved_at": self._clock.now(), "queued_at": None},
+                "$inc": {"version": 1},
+            },
+            "resolve",
+        )
         after = await self._threads.get(thread["_id"])
         assert after is not None
         if moved:
@@ -224,8 +282,13 @@ class Assignment:
 
     async def reopened(self, thread: dict[str, Any]) -> dict[str, Any]:
         """Open a resolved thread again (an agent's choice)."""
-        moved = await update_once(self._store.threads, {"_id": thread["_id"]}, {"status": "resolved"},
-                                  {"$set": {"status": "open", "resolved_at": None}, "$inc": {"version": 1}}, "reopen")
+        moved = await update_once(
+            self._store.threads,
+            {"_id": thread["_id"]},
+            {"status": "resolved"},
+            {"$set": {"status": "open", "resolved_at": None}, "$inc": {"version": 1}},
+            "reopen",
+        )
         after = await self._threads.get(thread["_id"])
         assert after is not None
         if moved:

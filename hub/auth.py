@@ -1,4 +1,5 @@
 """Passwords (argon2id) and console tokens (JWT, one company per token)."""
+
 from __future__ import annotations
 
 import secrets

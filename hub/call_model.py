@@ -4,6 +4,7 @@
 so webhooks arriving late, twice or out of order give the same record; the state only moves
 forward (new < queued < ringing < answered <-> held < ended).
 """
+
 from __future__ import annotations
 
 import copy
@@ -12,6 +13,7 @@ from typing import Any
 
 from hub import end_reasons
 from schemas.calls import STATE_RANK, CallEvent, CallState
+
 
 def _min(a: datetime | None, b: datetime | None) -> datetime | None:
     return b if a is None else a if b is None else min(a, b)
@@ -28,16 +30,48 @@ def _advance(record: dict[str, Any], state: CallState) -> None:
 
 
 def new_record(company_id: str, call_id: str) -> dict[str, Any]:
-    return {"company_id": company_id, "call_id": call_id, "state": CallState.new.value, "direction": None,
-            "from_number": None, "to_number": None, "hotline": None, "legs": [], "extensions": [],
-            "members": [], "departments": [], "answered_member_id": None, "channel": "pbx",
-            "started_at": None, "wait_started_at": None, "answered_at": None, "answered_by": None,
-            "ivr_answered_at": None, "hold_changed_at": None, "on_hold": False, "ended_at": None, "end_reason": None,
-            "end_reason_text": None, "sip_code": None, "q850": None, "vendor_status": None, "hangup_by": None,
-            "recording_urls": [], "transfers": [], "duration_s": None, "talk_s": None, "wait_s": None,
-            "reported_duration_s": None, "reported_talk_s": None,
-            "ended_seen_at": None, "finalized": False, "missed": None, "short_abandoned": None,
-            "outcome": None, "version": 0}
+    return {
+        "company_id": company_id,
+        "call_id": call_id,
+        "state": CallState.new.value,
+        "direction": None,
+        "from_number": None,
+        "to_number": None,
+        "hotline": None,
+        "legs": [],
+        "extensions": [],
+        "members": [],
+        "departments": [],
+        "answered_member_id": None,
+        "channel": "pbx",
+        "started_at": None,
+        "wait_started_at": None,
+        "answered_at": None,
+        "answered_by": None,
+        "ivr_answered_at": None,
+        "hold_changed_at": None,
+        "on_hold": False,
+        "ended_at": None,
+        "end_reason": None,
+        "end_reason_text": None,
+        "sip_code": None,
+        "q850": None,
+        "vendor_status": None,
+        "hangup_by": None,
+        "recording_urls": [],
+        "transfers": [],
+        "duration_s": None,
+        "talk_s": None,
+        "wait_s": None,
+        "reported_duration_s": None,
+        "reported_talk_s": None,
+        "ended_seen_at": None,
+        "finalized": False,
+        "missed": None,
+        "short_abandoned": None,
+        "outcome": None,
+        "version": 0,
+    }
 
 
 def _leg(record: dict[str, Any], event: CallEvent) -> dict[str, Any] | None:
@@ -55,10 +89,22 @@ def _leg(record: dict[str, Any], event: CallEvent) -> dict[str, Any] | None:
             if event.member_id and not leg.get("member_id"):
                 leg["member_id"], leg["department_id"] = event.member_id, event.department_id
             return leg
-    leg = {"leg_id": key, "extension": event.extension, "party": event.party, "member_id": event.member_id,
-           "department_id": event.department_id, "state": "new", "ring_started_at": None,
-           "answered_at": None, "ended_at": None, "ring_s": None, "end_reason": None,
-           "sip_code": None, "q850": None, "vendor_status": None}
+    leg = {
+        "leg_id": key,
+        "extension": event.extension,
+        "party": event.party,
+        "member_id": event.member_id,
+        "department_id": event.department_id,
+        "state": "new",
+        "ring_started_at": None,
+        "answered_at": None,
+        "ended_at": None,
+        "ring_s": None,
+        "end_reason": None,
+        "sip_code": None,
+        "q850": None,
+        "vendor_status": None,
+    }
     record["legs"].append(leg)
     return leg
 
@@ -78,8 +124,12 @@ def fold(record: dict[str, Any], event: CallEvent) -> dict[str, Any]:
     r["started_at"] = _min(r["started_at"], at)
     if event.channel != "pbx":
         r["channel"] = event.channel
-    for field, value in (("direction", event.direction), ("from_number", event.from_), ("to_number", event.to),
-                         ("hotline", event.hotline)):
+    for field, value in (
+        ("direction", event.direction),
+        ("from_number", event.from_),
+        ("to_number", event.to),
+        ("hotline", event.hotline),
+    ):
         if value and not r[field]:
             r[field] = value
     kind = event.event
@@ -137,13 +187,23 @@ def derive(r: dict[str, Any]) -> dict[str, Any]:
     """Recompute what follows from the facts (the same whatever order they came in)."""
     if r["state"] in (CallState.answered.value, CallState.held.value):
         r["state"] = CallState.held.value if r.get("on_hold") else CallState.answered.value
-    r["legs"].sort(key=lambda leg: (leg["ring_started_at"] or leg["answered_at"] or leg["ended_at"] or r["started_at"],
-                                    leg["leg_id"]))
+    r["legs"].sort(
+        key=lambda leg: (
+            leg["ring_started_at"] or leg["answered_at"] or leg["ended_at"] or r["started_at"],
+            leg["leg_id"],
+        )
+    )
     for leg in r["legs"]:
-        leg["end_reason"] = (None if leg["ended_at"] is None and leg["answered_at"] is None else
-                             "completed" if leg["answered_at"] else
-                             end_reasons.derive(leg["sip_code"], leg["q850"], leg["vendor_status"],
-                                                rang=leg["ring_started_at"] is not None) or "unknown")
+        leg["end_reason"] = (
+            None
+            if leg["ended_at"] is None and leg["answered_at"] is None
+            else "completed"
+            if leg["answered_at"]
+            else end_reasons.derive(
+                leg["sip_code"], leg["q850"], leg["vendor_status"], rang=leg["ring_started_at"] is not None
+            )
+            or "unknown"
+        )
         if leg["ring_started_at"] is not None:
             until = leg["answered_at"] or leg["ended_at"] or r["ended_at"]
             leg["ring_s"] = round((until - leg["ring_started_at"]).total_seconds(), 3) if until else None
@@ -151,8 +211,10 @@ def derive(r: dict[str, Any]) -> dict[str, Any]:
     first = min(answered, key=lambda leg: leg["answered_at"]) if answered else None
     r["answered_at"] = first["answered_at"] if first else None
     r["answered_by"] = (first.get("extension") or first.get("party")) if first else None
-    ringing = sorted((leg for leg in r["legs"] if leg.get("extension")),
-                     key=lambda leg: (leg["ring_started_at"] or leg["answered_at"] or r["started_at"]))
+    ringing = sorted(
+        (leg for leg in r["legs"] if leg.get("extension")),
+        key=lambda leg: leg["ring_started_at"] or leg["answered_at"] or r["started_at"],
+    )
     r["extensions"] = list(dict.fromkeys(leg["extension"] for leg in ringing))
     r["members"] = list(dict.fromkeys(leg["member_id"] for leg in ringing if leg.get("member_id")))
     r["departments"] = list(dict.fromkeys(leg["department_id"] for leg in ringing if leg.get("department_id")))
@@ -162,13 +224,20 @@ def derive(r: dict[str, Any]) -> dict[str, Any]:
         if r["answered_at"]:
             r["end_reason"] = "completed"
         else:
-            r["end_reason"] = (end_reasons.derive(r["sip_code"], r["q850"], r["vendor_status"], rang=rang)
-                               or _from_legs(r["legs"]) or "unknown")
+            r["end_reason"] = (
+                end_reasons.derive(r["sip_code"], r["q850"], r["vendor_status"], rang=rang)
+                or _from_legs(r["legs"])
+                or "unknown"
+            )
             if r["end_reason"] == "completed":  # the caller's channel ended normally, yet no person answered
                 # answered by an IVR or queue and left there: abandoned; rung and hung up: cancelled
                 r["end_reason"] = _from_legs(r["legs"]) or (
-                    "abandoned" if r["ivr_answered_at"] or r["wait_started_at"] and not rang else
-                    "caller_cancelled" if rang else "unknown")
+                    "abandoned"
+                    if r["ivr_answered_at"] or r["wait_started_at"] and not rang
+                    else "caller_cancelled"
+                    if rang
+                    else "unknown"
+                )
         r["end_reason_text"] = end_reasons.text(r["end_reason"])
         start = r["wait_started_at"] or r["started_at"]
         until = r["answered_at"] or r["ended_at"]
@@ -212,16 +281,27 @@ def classify(r: dict[str, Any], short_abandon_s: float) -> dict[str, Any]:
 
 def missed_alert(r: dict[str, Any]) -> dict[str, Any]:
     """What the missed-call alert says: who called, who was rung and for how long, and why."""
-    rang = [{"extension": leg["extension"], "ring_s": leg["ring_s"]} for leg in r["legs"]
-            if leg.get("extension") and leg["ring_started_at"]]
+    rang = [
+        {"extension": leg["extension"], "ring_s": leg["ring_s"]}
+        for leg in r["legs"]
+        if leg.get("extension") and leg["ring_started_at"]
+    ]
     reason = r["end_reason_text"] or end_reasons.text("unknown")
     assert reason is not None
-    who_vi = ", ".join(f"{x['extension']} trong {round(x['ring_s'] or 0)} giây" for x in rang) or "chưa đổ chuông máy nào"
+    who_vi = (
+        ", ".join(f"{x['extension']} trong {round(x['ring_s'] or 0)} giây" for x in rang) or "chưa đổ chuông máy nào"
+    )
     who_en = ", ".join(f"{x['extension']} for {round(x['ring_s'] or 0)} s" for x in rang) or "no extension"
     target = r["hotline"] or r["to_number"] or ""
     return {
-        "id": r["_id"], "call_id": r["call_id"], "from": r["from_number"], "hotline": r["hotline"],
-        "rang": rang, "wait_s": r["wait_s"], "end_reason": r["end_reason"], "end_reason_text": reason,
+        "id": r["_id"],
+        "call_id": r["call_id"],
+        "from": r["from_number"],
+        "hotline": r["hotline"],
+        "rang": rang,
+        "wait_s": r["wait_s"],
+        "end_reason": r["end_reason"],
+        "end_reason_text": reason,
         "text": {
             "vi": f"Cuộc gọi nhỡ từ {r['from_number']} tới {target}: đã đổ chuông {who_vi}. Lý do: {reason['vi']}.",
             "en": f"Missed call from {r['from_number']} to {target}: rang {who_en}. Reason: {reason['en']}.",
@@ -238,8 +318,11 @@ def extension_states(live_calls: list[dict[str, Any]]) -> dict[str, str]:
             extension = leg.get("extension")
             if not extension or leg["state"] in ("ended", "new"):
                 continue
-            state = "ringing" if leg["state"] == "ringing" else (
-                "on_hold" if call["state"] == CallState.held.value else "in_call")
+            state = (
+                "ringing"
+                if leg["state"] == "ringing"
+                else ("on_hold" if call["state"] == CallState.held.value else "in_call")
+            )
             if rank[state] > rank.get(states.get(extension, ""), 0):
                 states[extension] = state
     return states

@@ -6,6 +6,7 @@ ended is finalized once, `finalize_grace_s` after the hub saw it end (so legs re
 count): the missed-call rule is applied and `call.missed` is published by whichever process wins
 the conditional update — exactly once, however the webhooks were duplicated or reordered.
 """
+
 from __future__ import annotations
 
 import functools
@@ -21,10 +22,10 @@ from pymongo.errors import DuplicateKeyError
 from hub import call_model, changes, faults, rulebook
 from hub.auth import Principal
 from hub.clock import Clock
-from hub.ids import new_id
 from hub.errors import NotFound
-from hub.realtime.publish import Publisher
+from hub.ids import new_id
 from hub.phones import e164
+from hub.realtime.publish import Publisher
 from hub.store import Store, time_range
 from schemas.calls import LIVE_STATES, CallEvent, CallRecord
 from schemas.directory import CompanySettings
@@ -58,8 +59,15 @@ def wallboard_view(doc: dict[str, Any]) -> dict[str, Any]:
             leg["party"] = mask(leg["party"])
     if view.get("answered_by") and view["answered_by"] not in view["extensions"]:
         view["answered_by"] = mask(view["answered_by"])
-    view["transfers"] = [{**t, "to_extension": t.get("to_extension") if t.get("to_extension") in view["extensions"]
-                          else mask(t.get("to_extension"))} for t in view["transfers"]]
+    view["transfers"] = [
+        {
+            **t,
+            "to_extension": t.get("to_extension")
+            if t.get("to_extension") in view["extensions"]
+            else mask(t.get("to_extension")),
+        }
+        for t in view["transfers"]
+    ]
     view.pop("recording_urls", None)
     return view
 
@@ -88,20 +96,34 @@ def zalo_call_events(oa_id: str, event: ZaloWebhook) -> list[CallEvent]:
     talk_ms = _number(extra.get("talk_time")) or 0.0
     total_ms = _number(extra.get("call_duration"))
     ended = started + timedelta(seconds=(total_ms / 1000) if total_ms is not None else waited + talk_ms / 1000)
-    base: dict[str, Any] = {"call_id": f"zalo:{oa_id}:{extra.get('call_id') or event.timestamp}", "channel": "zalo",
-                            "direction": "inbound" if inbound else "outbound",
-                            "from": str(customer) if inbound and customer else (None if inbound else oa_id),
-                            "to": oa_id if inbound else (str(customer) if customer else None)}
+    base: dict[str, Any] = {
+        "call_id": f"zalo:{oa_id}:{extra.get('call_id') or event.timestamp}",
+        "channel": "zalo",
+        "direction": "inbound" if inbound else "outbound",
+        "from": str(customer) if inbound and customer else (None if inbound else oa_id),
+        "to": oa_id if inbound else (str(customer) if customer else None),
+    }
     party = ZALO_OA_PARTY if inbound else (str(customer) if customer else ZALO_OA_PARTY)
     leg = {"leg_id": "zalo", "party": party}
     events = [CallEvent.model_validate({**base, **leg, "event": "ringing", "occurred_at": started})]
     if talk_ms > 0:
-        events.append(CallEvent.model_validate({**base, **leg, "event": "answered",
-                                                "occurred_at": started + timedelta(seconds=waited)}))
+        events.append(
+            CallEvent.model_validate(
+                {**base, **leg, "event": "answered", "occurred_at": started + timedelta(seconds=waited)}
+            )
+        )
     # status_code's meaning is unknown (it stays in the stored webhook): the fold decides why it ended.
-    events.append(CallEvent.model_validate({
-        **base, "event": "ended", "occurred_at": ended, "talk_s": talk_ms / 1000 if talk_ms else None,
-        "duration_s": (total_ms / 1000) if total_ms is not None else None}))
+    events.append(
+        CallEvent.model_validate(
+            {
+                **base,
+                "event": "ended",
+                "occurred_at": ended,
+                "talk_s": talk_ms / 1000 if talk_ms else None,
+                "duration_s": (total_ms / 1000) if total_ms is not None else None,
+            }
+        )
+    )
     return events
 
 
@@ -111,8 +133,9 @@ def looks_internal(number: str, max_digits: int) -> bool:
 
 
 class Calls:
-    def __init__(self, store: Store, clock: Clock, publisher: Publisher, finalize_grace_s: float,
-                 extension_max_digits: int = 6) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, publisher: Publisher, finalize_grace_s: float, extension_max_digits: int = 6
+    ) -> None:
         self.extension_max_digits = extension_max_digits
         self._store = store
         self._calls = store.calls
@@ -185,7 +208,7 @@ class Calls:
         after["version"] = (before["version"] if before else 0) + 1
         after["from_e164"], after["to_e164"] = e164(after.get("from_number")), e164(after.get("to_number"))
         if step:
-            after["applied"] = [*(after.get("applied") or []), step][-changes.APPLIED_KEPT:]
+            after["applied"] = [*(after.get("applied") or []), step][-changes.APPLIED_KEPT :]
         if after["state"] == "ended" and after.get("ended_seen_at") is None:
             after["ended_seen_at"] = self._clock.now()
         return after
@@ -195,27 +218,45 @@ class Calls:
         before members were kept falls back to who holds its extensions now)."""
         members: list[str] = list(doc.get("members") or [])
         if "members" not in doc and doc["extensions"]:
-            cursor = self._store.extensions.find({"company_id": doc["company_id"], "number": {"$in": doc["extensions"]},
-                                                  "member_id": {"$ne": None}}, {"member_id": 1})
+            cursor = self._store.extensions.find(
+                {"company_id": doc["company_id"], "number": {"$in": doc["extensions"]}, "member_id": {"$ne": None}},
+                {"member_id": 1},
+            )
             members = [e["member_id"] async for e in cursor]
         return rulebook.supervisors(members)
 
     async def _effects(self, before: dict[str, Any] | None, after: dict[str, Any]) -> None:
         company_id = after["company_id"]
         # the members' view and the wallboards' masked view: one seq reservation, one insert
-        await self._publisher.publish_many(company_id, [
-            ("call.updated", record_view(after).model_dump(mode="json"), await self._audience(after)),
-            ("call.updated", wallboard_view(after), rulebook.wall_displays())])
+        await self._publisher.publish_many(
+            company_id,
+            [
+                ("call.updated", record_view(after).model_dump(mode="json"), await self._audience(after)),
+                ("call.updated", wallboard_view(after), rulebook.wall_displays()),
+            ],
+        )
         touched = set(after["extensions"]) | set(before["extensions"] if before else [])
         if touched:
             await self._extension_states(company_id, touched)
 
     async def _extension_states(self, company_id: str, extensions: set[str]) -> None:
-        live = [doc async for doc in self._calls.find({"company_id": company_id, "state": {"$in": list(LIVE_STATES)},
-                                                       "extensions": {"$in": sorted(extensions)}})]
+        live = [
+            doc
+            async for doc in self._calls.find(
+                {
+                    "company_id": company_id,
+                    "state": {"$in": list(LIVE_STATES)},
+                    "extensions": {"$in": sorted(extensions)},
+                }
+            )
+        ]
         states = call_model.extension_states(live)
-        known = {doc["extension"]: doc["state"] async for doc in self._store.extension_states.find(
-            {"company_id": company_id, "extension": {"$in": sorted(extensions)}})}
+        known = {
+            doc["extension"]: doc["state"]
+            async for doc in self._store.extension_states.find(
+                {"company_id": company_id, "extension": {"$in": sorted(extensions)}}
+            )
+        }
         now = self._clock.now()
         for extension in sorted(extensions):
             state = states.get(extension, "idle")
@@ -225,11 +266,13 @@ class Calls:
                 holder = await self._store.extensions.find_one({"company_id": company_id, "number": extension})
                 members = [holder["member_id"]] if holder and holder.get("member_id") else []
                 data = {"extension": extension, "state": state, "since": now.isoformat()}
-                await self._publisher.publish(company_id, "extension.state", data,
-                                              rulebook.supervisors(members, wallboards=True))
+                await self._publisher.publish(
+                    company_id, "extension.state", data, rulebook.supervisors(members, wallboards=True)
+                )
 
-    async def _move_extension(self, company_id: str, extension: str, state: str, now: datetime,
-                              first_seen: bool) -> bool:
+    async def _move_extension(
+        self, company_id: str, extension: str, state: str, now: datetime, first_seen: bool
+    ) -> bool:
         """Put an extension in `state`; True when that changed it (conditional, so racing processes publish once).
         An extension seen for the first time starts in its state, which counts as a change unless idle."""
         key = {"company_id": company_id, "extension": extension}
@@ -239,8 +282,9 @@ class Calls:
                 return state != "idle"
             except DuplicateKeyError:  # created meanwhile by another event: move it like any other
                 pass
-        moved = await self._store.extension_states.update_one({**key, "state": {"$ne": state}},
-                                                              {"$set": {"state": state, "since": now}})
+        moved = await self._store.extension_states.update_one(
+            {**key, "state": {"$ne": state}}, {"$set": {"state": state, "since": now}}
+        )
         return moved.modified_count > 0
 
     # -- finalizing: the missed-call rule, once per call --------------------------------------------
@@ -260,7 +304,8 @@ class Calls:
             key = f"finalize:{doc['_id']}"
             result = await self._calls.update_one(
                 {"_id": doc["_id"], "finalized": False},
-                changes.mark_pending({"$set": {"finalized": True, **verdict}, "$inc": {"version": 1}}, key, now))
+                changes.mark_pending({"$set": {"finalized": True, **verdict}, "$inc": {"version": 1}}, key, now),
+            )
             if not result.modified_count:
                 continue  # another process finalized it
             done += 1
@@ -273,8 +318,9 @@ class Calls:
         """The final call.updated and, for a missed call, its one call.missed."""
         await self._effects(before, after)
         if after.get("missed"):
-            await self._publisher.publish(after["company_id"], "call.missed", call_model.missed_alert(after),
-                                          await self._audience(after))
+            await self._publisher.publish(
+                after["company_id"], "call.missed", call_model.missed_alert(after), await self._audience(after)
+            )
 
     async def finish_pending(self, before: datetime) -> int:
         """Publish what finalizing left unpublished (the scheduler's next passes)."""
@@ -288,9 +334,13 @@ class Calls:
         if rulebook.may(actor.role, rulebook.Action.all_calls):
             return {"company_id": actor.company_id}
         mine = await self._store.extensions.find_one({"company_id": actor.company_id, "member_id": actor.member_id})
-        return {"company_id": actor.company_id,
-                "$or": [{"members": actor.member_id},
-                        {"members": {"$exists": False}, "extensions": mine["number"] if mine else {"$in": []}}]}
+        return {
+            "company_id": actor.company_id,
+            "$or": [
+                {"members": actor.member_id},
+                {"members": {"$exists": False}, "extensions": mine["number"] if mine else {"$in": []}},
+            ],
+        }
 
     async def _holder(self, company_id: str, event: CallEvent, doc: dict[str, Any] | None) -> CallEvent:
         """The event with the member (and their department) who holds its extension now, the first time
@@ -300,18 +350,29 @@ class Calls:
         key = event.leg_id or event.extension
         if doc is not None and any(leg["leg_id"] == key and leg.get("member_id") for leg in doc["legs"]):
             return event
-        held = await self._store.extensions.find_one({"company_id": company_id, "number": event.extension},
-                                                     {"member_id": 1})
+        held = await self._store.extensions.find_one(
+            {"company_id": company_id, "number": event.extension}, {"member_id": 1}
+        )
         if not held or not held.get("member_id"):
             return event
         member = await self._store.members.find_one({"_id": held["member_id"]}, {"department_id": 1})
-        return event.model_copy(update={"member_id": held["member_id"],
-                                        "department_id": (member or {}).get("department_id")})
+        return event.model_copy(
+            update={"member_id": held["member_id"], "department_id": (member or {}).get("department_id")}
+        )
 
-    async def history(self, actor: Principal, start: datetime | None = None, end: datetime | None = None,
-                      status: str | None = None, direction: str | None = None, hotline: str | None = None,
-                      extension: str | None = None, department: str | None = None, phone: str | None = None,
-                      limit: int = 100) -> list[CallRecord]:
+    async def history(
+        self,
+        actor: Principal,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        status: str | None = None,
+        direction: str | None = None,
+        hotline: str | None = None,
+        extension: str | None = None,
+        department: str | None = None,
+        phone: str | None = None,
+        limit: int = 100,
+    ) -> list[CallRecord]:
         query = await self._visible_filter(actor)
         if bounds := time_range(start, end):
             query["started_at"] = bounds
@@ -324,17 +385,30 @@ class Calls:
         conditions: list[dict[str, Any]] = []
         if phone:  # the caller's or the callee's number, in any of its forms
             normal = e164(phone)
-            conditions.append({"$or": [{"from_e164": normal}, {"to_e164": normal}]} if normal
-                              else {"_id": {"$in": []}})
+            conditions.append({"$or": [{"from_e164": normal}, {"to_e164": normal}]} if normal else {"_id": {"$in": []}})
         if extension:
             conditions.append({"extensions": extension})
         if department:  # the department of whom it rang, then (older records: their extensions' members now)
-            members = [m["_id"] async for m in self._store.members.find({"company_id": actor.company_id,
-                                                                          "department_id": department}, {"_id": 1})]
-            numbers = [e["number"] async for e in self._store.extensions.find(
-                {"company_id": actor.company_id, "member_id": {"$in": members}}, {"number": 1})]
-            conditions.append({"$or": [{"departments": department},
-                                       {"departments": {"$exists": False}, "extensions": {"$in": numbers}}]})
+            members = [
+                m["_id"]
+                async for m in self._store.members.find(
+                    {"company_id": actor.company_id, "department_id": department}, {"_id": 1}
+                )
+            ]
+            numbers = [
+                e["number"]
+                async for e in self._store.extensions.find(
+                    {"company_id": actor.company_id, "member_id": {"$in": members}}, {"number": 1}
+                )
+            ]
+            conditions.append(
+                {
+                    "$or": [
+                        {"departments": department},
+                        {"departments": {"$exists": False}, "extensions": {"$in": numbers}},
+                    ]
+                }
+            )
         if conditions:
             query["$and"] = conditions
         cursor = self._calls.find(query).sort("started_at", DESCENDING).limit(max(1, min(limit, 500)))
@@ -356,14 +430,22 @@ class Calls:
         query = {**await self._visible_filter(actor), "started_at": {"$gte": start, "$lt": end}}
         calls = [doc async for doc in self._calls.find(query, {"legs": 0})]
         supervisor = rulebook.may(actor.role, rulebook.Action.all_calls)
-        mine = None if supervisor else await self._store.extensions.find_one(
-            {"company_id": actor.company_id, "member_id": actor.member_id}, {"number": 1})
-        known = [e["number"] async for e in self._store.extensions.find({"company_id": actor.company_id},
-                                                                         {"number": 1})] if supervisor else (
-            [mine["number"]] if mine else [])
+        mine = (
+            None
+            if supervisor
+            else await self._store.extensions.find_one(
+                {"company_id": actor.company_id, "member_id": actor.member_id}, {"number": 1}
+            )
+        )
+        known = (
+            [e["number"] async for e in self._store.extensions.find({"company_id": actor.company_id}, {"number": 1})]
+            if supervisor
+            else ([mine["number"]] if mine else [])
+        )
 
         def blank() -> dict[str, float]:
             return {"calls": 0, "answered": 0, "missed": 0, "failed": 0, "duration_s": 0.0}
+
         per_extension: dict[str, dict[str, float]] = {n: blank() for n in known}
         per_member: dict[str, dict[str, float]] = {} if supervisor else {actor.member_id: blank()}
 
@@ -376,6 +458,7 @@ class Calls:
                 row["missed"] += 1
             elif doc.get("outcome") == "failed":
                 row["failed"] += 1
+
         for doc in calls:
             for extension in doc["extensions"]:
                 if supervisor or extension in per_extension:
@@ -385,19 +468,29 @@ class Calls:
                     count(per_member.setdefault(member, blank()), doc, doc.get("answered_member_id") == member)
 
         def rows(per: dict[str, dict[str, float]], key: str) -> list[dict[str, Any]]:
-            return [{key: name, **{k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}}
-                    for name, row in sorted(per.items())]
-        return {"from": start, "to": end, "total_extensions": len(per_extension), "total_calls": len(calls),
-                "total_duration_s": round(sum(d.get("duration_s") or 0 for d in calls), 3),
-                "per_member": rows(per_member, "member_id"), "per_extension": rows(per_extension, "extension")}
+            return [
+                {key: name, **{k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}}
+                for name, row in sorted(per.items())
+            ]
+
+        return {
+            "from": start,
+            "to": end,
+            "total_extensions": len(per_extension),
+            "total_calls": len(calls),
+            "total_duration_s": round(sum(d.get("duration_s") or 0 for d in calls), 3),
+            "per_member": rows(per_member, "member_id"),
+            "per_extension": rows(per_extension, "extension"),
+        }
 
 
 def _same(before: dict[str, Any], after: dict[str, Any]) -> bool:
-    return {k: v for k, v in before.items() if k not in _VOLATILE} == {k: v for k, v in after.items() if k not in _VOLATILE}
+    return {k: v for k, v in before.items() if k not in _VOLATILE} == {
+        k: v for k, v in after.items() if k not in _VOLATILE
+    }
 
 
 def today_start(now: datetime, timezone_name: str) -> datetime:
     """Midnight of `now`'s day in the company's time zone, as a UTC-aware datetime."""
     local = now.astimezone(ZoneInfo(timezone_name))
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
-

@@ -16,13 +16,15 @@ The current change travels in a context variable, so domain code asks `step()`/`
 without every signature naming it. Background work started inside a change must not inherit it
 (hub.chat.background starts tasks in an empty context).
 """
+
 from __future__ import annotations
 
 import contextlib
 from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Iterator
+from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 
@@ -31,7 +33,7 @@ from hub import faults
 # Steps remembered per document: a re-do comes within minutes, long before 64 later changes.
 APPLIED_KEPT = 64
 
-_current: ContextVar["Change | None"] = ContextVar("change", default=None)
+_current: ContextVar[Change | None] = ContextVar("change", default=None)
 
 
 @dataclass
@@ -42,8 +44,14 @@ class Change:
     _events: Counter = field(default_factory=Counter)
 
     def event_key(self, type_: str, data: dict[str, Any]) -> str:
-        subject = next((str(data[name]) for name in ("message_id", "id", "thread_id", "call_id", "extension")
-                        if data.get(name) is not None), "")
+        subject = next(
+            (
+                str(data[name])
+                for name in ("message_id", "id", "thread_id", "call_id", "extension")
+                if data.get(name) is not None
+            ),
+            "",
+        )
         place = self._events[(type_, subject)]
         self._events[(type_, subject)] += 1
         return f"{self.key}|{type_}|{subject}|{place}"
@@ -86,8 +94,9 @@ def guarded(update: dict[str, Any], name: str) -> tuple[dict[str, Any], dict[str
     return {"applied": {"$ne": key}}, update
 
 
-async def update_once(collection: AsyncCollection, selector: dict[str, Any], conditions: dict[str, Any],
-                      update: dict[str, Any], name: str) -> bool:
+async def update_once(
+    collection: AsyncCollection, selector: dict[str, Any], conditions: dict[str, Any], update: dict[str, Any], name: str
+) -> bool:
     """Apply `update` to the document `selector` finds when `conditions` hold, as step `name`.
 
     True when the step is applied: now, or (on a re-do) by an earlier attempt of this change, in
@@ -95,8 +104,9 @@ async def update_once(collection: AsyncCollection, selector: dict[str, Any], con
     return await apply_once(collection, selector, conditions, update, name) is not None
 
 
-async def apply_once(collection: AsyncCollection, selector: dict[str, Any], conditions: dict[str, Any],
-                     update: dict[str, Any], name: str) -> str | None:
+async def apply_once(
+    collection: AsyncCollection, selector: dict[str, Any], conditions: dict[str, Any], update: dict[str, Any], name: str
+) -> str | None:
     """As update_once, saying who applied it: "now" (this call), "before" (an earlier attempt), or None."""
     extra, update = guarded(update, name)
     result = await collection.update_one({**selector, **conditions, **extra}, update)

@@ -4,6 +4,7 @@ Each handler is idempotent on its own: a message is stored once (unique per OA a
 whoever stores it publishes its events; status changes publish only when they changed something.
 So a webhook delivered twice, or twice at once, yields one message and one event.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -11,7 +12,8 @@ import contextvars
 import json
 import logging
 import time
-from typing import Any, Callable, Coroutine
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from clients.zalo import ZaloError
 from hub import faults
@@ -58,8 +60,9 @@ def _business_card_phone(attachments: list[dict[str, Any]]) -> str | None:
 
 
 class ChatIngest:
-    def __init__(self, store: Store, clock: Clock, threads: Threads, links: OaLinks, assignment: Assignment,
-                 spawn: Spawn) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, threads: Threads, links: OaLinks, assignment: Assignment, spawn: Spawn
+    ) -> None:
         self._messages = store.messages
         self._assignment = assignment
         self._threads_coll = store.threads
@@ -97,8 +100,9 @@ class ChatIngest:
                 return party.id
         return event.user_id
 
-    async def _thread_for(self, link: dict[str, Any], event: ZaloWebhook,
-                          user_id: str | None = None) -> tuple[dict[str, Any], bool] | None:
+    async def _thread_for(
+        self, link: dict[str, Any], event: ZaloWebhook, user_id: str | None = None
+    ) -> tuple[dict[str, Any], bool] | None:
         if event.event_name.startswith(("anonymous_send_", "oa_send_anonymous_")):
             anonymous_id = self._user_side(link, event)
             conversation = event.message.conversation_id if event.message else None
@@ -113,17 +117,39 @@ class ChatIngest:
 
     # -- messages ---------------------------------------------------------------------------------
 
-    def _message(self, link: dict[str, Any], thread: dict[str, Any], event: ZaloWebhook, direction: str,
-                 status: MessageStatus, sent_via: str) -> dict[str, Any]:
+    def _message(
+        self,
+        link: dict[str, Any],
+        thread: dict[str, Any],
+        event: ZaloWebhook,
+        direction: str,
+        status: MessageStatus,
+        sent_via: str,
+    ) -> dict[str, Any]:
         msg = event.message
         assert msg is not None
-        return {"_id": new_id(), "company_id": link["company_id"], "link_id": link["_id"],
-                "thread_id": thread["_id"], "direction": direction, "kind": message_kind(event.event_name),
-                "text": msg.text, "attachments": [a.model_dump() for a in msg.attachments],
-                "quote_msg_id": msg.quote_msg_id, "zalo_msg_id": msg.msg_id, "client_msg_id": None,
-                "status": status.value, "failure": None, "quota_type": None, "sent_by_member_id": None,
-                "sent_via": sent_via, "admin_id": event.sender.admin_id if event.sender else None,
-                "reactions": {}, "at": event.occurred_at, "created_at": self._clock.now()}
+        return {
+            "_id": new_id(),
+            "company_id": link["company_id"],
+            "link_id": link["_id"],
+            "thread_id": thread["_id"],
+            "direction": direction,
+            "kind": message_kind(event.event_name),
+            "text": msg.text,
+            "attachments": [a.model_dump() for a in msg.attachments],
+            "quote_msg_id": msg.quote_msg_id,
+            "zalo_msg_id": msg.msg_id,
+            "client_msg_id": None,
+            "status": status.value,
+            "failure": None,
+            "quota_type": None,
+            "sent_by_member_id": None,
+            "sent_via": sent_via,
+            "admin_id": event.sender.admin_id if event.sender else None,
+            "reactions": {},
+            "at": event.occurred_at,
+            "created_at": self._clock.now(),
+        }
 
     async def _inbound(self, link: dict[str, Any], event: ZaloWebhook) -> None:
         if event.message is None or not event.message.msg_id:
@@ -137,8 +163,11 @@ class ChatIngest:
             return  # already applied
         await faults.point("chat.message_stored")
         reopening = thread.get("status") == "resolved"
-        changes: dict[str, Any] = {"$inc": {"unread": 1}, "$set": {"status": "open"},
-                                   "$max": {"last_message_at": message["at"]}}
+        changes: dict[str, Any] = {
+            "$inc": {"unread": 1},
+            "$set": {"status": "open"},
+            "$max": {"last_message_at": message["at"]},
+        }
         if reopening:  # the customer wrote again: the assignee's open work again
             changes["$set"].update({"resolved_at": None, "reopened_by": step("thread")})
         if thread.get("last_message_at") is None or message["at"] >= thread["last_message_at"]:
@@ -156,8 +185,15 @@ class ChatIngest:
         await self._assignment.auto_assign(after)
         self._maybe_fetch_profile(after)
 
-    async def _store_message(self, link: dict[str, Any], thread: dict[str, Any], event: ZaloWebhook,
-                             direction: str, status: MessageStatus, sent_via: str) -> dict[str, Any] | None:
+    async def _store_message(
+        self,
+        link: dict[str, Any],
+        thread: dict[str, Any],
+        event: ZaloWebhook,
+        direction: str,
+        status: MessageStatus,
+        sent_via: str,
+    ) -> dict[str, Any] | None:
         """Store the event's message; None when it was stored before, unless by an earlier attempt of
         the current change (then that stored message, so the re-do goes on from there)."""
         message = self._message(link, thread, event, direction, status, sent_via)
@@ -167,8 +203,9 @@ class ChatIngest:
             return message
         if change is None:
             return None
-        return await self._messages.find_one({"link_id": link["_id"], "zalo_msg_id": message["zalo_msg_id"],
-                                              "change": change.key})
+        return await self._messages.find_one(
+            {"link_id": link["_id"], "zalo_msg_id": message["zalo_msg_id"], "change": change.key}
+        )
 
     async def _echo(self, link: dict[str, Any], event: ZaloWebhook) -> None:
         """An OA message seen by Zalo: the hub's own send (skip), or one typed in Zalo's own tools (store)."""
@@ -186,11 +223,19 @@ class ChatIngest:
         if stored is None:
             # The echo may overtake the send API's answer: claim the hub's own message still being sent.
             pending = await self._messages.find_one(
-                {"thread_id": thread["_id"], "status": MessageStatus.sending.value, "direction": "out",
-                 "zalo_msg_id": None, **({"text": msg.text} if msg.text else {})}, sort=[("created_at", 1)])
+                {
+                    "thread_id": thread["_id"],
+                    "status": MessageStatus.sending.value,
+                    "direction": "out",
+                    "zalo_msg_id": None,
+                    **({"text": msg.text} if msg.text else {}),
+                },
+                sort=[("created_at", 1)],
+            )
             if pending is not None:
-                claimed = await self._messages.update_one({"_id": pending["_id"], "zalo_msg_id": None},
-                                                          {"$set": {"zalo_msg_id": msg.msg_id}})
+                claimed = await self._messages.update_one(
+                    {"_id": pending["_id"], "zalo_msg_id": None}, {"$set": {"zalo_msg_id": msg.msg_id}}
+                )
                 if claimed.modified_count:
                     return
         message = await self._store_message(link, thread, event, "out", MessageStatus.sent, "zalo_oa")
@@ -204,18 +249,24 @@ class ChatIngest:
 
     # -- receipts and reactions -------------------------------------------------------------------
 
-    async def _advance_status(self, link: dict[str, Any], msg_id: str, status: MessageStatus, field: str,
-                              event: ZaloWebhook) -> None:
+    async def _advance_status(
+        self, link: dict[str, Any], msg_id: str, status: MessageStatus, field: str, event: ZaloWebhook
+    ) -> None:
         lower = [s.value for s, rank in STATUS_RANK.items() if rank < STATUS_RANK[status]]
         at = event.occurred_at
-        if await update_once(self._messages, {"link_id": link["_id"], "zalo_msg_id": msg_id},
-                             {"status": {"$in": lower}}, {"$set": {"status": status.value, field: at}},
-                             f"{field}:{msg_id}"):
+        if await update_once(
+            self._messages,
+            {"link_id": link["_id"], "zalo_msg_id": msg_id},
+            {"status": {"$in": lower}},
+            {"$set": {"status": status.value, field: at}},
+            f"{field}:{msg_id}",
+        ):
             message = await self._messages.find_one({"link_id": link["_id"], "zalo_msg_id": msg_id})
             thread = await self.threads.get(message["thread_id"]) if message else None
             if message and thread:
-                await self.threads.publish_message_update(thread, message, {"status": status.value,
-                                                                            field: at.isoformat()})
+                await self.threads.publish_message_update(
+                    thread, message, {"status": status.value, field: at.isoformat()}
+                )
 
     async def _received(self, link: dict[str, Any], event: ZaloWebhook) -> None:
         if event.message and event.message.msg_id:
@@ -232,8 +283,13 @@ class ChatIngest:
             return
         who = "user" if event.event_name == "user_reacted_message" else "oa"
         icon = event.message.react_icon or ""
-        if await update_once(self._messages, {"link_id": link["_id"], "zalo_msg_id": event.message.msg_id},
-                             {f"reactions.{who}": {"$ne": icon}}, {"$set": {f"reactions.{who}": icon}}, "reaction"):
+        if await update_once(
+            self._messages,
+            {"link_id": link["_id"], "zalo_msg_id": event.message.msg_id},
+            {f"reactions.{who}": {"$ne": icon}},
+            {"$set": {f"reactions.{who}": icon}},
+            "reaction",
+        ):
             message = await self._messages.find_one({"link_id": link["_id"], "zalo_msg_id": event.message.msg_id})
             thread = await self.threads.get(message["thread_id"]) if message else None
             if message and thread:
@@ -265,13 +321,17 @@ class ChatIngest:
             return
         following = event.event_name == "follow"
         at = event.occurred_at
-        if not created and thread.get("follower") is following and (
-                not following or (thread.get("last_user_interaction_at") or at) >= at):
+        if (
+            not created
+            and thread.get("follower") is following
+            and (not following or (thread.get("last_user_interaction_at") or at) >= at)
+        ):
             return
         # A follow is an interaction: a new window, with its free replies (reference section 4).
         if following:
-            after = await self.threads.update(thread, {"$set": {"follower": following}}, interaction_at=at,
-                                              free_remaining=None)
+            after = await self.threads.update(
+                thread, {"$set": {"follower": following}}, interaction_at=at, free_remaining=None
+            )
         else:
             after = await self.threads.update(thread, {"$set": {"follower": following}})
         await self.threads.publish(None if created else thread, after)
@@ -330,8 +390,13 @@ class ChatIngest:
             thread = await self._threads_coll.find_one({"link_id": link["_id"], "key": str(user_id)})
         else:
             phone = e164(event.phone or extra.get("phone"))
-            thread = await self._threads_coll.find_one({"company_id": link["company_id"], "link_id": link["_id"],
-                                                        "customer.phone_e164": phone}) if phone else None
+            thread = (
+                await self._threads_coll.find_one(
+                    {"company_id": link["company_id"], "link_id": link["_id"], "customer.phone_e164": phone}
+                )
+                if phone
+                else None
+            )
         if thread is None or await self._republished(thread, False, "interaction"):
             return
         at = event.occurred_at
@@ -367,7 +432,9 @@ class ChatIngest:
             return
         user_id = thread["user_id"]
         try:
-            detail = await self._links.call(thread["link_id"], lambda token: self._links.zalo.user_detail(token, user_id))
+            detail = await self._links.call(
+                thread["link_id"], lambda token: self._links.zalo.user_detail(token, user_id)
+            )
         except ZaloError as exc:
             log.warning("could not fetch the Zalo profile", extra={"thread_id": thread_id, "zalo_error": exc.code})
             return
@@ -380,16 +447,17 @@ class ChatIngest:
         if isinstance(detail.get("user_is_follower"), bool):
             # Only where no follow/unfollow event has said so: one that lands while the profile is on its
             # way is newer than this answer and must not be overwritten by it.
-            await self._threads_coll.update_one({"_id": thread_id, "follower": None},
-                                                {"$set": {"follower": detail["user_is_follower"]}})
+            await self._threads_coll.update_one(
+                {"_id": thread_id, "follower": None}, {"$set": {"follower": detail["user_is_follower"]}}
+            )
         after = await self.threads.update(thread, changes)
         await self.threads.publish(thread, after)
         self._profile_tried.pop(thread_id, None)
 
 
-
 def background(tasks: set[asyncio.Task]) -> Spawn:
     """A spawner that keeps its tasks referenced until they finish (and logs their failures)."""
+
     def spawn(coro: Coroutine[Any, Any, None]) -> None:
         # An empty context: background work is no part of the change (hub.changes) that started it.
         task = asyncio.create_task(coro, context=contextvars.Context())
@@ -399,5 +467,7 @@ def background(tasks: set[asyncio.Task]) -> Spawn:
             tasks.discard(t)
             if not t.cancelled() and t.exception() is not None:
                 log.error("background task failed", exc_info=t.exception())
+
         task.add_done_callback(done)
+
     return spawn

@@ -3,6 +3,7 @@
 Every command works whether or not a hub is serving: with HUB_MONGODB_URI unset it uses the
 embedded server already running on HUB_DATA_DIR, or starts one for the command's duration.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -11,8 +12,9 @@ import json
 import logging
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from hub import embedded, logs
 from hub.auth import Principal, issue_token
@@ -40,7 +42,8 @@ async def _with_runtime(settings: Settings, work: Callable[[Runtime], Awaitable[
 def cmd_bootstrap(settings: Settings, args: argparse.Namespace) -> int:
     async def work(runtime: Runtime) -> dict[str, Any]:
         company, member, password = await runtime.directory.bootstrap(
-            args.company_code, args.company_name, args.owner_phone, args.owner_name, args.password)
+            args.company_code, args.company_name, args.owner_phone, args.owner_name, args.password
+        )
         return {"company_id": company.id, "member_id": member.id, "password": password}
 
     print(json.dumps(asyncio.run(_with_runtime(settings, work))))
@@ -89,8 +92,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.mongodb_uri:
         uri = embedded.running_uri(settings.data_dir.resolve())
         if uri is None:
-            print(f"hub: starting the embedded MongoDB-compatible server in {settings.data_dir.resolve()} ...",
-                  file=sys.stderr)
+            print(
+                f"hub: starting the embedded MongoDB-compatible server in {settings.data_dir.resolve()} ...",
+                file=sys.stderr,
+            )
             server = embedded.start(settings.data_dir, settings.embedded_start_timeout_s)
             uri = server.uri
         settings = settings.model_copy(update={"mongodb_uri": uri})
@@ -98,11 +103,24 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     # embedded server below is stopped too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        print(f"hub: serving on http://{host}:{port} (MongoDB {settings.mongodb_uri}, "
-              f"fan-out {'Redis' if settings.redis_url else 'in memory'})", file=sys.stderr)
-        uvicorn.run(create_app(settings), host=host, port=port, loop="uvloop", http="httptools",
-                    ws="websockets-sansio", ws_per_message_deflate=False, log_config=None, lifespan="on",
-                    access_log=False, timeout_graceful_shutdown=5)
+        print(
+            f"hub: serving on http://{host}:{port} (MongoDB {settings.mongodb_uri}, "
+            f"fan-out {'Redis' if settings.redis_url else 'in memory'})",
+            file=sys.stderr,
+        )
+        uvicorn.run(
+            create_app(settings),
+            host=host,
+            port=port,
+            loop="uvloop",
+            http="httptools",
+            ws="websockets-sansio",
+            ws_per_message_deflate=False,
+            log_config=None,
+            lifespan="on",
+            access_log=False,
+            timeout_graceful_shutdown=5,
+        )
     finally:
         if server is not None:
             server.stop()

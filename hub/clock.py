@@ -1,7 +1,8 @@
 """The hub's one time source, injected everywhere so tests can control time."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Protocol
 
 
@@ -11,12 +12,12 @@ class Clock(Protocol):
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 def iso_z(when: datetime) -> str:
     """UTC time as the envelope shows it: 2026-11-26T03:30:00.123Z."""
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
 class OffsetClock:
@@ -43,7 +44,7 @@ class OffsetClock:
                 self._mtime = mtime
         except (OSError, ValueError):
             self._offset = 0.0
-        return datetime.now(timezone.utc) + timedelta(seconds=self._offset)
+        return datetime.now(UTC) + timedelta(seconds=self._offset)
 
 
 def clock_from(offset_file: str | None) -> Clock:

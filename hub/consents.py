@@ -7,10 +7,11 @@ request's creation; after rejected, at once; while waiting or while an agreement
 not at all. Time-driven changes are applied by the scheduler with conditional updates, so each
 happens — and is published — once, however many processes run it.
 """
+
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import DESCENDING
@@ -22,11 +23,11 @@ from hub.auth import Principal
 from hub.changes import current as current_change
 from hub.changes import update_once
 from hub.clock import Clock
-from hub.ids import new_id
 from hub.errors import Conflict, NotFound, Unprocessable
-from hub.realtime.publish import Publisher
+from hub.ids import new_id
 from hub.oa_links import OaLinks
 from hub.phones import zalo_form
+from hub.realtime.publish import Publisher
 from hub.store import Store, record_filter
 from schemas.events import Audience
 from schemas.zalo import ZaloWebhook, epoch_ms, from_epoch_ms, zalo_phone
@@ -35,9 +36,14 @@ log = logging.getLogger(__name__)
 
 WAIT_FOR = timedelta(hours=24)
 AGREEMENT_LASTS = timedelta(days=30)
-NEVER = datetime(9999, 12, 31, tzinfo=timezone.utc)  # the resend time of an agreement with no limit
-REASON_CODES = {101: "product/service consulting", 103: "order/appointment confirmation", 105: "delivery notice",
-                106: "flight announcement", 107: "order update"}
+NEVER = datetime(9999, 12, 31, tzinfo=UTC)  # the resend time of an agreement with no limit
+REASON_CODES = {
+    101: "product/service consulting",
+    103: "order/appointment confirmation",
+    105: "delivery notice",
+    106: "flight announcement",
+    107: "order update",
+}
 # user_reply_consent.user_consent values: ALLOW agrees; sources disagree on the refusal value
 # (USER_BLOCKED, or DENY): every other value is a refusal.
 AGREE_VALUES = frozenset({"ALLOW"})
@@ -68,12 +74,24 @@ def agreement_ends(answered: datetime, expired_time: Any) -> datetime | None:
 
 def view(doc: dict[str, Any], now: datetime) -> dict[str, Any]:
     can = resend_rule(doc, now)
-    return {"id": doc["_id"], "oa_id": doc["oa_id"], "oa_link_id": doc["link_id"], "phone": doc["phone"],
-            "reason_code": doc["reason_code"], "call_type": doc["call_type"], "requested_by": doc["requested_by"],
-            "status": doc["status"], "send_status": doc["send_status"], "failure": doc.get("failure"),
-            "charged": doc["charged"], "created_at": doc["created_at"], "answered_at": doc.get("answered_at"),
-            "expires_at": doc.get("expires_at"), "customer_answer": doc.get("customer_answer"),
-            "can_resend_at": can.isoformat() if can else None}
+    return {
+        "id": doc["_id"],
+        "oa_id": doc["oa_id"],
+        "oa_link_id": doc["link_id"],
+        "phone": doc["phone"],
+        "reason_code": doc["reason_code"],
+        "call_type": doc["call_type"],
+        "requested_by": doc["requested_by"],
+        "status": doc["status"],
+        "send_status": doc["send_status"],
+        "failure": doc.get("failure"),
+        "charged": doc["charged"],
+        "created_at": doc["created_at"],
+        "answered_at": doc.get("answered_at"),
+        "expires_at": doc.get("expires_at"),
+        "customer_answer": doc.get("customer_answer"),
+        "can_resend_at": can.isoformat() if can else None,
+    }
 
 
 class Consents:
@@ -89,13 +107,16 @@ class Consents:
         return rulebook.supervisors([doc["requested_by"]] if doc.get("requested_by") else [])
 
     async def _publish(self, doc: dict[str, Any]) -> None:
-        await self._publisher.publish(doc["company_id"], "consent.updated", view(doc, self._clock.now()),
-                                      self._audience(doc))
+        await self._publisher.publish(
+            doc["company_id"], "consent.updated", view(doc, self._clock.now()), self._audience(doc)
+        )
 
     async def _latest(self, link_id: str, phone: str) -> dict[str, Any] | None:
         return await self._consents.find_one({"link_id": link_id, "phone": phone}, sort=[("created_at", DESCENDING)])
 
-    async def request(self, actor: Principal, oa_id: str, phone: str, reason_code: int, call_type: str) -> dict[str, Any]:
+    async def request(
+        self, actor: Principal, oa_id: str, phone: str, reason_code: int, call_type: str
+    ) -> dict[str, Any]:
         if reason_code not in REASON_CODES:
             raise Unprocessable(f"reason_code is one of {sorted(REASON_CODES)}", "invalid_reason_code")
         link = await self._links_coll.find_one({"company_id": actor.company_id, "oa_id": oa_id, "status": "active"})
@@ -111,24 +132,44 @@ class Consents:
         wait_until = resend_rule(latest, now)
         if wait_until is not None:
             assert latest is not None  # only an earlier request makes one wait
-            reason = {"waiting": "a request is still waiting for the customer's answer",
-                      "no_response": "the customer did not answer; a new request may go 24 h after the last one",
-                      "agreed": "the customer has agreed; the agreement has not expired"}[latest["status"]]
-            raise Conflict(f"{reason} (can_resend_at {wait_until.isoformat()})", "consent_resend_refused",
-                           details={"can_resend_at": wait_until.isoformat()})
+            reason = {
+                "waiting": "a request is still waiting for the customer's answer",
+                "no_response": "the customer did not answer; a new request may go 24 h after the last one",
+                "agreed": "the customer has agreed; the agreement has not expired",
+            }[latest["status"]]
+            raise Conflict(
+                f"{reason} (can_resend_at {wait_until.isoformat()})",
+                "consent_resend_refused",
+                details={"can_resend_at": wait_until.isoformat()},
+            )
         # Its id comes from the change: two attempts of one request cannot both insert, so Zalo is asked once.
-        doc = {"_id": change.step("consent") if change else new_id(), "company_id": actor.company_id,
-               "link_id": link["_id"], "oa_id": oa_id, "phone": phone,
-               "reason_code": reason_code, "call_type": call_type, "requested_by": actor.member_id,
-               "status": "waiting", "send_status": "sending", "failure": None, "charged": False, "created_at": now,
-               "answered_at": None, "expires_at": None, "customer_answer": None, "due_at": None}
+        doc = {
+            "_id": change.step("consent") if change else new_id(),
+            "company_id": actor.company_id,
+            "link_id": link["_id"],
+            "oa_id": oa_id,
+            "phone": phone,
+            "reason_code": reason_code,
+            "call_type": call_type,
+            "requested_by": actor.member_id,
+            "status": "waiting",
+            "send_status": "sending",
+            "failure": None,
+            "charged": False,
+            "created_at": now,
+            "answered_at": None,
+            "expires_at": None,
+            "customer_answer": None,
+            "due_at": None,
+        }
         try:
             await self._consents.insert_one(doc)
         except DuplicateKeyError:  # a concurrent attempt of this request inserted it first
             return await self._redone(await self._consents.find_one({"_id": doc["_id"]}) or doc, now)
         try:
-            data = await self._links.call(link["_id"], lambda token: self._links.zalo.request_consent(
-                token, phone, call_type, reason_code))
+            data = await self._links.call(
+                link["_id"], lambda token: self._links.zalo.request_consent(token, phone, call_type, reason_code)
+            )
             changes = {"send_status": "success", "charged": True, "zalo": data, "due_at": now + WAIT_FOR}
         except ZaloError as exc:
             changes = {"send_status": "failure", "status": "failed", "failure": exc.as_failure()}
@@ -145,8 +186,9 @@ class Consents:
         return view(doc, now)
 
     async def list(self, actor: Principal, filters: dict[str, Any]) -> list[dict[str, Any]]:
-        query = record_filter(actor.company_id, filters,
-                              ("oa_id", "status", "call_type", "requested_by", "customer_answer"), "created_at")
+        query = record_filter(
+            actor.company_id, filters, ("oa_id", "status", "call_type", "requested_by", "customer_answer"), "created_at"
+        )
         if filters.get("reason_code"):
             if not str(filters["reason_code"]).isdigit():
                 raise Unprocessable("reason_code is a number such as 101", "invalid_query")
@@ -168,10 +210,25 @@ class Consents:
         latest = await self._latest(link["_id"], phone)
         if latest is None:  # a request sent outside the hub: keep track of it from here on
             created = from_epoch_ms((event.model_extra or {}).get("create_time"), event.occurred_at)
-            latest = {"_id": new_id(), "company_id": link["company_id"], "link_id": link["_id"], "oa_id": link["oa_id"],
-                      "phone": phone, "reason_code": None, "call_type": None, "requested_by": None, "status": "waiting",
-                      "send_status": "success", "failure": None, "charged": True, "created_at": created,
-                      "answered_at": None, "expires_at": None, "customer_answer": None, "due_at": created + WAIT_FOR}
+            latest = {
+                "_id": new_id(),
+                "company_id": link["company_id"],
+                "link_id": link["_id"],
+                "oa_id": link["oa_id"],
+                "phone": phone,
+                "reason_code": None,
+                "call_type": None,
+                "requested_by": None,
+                "status": "waiting",
+                "send_status": "success",
+                "failure": None,
+                "charged": True,
+                "created_at": created,
+                "answered_at": None,
+                "expires_at": None,
+                "customer_answer": None,
+                "due_at": created + WAIT_FOR,
+            }
             await self._consents.insert_one(latest)
         return latest
 
@@ -200,8 +257,9 @@ class Consents:
                 return
 
     async def _move(self, consent: dict[str, Any], from_status: str, changes: dict[str, Any]) -> bool:
-        if await update_once(self._consents, {"_id": consent["_id"]}, {"status": from_status}, {"$set": changes},
-                             "consent"):
+        if await update_once(
+            self._consents, {"_id": consent["_id"]}, {"status": from_status}, {"$set": changes}, "consent"
+        ):
             doc = await self._consents.find_one({"_id": consent["_id"]})
             assert doc is not None
             await self._publish(doc)
@@ -220,7 +278,8 @@ class Consents:
             key = f"consent:{doc['_id']}:{doc['status']}:{target}"
             result = await self._consents.update_one(
                 {"_id": doc["_id"], "status": doc["status"]},
-                changes.mark_pending({"$set": {"status": target, "due_at": None}}, key, now))
+                changes.mark_pending({"$set": {"status": target, "due_at": None}}, key, now),
+            )
             if result.modified_count:
                 moved += 1
                 after = await self._consents.find_one({"_id": doc["_id"]})

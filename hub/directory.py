@@ -6,11 +6,11 @@ before being deleted; one account (phone + password) may be a member of several 
 Every change is published to the company's owners and managers as member.* events, and a change
 of the company itself to every member as company.updated.
 """
+
 from __future__ import annotations
 
 import time
 from dataclasses import replace
-
 from datetime import timedelta
 from typing import Any
 from zoneinfo import available_timezones
@@ -21,8 +21,8 @@ from hub import rulebook
 from hub.auth import Principal, generate_password, hash_password, verify_password
 from hub.changes import current as current_change
 from hub.clock import Clock
-from hub.ids import new_id
 from hub.errors import Conflict, NotFound, TooManyRequests, Unauthorized, Unprocessable
+from hub.ids import new_id
 from hub.realtime.publish import Publisher
 from hub.store import Store
 from schemas.directory import Company, CompanyChoice, CompanySettings, Department, Member, Role
@@ -41,19 +41,32 @@ def normalize_phone(phone: str) -> str:
 
 
 def _member(doc: dict[str, Any]) -> Member:
-    return Member(id=doc["_id"], company_id=doc["company_id"], account_id=doc["account_id"], name=doc["name"],
-                  phone=doc["phone"], role=doc["role"], department_id=doc.get("department_id"),
-                  extension=doc.get("extension"))
+    return Member(
+        id=doc["_id"],
+        company_id=doc["company_id"],
+        account_id=doc["account_id"],
+        name=doc["name"],
+        phone=doc["phone"],
+        role=doc["role"],
+        department_id=doc.get("department_id"),
+        extension=doc.get("extension"),
+    )
 
 
 def _company(doc: dict[str, Any]) -> Company:
-    return Company(id=doc["_id"], code=doc["code"], name=doc["name"], timezone=doc.get("timezone", "Asia/Ho_Chi_Minh"),
-                   settings=CompanySettings.model_validate(doc.get("settings") or {}))
+    return Company(
+        id=doc["_id"],
+        code=doc["code"],
+        name=doc["name"],
+        timezone=doc.get("timezone", "Asia/Ho_Chi_Minh"),
+        settings=CompanySettings.model_validate(doc.get("settings") or {}),
+    )
 
 
 class Directory:
-    def __init__(self, store: Store, publisher: Publisher, clock: Clock, login_max_failures: int = 5,
-                 login_lock_s: float = 900.0) -> None:
+    def __init__(
+        self, store: Store, publisher: Publisher, clock: Clock, login_max_failures: int = 5, login_lock_s: float = 900.0
+    ) -> None:
         self._store = store
         self._publisher = publisher
         self._clock = clock
@@ -85,13 +98,17 @@ class Directory:
         rulebook.require(actor, rulebook.Action.company_settings)
         changes = {key: value for key, value in body.model_dump(exclude_unset=True).items() if value is not None}
         if "timezone" in changes and changes["timezone"] not in available_timezones():
-            raise Unprocessable(f"unknown time zone {changes['timezone']!r}: use an IANA name such as "
-                                "Asia/Ho_Chi_Minh", "invalid_timezone", details={"field": "timezone"})
+            raise Unprocessable(
+                f"unknown time zone {changes['timezone']!r}: use an IANA name such as Asia/Ho_Chi_Minh",
+                "invalid_timezone",
+                details={"field": "timezone"},
+            )
         if changes:
             await self._store.companies.update_one({"_id": actor.company_id}, {"$set": changes})
         company = await self.company(actor)
-        await self._publisher.publish(actor.company_id, "company.updated", company.model_dump(mode="json"),
-                                      COMPANY_AUDIENCE)
+        await self._publisher.publish(
+            actor.company_id, "company.updated", company.model_dump(mode="json"), COMPANY_AUDIENCE
+        )
         return company
 
     async def _account(self, phone: str, password: str | None) -> tuple[dict[str, Any], str | None]:
@@ -101,8 +118,12 @@ class Directory:
         if existing:
             return existing, None
         generated = None if password else generate_password()
-        doc = {"_id": new_id(), "phone": phone, "password_hash": hash_password(password or generated or ""),
-               "created_at": self._clock.now()}
+        doc = {
+            "_id": new_id(),
+            "phone": phone,
+            "password_hash": hash_password(password or generated or ""),
+            "created_at": self._clock.now(),
+        }
         try:
             await self._store.accounts.insert_one(doc)
         except DuplicateKeyError:  # created concurrently: that one stands
@@ -111,13 +132,24 @@ class Directory:
             return existing, None
         return doc, generated
 
-    async def _add_member(self, company_id: str, account: dict[str, Any], name: str, role: Role,
-                          department_id: str | None) -> Member:
+    async def _add_member(
+        self, company_id: str, account: dict[str, Any], name: str, role: Role, department_id: str | None
+    ) -> Member:
         change = current_change()
-        doc = {"_id": new_id(), "company_id": company_id, "account_id": account["_id"], "name": name,
-               "phone": account["phone"], "role": role.value, "department_id": department_id,
-               "extension": None, "open_threads": 0, "last_assigned_at": None, "created_at": self._clock.now(),
-               "created_by": change.key if change else None}
+        doc = {
+            "_id": new_id(),
+            "company_id": company_id,
+            "account_id": account["_id"],
+            "name": name,
+            "phone": account["phone"],
+            "role": role.value,
+            "department_id": department_id,
+            "extension": None,
+            "open_threads": 0,
+            "last_assigned_at": None,
+            "created_at": self._clock.now(),
+            "created_by": change.key if change else None,
+        }
         try:
             await self._store.members.insert_one(doc)
         except DuplicateKeyError:
@@ -127,8 +159,9 @@ class Directory:
             doc = existing
         return _member(doc)
 
-    async def bootstrap(self, code: str, name: str, owner_phone: str, owner_name: str,
-                        password: str | None) -> tuple[Company, Member, str | None]:
+    async def bootstrap(
+        self, code: str, name: str, owner_phone: str, owner_name: str, password: str | None
+    ) -> tuple[Company, Member, str | None]:
         """Create a company and its owner (the `hub bootstrap` command)."""
         company = await self.create_company(code, name)
         phone = normalize_phone(owner_phone)
@@ -149,8 +182,10 @@ class Directory:
             raise Unauthorized("wrong phone number or password", "bad_credentials")
         await self._store.login_failures.delete_one({"_id": phone})
         memberships = [doc async for doc in self._store.members.find({"account_id": account["_id"]})]
-        companies = {doc["_id"]: doc async for doc in self._store.companies.find(
-            {"_id": {"$in": [m["company_id"] for m in memberships]}})}
+        companies = {
+            doc["_id"]: doc
+            async for doc in self._store.companies.find({"_id": {"$in": [m["company_id"] for m in memberships]}})
+        }
         if company_code is not None:
             for doc in memberships:
                 if companies.get(doc["company_id"], {}).get("code") == company_code:
@@ -160,8 +195,13 @@ class Directory:
             return _member(memberships[0])
         if not memberships:
             raise Unauthorized("this account belongs to no company", "not_a_member")
-        return [CompanyChoice(code=companies[m["company_id"]]["code"], name=companies[m["company_id"]]["name"],
-                              role=m["role"]) for m in memberships if m["company_id"] in companies]
+        return [
+            CompanyChoice(
+                code=companies[m["company_id"]]["code"], name=companies[m["company_id"]]["name"], role=m["role"]
+            )
+            for m in memberships
+            if m["company_id"] in companies
+        ]
 
     async def _refuse_while_locked(self, phone: str) -> None:
         doc = await self._store.login_failures.find_one({"_id": phone})
@@ -170,8 +210,10 @@ class Directory:
         until = doc["since"] + self._login_lock
         wait = (until - self._clock.now()).total_seconds()
         if wait > 0:
-            raise TooManyRequests(f"too many wrong passwords for this phone number; try again in {int(wait) + 1} s",
-                                  details={"retry_after_s": int(wait) + 1})
+            raise TooManyRequests(
+                f"too many wrong passwords for this phone number; try again in {int(wait) + 1} s",
+                details={"retry_after_s": int(wait) + 1},
+            )
 
     async def forget_old_login_failures(self) -> int:
         """Counts whose lock has run out are of no more use (the scheduler prunes them)."""
@@ -181,13 +223,15 @@ class Directory:
     async def _count_failure(self, phone: str) -> None:
         """Count a wrong password; a count older than the lock starts again (one update: safe across processes)."""
         now = self._clock.now()
-        stale = await self._store.login_failures.update_one({"_id": phone, "since": {"$lte": now - self._login_lock}},
-                                                            {"$set": {"count": 1, "since": now}})
+        stale = await self._store.login_failures.update_one(
+            {"_id": phone, "since": {"$lte": now - self._login_lock}}, {"$set": {"count": 1, "since": now}}
+        )
         if stale.matched_count:
             return
         try:
-            await self._store.login_failures.update_one({"_id": phone}, {"$inc": {"count": 1},
-                                                                        "$setOnInsert": {"since": now}}, upsert=True)
+            await self._store.login_failures.update_one(
+                {"_id": phone}, {"$inc": {"count": 1}, "$setOnInsert": {"since": now}}, upsert=True
+            )
         except DuplicateKeyError:  # two first failures at once: the other created it
             await self._store.login_failures.update_one({"_id": phone}, {"$inc": {"count": 1}})
 
@@ -199,8 +243,9 @@ class Directory:
         now = time.monotonic()
         known = self._checked.get(actor.member_id)
         if known is None or known[0] < now:
-            doc = await self._store.members.find_one({"_id": actor.member_id, "company_id": actor.company_id},
-                                                     {"role": 1})
+            doc = await self._store.members.find_one(
+                {"_id": actor.member_id, "company_id": actor.company_id}, {"role": 1}
+            )
             known = (now + MEMBER_CHECK_S, Role(doc["role"]) if doc else None)
             if len(self._checked) > 50_000:
                 self._checked.clear()
@@ -246,11 +291,13 @@ class Directory:
         rulebook.require_remove_member(actor, target.role, target.id)
         if target.extension:
             raise Conflict(f"remove extension {target.extension} from this member first", "has_extension")
-        await self._publisher.publish(actor.company_id, "member.removed", target.model_dump(mode="json"),
-                                      rulebook.member_gone(target.id))
+        await self._publisher.publish(
+            actor.company_id, "member.removed", target.model_dump(mode="json"), rulebook.member_gone(target.id)
+        )
         # Conditional on still having no extension, so a concurrent assignment is not orphaned.
-        result = await self._store.members.delete_one({"_id": target.id, "company_id": actor.company_id,
-                                                       "extension": None})
+        result = await self._store.members.delete_one(
+            {"_id": target.id, "company_id": actor.company_id, "extension": None}
+        )
         if result.deleted_count == 0:
             raise Conflict("the member changed meanwhile; reload and try again", "member_changed")
         self._checked.pop(target.id, None)  # this process refuses their token at once; others within 1 s
@@ -262,12 +309,15 @@ class Directory:
         if target.extension == number and not redo:
             return target
         try:
-            await self._store.extensions.insert_one({"_id": new_id(), "company_id": actor.company_id,
-                                                     "number": number, "member_id": target.id})
+            await self._store.extensions.insert_one(
+                {"_id": new_id(), "company_id": actor.company_id, "number": number, "member_id": target.id}
+            )
         except DuplicateKeyError:
             # The extension exists: free (claim it), already this member's, or someone else's.
             claimed = await self._store.extensions.update_one(
-                {"company_id": actor.company_id, "number": number, "member_id": None}, {"$set": {"member_id": target.id}})
+                {"company_id": actor.company_id, "number": number, "member_id": None},
+                {"$set": {"member_id": target.id}},
+            )
             holder = await self._store.extensions.find_one({"company_id": actor.company_id, "number": number})
             if not claimed.modified_count and (holder is None or holder["member_id"] != target.id):
                 raise Conflict(f"extension {number} belongs to another member", "extension_taken") from None
@@ -280,14 +330,18 @@ class Directory:
     async def _tell_extension_state(self, company_id: str, number: str, member_id: str) -> None:
         """The member who now holds an extension is told its state (until now only supervisors were)."""
         doc = await self._store.extension_states.find_one({"company_id": company_id, "extension": number})
-        data = {"extension": number, "state": doc["state"] if doc else "idle",
-                "since": (doc["since"] if doc else self._clock.now()).isoformat()}
+        data = {
+            "extension": number,
+            "state": doc["state"] if doc else "idle",
+            "since": (doc["since"] if doc else self._clock.now()).isoformat(),
+        }
         await self._publisher.publish(company_id, "extension.state", data, rulebook.only(member_id))
 
     async def _release_extension(self, company_id: str, number: str, member_id: str) -> None:
         """The extension stays (the PBX still has it), free for another member."""
-        await self._store.extensions.update_one({"company_id": company_id, "number": number, "member_id": member_id},
-                                                {"$set": {"member_id": None}})
+        await self._store.extensions.update_one(
+            {"company_id": company_id, "number": number, "member_id": member_id}, {"$set": {"member_id": None}}
+        )
 
     async def clear_extension(self, actor: Principal, member_id: str) -> Member:
         target = await self._target(actor, member_id)
@@ -322,18 +376,26 @@ class Directory:
         doc = await self._store.departments.find_one({"_id": department_id, "company_id": company_id})
         if doc is None:
             raise Unprocessable("no such department in this company", "department_not_found")
-        return Department(id=doc["_id"], company_id=doc["company_id"], name=doc["name"],
-                          description=doc.get("description", ""))
+        return Department(
+            id=doc["_id"], company_id=doc["company_id"], name=doc["name"], description=doc.get("description", "")
+        )
 
     async def list_departments(self, actor: Principal) -> list[Department]:
         cursor = self._store.departments.find({"company_id": actor.company_id}).sort("name", 1)
-        return [Department(id=d["_id"], company_id=d["company_id"], name=d["name"],
-                           description=d.get("description", "")) async for d in cursor]
+        return [
+            Department(id=d["_id"], company_id=d["company_id"], name=d["name"], description=d.get("description", ""))
+            async for d in cursor
+        ]
 
     async def create_department(self, actor: Principal, body: DepartmentCreate) -> Department:
         rulebook.require(actor, rulebook.Action.departments)
-        doc = {"_id": new_id(), "company_id": actor.company_id, "name": body.name,
-               "description": body.description, "created_at": self._clock.now()}
+        doc = {
+            "_id": new_id(),
+            "company_id": actor.company_id,
+            "name": body.name,
+            "description": body.description,
+            "created_at": self._clock.now(),
+        }
         try:
             await self._store.departments.insert_one(doc)
         except DuplicateKeyError:

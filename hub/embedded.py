@@ -4,6 +4,7 @@ Used when HUB_MONGODB_URI is unset. WiredTiger allows one process per data direc
 running server records itself in `<data_dir>/embedded.json`; another hub process or a CLI
 command on the same directory finds it there and connects instead of starting a second one.
 """
+
 from __future__ import annotations
 
 import json
@@ -113,8 +114,9 @@ def _command() -> list[str]:
     return [exe]
 
 
-def start(data_dir: Path, timeout_s: float = 30.0, standalone: bool = STANDALONE,
-          port: int | None = None) -> EmbeddedServer:
+def start(
+    data_dir: Path, timeout_s: float = 30.0, standalone: bool = STANDALONE, port: int | None = None
+) -> EmbeddedServer:
     """Start secantusd-py on a free loopback port with data in `data_dir` and wait until it answers."""
     data_dir = data_dir.resolve()
     storage = data_dir / "mongo"
@@ -127,11 +129,21 @@ def start(data_dir: Path, timeout_s: float = 30.0, standalone: bool = STANDALONE
         ) from exc
     port = port or _free_port()
     log_path = data_dir / "embedded.log"
-    cmd = _command() + ["--host", "127.0.0.1", "--port", str(port), "--storage-path", str(storage),
-                        "--log-level", "WARNING", *(["--standalone"] if standalone else [])]
+    cmd = _command() + [
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--storage-path",
+        str(storage),
+        "--log-level",
+        "WARNING",
+        *(["--standalone"] if standalone else []),
+    ]
     with open(log_path, "ab") as log_file:
-        process = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            cmd, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
     uri = uri_for(port)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

@@ -4,6 +4,7 @@ A Q.850 cause (RFC 6432 Reason header) is trusted over the SIP status. Vendor st
 Asterisk DialStatus, eTelecom) map through one table each; eTelecom's exact vocabulary is not
 documented publicly (UNCERTAIN), so its table is the one place to adjust.
 """
+
 from __future__ import annotations
 
 TEXT: dict[str, tuple[str, str]] = {  # end_reason -> (Vietnamese, English)
@@ -23,41 +24,89 @@ TEXT: dict[str, tuple[str, str]] = {  # end_reason -> (Vietnamese, English)
 }
 
 Q850: dict[int, str] = {
-    16: "completed", 17: "busy", 18: "no_answer", 19: "no_answer", 21: "rejected", 20: "unavailable",
-    27: "unavailable", 1: "invalid_number", 3: "invalid_number", 22: "invalid_number", 28: "invalid_number",
-    34: "congestion", 42: "congestion", 38: "failed_network", 41: "failed_network", 102: "failed_network",
-    58: "failed_media", 26: "answered_elsewhere", 31: "unknown", 127: "unknown",
+    16: "completed",
+    17: "busy",
+    18: "no_answer",
+    19: "no_answer",
+    21: "rejected",
+    20: "unavailable",
+    27: "unavailable",
+    1: "invalid_number",
+    3: "invalid_number",
+    22: "invalid_number",
+    28: "invalid_number",
+    34: "congestion",
+    42: "congestion",
+    38: "failed_network",
+    41: "failed_network",
+    102: "failed_network",
+    58: "failed_media",
+    26: "answered_elsewhere",
+    31: "unknown",
+    127: "unknown",
 }
 
 SIP: dict[int, str] = {
-    200: "completed", 486: "busy", 600: "busy", 408: "no_answer", 487: "caller_cancelled", 603: "rejected",
-    403: "rejected", 404: "invalid_number", 484: "invalid_number", 485: "invalid_number", 604: "invalid_number",
-    410: "invalid_number", 503: "congestion", 500: "failed_network", 502: "failed_network", 504: "failed_network",
-    488: "failed_media", 606: "failed_media",
+    200: "completed",
+    486: "busy",
+    600: "busy",
+    408: "no_answer",
+    487: "caller_cancelled",
+    603: "rejected",
+    403: "rejected",
+    404: "invalid_number",
+    484: "invalid_number",
+    485: "invalid_number",
+    604: "invalid_number",
+    410: "invalid_number",
+    503: "congestion",
+    500: "failed_network",
+    502: "failed_network",
+    504: "failed_network",
+    488: "failed_media",
+    606: "failed_media",
 }
 
 VENDOR: dict[str, str] = {
     # Twilio CallStatus
-    "completed": "completed", "busy": "busy", "no-answer": "no_answer", "canceled": "caller_cancelled",
+    "completed": "completed",
+    "busy": "busy",
+    "no-answer": "no_answer",
+    "canceled": "caller_cancelled",
     # "failed" stands in five rows of the reference's table: alone it says nothing (not a missed-call reason);
     # the SIP code that usually comes with it decides.
     "failed": "unknown",
     # Asterisk DialStatus and queue events
-    "ANSWER": "completed", "BUSY": "busy", "NOANSWER": "no_answer", "CANCEL": "caller_cancelled",
-    "CHANUNAVAIL": "unavailable", "CONGESTION": "congestion", "QueueCallerAbandon": "abandoned",
+    "ANSWER": "completed",
+    "BUSY": "busy",
+    "NOANSWER": "no_answer",
+    "CANCEL": "caller_cancelled",
+    "CHANUNAVAIL": "unavailable",
+    "CONGESTION": "congestion",
+    "QueueCallerAbandon": "abandoned",
     # eTelecom call_state / call_targets[].status / end_reason (UNCERTAIN vocabulary: adjust here)
-    "answered": "completed", "not_answered": "no_answer", "no_answer": "no_answer", "missed": "no_answer",
-    "busy_line": "busy", "cancelled": "caller_cancelled", "cancel": "caller_cancelled",
-    "caller_cancelled": "caller_cancelled", "rejected": "rejected", "declined": "rejected",
-    "unavailable": "unavailable", "abandoned": "abandoned", "invalid_number": "invalid_number",
+    "answered": "completed",
+    "not_answered": "no_answer",
+    "no_answer": "no_answer",
+    "missed": "no_answer",
+    "busy_line": "busy",
+    "cancelled": "caller_cancelled",
+    "cancel": "caller_cancelled",
+    "caller_cancelled": "caller_cancelled",
+    "rejected": "rejected",
+    "declined": "rejected",
+    "unavailable": "unavailable",
+    "abandoned": "abandoned",
+    "invalid_number": "invalid_number",
 }
 
 # end_reasons after which an unanswered inbound call counts as missed (reference section 3)
 MISSED_REASONS = frozenset({"caller_cancelled", "no_answer", "busy", "abandoned", "unavailable", "rejected"})
 
 
-def derive(sip_code: int | None = None, q850: int | None = None, vendor_status: str | None = None,
-           rang: bool = True) -> str | None:
+def derive(
+    sip_code: int | None = None, q850: int | None = None, vendor_status: str | None = None, rang: bool = True
+) -> str | None:
     """The end_reason the codes say, or None when they say nothing.
 
     A Q.850 cause wins (one missing from the table is `unknown`, the table's last row); then the SIP

@@ -1,4 +1,5 @@
 """Errors the domain raises; the REST layer turns each into {"error": {"code", "message"}} with its status."""
+
 from __future__ import annotations
 
 

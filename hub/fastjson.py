@@ -1,4 +1,5 @@
 """orjson behind the json-module interface python-socketio expects (dumps/loads), for event encoding."""
+
 from __future__ import annotations
 
 from typing import Any

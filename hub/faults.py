@@ -5,6 +5,7 @@ each pass through an armed point spends one time and raises pymongo's AutoReconn
 hub answers like any storage outage (503). `{"<point>": {"times": n, "error": "internal"}}` raises
 an unexpected error instead (500). Nothing is read when the setting is unset.
 """
+
 from __future__ import annotations
 
 import json

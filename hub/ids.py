@@ -1,4 +1,5 @@
 """Ids of stored documents: ObjectId strings, time-ordered, unique across processes."""
+
 from __future__ import annotations
 
 from bson import ObjectId

@@ -14,29 +14,30 @@ or the sweeper re-runs the handler as a re-do of the same change. Handlers are w
 re-done: they look for what their change already did (hub.changes.done) before refusing or
 skipping, and never call Zalo twice for one change.
 """
+
 from __future__ import annotations
 
-import json
 import functools
+import json
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from hub import changes, faults
 from hub.auth import Principal
-from hub.errors import HubError, Unprocessable
 from hub.calls import Calls, zalo_call_events
 from hub.chat import ChatIngest
 from hub.clock import Clock
 from hub.consents import Consents
 from hub.directory import Directory
+from hub.errors import HubError, Unprocessable
 from hub.oa_links import OaLinks
 from hub.store import Store
 from hub.zns import Zns
@@ -54,8 +55,18 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class Inbox:
-    def __init__(self, store: Store, clock: Clock, chat: ChatIngest, consents: Consents, zns: Zns, calls: Calls,
-                 links: OaLinks, directory: Directory, redo_after_s: float) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        chat: ChatIngest,
+        consents: Consents,
+        zns: Zns,
+        calls: Calls,
+        links: OaLinks,
+        directory: Directory,
+        redo_after_s: float,
+    ) -> None:
         self._directory = directory
         self._store = store
         self._clock = clock
@@ -75,8 +86,7 @@ class Inbox:
 
     # -- receiving ----------------------------------------------------------------------------------
 
-    async def receive_zalo(self, entry: dict[str, Any], event: ZaloWebhook | None,
-                           link: dict[str, Any]) -> str:
+    async def receive_zalo(self, entry: dict[str, Any], event: ZaloWebhook | None, link: dict[str, Any]) -> str:
         """Store and apply a Zalo delivery. Returns the outcome the webhook answers with."""
         kind = classify(event) if event else None
         entry["kind"] = kind.value if kind else None
@@ -87,7 +97,9 @@ class Inbox:
             if redo:
                 return "duplicate"
             if event is None or kind is None:
-                log.info("Zalo event kept raw", extra={"event_name": entry.get("event_name"), "event_key": entry["_id"]})
+                log.info(
+                    "Zalo event kept raw", extra={"event_name": entry.get("event_name"), "event_key": entry["_id"]}
+                )
                 return "stored_raw"
             return "link_disconnected"
         assert event is not None and kind is not None  # else the entry was stored as applied
@@ -98,32 +110,45 @@ class Inbox:
 
     async def receive_pbx(self, entry: dict[str, Any], events: list[CallEvent]) -> tuple[str, list[str]]:
         # What the format's parser made of the body, so a re-do needs no parser (the body stays in `raw`).
-        entry["events"] = [event.model_dump(mode="json", by_alias=True, include=set(CallEvent.model_fields))
-                           for event in events]
+        entry["events"] = [
+            event.model_dump(mode="json", by_alias=True, include=set(CallEvent.model_fields)) for event in events
+        ]
         stored, redo = await self._store_entry(self._store.call_events, entry)
         if stored.get("applied_at") is not None:
             return "duplicate", []
-        calls = await self._run(self._store.call_events, stored, redo,
-                                lambda: self._calls.apply(stored["company_id"], events))
+        calls = await self._run(
+            self._store.call_events, stored, redo, lambda: self._calls.apply(stored["company_id"], events)
+        )
         return ("completed" if redo else "accepted"), calls
 
-    async def receive_request(self, request: Request, route: str, endpoint: Endpoint, actor: Principal,
-                              raw: bytes) -> Response:
+    async def receive_request(
+        self, request: Request, route: str, endpoint: Endpoint, actor: Principal, raw: bytes
+    ) -> Response:
         """Journal a REST request that publishes, then run it as a change (see the module's doc)."""
         given = request.headers.get("idempotency-key", "")[:200]
         key = f"rest:{actor.member_id}:{given}" if given else f"rest:{uuid.uuid4().hex}"
-        entry = {"_id": key, "company_id": actor.company_id, "route": route, "path": request.url.path,
-                 "path_params": dict(request.path_params), "query_string": request.scope.get("query_string", b""),
-                 "body": _without_secrets(raw), "principal": {"member_id": actor.member_id, "company_id": actor.company_id,
-                                            "role": actor.role.value, "kind": actor.kind},
-                 "received_at": self._clock.now()}
+        entry = {
+            "_id": key,
+            "company_id": actor.company_id,
+            "route": route,
+            "path": request.url.path,
+            "path_params": dict(request.path_params),
+            "query_string": request.scope.get("query_string", b""),
+            "body": _without_secrets(raw),
+            "principal": {
+                "member_id": actor.member_id,
+                "company_id": actor.company_id,
+                "role": actor.role.value,
+                "kind": actor.kind,
+            },
+            "received_at": self._clock.now(),
+        }
         stored, redo = await self._store_entry(self._store.requests, entry)
         if redo and stored.get("route") != route:
             raise Unprocessable("this Idempotency-Key was used for another request", "idempotency_key_reused")
         if stored.get("applied_at") is not None:
             # Done before: running it again could undo what happened since (say, a later extension).
-            return JSONResponse({"ok": True, "outcome": "already_applied", "idempotency_key": given},
-                                status_code=200)
+            return JSONResponse({"ok": True, "outcome": "already_applied", "idempotency_key": given}, status_code=200)
         replay = Request(request.scope, receive=_body_once(raw))
         return await self._run(self._store.requests, stored, redo, lambda: endpoint(replay))
 
@@ -137,8 +162,9 @@ class Inbox:
             stored = await collection.find_one({"_id": entry["_id"]}, {"payload": 0, "raw": 0, "events": 0})
             return stored or entry, True
 
-    async def _run(self, collection: AsyncCollection, entry: dict[str, Any], redo: bool,
-                   apply: Callable[[], Awaitable[Any]]) -> Any:
+    async def _run(
+        self, collection: AsyncCollection, entry: dict[str, Any], redo: bool, apply: Callable[[], Awaitable[Any]]
+    ) -> Any:
         with changes.change(entry["_id"], redo=redo):
             try:
                 result = await apply()
@@ -184,20 +210,29 @@ class Inbox:
         """Re-apply entries left unmarked: their first attempt failed half-way and nobody retried."""
         redone = 0
         kinds: list[tuple[AsyncCollection, Callable[[dict[str, Any]], Awaitable[Any]]]] = [
-            (self._store.zalo_events, self._redo_zalo), (self._store.call_events, self._redo_pbx)]
+            (self._store.zalo_events, self._redo_zalo),
+            (self._store.call_events, self._redo_pbx),
+        ]
         if self._app is not None:
             kinds.append((self._store.requests, self._redo_request))
         for collection, apply in kinds:
             now = self._clock.now()
-            stale = {"applied_at": None, "received_at": {"$lte": now - timedelta(seconds=self.redo_after_s)},
-                     "attempts": {"$not": {"$gte": MAX_ATTEMPTS}}}
+            stale = {
+                "applied_at": None,
+                "received_at": {"$lte": now - timedelta(seconds=self.redo_after_s)},
+                "attempts": {"$not": {"$gte": MAX_ATTEMPTS}},
+            }
             async for entry in collection.find(stale, {"_id": 1}).limit(SWEEP_BATCH):
                 # update_one, not find_one_and_update: the embedded server scans a whole collection for
                 # findAndModify (README, "The embedded server").
                 lease = await collection.update_one(
-                    {"_id": entry["_id"], "applied_at": None,
-                     "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}]},
-                    {"$set": {"lease_until": now + timedelta(seconds=LEASE_S)}, "$inc": {"attempts": 1}})
+                    {
+                        "_id": entry["_id"],
+                        "applied_at": None,
+                        "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}],
+                    },
+                    {"$set": {"lease_until": now + timedelta(seconds=LEASE_S)}, "$inc": {"attempts": 1}},
+                )
                 claimed = await collection.find_one({"_id": entry["_id"]}) if lease.modified_count else None
                 if claimed is None:
                     continue  # another process has it
@@ -205,12 +240,20 @@ class Inbox:
                     await self._run(collection, claimed, True, functools.partial(apply, claimed))
                     redone += 1
                 except HubError as exc:
-                    log.info("a re-done entry was refused; nothing is left to finish",
-                             extra={"entry": claimed["_id"], "code": exc.code})
+                    log.info(
+                        "a re-done entry was refused; nothing is left to finish",
+                        extra={"entry": claimed["_id"], "code": exc.code},
+                    )
                 except Exception:
                     level = logging.ERROR if claimed.get("attempts", 0) >= MAX_ATTEMPTS else logging.WARNING
-                    log.log(level, "re-applying an inbox entry failed (attempt %s of %s)",
-                            claimed.get("attempts"), MAX_ATTEMPTS, exc_info=True, extra={"entry": claimed["_id"]})
+                    log.log(
+                        level,
+                        "re-applying an inbox entry failed (attempt %s of %s)",
+                        claimed.get("attempts"),
+                        MAX_ATTEMPTS,
+                        exc_info=True,
+                        extra={"entry": claimed["_id"]},
+                    )
         if redone:
             log.info("re-applied inbox entries", extra={"count": redone})
         return redone
@@ -233,20 +276,46 @@ class Inbox:
             return  # a route this version no longer has
         who = entry["principal"]
         # Still a member, with the role they have now (a removed member's request is not finished for them).
-        await self._directory.current(Principal(member_id=who["member_id"], company_id=who["company_id"],
-                                                role=Role(who["role"]), kind=who.get("kind", "member")))
-        scope = {"type": "http", "method": entry["route"].split(" ", 1)[0], "path": entry["path"],
-                 "raw_path": entry["path"].encode(), "root_path": "", "scheme": "http", "server": ("hub", 0),
-                 "query_string": entry.get("query_string") or b"", "headers": [], "app": self._app,
-                 "path_params": entry.get("path_params") or {},
-                 # The member the request was made for (no token is stored): see hub.api.routing.principal.
-                 "hub.principal": Principal(member_id=who["member_id"], company_id=who["company_id"],
-                                            role=Role(who["role"]), kind=who.get("kind", "member"))}
+        await self._directory.current(
+            Principal(
+                member_id=who["member_id"],
+                company_id=who["company_id"],
+                role=Role(who["role"]),
+                kind=who.get("kind", "member"),
+            )
+        )
+        scope = {
+            "type": "http",
+            "method": entry["route"].split(" ", 1)[0],
+            "path": entry["path"],
+            "raw_path": entry["path"].encode(),
+            "root_path": "",
+            "scheme": "http",
+            "server": ("hub", 0),
+            "query_string": entry.get("query_string") or b"",
+            "headers": [],
+            "app": self._app,
+            "path_params": entry.get("path_params") or {},
+            # The member the request was made for (no token is stored): see hub.api.routing.principal.
+            "hub.principal": Principal(
+                member_id=who["member_id"],
+                company_id=who["company_id"],
+                role=Role(who["role"]),
+                kind=who.get("kind", "member"),
+            ),
+        }
         await endpoint(Request(scope, receive=_body_once(entry.get("body") or b"")))
 
 
-SECRET_FIELDS = ("password", "current_password", "new_password", "app_secret", "oa_secret_key", "access_token",
-                 "refresh_token")
+SECRET_FIELDS = (
+    "password",
+    "current_password",
+    "new_password",
+    "app_secret",
+    "oa_secret_key",
+    "access_token",
+    "refresh_token",
+)
 
 
 def _without_secrets(raw: bytes) -> bytes:
@@ -263,4 +332,5 @@ def _without_secrets(raw: bytes) -> bytes:
 def _body_once(raw: bytes) -> Callable[[], Awaitable[dict[str, Any]]]:
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": raw, "more_body": False}
+
     return receive

@@ -1,4 +1,5 @@
 """Company labels (created by owners and managers) and the labels on each thread."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -10,8 +11,8 @@ from hub.auth import Principal
 from hub.changes import current as current_change
 from hub.changes import done
 from hub.clock import Clock
-from hub.ids import new_id
 from hub.errors import Conflict, NotFound
+from hub.ids import new_id
 from hub.realtime.publish import Publisher
 from hub.store import Store
 from hub.threads import Threads
@@ -40,8 +41,14 @@ class Labels:
     async def create(self, actor: Principal, name: str, color: str | None) -> Label:
         rulebook.require(actor, rulebook.Action.labels_manage)
         change = current_change()
-        doc = {"_id": new_id(), "company_id": actor.company_id, "name": name, "color": color,
-               "created_at": self._clock.now(), "created_by": change.key if change else None}
+        doc = {
+            "_id": new_id(),
+            "company_id": actor.company_id,
+            "name": name,
+            "color": color,
+            "created_at": self._clock.now(),
+            "created_by": change.key if change else None,
+        }
         try:
             await self._labels.insert_one(doc)
         except DuplicateKeyError:

@@ -1,5 +1,6 @@
 """Request body limits, enforced while reading (a sender may lie about, or omit, Content-Length), and
 JSON parsed with a bound on nesting."""
+
 from __future__ import annotations
 
 import json

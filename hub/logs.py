@@ -1,4 +1,5 @@
 """Structured logs: one JSON object a line, with the request id and whatever `extra` a call adds."""
+
 from __future__ import annotations
 
 import json
@@ -32,7 +33,9 @@ class JsonFormatter(logging.Formatter):
 
 def configure(level: str = "INFO", as_json: bool = True) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if as_json else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        JsonFormatter() if as_json else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -5,15 +5,16 @@ through the API or logs. Calls to Zalo go through `call`, which refreshes an exp
 one refresh at a time per OA (a lock in this process, a lease in MongoDB across processes), the
 rotated pair stored, conditionally on the refresh token used, before it is used.
 """
+
 from __future__ import annotations
 
-import builtins
-
 import asyncio
+import builtins
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import Any, TypeVar
 
 from pymongo.errors import DuplicateKeyError
 
@@ -21,8 +22,8 @@ from clients.zalo import ZaloClient, ZaloError
 from hub import rulebook
 from hub.auth import Principal
 from hub.clock import Clock
-from hub.ids import new_id
 from hub.errors import Conflict, NotFound, Unprocessable
+from hub.ids import new_id
 from hub.store import Store
 from schemas.rest import OaLink, OaLinkCreate, OaLinkRelink, OaLinkUpdate
 
@@ -34,9 +35,16 @@ WEBHOOK_CACHE_S = 5.0
 
 
 def view(doc: dict[str, Any]) -> OaLink:
-    return OaLink(id=doc["_id"], name=doc["name"], app_id=doc["app_id"], oa_id=doc["oa_id"],
-                  department_id=doc.get("department_id"), status=doc["status"],
-                  connected_at=doc.get("connected_at"), token_expires_at=doc.get("token_expires_at"))
+    return OaLink(
+        id=doc["_id"],
+        name=doc["name"],
+        app_id=doc["app_id"],
+        oa_id=doc["oa_id"],
+        department_id=doc.get("department_id"),
+        status=doc["status"],
+        connected_at=doc.get("connected_at"),
+        token_expires_at=doc.get("token_expires_at"),
+    )
 
 
 def _owner_only(actor: Principal) -> None:
@@ -65,11 +73,23 @@ class OaLinks:
         _owner_only(actor)
         await self._check_department(actor.company_id, body.department_id)
         now = self._clock.now()
-        doc = {"_id": new_id(), "company_id": actor.company_id, "name": body.name, "app_id": body.app_id,
-               "oa_id": body.oa_id, "oa_secret_key": body.oa_secret_key, "app_secret": body.app_secret,
-               "access_token": body.access_token, "refresh_token": body.refresh_token,
-               "token_expires_at": now + timedelta(hours=25), "department_id": body.department_id,
-               "status": "active", "connected_at": now, "created_at": now, "refresh_lease_until": None}
+        doc = {
+            "_id": new_id(),
+            "company_id": actor.company_id,
+            "name": body.name,
+            "app_id": body.app_id,
+            "oa_id": body.oa_id,
+            "oa_secret_key": body.oa_secret_key,
+            "app_secret": body.app_secret,
+            "access_token": body.access_token,
+            "refresh_token": body.refresh_token,
+            "token_expires_at": now + timedelta(hours=25),
+            "department_id": body.department_id,
+            "status": "active",
+            "connected_at": now,
+            "created_at": now,
+            "refresh_lease_until": None,
+        }
         try:
             await self._links.insert_one(doc)
         except DuplicateKeyError:
@@ -105,8 +125,9 @@ class OaLinks:
         """Stop using the OA: tokens are forgotten; webhooks are still verified and kept raw."""
         _owner_only(actor)
         await self._mine(actor, link_id)
-        await self._links.update_one({"_id": link_id}, {"$set": {"status": "disconnected", "access_token": None,
-                                                                 "refresh_token": None}})
+        await self._links.update_one(
+            {"_id": link_id}, {"$set": {"status": "disconnected", "access_token": None, "refresh_token": None}}
+        )
         self._changed()
         return view(await self._mine(actor, link_id))
 
@@ -114,8 +135,13 @@ class OaLinks:
         _owner_only(actor)
         await self._mine(actor, link_id)
         changes = {k: v for k, v in body.model_dump().items() if v is not None}
-        changes.update({"status": "active", "connected_at": self._clock.now(),
-                        "token_expires_at": self._clock.now() + timedelta(hours=25)})
+        changes.update(
+            {
+                "status": "active",
+                "connected_at": self._clock.now(),
+                "token_expires_at": self._clock.now() + timedelta(hours=25),
+            }
+        )
         try:
             await self._links.update_one({"_id": link_id}, {"$set": changes})
         except DuplicateKeyError:
@@ -168,7 +194,8 @@ class OaLinks:
             now = self._clock.now()
             leased = await self._links.update_one(
                 {"_id": link_id, "$or": [{"refresh_lease_until": None}, {"refresh_lease_until": {"$lt": now}}]},
-                {"$set": {"refresh_lease_until": now + timedelta(seconds=REFRESH_LEASE_S)}})
+                {"$set": {"refresh_lease_until": now + timedelta(seconds=REFRESH_LEASE_S)}},
+            )
             if leased.modified_count == 0:
                 return await self._await_other_refresh(link_id, failed_token)
             try:
@@ -179,9 +206,16 @@ class OaLinks:
             # Persist the rotated pair before using it: the old refresh token is now spent.
             await self._links.update_one(
                 {"_id": link_id, "refresh_token": link["refresh_token"]},
-                {"$set": {"access_token": pair.access_token, "refresh_token": pair.refresh_token,
-                          "token_expires_at": now + timedelta(seconds=pair.expires_in_s), "refreshed_at": now,
-                          "refresh_lease_until": None}})
+                {
+                    "$set": {
+                        "access_token": pair.access_token,
+                        "refresh_token": pair.refresh_token,
+                        "token_expires_at": now + timedelta(seconds=pair.expires_in_s),
+                        "refreshed_at": now,
+                        "refresh_lease_until": None,
+                    }
+                },
+            )
             log.info("Zalo token refreshed", extra={"link_id": link_id})
             return pair.access_token
 

@@ -1,4 +1,5 @@
 """Operations endpoints: liveness, readiness, Prometheus metrics."""
+
 from __future__ import annotations
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest

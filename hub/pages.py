@@ -6,10 +6,11 @@ gets no private endpoint, so what it does any integrator can do. Pages and scrip
 (`npm ci --prefix hub/web`, which `make run` and `make test` do) and is served as-is, never copied
 into the repository.
 """
+
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Awaitable, Callable
 
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
@@ -21,15 +22,22 @@ WEB = Path(__file__).parent / "web"
 SOCKET_IO_CLIENT = WEB / "node_modules" / "socket.io-client" / "dist" / "socket.io.esm.min.js"
 
 # Everything from the hub itself; Zalo's pictures (avatars, images, stickers) come from Zalo's hosts.
-_POLICY = ("default-src 'self'; img-src 'self' data: https: http:; media-src 'self' https:; "
-           "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
-_HEADERS = {"Content-Security-Policy": _POLICY, "Referrer-Policy": "no-referrer", "Cache-Control": "no-cache",
-            "X-Content-Type-Options": "nosniff"}
+_POLICY = (
+    "default-src 'self'; img-src 'self' data: https: http:; media-src 'self' https:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+_HEADERS = {
+    "Content-Security-Policy": _POLICY,
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 def _page(name: str) -> Callable[[Request], Awaitable[Response]]:
     async def serve(request: Request) -> Response:
         return FileResponse(WEB / "pages" / name, media_type="text/html; charset=utf-8", headers=_HEADERS)
+
     serve.__name__ = f"page_{name.removesuffix('.html')}"
     return serve
 
@@ -38,9 +46,12 @@ async def socket_io_client(request: Request) -> Response:
     if not SOCKET_IO_CLIENT.is_file():
         return PlainTextResponse(
             "The web console's Socket.IO client is not installed. Run `npm ci --prefix hub/web` "
-            "(make run does it), then reload.\n", status_code=503)
-    return FileResponse(SOCKET_IO_CLIENT, media_type="text/javascript; charset=utf-8",
-                        headers={"Cache-Control": "no-cache"})
+            "(make run does it), then reload.\n",
+            status_code=503,
+        )
+    return FileResponse(
+        SOCKET_IO_CLIENT, media_type="text/javascript; charset=utf-8", headers={"Cache-Control": "no-cache"}
+    )
 
 
 # Scripts and styles go compressed (the Socket.IO client: 41 KB -> 13 KB); pages are small.

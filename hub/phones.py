@@ -3,6 +3,7 @@
 The raw value a payload or a person gave is kept; beside it the hub stores its E.164 form (parsed by
 Google's libphonenumber port, Vietnam as the default region) for searches and joins.
 """
+
 from __future__ import annotations
 
 import phonenumbers

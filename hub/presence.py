@@ -8,11 +8,13 @@ expires (`ttl_s`), when any process's sweep notices. Entries live in Redis when 
 (one hash per company), else in this process's memory. Liveness is wall-clock time, not the
 business clock tests move.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from enum import StrEnum
-from typing import Callable, Protocol, cast
+from typing import Protocol, cast
 
 from redis.asyncio import Redis
 

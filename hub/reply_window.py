@@ -4,6 +4,7 @@ Free within 48 h of the user's last interaction (unless Zalo said the free repli
 charged up to 7 days, blocked after. Plain functions over plain data: the scheduler and the send
 path both call `window`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -7,6 +7,7 @@ Plain functions over plain data, tested as tables in tests/test_rulebook.py:
 - Named audiences (`RECEIVERS`): the roles that receive a kind of event, and the `Audience` builders
   the domain publishes with, including what an event does to its receivers' connections.
 """
+
 from __future__ import annotations
 
 from enum import StrEnum
@@ -119,6 +120,7 @@ def require_set_extension(actor: Principal, target: Role, target_id: str) -> Non
 
 # -- threads ---------------------------------------------------------------------------------------
 
+
 def may_see_thread(actor: Principal, thread: dict[str, Any]) -> bool:
     """The owner sees every thread; anyone else the threads assigned to them."""
     return may(actor.role, Action.all_threads) or thread.get("assignee_id") == actor.member_id
@@ -142,6 +144,7 @@ def keeps_thread_after_move(role: Role) -> bool:
 
 
 # -- who receives what -----------------------------------------------------------------------------
+
 
 class Receivers(StrEnum):
     thread_overseers = "thread_overseers"  # every thread and message event

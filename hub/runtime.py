@@ -2,6 +2,7 @@
 
 Shared by the ASGI app (hub.app) and the CLI (hub.cli), so both run the same code on the same data.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -17,17 +18,17 @@ from hub import embedded
 from hub.assignment import Assignment
 from hub.calls import Calls
 from hub.chat import ChatIngest, Spawn, background
-from hub.consents import Consents
 from hub.clock import Clock
+from hub.consents import Consents
 from hub.directory import Directory
-from hub.realtime.bus import Bus, NullBus
-from hub.realtime.publish import EventLog, Publisher
 from hub.inbox import Inbox
 from hub.labels import Labels
 from hub.oa_links import OaLinks
 from hub.presence import Presence, make_presence
-from hub.replies import Replies
+from hub.realtime.bus import Bus, NullBus
+from hub.realtime.publish import EventLog, Publisher
 from hub.realtime.sequence import LocalSequence, RedisSequence, Sequence
+from hub.replies import Replies
 from hub.settings import Settings
 from hub.store import Store, connect
 from hub.telephony import Telephony
@@ -72,15 +73,16 @@ class Runtime:
     tasks: set[asyncio.Task]
 
     @classmethod
-    async def open(cls, settings: Settings, clock: Clock, bus: Bus | None = None) -> "Runtime":
+    async def open(cls, settings: Settings, clock: Clock, bus: Bus | None = None) -> Runtime:
         """Open storage and build every service; events go to `bus` (none outside a serving process,
         such as the CLI: consoles pick those events up from the log)."""
         server = None
         uri = settings.mongodb_uri
         if not uri:
             try:
-                uri, server = await asyncio.to_thread(embedded.attach_or_start, settings.data_dir,
-                                                      settings.embedded_start_timeout_s)
+                uri, server = await asyncio.to_thread(
+                    embedded.attach_or_start, settings.data_dir, settings.embedded_start_timeout_s
+                )
             except embedded.EmbeddedServerError as exc:
                 raise StartupError(str(exc)) from exc
         assert uri is not None
@@ -94,12 +96,16 @@ class Runtime:
 
         try:
             await store.ensure_indexes()
-            jwt_secret = (settings.jwt_secret.get_secret_value() if settings.jwt_secret
-                          else await store.shared_secret("jwt_secret"))
+            jwt_secret = (
+                settings.jwt_secret.get_secret_value()
+                if settings.jwt_secret
+                else await store.shared_secret("jwt_secret")
+            )
         except PyMongoError as exc:
             raise await give_up(
                 f"cannot use MongoDB ({type(exc).__name__}: {exc}). Check that HUB_MONGODB_URI points at a "
-                "running MongoDB, or unset it to run on the embedded server.") from exc
+                "running MongoDB, or unset it to run on the embedded server."
+            ) from exc
         redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
         if redis is not None:
             try:
@@ -107,10 +113,12 @@ class Runtime:
             except Exception as exc:
                 raise await give_up(
                     f"cannot reach Redis at HUB_REDIS_URL ({exc}). Start Redis, fix the URL, or unset it to run "
-                    "a single process with in-memory fan-out.") from exc
+                    "a single process with in-memory fan-out."
+                ) from exc
         event_log = EventLog(store)
-        sequence: Sequence = (RedisSequence(redis, event_log.max_seq) if redis is not None
-                              else LocalSequence(event_log.max_seq))
+        sequence: Sequence = (
+            RedisSequence(redis, event_log.max_seq) if redis is not None else LocalSequence(event_log.max_seq)
+        )
         publisher = Publisher(event_log, sequence, clock, bus or NullBus(), settings.validate_events)
         directory = Directory(store, publisher, clock, settings.login_max_failures, settings.login_lock_s)
         http = httpx.AsyncClient(timeout=settings.zalo_timeout_s)
@@ -128,12 +136,34 @@ class Runtime:
         consents = Consents(store, clock, oa_links, publisher)
         zns = Zns(store, clock, oa_links, publisher)
         inbox = Inbox(store, clock, chat, consents, zns, calls, oa_links, directory, settings.inbox_redo_after_s)
-        return cls(settings=settings, clock=clock, store=store, redis=redis, event_log=event_log,
-                   sequence=sequence, publisher=publisher, directory=directory, jwt_secret=jwt_secret,
-                   embedded_server=server, http=http, oa_links=oa_links, threads=threads, chat=chat,
-                   replies=replies, tasks=tasks, presence=presence, assignment=assignment, labels=labels, spawn=spawn,
-                   calls=calls, telephony=Telephony(store, clock),
-                   wallboards=Wallboards(store, clock, jwt_secret, publisher), consents=consents, zns=zns, inbox=inbox)
+        return cls(
+            settings=settings,
+            clock=clock,
+            store=store,
+            redis=redis,
+            event_log=event_log,
+            sequence=sequence,
+            publisher=publisher,
+            directory=directory,
+            jwt_secret=jwt_secret,
+            embedded_server=server,
+            http=http,
+            oa_links=oa_links,
+            threads=threads,
+            chat=chat,
+            replies=replies,
+            tasks=tasks,
+            presence=presence,
+            assignment=assignment,
+            labels=labels,
+            spawn=spawn,
+            calls=calls,
+            telephony=Telephony(store, clock),
+            wallboards=Wallboards(store, clock, jwt_secret, publisher),
+            consents=consents,
+            zns=zns,
+            inbox=inbox,
+        )
 
     async def close(self) -> None:
         for task in list(self.tasks):

@@ -1,4 +1,5 @@
 """Time-driven work of the hub (DESIGN section 8). Every job is a conditional update, safe in several processes."""
+
 from __future__ import annotations
 
 import asyncio
@@ -25,8 +26,13 @@ async def prune_event_log(runtime: Runtime) -> int:
 async def finish_pending(runtime: Runtime) -> int:
     """Time-driven moves whose events a failure left unpublished are published now (hub.changes)."""
     before = runtime.clock.now() - timedelta(seconds=runtime.settings.inbox_redo_after_s)
-    return sum([await runtime.threads.finish_pending(before), await runtime.consents.finish_pending(before),
-                await runtime.calls.finish_pending(before)])
+    return sum(
+        [
+            await runtime.threads.finish_pending(before),
+            await runtime.consents.finish_pending(before),
+            await runtime.calls.finish_pending(before),
+        ]
+    )
 
 
 PRUNE_EVERY_S = 600.0
@@ -39,8 +45,13 @@ async def run(runtime: Runtime) -> None:
     loop = asyncio.get_running_loop()
     while True:
         # Queued threads are also offered when someone becomes available; this is the safety net.
-        jobs = [runtime.inbox.sweep, lambda: finish_pending(runtime), runtime.threads.expire_windows,
-                runtime.consents.expire_due, runtime.assignment.drain_all]
+        jobs = [
+            runtime.inbox.sweep,
+            lambda: finish_pending(runtime),
+            runtime.threads.expire_windows,
+            runtime.consents.expire_due,
+            runtime.assignment.drain_all,
+        ]
         if loop.time() - last_prune >= PRUNE_EVERY_S:
             jobs += [lambda: prune_event_log(runtime), runtime.directory.forget_old_login_failures]
             last_prune = loop.time()

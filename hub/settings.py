@@ -1,4 +1,5 @@
 """Every setting of the hub: environment variables prefixed HUB_ (PORT honoured for the Procfile)."""
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -1,6 +1,7 @@
 """What MongoDB can keep of a payload as parsed: BSON refuses NUL in keys, unpaired surrogates, integers
 past 64 bits and nesting past 100 levels. A signed webhook is never refused for its shape, so such a
 payload is kept as an escaped copy (and its exact bytes beside it)."""
+
 from __future__ import annotations
 
 import json
@@ -46,12 +47,14 @@ def storable_copy(value: Any, level: int = 1) -> Any:
         except (RecursionError, ValueError):
             return "<nested too deeply to keep; see raw>"
     if isinstance(value, dict):
-        return {_text(str(k)).replace(".", "\\u002e").lstrip("$") or "_": storable_copy(v, level + 1)
-                for k, v in value.items()}
+        return {
+            _text(str(k)).replace(".", "\\u002e").lstrip("$") or "_": storable_copy(v, level + 1)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [storable_copy(v, level + 1) for v in value]
     if isinstance(value, str):
         return _text(value)
-    if isinstance(value, int) and not isinstance(value, bool) and not -2**63 <= value < 2**63:
+    if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
         return str(value)
     return value

@@ -1,4 +1,5 @@
 """MongoDB access: the client, the collections the hub uses, and every index its queries need."""
+
 from __future__ import annotations
 
 import secrets
@@ -31,15 +32,21 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     # One active link per OA; the webhook finds links by app id.
     "oa_links": [
-        IndexModel([("oa_id", ASCENDING)], unique=True, partialFilterExpression={"status": "active"},
-                   name="oa_id_active_unique"),
+        IndexModel(
+            [("oa_id", ASCENDING)],
+            unique=True,
+            partialFilterExpression={"status": "active"},
+            name="oa_id_active_unique",
+        ),
         IndexModel([("app_id", ASCENDING)]),
         IndexModel([("company_id", ASCENDING), ("created_at", ASCENDING)]),
     ],
     # Every Zalo webhook as received (an inbox entry); _id is its idempotency key. The sweeper looks
     # for entries left without `applied_at`.
-    "zalo_events": [IndexModel([("company_id", ASCENDING), ("received_at", DESCENDING)]),
-                    IndexModel([("applied_at", ASCENDING), ("received_at", ASCENDING)])],
+    "zalo_events": [
+        IndexModel([("company_id", ASCENDING), ("received_at", DESCENDING)]),
+        IndexModel([("applied_at", ASCENDING), ("received_at", ASCENDING)]),
+    ],
     "threads": [
         IndexModel([("link_id", ASCENDING), ("key", ASCENDING)], unique=True),
         IndexModel([("company_id", ASCENDING), ("labels", ASCENDING)]),
@@ -51,10 +58,18 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("pending_change_at", ASCENDING)], sparse=True),  # time-driven moves not yet published
     ],
     "messages": [
-        IndexModel([("link_id", ASCENDING), ("zalo_msg_id", ASCENDING)], unique=True,
-                   partialFilterExpression={"zalo_msg_id": {"$type": "string"}}, name="zalo_msg_unique"),
-        IndexModel([("thread_id", ASCENDING), ("client_msg_id", ASCENDING)], unique=True,
-                   partialFilterExpression={"client_msg_id": {"$type": "string"}}, name="client_msg_unique"),
+        IndexModel(
+            [("link_id", ASCENDING), ("zalo_msg_id", ASCENDING)],
+            unique=True,
+            partialFilterExpression={"zalo_msg_id": {"$type": "string"}},
+            name="zalo_msg_unique",
+        ),
+        IndexModel(
+            [("thread_id", ASCENDING), ("client_msg_id", ASCENDING)],
+            unique=True,
+            partialFilterExpression={"client_msg_id": {"$type": "string"}},
+            name="client_msg_unique",
+        ),
         IndexModel([("thread_id", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)]),
         IndexModel([("thread_id", ASCENDING), ("status", ASCENDING)]),
     ],
@@ -70,11 +85,15 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("pending_change_at", ASCENDING)], sparse=True),  # time-driven moves not yet published
     ],
     # Every PBX webhook as received; _id is a hash of company, format and body.
-    "call_events": [IndexModel([("company_id", ASCENDING), ("received_at", DESCENDING)]),
-                    IndexModel([("applied_at", ASCENDING), ("received_at", ASCENDING)])],
+    "call_events": [
+        IndexModel([("company_id", ASCENDING), ("received_at", DESCENDING)]),
+        IndexModel([("applied_at", ASCENDING), ("received_at", ASCENDING)]),
+    ],
     # Every REST request that publishes, as received (hub.inbox); _id is its change key.
-    "requests": [IndexModel([("applied_at", ASCENDING), ("received_at", ASCENDING)]),
-                 IndexModel([("received_at", ASCENDING)])],
+    "requests": [
+        IndexModel([("applied_at", ASCENDING), ("received_at", ASCENDING)]),
+        IndexModel([("received_at", ASCENDING)]),
+    ],
     "extension_states": [IndexModel([("company_id", ASCENDING), ("extension", ASCENDING)], unique=True)],
     "hotlines": [IndexModel([("company_id", ASCENDING), ("number", ASCENDING)], unique=True)],
     "wallboard_tokens": [IndexModel([("company_id", ASCENDING), ("created_at", ASCENDING)])],
@@ -96,8 +115,12 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("company_id", ASCENDING), ("seq", DESCENDING)]),
         IndexModel([("at", ASCENDING)]),
         # A change's events carry deterministic keys: re-doing it publishes only what is missing.
-        IndexModel([("key", ASCENDING)], unique=True, partialFilterExpression={"key": {"$type": "string"}},
-                   name="event_key_unique"),
+        IndexModel(
+            [("key", ASCENDING)],
+            unique=True,
+            partialFilterExpression={"key": {"$type": "string"}},
+            name="event_key_unique",
+        ),
     ],
 }
 

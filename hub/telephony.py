@@ -4,6 +4,7 @@ Owners and managers manage hotlines and extensions; only the owner creates or ro
 secret, which is shown once. An extension exists on its own (the PBX has it) and is given to at
 most one member through PUT /api/members/{id}/extension.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -14,8 +15,8 @@ from pymongo.errors import DuplicateKeyError
 from hub import rulebook
 from hub.auth import Principal
 from hub.clock import Clock
-from hub.ids import new_id
 from hub.errors import Conflict, NotFound, Unprocessable
+from hub.ids import new_id
 from hub.store import Store
 
 
@@ -24,7 +25,12 @@ def _manages(actor: Principal) -> None:
 
 
 def _hotline(doc: dict[str, Any]) -> dict[str, Any]:
-    return {"id": doc["_id"], "number": doc["number"], "name": doc.get("name"), "department_id": doc.get("department_id")}
+    return {
+        "id": doc["_id"],
+        "number": doc["number"],
+        "name": doc.get("name"),
+        "department_id": doc.get("department_id"),
+    }
 
 
 class Telephony:
@@ -35,8 +41,9 @@ class Telephony:
     async def rotate_pbx_secret(self, actor: Principal) -> str:
         rulebook.require(actor, rulebook.Action.pbx_secret)
         secret = secrets.token_urlsafe(32)
-        await self._store.companies.update_one({"_id": actor.company_id},
-                                               {"$set": {"pbx_secret": secret, "pbx_secret_at": self._clock.now()}})
+        await self._store.companies.update_one(
+            {"_id": actor.company_id}, {"$set": {"pbx_secret": secret, "pbx_secret_at": self._clock.now()}}
+        )
         return secret
 
     async def pbx_secret(self, company_id: str) -> str | None:
@@ -49,14 +56,22 @@ class Telephony:
         cursor = self._store.hotlines.find({"company_id": actor.company_id}).sort("number", 1)
         return [_hotline(doc) async for doc in cursor]
 
-    async def add_hotline(self, actor: Principal, number: str, name: str | None,
-                          department_id: str | None) -> dict[str, Any]:
+    async def add_hotline(
+        self, actor: Principal, number: str, name: str | None, department_id: str | None
+    ) -> dict[str, Any]:
         _manages(actor)
-        if department_id and not await self._store.departments.find_one({"_id": department_id,
-                                                                          "company_id": actor.company_id}):
+        if department_id and not await self._store.departments.find_one(
+            {"_id": department_id, "company_id": actor.company_id}
+        ):
             raise Unprocessable("no such department in this company", "department_not_found")
-        doc = {"_id": new_id(), "company_id": actor.company_id, "number": number, "name": name,
-               "department_id": department_id, "created_at": self._clock.now()}
+        doc = {
+            "_id": new_id(),
+            "company_id": actor.company_id,
+            "number": number,
+            "name": name,
+            "department_id": department_id,
+            "created_at": self._clock.now(),
+        }
         try:
             await self._store.hotlines.insert_one(doc)
         except DuplicateKeyError:
@@ -76,25 +91,40 @@ class Telephony:
         who receive that event: owners and managers, and a user for their own extension (else null).
         Owners and managers also see the extensions the PBX rang that the directory does not list
         (`listed: false`, as wall displays show them), so they can add them."""
-        states = {s["extension"]: s["state"]
-                  async for s in self._store.extension_states.find({"company_id": actor.company_id})}
+        states = {
+            s["extension"]: s["state"]
+            async for s in self._store.extension_states.find({"company_id": actor.company_id})
+        }
         cursor = self._store.extensions.find({"company_id": actor.company_id}).sort("number", 1)
         supervisor = rulebook.may(actor.role, rulebook.Action.all_calls)
-        listed = [{"number": d["number"], "member_id": d.get("member_id"), "name": d.get("name"), "listed": True,
-                   "state": states.get(d["number"], "idle") if supervisor or d.get("member_id") == actor.member_id
-                   else None} async for d in cursor]
+        listed = [
+            {
+                "number": d["number"],
+                "member_id": d.get("member_id"),
+                "name": d.get("name"),
+                "listed": True,
+                "state": states.get(d["number"], "idle")
+                if supervisor or d.get("member_id") == actor.member_id
+                else None,
+            }
+            async for d in cursor
+        ]
         if supervisor:
             known = {e["number"] for e in listed}
-            listed += [{"number": number, "member_id": None, "name": None, "listed": False, "state": state}
-                       for number, state in states.items() if number not in known]
+            listed += [
+                {"number": number, "member_id": None, "name": None, "listed": False, "state": state}
+                for number, state in states.items()
+                if number not in known
+            ]
             listed.sort(key=lambda e: e["number"])
         return listed
 
     async def add_extension(self, actor: Principal, number: str, name: str | None) -> dict[str, Any]:
         _manages(actor)
         try:
-            await self._store.extensions.insert_one({"_id": new_id(), "company_id": actor.company_id, "number": number,
-                                                     "member_id": None, "name": name})
+            await self._store.extensions.insert_one(
+                {"_id": new_id(), "company_id": actor.company_id, "number": number, "member_id": None, "name": name}
+            )
         except DuplicateKeyError:
             raise Conflict(f"extension {number} exists", "extension_exists") from None
         return {"number": number, "member_id": None, "name": name}

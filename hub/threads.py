@@ -3,10 +3,10 @@
 A thread is seen by the company's owners and by its assignee (DESIGN section 6); every thread and
 message event is published to exactly that audience, computed here from the stored thread.
 """
+
 from __future__ import annotations
 
 import builtins
-
 import re
 from datetime import datetime
 from typing import Any
@@ -19,10 +19,10 @@ from hub.auth import Principal
 from hub.changes import current as current_change
 from hub.changes import done, update_once
 from hub.clock import Clock
-from hub.ids import new_id
 from hub.errors import NotFound, Unprocessable
-from hub.realtime.publish import Publisher
+from hub.ids import new_id
 from hub.phones import e164
+from hub.realtime.publish import Publisher
 from hub.store import Store
 from schemas.chat import Customer, Message, ThreadSummary
 
@@ -35,13 +35,28 @@ audience = rulebook.thread_audience
 
 def summary(doc: dict[str, Any]) -> ThreadSummary:
     return ThreadSummary(
-        id=doc["_id"], company_id=doc["company_id"], oa_link_id=doc["link_id"], oa_id=doc["oa_id"],
-        user_id=doc.get("user_id"), anonymous=doc.get("anonymous", False), customer=Customer.model_validate(doc.get("customer") or {}),
-        follower=doc.get("follower"), tags=doc.get("tags", []), labels=doc.get("labels", []),
-        status=doc.get("status", "open"), assignee_id=doc.get("assignee_id"), unread=doc.get("unread", 0),
-        last_message=doc.get("last_message"), last_user_interaction_at=doc.get("last_user_interaction_at"),
-        reply_window=doc["reply_window"], version=doc.get("version", 1), created_at=doc["created_at"],
-        department_id=doc.get("department_id"), queued_at=doc.get("queued_at"), resolved_at=doc.get("resolved_at"))
+        id=doc["_id"],
+        company_id=doc["company_id"],
+        oa_link_id=doc["link_id"],
+        oa_id=doc["oa_id"],
+        user_id=doc.get("user_id"),
+        anonymous=doc.get("anonymous", False),
+        customer=Customer.model_validate(doc.get("customer") or {}),
+        follower=doc.get("follower"),
+        tags=doc.get("tags", []),
+        labels=doc.get("labels", []),
+        status=doc.get("status", "open"),
+        assignee_id=doc.get("assignee_id"),
+        unread=doc.get("unread", 0),
+        last_message=doc.get("last_message"),
+        last_user_interaction_at=doc.get("last_user_interaction_at"),
+        reply_window=doc["reply_window"],
+        version=doc.get("version", 1),
+        created_at=doc["created_at"],
+        department_id=doc.get("department_id"),
+        queued_at=doc.get("queued_at"),
+        resolved_at=doc.get("resolved_at"),
+    )
 
 
 def thread_event(doc: dict[str, Any]) -> dict[str, Any]:
@@ -53,23 +68,44 @@ def thread_event(doc: dict[str, Any]) -> dict[str, Any]:
 
 def message_view(doc: dict[str, Any]) -> Message:
     return Message(
-        id=doc["_id"], thread_id=doc["thread_id"], direction=doc["direction"], kind=doc["kind"],
-        text=doc.get("text"), attachments=doc.get("attachments", []), quote_msg_id=doc.get("quote_msg_id"),
-        zalo_msg_id=doc.get("zalo_msg_id"), client_msg_id=doc.get("client_msg_id"), status=doc["status"],
-        failure=doc.get("failure"), quota_type=doc.get("quota_type"), sent_by_member_id=doc.get("sent_by_member_id"),
-        sent_via=doc["sent_via"], reactions=doc.get("reactions", {}), at=doc["at"],
-        delivered_at=doc.get("delivered_at"), seen_at=doc.get("seen_at"))
+        id=doc["_id"],
+        thread_id=doc["thread_id"],
+        direction=doc["direction"],
+        kind=doc["kind"],
+        text=doc.get("text"),
+        attachments=doc.get("attachments", []),
+        quote_msg_id=doc.get("quote_msg_id"),
+        zalo_msg_id=doc.get("zalo_msg_id"),
+        client_msg_id=doc.get("client_msg_id"),
+        status=doc["status"],
+        failure=doc.get("failure"),
+        quota_type=doc.get("quota_type"),
+        sent_by_member_id=doc.get("sent_by_member_id"),
+        sent_via=doc["sent_via"],
+        reactions=doc.get("reactions", {}),
+        at=doc["at"],
+        delivered_at=doc.get("delivered_at"),
+        seen_at=doc.get("seen_at"),
+    )
 
 
 def _window(thread: dict[str, Any]) -> dict[str, Any]:
     window = thread["reply_window"]
-    return {"thread_id": thread["_id"], "state": window["state"],
-            "until": window["until"].isoformat() if window["until"] else None}
+    return {
+        "thread_id": thread["_id"],
+        "state": window["state"],
+        "until": window["until"].isoformat() if window["until"] else None,
+    }
 
 
 def last_message(msg: dict[str, Any]) -> dict[str, Any]:
-    return {"id": msg["_id"], "direction": msg["direction"], "kind": msg["kind"], "text": (msg.get("text") or "")[:200],
-            "at": msg["at"]}
+    return {
+        "id": msg["_id"],
+        "direction": msg["direction"],
+        "kind": msg["kind"],
+        "text": (msg.get("text") or "")[:200],
+        "at": msg["at"],
+    }
 
 
 class Threads:
@@ -81,22 +117,44 @@ class Threads:
 
     # -- storage ----------------------------------------------------------------------------------
 
-    async def get_or_create(self, link: dict[str, Any], key: str, user_id: str | None,
-                            anonymous: bool = False) -> tuple[dict[str, Any], bool]:
+    async def get_or_create(
+        self, link: dict[str, Any], key: str, user_id: str | None, anonymous: bool = False
+    ) -> tuple[dict[str, Any], bool]:
         """The thread of (OA link, key), created when new. Returns it and whether this call created it."""
         change = current_change()
         doc = await self._threads.find_one({"link_id": link["_id"], "key": key})
         if doc:  # created by an earlier attempt of this very change: still "created" for its events
             return doc, bool(change and doc.get("created_by") == change.key)
         now = self._clock.now()
-        doc = {"_id": new_id(), "company_id": link["company_id"], "link_id": link["_id"], "oa_id": link["oa_id"],
-               "key": key, "user_id": user_id, "anonymous": anonymous, "customer": {}, "follower": None,
-               "tags": [], "labels": [], "status": "open", "assignee_id": None, "unread": 0,
-               "last_message": None, "last_message_at": None, "last_user_interaction_at": None,
-               "reply_window": reply_window.window(None, now).as_dict(), "reply_window_until": None,
-               "free_replies_remaining": None, "profile_fetched": anonymous, "version": 1, "created_at": now,
-               "department_id": link.get("department_id"), "queued_at": None, "resolved_at": None,
-               "created_by": change.key if change else None}
+        doc = {
+            "_id": new_id(),
+            "company_id": link["company_id"],
+            "link_id": link["_id"],
+            "oa_id": link["oa_id"],
+            "key": key,
+            "user_id": user_id,
+            "anonymous": anonymous,
+            "customer": {},
+            "follower": None,
+            "tags": [],
+            "labels": [],
+            "status": "open",
+            "assignee_id": None,
+            "unread": 0,
+            "last_message": None,
+            "last_message_at": None,
+            "last_user_interaction_at": None,
+            "reply_window": reply_window.window(None, now).as_dict(),
+            "reply_window_until": None,
+            "free_replies_remaining": None,
+            "profile_fetched": anonymous,
+            "version": 1,
+            "created_at": now,
+            "department_id": link.get("department_id"),
+            "queued_at": None,
+            "resolved_at": None,
+            "created_by": change.key if change else None,
+        }
         try:
             await self._threads.insert_one(doc)
             return doc, True
@@ -108,9 +166,14 @@ class Threads:
     async def get(self, thread_id: str) -> dict[str, Any] | None:
         return await self._threads.find_one({"_id": thread_id})
 
-    async def update(self, thread: dict[str, Any], changes: dict[str, Any],
-                     interaction_at: datetime | None = None, free_remaining: Any = ...,
-                     step: str = "thread") -> dict[str, Any]:
+    async def update(
+        self,
+        thread: dict[str, Any],
+        changes: dict[str, Any],
+        interaction_at: datetime | None = None,
+        free_remaining: Any = ...,
+        step: str = "thread",
+    ) -> dict[str, Any]:
         """Apply `changes` (a MongoDB update) to a thread, bump its version and recompute its reply window,
         as step `step` of the current change (hub.changes: a re-do does not apply it twice). Returns the
         new doc; the caller publishes."""
@@ -131,8 +194,9 @@ class Threads:
         assert doc is not None
         return doc
 
-    async def publish(self, before: dict[str, Any] | None, after: dict[str, Any],
-                      message: dict[str, Any] | None = None) -> None:
+    async def publish(
+        self, before: dict[str, Any] | None, after: dict[str, Any], message: dict[str, Any] | None = None
+    ) -> None:
         """thread.created (no `before`) or thread.updated, reply_window.changed when the window's state
         moved, and message.created for a new message: one change, published together in that order."""
         who = audience(after)
@@ -147,8 +211,9 @@ class Threads:
     async def publish_window(self, thread: dict[str, Any]) -> None:
         await self._publisher.publish(thread["company_id"], "reply_window.changed", _window(thread), audience(thread))
 
-    async def publish_message_update(self, thread: dict[str, Any], message: dict[str, Any],
-                                     fields: dict[str, Any]) -> None:
+    async def publish_message_update(
+        self, thread: dict[str, Any], message: dict[str, Any], fields: dict[str, Any]
+    ) -> None:
         data = {"message_id": message["_id"], "thread_id": thread["_id"], **fields}
         await self._publisher.publish(thread["company_id"], "message.updated", data, audience(thread))
 
@@ -171,13 +236,21 @@ class Threads:
         moved = 0
         cursor = self._threads.find({"reply_window_until": {"$lte": now}}).limit(limit)
         async for thread in cursor:
-            window = reply_window.window(thread.get("last_user_interaction_at"), now,
-                                         thread.get("free_replies_remaining"))
+            window = reply_window.window(
+                thread.get("last_user_interaction_at"), now, thread.get("free_replies_remaining")
+            )
             key = f"window:{thread['_id']}:{thread['reply_window_until'].isoformat()}"
             result = await self._threads.update_one(
                 {"_id": thread["_id"], "reply_window_until": thread["reply_window_until"]},
-                changes.mark_pending({"$set": {"reply_window": window.as_dict(), "reply_window_until": window.until},
-                                      "$inc": {"version": 1}}, key, now))
+                changes.mark_pending(
+                    {
+                        "$set": {"reply_window": window.as_dict(), "reply_window_until": window.until},
+                        "$inc": {"version": 1},
+                    },
+                    key,
+                    now,
+                ),
+            )
             if result.modified_count:
                 moved += 1
                 doc = await self._threads.find_one({"_id": thread["_id"]})
@@ -206,10 +279,19 @@ class Threads:
             raise NotFound("no such thread", "thread_not_found")
         return thread
 
-    async def list(self, actor: Principal, oa: str | None = None, assignee: str | None = None,
-                   label: str | None = None, unread: bool | None = None, text: str | None = None,
-                   status: str | None = None, before: datetime | None = None, after: str | None = None,
-                   limit: int = 50) -> list[ThreadSummary]:
+    async def list(
+        self,
+        actor: Principal,
+        oa: str | None = None,
+        assignee: str | None = None,
+        label: str | None = None,
+        unread: bool | None = None,
+        text: str | None = None,
+        status: str | None = None,
+        before: datetime | None = None,
+        after: str | None = None,
+        limit: int = 50,
+    ) -> list[ThreadSummary]:
         """Newest activity first; `after` (the last thread id of a page) gives the next page."""
         query: dict[str, Any] = {"company_id": actor.company_id}
         sees_all = rulebook.may(actor.role, rulebook.Action.all_threads)
@@ -231,11 +313,17 @@ class Threads:
             query["status"] = status
         if text:
             if len(text) > TEXT_FILTER_MAX:
-                raise Unprocessable(f"text: at most {TEXT_FILTER_MAX} characters", "text_too_long",
-                                    details={"field": "text", "max_length": TEXT_FILTER_MAX})
+                raise Unprocessable(
+                    f"text: at most {TEXT_FILTER_MAX} characters",
+                    "text_too_long",
+                    details={"field": "text", "max_length": TEXT_FILTER_MAX},
+                )
             pattern = {"$regex": re.escape(text), "$options": "i"}
-            matches: builtins.list[dict[str, Any]] = [{"customer.name": pattern}, {"customer.phone": pattern},
-                                             {"last_message.text": pattern}]
+            matches: builtins.list[dict[str, Any]] = [
+                {"customer.name": pattern},
+                {"customer.phone": pattern},
+                {"last_message.text": pattern},
+            ]
             if phone := e164(text):  # 0912…, 84912… and +84912… find the same customer
                 matches.append({"customer.phone_e164": phone})
             query.setdefault("$and", []).append({"$or": matches})
@@ -252,8 +340,9 @@ class Threads:
         cursor = self._threads.find(query).sort([("last_message_at", DESCENDING), ("_id", DESCENDING)])
         return [summary(doc) async for doc in cursor.limit(max(1, min(limit, 200)))]
 
-    async def messages_page(self, actor: Principal, thread_id: str, before: str | None,
-                            limit: int) -> tuple[builtins.list[Message], str | None]:
+    async def messages_page(
+        self, actor: Principal, thread_id: str, before: str | None, limit: int
+    ) -> tuple[builtins.list[Message], str | None]:
         """Newest first; `before` is a message id from an earlier page."""
         thread = await self.visible(actor, thread_id)
         query: dict[str, Any] = {"thread_id": thread["_id"]}
@@ -273,7 +362,8 @@ class Threads:
         """Unread counts are the assignee's: the owner looking into someone else's thread changes nothing."""
         thread = await self.visible_or_redone(actor, thread_id, "thread")
         reader_is_owner_of_count = thread.get("assignee_id") == actor.member_id or (
-            thread.get("assignee_id") is None and rulebook.may(actor.role, rulebook.Action.all_threads))
+            thread.get("assignee_id") is None and rulebook.may(actor.role, rulebook.Action.all_threads)
+        )
         if done(thread, "thread"):  # a re-do: publish what the first attempt may not have
             await self.publish(thread, thread)
             return summary(thread)
@@ -282,4 +372,3 @@ class Threads:
         after = await self.update(thread, {"$set": {"unread": 0}})
         await self.publish(thread, after)
         return summary(after)
-

@@ -5,6 +5,7 @@ A wallboard token is for one company and speaks for no member: its consoles rece
 `extension.state` events published for wallboards — numbers masked, never chat content.
 "Today" starts at midnight in the company's time zone, so counters roll over by themselves.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -19,8 +20,8 @@ from hub.auth import ALGORITHM, Principal
 from hub.calls import today_start, wallboard_view
 from hub.changes import update_once
 from hub.clock import Clock
-from hub.ids import new_id
 from hub.errors import NotFound
+from hub.ids import new_id
 from hub.realtime.publish import Publisher
 from hub.store import Store
 from schemas.calls import LIVE_STATES
@@ -29,8 +30,9 @@ from schemas.directory import CompanySettings
 TOKEN_TTL = timedelta(days=365)
 
 
-def counters(calls: list[dict[str, Any]], live: list[dict[str, Any]], now: datetime,
-             service_level_s: float) -> dict[str, Any]:
+def counters(
+    calls: list[dict[str, Any]], live: list[dict[str, Any]], now: datetime, service_level_s: float
+) -> dict[str, Any]:
     """Today's figures from today's inbound calls (plain data in, plain numbers out)."""
     offered = [c for c in calls if c.get("direction") == "inbound"]
     answered = [c for c in offered if c.get("answered_at")]
@@ -51,12 +53,19 @@ def counters(calls: list[dict[str, Any]], live: list[dict[str, Any]], now: datet
         "missed": len(missed),
         "short_abandoned": len(short),
         "abandoned": len(abandoned),
-        "abandonment_rate": round(len(abandoned) / (len(answered) + len(abandoned)), 4) if answered or abandoned else None,
+        "abandonment_rate": round(len(abandoned) / (len(answered) + len(abandoned)), 4)
+        if answered or abandoned
+        else None,
         "answer_rate": round(len(answered) / reachable, 4) if reachable > 0 else None,
         "average_wait_s": round(fmean(wait(c) for c in answered), 1) if answered else None,
-        "longest_wait_now_s": round(max((now - (c.get("wait_started_at") or c["started_at"])).total_seconds()
-                                        for c in waiting), 1) if waiting else 0,
-        "service_level": round(sum(wait(c) <= service_level_s for c in answered) / reachable, 4) if reachable > 0 else None,
+        "longest_wait_now_s": round(
+            max((now - (c.get("wait_started_at") or c["started_at"])).total_seconds() for c in waiting), 1
+        )
+        if waiting
+        else 0,
+        "service_level": round(sum(wait(c) <= service_level_s for c in answered) / reachable, 4)
+        if reachable > 0
+        else None,
         "average_talk_s": round(fmean(talks), 1) if talks else None,
     }
 
@@ -71,12 +80,27 @@ class Wallboards:
     async def issue(self, actor: Principal, name: str) -> dict[str, Any]:
         rulebook.require(actor, rulebook.Action.wallboards)
         now = self._clock.now()
-        doc = {"_id": new_id(), "company_id": actor.company_id, "name": name, "created_by": actor.member_id,
-               "created_at": now, "revoked": False}
+        doc = {
+            "_id": new_id(),
+            "company_id": actor.company_id,
+            "name": name,
+            "created_by": actor.member_id,
+            "created_at": now,
+            "revoked": False,
+        }
         await self._store.wallboard_tokens.insert_one(doc)
-        token = jwt.encode({"sub": doc["_id"], "cid": actor.company_id, "kind": "wallboard", "iat": int(now.timestamp()),
-                            "exp": int((now + TOKEN_TTL).timestamp()), "jti": secrets.token_hex(8)},
-                           self._secret, algorithm=ALGORITHM)
+        token = jwt.encode(
+            {
+                "sub": doc["_id"],
+                "cid": actor.company_id,
+                "kind": "wallboard",
+                "iat": int(now.timestamp()),
+                "exp": int((now + TOKEN_TTL).timestamp()),
+                "jti": secrets.token_hex(8),
+            },
+            self._secret,
+            algorithm=ALGORITHM,
+        )
         return {"id": doc["_id"], "name": name, "token": token, "expires_at": now + TOKEN_TTL}
 
     async def list(self, actor: Principal) -> list[dict[str, Any]]:
@@ -86,15 +110,22 @@ class Wallboards:
 
     async def revoke(self, actor: Principal, token_id: str) -> None:
         rulebook.require(actor, rulebook.Action.wallboards)
-        revoked = await update_once(self._store.wallboard_tokens, {"_id": token_id, "company_id": actor.company_id},
-                                    {"revoked": False}, {"$set": {"revoked": True}}, "revoke")
-        if not revoked and not await self._store.wallboard_tokens.find_one({"_id": token_id,
-                                                                           "company_id": actor.company_id}):
+        revoked = await update_once(
+            self._store.wallboard_tokens,
+            {"_id": token_id, "company_id": actor.company_id},
+            {"revoked": False},
+            {"$set": {"revoked": True}},
+            "revoke",
+        )
+        if not revoked and not await self._store.wallboard_tokens.find_one(
+            {"_id": token_id, "company_id": actor.company_id}
+        ):
             raise NotFound("no such wallboard token", "wallboard_token_not_found")
         if revoked:
             # Every process cuts the displays it holds with this token when the event reaches it.
-            await self._publisher.publish(actor.company_id, "wallboard.revoked", {"id": token_id},
-                                          rulebook.wallboard_revoked(token_id))
+            await self._publisher.publish(
+                actor.company_id, "wallboard.revoked", {"id": token_id}, rulebook.wallboard_revoked(token_id)
+            )
 
     async def valid(self, company_id: str, token_id: str) -> bool:
         doc = await self._store.wallboard_tokens.find_one({"_id": token_id, "company_id": company_id})
@@ -106,20 +137,33 @@ class Wallboards:
         settings = CompanySettings.model_validate(company.get("settings") or {})
         now = self._clock.now()
         start = today_start(now, company.get("timezone", "Asia/Ho_Chi_Minh"))
-        today = [d async for d in self._store.calls.find({"company_id": company_id, "started_at": {"$gte": start}},
-                                                         {"legs": 0})]
+        today = [
+            d
+            async for d in self._store.calls.find(
+                {"company_id": company_id, "started_at": {"$gte": start}}, {"legs": 0}
+            )
+        ]
         live = [c for c in today if c.get("state") in LIVE_STATES]
-        return {"company_id": company_id, "at": now.isoformat(), "counters": counters(today, live, now,
-                                                                                      settings.service_level_s)}
+        return {
+            "company_id": company_id,
+            "at": now.isoformat(),
+            "counters": counters(today, live, now, settings.service_level_s),
+        }
 
     async def snapshot(self, company_id: str) -> dict[str, Any]:
         company = await self._store.companies.find_one({"_id": company_id}) or {}
         settings = CompanySettings.model_validate(company.get("settings") or {})
         now = self._clock.now()
         start = today_start(now, company.get("timezone", "Asia/Ho_Chi_Minh"))
-        live = [d async for d in self._store.calls.find({"company_id": company_id, "state": {"$in": list(LIVE_STATES)}})]
-        today = [d async for d in self._store.calls.find({"company_id": company_id, "started_at": {"$gte": start}},
-                                                         {"legs": 0})]
+        live = [
+            d async for d in self._store.calls.find({"company_id": company_id, "state": {"$in": list(LIVE_STATES)}})
+        ]
+        today = [
+            d
+            async for d in self._store.calls.find(
+                {"company_id": company_id, "started_at": {"$gte": start}}, {"legs": 0}
+            )
+        ]
         extensions = {e["number"]: "idle" async for e in self._store.extensions.find({"company_id": company_id})}
         async for state in self._store.extension_states.find({"company_id": company_id}):
             extensions[state["extension"]] = state["state"]

@@ -5,6 +5,7 @@ OTP templates, 7,200 s for every other template (reference section 6). Sends are
 22:00 and 06:00 in the company's time zone before Zalo is called (Zalo would answer -133).
 Everything here is seen by owners and managers.
 """
+
 from __future__ import annotations
 
 import logging
@@ -22,11 +23,11 @@ from hub.auth import Principal
 from hub.changes import current as current_change
 from hub.changes import update_once
 from hub.clock import Clock
-from hub.ids import new_id
 from hub.errors import Conflict, NotFound, Unprocessable
-from hub.realtime.publish import Publisher
+from hub.ids import new_id
 from hub.oa_links import OaLinks
 from hub.phones import zalo_form
+from hub.realtime.publish import Publisher
 from hub.store import Store, record_filter
 from schemas.zalo import ZaloWebhook, epoch_ms, from_epoch_ms, zalo_phone
 
@@ -52,9 +53,26 @@ def quiet_hours(now: datetime, timezone_name: str) -> bool:
 
 
 def view(doc: dict[str, Any]) -> dict[str, Any]:
-    return {key: doc.get(key) for key in (
-        "oa_id", "phone", "template_id", "template_data", "tracking_id", "msg_id", "otp", "status", "failure",
-        "sent_at", "delivered_at", "charged", "unit_price", "review", "sent_by")} | {"id": doc["_id"]}
+    return {
+        key: doc.get(key)
+        for key in (
+            "oa_id",
+            "phone",
+            "template_id",
+            "template_data",
+            "tracking_id",
+            "msg_id",
+            "otp",
+            "status",
+            "failure",
+            "sent_at",
+            "delivered_at",
+            "charged",
+            "unit_price",
+            "review",
+            "sent_by",
+        )
+    } | {"id": doc["_id"]}
 
 
 def _supervisor(actor: Principal) -> None:
@@ -72,8 +90,16 @@ class Zns:
     async def _publish(self, doc: dict[str, Any]) -> None:
         await self._publisher.publish(doc["company_id"], "zns.updated", view(doc), AUDIENCE)
 
-    async def send(self, actor: Principal, oa_id: str, phone: str, template_id: str, template_data: dict[str, Any],
-                   tracking_id: str | None, otp: bool) -> dict[str, Any]:
+    async def send(
+        self,
+        actor: Principal,
+        oa_id: str,
+        phone: str,
+        template_id: str,
+        template_data: dict[str, Any],
+        tracking_id: str | None,
+        otp: bool,
+    ) -> dict[str, Any]:
         _supervisor(actor)
         change = current_change()
         mine = await self._messages.find_one({"_id": change.step("zns")}) if change else None
@@ -82,19 +108,35 @@ class Zns:
         company = await self._store.companies.find_one({"_id": actor.company_id}) or {}
         now = self._clock.now()
         if quiet_hours(now, ZALO_TIMEZONE):  # Zalo's rule, in Vietnam's time whatever the company's zone
-            raise Conflict("Zalo does not deliver template messages between 22:00 and 06:00 Vietnam time; "
-                           "send it after 06:00.", "zns_quiet_hours")
+            raise Conflict(
+                "Zalo does not deliver template messages between 22:00 and 06:00 Vietnam time; send it after 06:00.",
+                "zns_quiet_hours",
+            )
         link = await self._store.oa_links.find_one({"company_id": actor.company_id, "oa_id": oa_id, "status": "active"})
         if link is None:
             raise NotFound("no active OA link with that oa_id", "oa_link_not_found")
-        prices = ((company.get("settings") or {}).get("zns_prices") or {})
+        prices = (company.get("settings") or {}).get("zns_prices") or {}
         # Its id comes from the change: two attempts of one request cannot both insert, so Zalo is asked once.
-        doc = {"_id": change.step("zns") if change else new_id(), "company_id": actor.company_id,
-               "link_id": link["_id"], "oa_id": oa_id,
-               "phone": zalo_phone(phone), "template_id": template_id, "template_data": template_data,
-               "tracking_id": tracking_id or secrets.token_hex(12), "msg_id": None, "otp": otp,
-               "status": "processing", "failure": None, "sent_at": now, "delivered_at": None, "charged": False,
-               "unit_price": prices.get(template_id), "review": None, "sent_by": actor.member_id}
+        doc = {
+            "_id": change.step("zns") if change else new_id(),
+            "company_id": actor.company_id,
+            "link_id": link["_id"],
+            "oa_id": oa_id,
+            "phone": zalo_phone(phone),
+            "template_id": template_id,
+            "template_data": template_data,
+            "tracking_id": tracking_id or secrets.token_hex(12),
+            "msg_id": None,
+            "otp": otp,
+            "status": "processing",
+            "failure": None,
+            "sent_at": now,
+            "delivered_at": None,
+            "charged": False,
+            "unit_price": prices.get(template_id),
+            "review": None,
+            "sent_by": actor.member_id,
+        }
         try:
             await self._messages.insert_one(doc)
         except DuplicateKeyError:
@@ -103,8 +145,12 @@ class Zns:
                 return await self._redone(mine)
             raise Conflict("a ZNS message with that tracking_id exists", "zns_tracking_id_taken") from None
         try:
-            data = await self._links.call(link["_id"], lambda token: self._links.zalo.send_zns(
-                token, doc["phone"], template_id, template_data, doc["tracking_id"]))
+            data = await self._links.call(
+                link["_id"],
+                lambda token: self._links.zalo.send_zns(
+                    token, doc["phone"], template_id, template_data, doc["tracking_id"]
+                ),
+            )
             changes: dict[str, Any] = {"msg_id": str(data.get("msg_id")) if data.get("msg_id") else None}
             if data.get("sent_time"):
                 changes["sent_at"] = from_epoch_ms(data["sent_time"], now)
@@ -138,9 +184,19 @@ class Zns:
             log.info("ZNS receipt for a message the hub did not send", extra={"tracking_id": message.tracking_id})
             return
         delivered = from_epoch_ms(message.delivery_time, event.occurred_at)
-        if await update_once(self._messages, {"_id": doc["_id"]}, {"delivered_at": None},
-                             {"$set": {"status": "success", "delivered_at": delivered,
-                                       "charged": charged(doc["sent_at"], delivered, doc["otp"])}}, "delivered"):
+        if await update_once(
+            self._messages,
+            {"_id": doc["_id"]},
+            {"delivered_at": None},
+            {
+                "$set": {
+                    "status": "success",
+                    "delivered_at": delivered,
+                    "charged": charged(doc["sent_at"], delivered, doc["otp"]),
+                }
+            },
+            "delivered",
+        ):
             await self._publish(await self._messages.find_one({"_id": doc["_id"]}) or doc)
 
     async def on_feedback(self, link: dict[str, Any], event: ZaloWebhook) -> None:
@@ -151,10 +207,15 @@ class Zns:
         doc = await self._find(link, message.msg_id, message.tracking_id)
         if doc is None:
             return
-        review = {"rate": extra.get("rate"), "note": extra.get("note"), "feedbacks": extra.get("feedbacks") or [],
-                  "submitted_at": epoch_ms(extra.get("submit_time"))}
-        if await update_once(self._messages, {"_id": doc["_id"]}, {"review": {"$ne": review}},
-                             {"$set": {"review": review}}, "review"):
+        review = {
+            "rate": extra.get("rate"),
+            "note": extra.get("note"),
+            "feedbacks": extra.get("feedbacks") or [],
+            "submitted_at": epoch_ms(extra.get("submit_time")),
+        }
+        if await update_once(
+            self._messages, {"_id": doc["_id"]}, {"review": {"$ne": review}}, {"$set": {"review": review}}, "review"
+        ):
             await self._publish(await self._messages.find_one({"_id": doc["_id"]}) or doc)
 
     async def on_template_status(self, link: dict[str, Any], event: ZaloWebhook) -> None:
@@ -168,20 +229,36 @@ class Zns:
             await self._store.zns_templates.insert_one({**key, "_id": new_id(), "company_id": link["company_id"]})
         except DuplicateKeyError:
             pass
-        await self._store.zns_templates.update_one(key, {"$set": {"status": status.get("new_status"),
-                                                                  "previous_status": status.get("prev_status"),
-                                                                  "reason": extra.get("reason"),
-                                                                  "changed_at": event.occurred_at}})
-        await self._publisher.publish(link["company_id"], "zns.template_updated",
-                                      {"oa_id": link["oa_id"], "template_id": template_id,
-                                       "status": status.get("new_status"), "reason": extra.get("reason")}, AUDIENCE)
+        await self._store.zns_templates.update_one(
+            key,
+            {
+                "$set": {
+                    "status": status.get("new_status"),
+                    "previous_status": status.get("prev_status"),
+                    "reason": extra.get("reason"),
+                    "changed_at": event.occurred_at,
+                }
+            },
+        )
+        await self._publisher.publish(
+            link["company_id"],
+            "zns.template_updated",
+            {
+                "oa_id": link["oa_id"],
+                "template_id": template_id,
+                "status": status.get("new_status"),
+                "reason": extra.get("reason"),
+            },
+            AUDIENCE,
+        )
 
     # -- console reads ----------------------------------------------------------------------------
 
     async def list(self, actor: Principal, filters: dict[str, Any]) -> list[dict[str, Any]]:
         _supervisor(actor)
-        query = record_filter(actor.company_id, filters, ("oa_id", "template_id", "status", "tracking_id", "msg_id"),
-                              "sent_at")
+        query = record_filter(
+            actor.company_id, filters, ("oa_id", "template_id", "status", "tracking_id", "msg_id"), "sent_at"
+        )
         if filters.get("phone"):  # any form of the number; ZNS messages keep Zalo's (84…)
             query["phone"] = zalo_form(filters["phone"]) or filters["phone"]
         cursor = self._messages.find(query).sort("sent_at", DESCENDING).limit(500)
@@ -200,12 +277,19 @@ class Zns:
         start = start or end - timedelta(days=7)
         if end - start > MAX_STATS_PERIOD:
             raise Unprocessable("a ZNS statistics period is at most 3 months", "period_too_long")
-        docs = [d async for d in self._messages.find({"company_id": actor.company_id,
-                                                      "sent_at": {"$gte": start, "$lt": end}})]
+        docs = [
+            d
+            async for d in self._messages.find({"company_id": actor.company_id, "sent_at": {"$gte": start, "$lt": end}})
+        ]
         charged_docs = [d for d in docs if d.get("charged")]
-        return {"from": start, "to": end, "sent": len(docs), "charged": len(charged_docs),
-                "free": sum(1 for d in docs if d["status"] == "success" and not d.get("charged")),
-                "success": sum(1 for d in docs if d["status"] == "success"),
-                "failed": sum(1 for d in docs if d["status"] == "failure"),
-                "processing": sum(1 for d in docs if d["status"] == "processing"),
-                "total_spend": sum(d.get("unit_price") or 0 for d in charged_docs)}
+        return {
+            "from": start,
+            "to": end,
+            "sent": len(docs),
+            "charged": len(charged_docs),
+            "free": sum(1 for d in docs if d["status"] == "success" and not d.get("charged")),
+            "success": sum(1 for d in docs if d["status"] == "success"),
+            "failed": sum(1 for d in docs if d["status"] == "failure"),
+            "processing": sum(1 for d in docs if d["status"] == "processing"),
+            "total_spend": sum(d.get("unit_price") or 0 for d in charged_docs),
+        }

@@ -1,7 +1,8 @@
 """PBX call events: the hub's canonical call event, the vendor formats it accepts, and call records."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -18,8 +19,14 @@ class CallState(StrEnum):
 
 
 # Call state only moves forward along this order; answered and held swap places freely.
-STATE_RANK = {CallState.new: 0, CallState.queued: 1, CallState.ringing: 2, CallState.answered: 3,
-              CallState.held: 3, CallState.ended: 5}
+STATE_RANK = {
+    CallState.new: 0,
+    CallState.queued: 1,
+    CallState.ringing: 2,
+    CallState.answered: 3,
+    CallState.held: 3,
+    CallState.ended: 5,
+}
 LIVE_STATES = (CallState.queued.value, CallState.ringing.value, CallState.answered.value, CallState.held.value)
 
 Direction = Literal["inbound", "outbound", "internal"]
@@ -30,7 +37,7 @@ def _utc(value: Any) -> Any:
     """Epoch seconds or milliseconds as a UTC time; a number no calendar holds is refused by name."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         try:
-            return datetime.fromtimestamp(value / 1000 if value > 10**11 else value, tz=timezone.utc)
+            return datetime.fromtimestamp(value / 1000 if value > 10**11 else value, tz=UTC)
         except (OverflowError, OSError, ValueError):
             raise ValueError("not a time between years 1 and 9999 (epoch seconds or milliseconds)") from None
     return value
@@ -76,7 +83,7 @@ class CallEvent(BaseModel):
     def _aware(cls, value: datetime) -> datetime:
         # Milliseconds, as MongoDB keeps them: a re-delivered event then folds to the very same record.
         value = value.replace(microsecond=value.microsecond // 1000 * 1000)
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class CallTarget(BaseModel):
@@ -117,8 +124,9 @@ class TwilioStatus(BaseModel):
     model_config = ConfigDict(extra="allow")
     CallSid: str
     ParentCallSid: str | None = None
-    CallStatus: Literal["queued", "initiated", "ringing", "in-progress", "completed", "busy", "no-answer",
-                        "canceled", "failed"]
+    CallStatus: Literal[
+        "queued", "initiated", "ringing", "in-progress", "completed", "busy", "no-answer", "canceled", "failed"
+    ]
     SequenceNumber: str | None = None
     From: str | None = None
     To: str | None = None

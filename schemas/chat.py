@@ -1,4 +1,5 @@
 """Zalo chat as consoles see it: threads (conversations) and messages."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -98,11 +99,16 @@ class OutgoingAttachment(BaseModel):
     name: str | None = None
 
     @model_validator(mode="after")
-    def _has_source(self) -> "OutgoingAttachment":
+    def _has_source(self) -> OutgoingAttachment:
         needed = {"image": self.url or self.attachment_id, "file": self.token, "sticker": self.sticker_id}
         if not needed[self.type]:
-            raise ValueError({"image": "an image needs url or attachment_id", "file": "a file needs token",
-                              "sticker": "a sticker needs sticker_id"}[self.type])
+            raise ValueError(
+                {
+                    "image": "an image needs url or attachment_id",
+                    "file": "a file needs token",
+                    "sticker": "a sticker needs sticker_id",
+                }[self.type]
+            )
         return self
 
 
@@ -113,7 +119,7 @@ class SendMessage(BaseModel):
     quote_msg_id: str | None = None
 
     @model_validator(mode="after")
-    def _one_body(self) -> "SendMessage":
+    def _one_body(self) -> SendMessage:
         if self.text is None and self.attachment is None:
             raise ValueError("send text or an attachment")
         if self.text is not None and self.attachment is not None and self.attachment.type != "image":

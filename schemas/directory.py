@@ -1,4 +1,5 @@
 """The company directory as consoles see it: companies, members, departments, roles."""
+
 from __future__ import annotations
 
 from enum import StrEnum

@@ -10,6 +10,7 @@ PBX's id of the call; `id` is the hub's record id, which /api/calls/{call_id} ta
 summaries in thread.created/updated/assigned still carry the same id as `id` as well, for consoles
 written before `thread_id` (to be dropped after one release).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -65,6 +66,7 @@ class _Event(BaseModel):
 
 # -- threads and messages (to the owners and the thread's assignee) ----------------------------------
 
+
 class ThreadEvent(ThreadSummary):
     """thread.created, thread.updated: the thread's summary as GET /api/threads/{thread_id} gives it."""
 
@@ -111,6 +113,7 @@ class MessageUpdated(_Event):
 
 # -- labels, directory, company ---------------------------------------------------------------------
 
+
 class LabelCreated(Label):
     model_config = ConfigDict(extra="forbid")
 
@@ -136,6 +139,7 @@ class WallboardRevoked(_Event):
 
 
 # -- calls (supervisors and the members a call rang; masked to wall displays) --------------------------
+
 
 class CallUpdated(CallRecord):
     """call.updated: the call record (to wall displays with every outside number masked, no recordings)."""
@@ -169,6 +173,7 @@ class ExtensionState(_Event):
 
 
 # -- Zalo outreach (supervisors; a consent's requester) -------------------------------------------------
+
 
 class ConsentUpdated(_Event):
     id: str
@@ -246,6 +251,7 @@ STORED: dict[str, type[BaseModel]] = {
 
 # -- ephemeral: never stored, never replayed ------------------------------------------------------------
 
+
 class PresenceUpdated(_Event):
     """To owners and managers: a member's presence across all their consoles."""
 
@@ -300,6 +306,7 @@ EPHEMERAL: dict[str, type[BaseModel]] = {
     "sync.done": SyncMarker,
     "sync.reset": SyncMarker,
 }
+
 
 # What a console sends (Socket.IO emits with an acknowledgement).
 class PresenceSet(_Event):

@@ -1,4 +1,5 @@
 """Bodies of the console REST API."""
+
 from __future__ import annotations
 
 from datetime import datetime

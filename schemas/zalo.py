@@ -3,9 +3,10 @@
 Ids stay strings (they exceed 2^53); `timestamp` is epoch milliseconds as a string and becomes a
 UTC datetime here. Unknown fields are kept (`extra="allow"`), since Zalo adds them.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -83,8 +84,12 @@ class ZaloWebhook(BaseModel):
     def oa_candidates(self) -> list[str]:
         """Ids that may be the OA's, most telling first (management events carry oa_id / oaId)."""
         extra = self.model_extra or {}
-        found = [self.oa_id, extra.get("oaId"), self.recipient.id if self.recipient else None,
-                 self.sender.id if self.sender else None]
+        found = [
+            self.oa_id,
+            extra.get("oaId"),
+            self.recipient.id if self.recipient else None,
+            self.sender.id if self.sender else None,
+        ]
         return [c for c in dict.fromkeys(found) if isinstance(c, str) and c]
 
 
@@ -104,12 +109,12 @@ def epoch_ms(value: Any) -> datetime | None:
     text = str(value).strip()
     if not text.isdigit() or len(text) > 15 or int(text) > MAX_EPOCH_MS:
         return None
-    return datetime.fromtimestamp(int(text) / 1000, tz=timezone.utc)
+    return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
 
 
 def from_epoch_ms(value: Any, fallback: datetime | None = None) -> datetime:
     """Like epoch_ms, for a field Zalo always fills; `fallback` (or now) when it does not."""
-    return epoch_ms(value) or fallback or datetime.now(timezone.utc)
+    return epoch_ms(value) or fallback or datetime.now(UTC)
 
 
 class EventKind(StrEnum):
@@ -134,8 +139,12 @@ class EventKind(StrEnum):
     other = "other"  # known to Zalo, kept raw (calls ended through Zalo, journeys, quality, quota)
 
 
-_OTHER_KNOWN = {"change_template_quality", "change_oa_daily_quota", "event_journey_acknowledged",
-                "event_journey_time_out"}
+_OTHER_KNOWN = {
+    "change_template_quality",
+    "change_oa_daily_quota",
+    "event_journey_acknowledged",
+    "event_journey_time_out",
+}
 
 
 _BY_NAME: dict[str, EventKind] = {
@@ -184,7 +193,7 @@ def message_kind(event_name: str) -> str:
     """user_send_image -> image, oa_send_anonymous_text -> text, user_send_business_card -> business_card."""
     for prefix in ("user_send_", "anonymous_send_", "oa_send_anonymous_", "oa_send_"):
         if event_name.startswith(prefix):
-            return event_name[len(prefix):]
+            return event_name[len(prefix) :]
     return event_name
 
 

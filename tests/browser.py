@@ -1,5 +1,6 @@
 """A real browser for the web console tests: Debian's Chromium driven by Playwright (never Playwright's own
 browser download), and a TCP hop between the browser and the hub whose network a test can cut."""
+
 from __future__ import annotations
 
 import asyncio
@@ -28,8 +29,10 @@ CHROMIUM_FLAGS = [
 def chromium_path() -> str:
     path = os.environ.get("HUB_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(path).exists():
-        raise RuntimeError(f"no Chromium at {path}: install Debian's package (`apt-get install chromium`, which "
-                           ".ci/run does) or point HUB_TEST_CHROMIUM at a Chromium binary")
+        raise RuntimeError(
+            f"no Chromium at {path}: install Debian's package (`apt-get install chromium`, which "
+            ".ci/run does) or point HUB_TEST_CHROMIUM at a Chromium binary"
+        )
     return path
 
 
@@ -70,7 +73,7 @@ class TcpProxy:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    async def start(self) -> "TcpProxy":
+    async def start(self) -> TcpProxy:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
         return self

@@ -1,13 +1,15 @@
 """Fixtures: one embedded MongoDB-compatible server and one Redis for the session, hub processes on them,
 and helpers that make companies and members through the hub's own REST API."""
+
 from __future__ import annotations
 
 import contextlib
 import itertools
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -21,8 +23,8 @@ from hub.settings import Settings
 from tests.browser import TcpProxy, launch
 from tests.consoles import VIOLATIONS, TestConsole
 from tests.fake_zalo import FakeZalo
-from tests.zalo_payloads import Oa
 from tests.servers import TEST_JWT_SECRET, HubProcess, RedisServer, free_port, hub_env
+from tests.zalo_payloads import Oa
 
 _phones = itertools.count(1)
 
@@ -97,7 +99,7 @@ def clock_file(workdir: Path) -> Path:
 
 
 @pytest.fixture
-def pair_clock(workdir: Path, hub_pair) -> Iterator["HubClock"]:
+def pair_clock(workdir: Path, hub_pair) -> Iterator[HubClock]:
     """Moves both processes of the pair's time together."""
     controller = HubClock(workdir / "pair-clock-offset")
     yield controller
@@ -105,7 +107,7 @@ def pair_clock(workdir: Path, hub_pair) -> Iterator["HubClock"]:
 
 
 @pytest.fixture
-def clock(clock_file: Path) -> Iterator["HubClock"]:
+def clock(clock_file: Path) -> Iterator[HubClock]:
     """Moves the single hub's time (hub.clock.OffsetClock); back to real time after the test."""
     controller = HubClock(clock_file)
     yield controller
@@ -128,27 +130,46 @@ class HubClock:
 @pytest.fixture(scope="session")
 def hub(workdir: Path, mongo_uri: str, fake_zalo: FakeZalo, clock_file: Path) -> Iterator[HubProcess]:
     """One hub process with in-memory fan-out, Zalo at the local fake, and a clock tests can move."""
-    process = start_hub(workdir, "hub", mongodb_uri=mongo_uri, mongodb_db="hub_single",
-                        zalo_openapi_url=fake_zalo.url, zalo_oauth_url=fake_zalo.url,
-                        zalo_business_url=fake_zalo.url, clock_offset_file=str(clock_file),
-                        scheduler_interval_s="0.2", ping_interval_s="1", ping_timeout_s="1",
-                        wallboard_snapshot_s="0.5", call_finalize_grace_s="0.3",
-                        presence_heartbeat_s="0.2")  # heartbeats all the time: what they write shows at once
+    process = start_hub(
+        workdir,
+        "hub",
+        mongodb_uri=mongo_uri,
+        mongodb_db="hub_single",
+        zalo_openapi_url=fake_zalo.url,
+        zalo_oauth_url=fake_zalo.url,
+        zalo_business_url=fake_zalo.url,
+        clock_offset_file=str(clock_file),
+        scheduler_interval_s="0.2",
+        ping_interval_s="1",
+        ping_timeout_s="1",
+        wallboard_snapshot_s="0.5",
+        call_finalize_grace_s="0.3",
+        presence_heartbeat_s="0.2",
+    )  # heartbeats all the time: what they write shows at once
     yield process
     process.stop()
 
 
 @pytest.fixture(scope="session")
-def hub_pair(workdir: Path, mongo_uri: str, redis_url: str,
-             fake_zalo: FakeZalo) -> Iterator[tuple[HubProcess, HubProcess]]:
+def hub_pair(
+    workdir: Path, mongo_uri: str, redis_url: str, fake_zalo: FakeZalo
+) -> Iterator[tuple[HubProcess, HubProcess]]:
     """Two hub processes sharing MongoDB and Redis, as behind a load balancer.
 
     The periodic log catch-up is pushed out of the tests' reach, so what arrives came by the Redis
     bus (or by the catch-up a resubscription triggers, which a test provokes on purpose)."""
-    settings = {"mongodb_uri": mongo_uri, "mongodb_db": "hub_pair", "redis_url": redis_url,
-                "catchup_interval_s": "600", "zalo_openapi_url": fake_zalo.url, "zalo_oauth_url": fake_zalo.url,
-                "zalo_business_url": fake_zalo.url, "call_finalize_grace_s": "0.3",
-                "clock_offset_file": str(workdir / "pair-clock-offset"), "scheduler_interval_s": "0.2"}
+    settings = {
+        "mongodb_uri": mongo_uri,
+        "mongodb_db": "hub_pair",
+        "redis_url": redis_url,
+        "catchup_interval_s": "600",
+        "zalo_openapi_url": fake_zalo.url,
+        "zalo_oauth_url": fake_zalo.url,
+        "zalo_business_url": fake_zalo.url,
+        "call_finalize_grace_s": "0.3",
+        "clock_offset_file": str(workdir / "pair-clock-offset"),
+        "scheduler_interval_s": "0.2",
+    }
     (workdir / "pair-clock-offset").write_text("0")
     first = start_hub(workdir, "hub_a", **settings)
     second = start_hub(workdir, "hub_b", **settings)
@@ -158,8 +179,12 @@ def hub_pair(workdir: Path, mongo_uri: str, redis_url: str,
 
 
 async def _runtime(mongo_uri: str, db: str, redis_url: str | None = None) -> Runtime:
-    return await Runtime.open(Settings(mongodb_uri=mongo_uri, mongodb_db=db, jwt_secret=TEST_JWT_SECRET,
-                                       redis_url=redis_url, validate_events=True), SystemClock())
+    return await Runtime.open(
+        Settings(
+            mongodb_uri=mongo_uri, mongodb_db=db, jwt_secret=TEST_JWT_SECRET, redis_url=redis_url, validate_events=True
+        ),
+        SystemClock(),
+    )
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -171,8 +196,9 @@ async def runtime(mongo_uri: str, hub: HubProcess) -> AsyncIterator[Runtime]:
 
 
 @pytest_asyncio.fixture(scope="session")
-async def pair_runtime(mongo_uri: str, redis_url: str,
-                       hub_pair: tuple[HubProcess, HubProcess]) -> AsyncIterator[Runtime]:
+async def pair_runtime(
+    mongo_uri: str, redis_url: str, hub_pair: tuple[HubProcess, HubProcess]
+) -> AsyncIterator[Runtime]:
     """The pair's database, with the pair's seq counter; its publisher stores events but puts
     nothing on the bus (as an event a process's lost subscription never saw)."""
     rt = await _runtime(mongo_uri, "hub_pair", redis_url)
@@ -214,21 +240,34 @@ class Company:
     consoles: list[TestConsole] = field(default_factory=list)
 
     async def login(self, phone: str, password: str) -> str:
-        response = await self.http.post(f"{self.url}/api/auth/login",
-                                        json={"phone": phone, "password": password, "company_code": self.code})
+        response = await self.http.post(
+            f"{self.url}/api/auth/login", json={"phone": phone, "password": password, "company_code": self.code}
+        )
         assert response.status_code == 200, response.text
         return response.json()["token"]
 
-    async def add(self, role: str, by: Person | None = None, url: str | None = None,
-                  department_id: str | None = None, name: str | None = None) -> Person:
+    async def add(
+        self,
+        role: str,
+        by: Person | None = None,
+        url: str | None = None,
+        department_id: str | None = None,
+        name: str | None = None,
+    ) -> Person:
         phone = new_phone()
-        response = await self.http.post(f"{url or self.url}/api/members", headers=(by or self.owner).auth,
-                                        json={"name": name or f"{role} {phone}", "phone": phone, "role": role,
-                                              "department_id": department_id})
+        response = await self.http.post(
+            f"{url or self.url}/api/members",
+            headers=(by or self.owner).auth,
+            json={"name": name or f"{role} {phone}", "phone": phone, "role": role, "department_id": department_id},
+        )
         assert response.status_code == 201, response.text
         body = response.json()
-        return Person(member=body["member"], phone=phone, password=body["password"],
-                      token=await self.login(phone, body["password"]))
+        return Person(
+            member=body["member"],
+            phone=phone,
+            password=body["password"],
+            token=await self.login(phone, body["password"]),
+        )
 
     def console(self, person: Person, url: str | None = None) -> TestConsole:
         console = TestConsole(url or self.url, person.token)
@@ -240,9 +279,13 @@ async def make_company(runtime: Runtime, url: str, http: httpx.AsyncClient) -> C
     code = "co" + uuid.uuid4().hex[:10]
     phone = new_phone()
     company, member, password = await runtime.directory.bootstrap(code, f"Company {code}", phone, "Owner", None)
-    company_obj = Company(url=url, http=http, id=company.id, code=code,
-                          owner=Person(member=member.model_dump(mode="json"), phone=phone, password=password,
-                                       token=""))
+    company_obj = Company(
+        url=url,
+        http=http,
+        id=company.id,
+        code=code,
+        owner=Person(member=member.model_dump(mode="json"), phone=phone, password=password, token=""),
+    )
     company_obj.owner.token = await company_obj.login(phone, password)
     return company_obj
 
@@ -260,10 +303,20 @@ async def link_oa(company: Company, fake_zalo: FakeZalo, department_id: str | No
     """A Zalo OA linked to a company through the API, with tokens the fake Zalo accepts."""
     account = Oa.new()
     access, refresh = fake_zalo.register_oa(account.app_id, account.app_secret)
-    response = await company.http.post(f"{company.url}/api/oa-links", headers=company.owner.auth, json={
-        "name": "Shop OA", "app_id": account.app_id, "oa_id": account.oa_id, "oa_secret_key": account.oa_secret_key,
-        "app_secret": account.app_secret, "access_token": access, "refresh_token": refresh,
-        "department_id": department_id})
+    response = await company.http.post(
+        f"{company.url}/api/oa-links",
+        headers=company.owner.auth,
+        json={
+            "name": "Shop OA",
+            "app_id": account.app_id,
+            "oa_id": account.oa_id,
+            "oa_secret_key": account.oa_secret_key,
+            "app_secret": account.app_secret,
+            "access_token": access,
+            "refresh_token": refresh,
+            "department_id": department_id,
+        },
+    )
     assert response.status_code == 201, response.text
     account.link_id = response.json()["id"]
     return account
@@ -292,8 +345,9 @@ async def new_page(browser: Browser) -> AsyncIterator[Callable[[], Awaitable[Pag
 
     async def new() -> Page:
         # The PC's clock is on another continent's time: the console must show the company's time zone.
-        context = await browser.new_context(viewport={"width": 1440, "height": 900}, locale="vi-VN",
-                                            timezone_id="America/New_York")
+        context = await browser.new_context(
+            viewport={"width": 1440, "height": 900}, locale="vi-VN", timezone_id="America/New_York"
+        )
         contexts.append(context)
         page = await context.new_page()
         page.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -18,12 +18,13 @@ The state is plain JSON, one entry per thing a console shows:
 - zns: GET /api/zns/messages, by id (owners and managers; None for a user)
 - wallboard_tokens: GET /api/wallboard-tokens, by id (owners and managers; None for a user)
 """
+
 from __future__ import annotations
 
 import asyncio
 import copy
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -37,6 +38,7 @@ State = dict[str, Any]
 
 
 # -- reading the state over REST --------------------------------------------------------------------
+
 
 async def fetch(http: httpx.AsyncClient, url: str, token: str, role: str) -> State:
     """Everything a console of `role` holds, as a fresh start would read it."""
@@ -52,21 +54,28 @@ async def fetch(http: httpx.AsyncClient, url: str, token: str, role: str) -> Sta
         return None
 
     (company, labels, threads, members, extensions, calls, live, consents, zns, tokens) = await asyncio.gather(
-        get("/api/company"), get("/api/labels"), get("/api/threads", limit=THREAD_LIMIT),
-        get("/api/members") if supervisor else nothing(), get("/api/extensions"),
-        get("/api/calls", limit=500), get("/api/calls/live"), get("/api/consents"),
+        get("/api/company"),
+        get("/api/labels"),
+        get("/api/threads", limit=THREAD_LIMIT),
+        get("/api/members") if supervisor else nothing(),
+        get("/api/extensions"),
+        get("/api/calls", limit=500),
+        get("/api/calls/live"),
+        get("/api/consents"),
         get("/api/zns/messages") if supervisor else nothing(),
-        get("/api/wallboard-tokens") if supervisor else nothing())
+        get("/api/wallboard-tokens") if supervisor else nothing(),
+    )
     assert len(threads["threads"]) < THREAD_LIMIT, "more threads than one page: raise THREAD_LIMIT"
-    pages = await asyncio.gather(*[get(f"/api/threads/{t['id']}/messages", limit=MESSAGE_LIMIT)
-                                   for t in threads["threads"]])
+    pages = await asyncio.gather(
+        *[get(f"/api/threads/{t['id']}/messages", limit=MESSAGE_LIMIT) for t in threads["threads"]]
+    )
     for page in pages:
         assert page["next_before"] is None, "more messages than one page: raise MESSAGE_LIMIT"
     return {
         "company": company,
         "labels": by_id(labels["labels"]),
         "threads": by_id(threads["threads"]),
-        "messages": {t["id"]: by_id(page["messages"]) for t, page in zip(threads["threads"], pages)},
+        "messages": {t["id"]: by_id(page["messages"]) for t, page in zip(threads["threads"], pages, strict=True)},
         "members": by_id(members["members"]) if members is not None else None,
         "extensions": {e["number"]: e["state"] for e in extensions["extensions"] if e["state"] is not None},
         "calls": by_id(calls["calls"]),
@@ -82,6 +91,7 @@ def by_id(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 # -- the reducer ------------------------------------------------------------------------------------
+
 
 def thread_id_of(data: dict[str, Any]) -> str:
     """The thread an event is about: every thread event carries `thread_id` (schemas/events.py)."""
@@ -183,6 +193,7 @@ def apply(state: State, envelope: dict[str, Any]) -> None:
 
 # -- what must hold of any state ----------------------------------------------------------------------
 
+
 def inconsistencies(state: State) -> list[tuple[str, Any, Any]]:
     """Rules a state must keep whatever the events: (path, what the rule expects, what is there). A field
     left stale on both paths (REST and event alike) converges, but breaks one of these."""
@@ -190,8 +201,13 @@ def inconsistencies(state: State) -> list[tuple[str, Any, Any]]:
     for thread_id, thread in state["threads"].items():
         where = f"threads.{thread_id}"
         if (thread["status"] == "resolved") != (thread["resolved_at"] is not None):
-            found.append((f"{where}.resolved_at", f"set exactly when resolved (status {thread['status']})",
-                          thread["resolved_at"]))
+            found.append(
+                (
+                    f"{where}.resolved_at",
+                    f"set exactly when resolved (status {thread['status']})",
+                    thread["resolved_at"],
+                )
+            )
         if thread["queued_at"] is not None and (thread["assignee_id"] is not None or thread["status"] != "open"):
             found.append((f"{where}.queued_at", "only while open and unassigned", thread["queued_at"]))
         messages = state["messages"].get(thread_id)
@@ -214,7 +230,7 @@ _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{
 def instant(value: Any) -> Any:
     """A time written either way (`...Z` or `...+00:00`) is one instant: compare instants, not spellings."""
     if isinstance(value, str) and _ISO.match(value):
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc).isoformat()
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC).isoformat()
     return value
 
 
@@ -232,7 +248,9 @@ def differences(expected: Any, got: Any, path: str = "") -> list[tuple[str, Any,
                 found.extend(differences(expected[key], got[key], where))
         return found
     if isinstance(expected, list) and isinstance(got, list) and len(expected) == len(got):
-        return [d for i, (e, g) in enumerate(zip(expected, got)) for d in differences(e, g, f"{path}[{i}]")]
+        return [
+            d for i, (e, g) in enumerate(zip(expected, got, strict=True)) for d in differences(e, g, f"{path}[{i}]")
+        ]
     return [] if instant(expected) == instant(got) else [(path, expected, got)]
 
 

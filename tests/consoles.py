@@ -1,8 +1,10 @@
 """A test console: a real python-socketio AsyncClient that records every event it receives."""
+
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import socketio
 
@@ -56,12 +58,17 @@ class TestConsole:
         client.on("disconnect", on_disconnect)
         return client
 
-    async def connect(self, last_seq: int | None = None, wait_sync: bool = True) -> "TestConsole":
+    async def connect(self, last_seq: int | None = None, wait_sync: bool = True) -> TestConsole:
         if self.client.connected or self.client.eio.state != "disconnected":
             self.client = self._new_client()
         mark = len(self.events)
-        await self.client.connect(self.url, auth={"token": self.token, "last_seq": last_seq},
-                                  transports=["websocket"], socketio_path="socket.io", wait_timeout=10)
+        await self.client.connect(
+            self.url,
+            auth={"token": self.token, "last_seq": last_seq},
+            transports=["websocket"],
+            socketio_path="socket.io",
+            wait_timeout=10,
+        )
         if wait_sync:
             await self.wait_for(lambda: any(e in ("sync.done", "sync.reset") for e, _ in self.events[mark:]))
         return self

@@ -4,6 +4,7 @@ Paths, the bare `access_token` header, form-encoded token refresh with `secret_k
 refresh tokens, and errors as HTTP 200 with {"error": <non-zero>, "message"}. Tests arrange it
 (register an OA, expire tokens, make a user refuse) and read what it received.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -20,8 +21,12 @@ from starlette.routing import Route
 
 from tests.servers import free_port
 
-_MESSAGES = {-216: "Access token is invalid", -230: "User has not interacted with the OA in the last 7 days",
-             -213: "User has not followed OA", -201: "Parameters are invalid"}
+_MESSAGES = {
+    -216: "Access token is invalid",
+    -230: "User has not interacted with the OA in the last 7 days",
+    -213: "User has not followed OA",
+    -201: "Parameters are invalid",
+}
 
 
 @dataclass
@@ -79,10 +84,21 @@ class FakeZalo:
         if "text" in message and len(message["text"]) > 2000:
             return JSONResponse({"error": -201, "message": _MESSAGES[-201]})
         message_id = secrets.token_hex(16)
-        self.sent.append({"user_id": user_id, "message": message, "message_id": message_id,
-                          "access_token": request.headers["access_token"]})
-        return JSONResponse({"error": 0, "message": "Success",
-                             "data": {"message_id": message_id, "user_id": user_id, "quota": dict(self.quota)}})
+        self.sent.append(
+            {
+                "user_id": user_id,
+                "message": message,
+                "message_id": message_id,
+                "access_token": request.headers["access_token"],
+            }
+        )
+        return JSONResponse(
+            {
+                "error": 0,
+                "message": "Success",
+                "data": {"message_id": message_id, "user_id": user_id, "quota": dict(self.quota)},
+            }
+        )
 
     async def _user_detail(self, request: Request) -> JSONResponse:
         if error := self._token_error(request):
@@ -91,16 +107,24 @@ class FakeZalo:
         self.profile_requests.append(user_id)
         if gate := self.held_profiles.get(user_id):
             await gate.wait()
-        profile = self.profiles.get(user_id, {"display_name": f"Khách {user_id[-4:]}",
-                                              "avatar": f"https://s120.avatar.talk.zdn.vn/{user_id}.jpg"})
-        return JSONResponse({"error": 0, "message": "Success",
-                             "data": {"user_id": user_id, "user_is_follower": True, **profile}})
+        profile = self.profiles.get(
+            user_id,
+            {"display_name": f"Khách {user_id[-4:]}", "avatar": f"https://s120.avatar.talk.zdn.vn/{user_id}.jpg"},
+        )
+        return JSONResponse(
+            {"error": 0, "message": "Success", "data": {"user_id": user_id, "user_is_follower": True, **profile}}
+        )
 
     async def _quota(self, request: Request) -> JSONResponse:
         if error := self._token_error(request):
             return error
-        return JSONResponse({"error": 0, "message": "Success",
-                             "data": {"cs_reply": {"remain": self.quota.get("remain", 0), "total": 8}}})
+        return JSONResponse(
+            {
+                "error": 0,
+                "message": "Success",
+                "data": {"cs_reply": {"remain": self.quota.get("remain", 0), "total": 8}},
+            }
+        )
 
     async def _upload(self, request: Request) -> JSONResponse:
         if error := self._token_error(request):
@@ -114,13 +138,22 @@ class FakeZalo:
     async def _refresh(self, request: Request) -> JSONResponse:
         form = await request.form()
         app_id, refresh = form.get("app_id"), form.get("refresh_token")
-        self.refreshes.append({"app_id": app_id, "refresh_token": refresh,
-                               "secret_key": request.headers.get("secret_key")})
-        if (form.get("grant_type") != "refresh_token" or self.refresh_tokens.pop(str(refresh), None) != app_id
-                or self.app_secrets.get(str(app_id)) != request.headers.get("secret_key")):
-            return JSONResponse({"error": -14014, "error_name": "Invalid refresh token",
-                                 "error_reason": "refresh token is invalid or already used",
-                                 "error_description": "Invalid refresh token"})
+        self.refreshes.append(
+            {"app_id": app_id, "refresh_token": refresh, "secret_key": request.headers.get("secret_key")}
+        )
+        if (
+            form.get("grant_type") != "refresh_token"
+            or self.refresh_tokens.pop(str(refresh), None) != app_id
+            or self.app_secrets.get(str(app_id)) != request.headers.get("secret_key")
+        ):
+            return JSONResponse(
+                {
+                    "error": -14014,
+                    "error_name": "Invalid refresh token",
+                    "error_reason": "refresh token is invalid or already used",
+                    "error_description": "Invalid refresh token",
+                }
+            )
         access, new_refresh = "at-" + secrets.token_hex(8), "rt-" + secrets.token_hex(8)
         self.access_tokens[access] = str(app_id)
         self.refresh_tokens[new_refresh] = str(app_id)
@@ -142,28 +175,39 @@ class FakeZalo:
         msg_id = secrets.token_hex(16)
         sent_time = str(int(__import__("time").time() * 1000))
         self.zns_sent.append({**body, "msg_id": msg_id, "sent_time": sent_time})
-        return JSONResponse({"error": 0, "message": "Success",
-                             "data": {"msg_id": msg_id, "sent_time": sent_time,
-                                      "quota": {"dailyQuota": "500", "remainingQuota": "499"}}})
+        return JSONResponse(
+            {
+                "error": 0,
+                "message": "Success",
+                "data": {
+                    "msg_id": msg_id,
+                    "sent_time": sent_time,
+                    "quota": {"dailyQuota": "500", "remainingQuota": "499"},
+                },
+            }
+        )
 
     # -- serving ----------------------------------------------------------------------------------
 
     def app(self) -> Starlette:
-        return Starlette(routes=[
-            Route("/v3.0/oa/message/cs", self._send, methods=["POST"]),
-            Route("/v3.0/oa/user/detail", self._user_detail, methods=["GET"]),
-            Route("/v3.0/oa/quota/message", self._quota, methods=["POST"]),
-            Route("/v2.0/oa/upload/image", self._upload, methods=["POST"]),
-            Route("/v2.0/oa/upload/file", self._upload, methods=["POST"]),
-            Route("/v4/oa/access_token", self._refresh, methods=["POST"]),
-            Route("/v2.0/oa/call/requestconsent", self._request_consent, methods=["POST"]),
-            Route("/message/template", self._send_zns, methods=["POST"]),
-        ])
+        return Starlette(
+            routes=[
+                Route("/v3.0/oa/message/cs", self._send, methods=["POST"]),
+                Route("/v3.0/oa/user/detail", self._user_detail, methods=["GET"]),
+                Route("/v3.0/oa/quota/message", self._quota, methods=["POST"]),
+                Route("/v2.0/oa/upload/image", self._upload, methods=["POST"]),
+                Route("/v2.0/oa/upload/file", self._upload, methods=["POST"]),
+                Route("/v4/oa/access_token", self._refresh, methods=["POST"]),
+                Route("/v2.0/oa/call/requestconsent", self._request_consent, methods=["POST"]),
+                Route("/message/template", self._send_zns, methods=["POST"]),
+            ]
+        )
 
-    async def start(self) -> "FakeZalo":
+    async def start(self) -> FakeZalo:
         port = free_port()
-        self._server = uvicorn.Server(uvicorn.Config(self.app(), host="127.0.0.1", port=port, log_level="warning",
-                                                     lifespan="off"))
+        self._server = uvicorn.Server(
+            uvicorn.Config(self.app(), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        )
         self._task = asyncio.create_task(self._server.serve())
         while not self._server.started:
             if self._task.done():

@@ -1,4 +1,5 @@
 """Real servers for the tests: the embedded MongoDB-compatible server, Redis, and hub processes under uvicorn."""
+
 from __future__ import annotations
 
 import os
@@ -45,15 +46,31 @@ class RedisServer:
     url: str
 
     @classmethod
-    def start(cls, workdir: Path, port: int | None = None) -> "RedisServer":
+    def start(cls, workdir: Path, port: int | None = None) -> RedisServer:
         exe = shutil.which("redis-server")
         if exe is None:
             raise RuntimeError("redis-server is not installed: `apt-get install redis-server` (make test does it)")
         port = port or free_port()
         log = workdir / "redis.log"
-        process = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
-                                    "no", "--dir", str(workdir), "--logfile", str(log)],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [
+                exe,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(workdir),
+                "--logfile",
+                str(log),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
         url = f"redis://127.0.0.1:{port}/0"
         import redis
 
@@ -80,13 +97,23 @@ class HubProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 60) -> "HubProcess":
+    def start(self, timeout: float = 60) -> HubProcess:
         with open(self.log, "ab") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "hub", "serve", "--port", str(self.port), *self.extra_args],
-                env=self.env, cwd=self.cwd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        wait_until(lambda: httpx.get(self.url + "/readyz", timeout=2).status_code == 200, timeout,
-                   f"hub on port {self.port}", self.process, self.log)
+                env=self.env,
+                cwd=self.cwd,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        wait_until(
+            lambda: httpx.get(self.url + "/readyz", timeout=2).status_code == 200,
+            timeout,
+            f"hub on port {self.port}",
+            self.process,
+            self.log,
+        )
         return self
 
     def stop(self) -> int:
@@ -111,5 +138,6 @@ def hub_env(**settings: str) -> dict[str, str]:
 
 
 def run_cli(args: list[str], env: dict[str, str], cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "hub", *args], env=env, cwd=cwd, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "hub", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120
+    )

@@ -1,4 +1,5 @@
 """Who owns each thread, live and enforced: manual assignment, the queue, labels, status, typing."""
+
 from __future__ import annotations
 
 from tests.conftest import Company, Person
@@ -9,20 +10,24 @@ from tests.zalo_payloads import Oa, zalo_id
 async def _new_thread(company: Company, oa: Oa, owner_console: TestConsole, text: str = "Xin chào") -> tuple[str, str]:
     user = zalo_id()
     await oa.deliver(company.http, company.url, oa.user_message(user, text=text))
-    await owner_console.wait_for(lambda: any(e["data"]["user_id"] == user for e in owner_console.of_type("thread.created")))
+    await owner_console.wait_for(
+        lambda: any(e["data"]["user_id"] == user for e in owner_console.of_type("thread.created"))
+    )
     thread = next(e["data"] for e in owner_console.of_type("thread.created") if e["data"]["user_id"] == user)
     return thread["id"], user
 
 
 async def _assign(company: Company, by: Person, thread_id: str, member_id: str | None):
-    return await company.http.post(f"{company.url}/api/threads/{thread_id}/assign", headers=by.auth,
-                                   json={"member_id": member_id})
+    return await company.http.post(
+        f"{company.url}/api/threads/{thread_id}/assign", headers=by.auth, json={"member_id": member_id}
+    )
 
 
 def _of_thread(console: TestConsole, thread_id: str) -> list[dict]:
     def about(env: dict) -> str | None:
         data = env["data"]
         return data.get("thread_id") or (data.get("id") if env["type"].startswith("thread.") else None)
+
     return [env for env in console.stored() if about(env) == thread_id]
 
 
@@ -51,15 +56,20 @@ async def test_reassigned_thread_stops_reaching_old_agent(company: Company, oa: 
     assert names[-2:] == ["thread.assigned", "thread.removed"], names
     assert "cho agent 2" not in str(old.stored())
     moved = old.of_type("thread.assigned")[-1]["data"]
-    assert (moved["from_member_id"], moved["to_member_id"], moved["by_member_id"]) == (first.id, second.id,
-                                                                                        company.owner.id)
+    assert (moved["from_member_id"], moved["to_member_id"], moved["by_member_id"]) == (
+        first.id,
+        second.id,
+        company.owner.id,
+    )
     assert [e["data"]["text"] for e in new.of_type("message.created")] == ["cho agent 2"]
     assert new.of_type("thread.assigned")[0]["data"]["to_member_id"] == second.id
 
     # and on replay: the old agent's console reconnecting from before the move sees it end the same way
     replayed = TestConsole(company.url, first.token)
     await replayed.connect(last_seq=0)
-    assert [env["type"] for env in _of_thread(replayed, thread_id)] == [env["type"] for env in _of_thread(old, thread_id)]
+    assert [env["type"] for env in _of_thread(replayed, thread_id)] == [
+        env["type"] for env in _of_thread(old, thread_id)
+    ]
     await replayed.disconnect()
 
 
@@ -91,22 +101,28 @@ async def test_labels_live_on_threads_and_filter_them(company: Company, oa: Oa) 
     second, _ = await _new_thread(company, oa, owner)
     await _assign(company, company.owner, first, user.id)
 
-    assert (await company.http.post(f"{company.url}/api/labels", headers=user.auth, json={"name": "VIP"})).status_code == 403
-    created = await company.http.post(f"{company.url}/api/labels", headers=company.owner.auth,
-                                      json={"name": "Khiếu nại", "color": "#ff0000"})
+    assert (
+        await company.http.post(f"{company.url}/api/labels", headers=user.auth, json={"name": "VIP"})
+    ).status_code == 403
+    created = await company.http.post(
+        f"{company.url}/api/labels", headers=company.owner.auth, json={"name": "Khiếu nại", "color": "#ff0000"}
+    )
     assert created.status_code == 201
     label = created.json()["id"]
     await agent.wait_for(lambda: agent.of_type("label.created"))
 
-    tagged = await company.http.post(f"{company.url}/api/threads/{first}/labels", headers=user.auth,
-                                     json={"label_id": label})
+    tagged = await company.http.post(
+        f"{company.url}/api/threads/{first}/labels", headers=user.auth, json={"label_id": label}
+    )
     assert tagged.status_code == 200 and tagged.json()["labels"] == [label]
     await agent.wait_for(lambda: any(e["data"]["labels"] == [label] for e in agent.of_type("thread.updated")))
     filtered = await company.http.get(f"{company.url}/api/threads?label={label}", headers=company.owner.auth)
     assert [t["id"] for t in filtered.json()["threads"]] == [first]
     assert second not in str(filtered.json())
 
-    assert (await company.http.delete(f"{company.url}/api/labels/{label}", headers=company.owner.auth)).status_code == 204
+    assert (
+        await company.http.delete(f"{company.url}/api/labels/{label}", headers=company.owner.auth)
+    ).status_code == 204
     await agent.wait_for(lambda: agent.of_type("thread.updated")[-1]["data"]["labels"] == [])
 
 
@@ -149,13 +165,18 @@ async def test_typing_and_viewing_reach_the_other_entitled_consoles_only(company
     assert await bystander_console.client.call("typing", {"thread_id": thread_id}) == {"ok": False}
     await owner.client.call("thread.viewing", {"thread_id": thread_id, "viewing": True})
     await agent_console.wait_for(lambda: agent_console.ephemeral("thread.viewing"))
-    assert agent_console.ephemeral("thread.viewing")[0] == {"thread_id": thread_id, "member_id": company.owner.id,
-                                                           "viewing": True}
+    assert agent_console.ephemeral("thread.viewing")[0] == {
+        "thread_id": thread_id,
+        "member_id": company.owner.id,
+        "viewing": True,
+    }
     await owner.disconnect()
     await agent_console.wait_for(lambda: len(agent_console.ephemeral("thread.viewing")) == 2)
     assert agent_console.ephemeral("thread.viewing")[1]["viewing"] is False
     # ephemeral: not sequenced, and a replay does not bring them back
-    assert all("seq" not in data for data in agent_console.ephemeral("typing") + agent_console.ephemeral("thread.viewing"))
+    assert all(
+        "seq" not in data for data in agent_console.ephemeral("typing") + agent_console.ephemeral("thread.viewing")
+    )
     assert bystander_console.ephemeral("typing") == [] and bystander_console.ephemeral("thread.viewing") == []
     again = TestConsole(company.url, company.owner.token)
     await again.connect(last_seq=0)
@@ -178,8 +199,11 @@ async def test_thread_list_pages_through_every_thread_once(company: Company, oa:
 
     paged, after = [], None
     while True:
-        page = (await company.http.get(url, headers=company.owner.auth,
-                                       params={"limit": 2, **({"after": after} if after else {})})).json()["threads"]
+        page = (
+            await company.http.get(
+                url, headers=company.owner.auth, params={"limit": 2, **({"after": after} if after else {})}
+            )
+        ).json()["threads"]
         if not page:
             break
         paged += [t["id"] for t in page]

@@ -1,4 +1,5 @@
 """New chats never sit unnoticed: round robin among available department members, within limits."""
+
 from __future__ import annotations
 
 import asyncio
@@ -12,8 +13,9 @@ async def _department(company: Company, max_open: int, url: str | None = None) -
     url = url or company.url
     created = await company.http.post(f"{url}/api/departments", headers=company.owner.auth, json={"name": "CSKH"})
     assert created.status_code == 201
-    settings = await company.http.patch(f"{url}/api/company", headers=company.owner.auth,
-                                        json={"settings": {"max_open_threads": max_open}})
+    settings = await company.http.patch(
+        f"{url}/api/company", headers=company.owner.auth, json={"settings": {"max_open_threads": max_open}}
+    )
     assert settings.status_code == 200 and settings.json()["settings"]["max_open_threads"] == max_open
     return created.json()["id"]
 
@@ -70,8 +72,9 @@ async def test_round_robin_respects_availability_and_limits_and_drains_the_queue
     assert outsider.id not in {d["to_member_id"] for d in auto}
 
 
-async def test_two_processes_racing_on_the_same_new_threads_assign_each_once(pair_runtime, hub_pair, http,
-                                                                             fake_zalo) -> None:
+async def test_two_processes_racing_on_the_same_new_threads_assign_each_once(
+    pair_runtime, hub_pair, http, fake_zalo
+) -> None:
     first, second = hub_pair
     company = await make_company(pair_runtime, first.url, http)
     department = await _department(company, max_open=3)
@@ -80,13 +83,16 @@ async def test_two_processes_racing_on_the_same_new_threads_assign_each_once(pai
     owner = await company.console(company.owner, first.url).connect()
     await company.console(agents[0], first.url).connect()
     await company.console(agents[1], second.url).connect()
-    await owner.wait_for(lambda: {p["member_id"] for p in owner.ephemeral("presence.updated")} >= {a.id for a in agents})
+    await owner.wait_for(
+        lambda: {p["member_id"] for p in owner.ephemeral("presence.updated")} >= {a.id for a in agents}
+    )
 
     customers = [zalo_id() for _ in range(6)]
     payloads = [oa.user_message(user) for user in customers]
     # every webhook delivered to both processes at once, all customers at once
-    answers = await asyncio.gather(*[oa.deliver(http, url, payload) for payload in payloads
-                                     for url in (first.url, second.url)])
+    answers = await asyncio.gather(
+        *[oa.deliver(http, url, payload) for payload in payloads for url in (first.url, second.url)]
+    )
     assert all(answer.status_code == 200 for answer in answers)
     await owner.wait_for(lambda: all(_assignee_of(owner, u) for u in customers), timeout=20)
 

@@ -1,6 +1,7 @@
 """hub/realtime/bus.py overrides two internals of python-socketio's Redis manager; a release that renames
 or reshapes them would silently stop the bus. This fails first (pyproject.toml also pins below the next
 major)."""
+
 from __future__ import annotations
 
 import inspect
@@ -30,4 +31,4 @@ def test_the_redis_manager_still_reads_the_room_from_the_message() -> None:
 
 def test_both_buses_speak_the_same_protocol() -> None:
     for bus in (LocalBus, RedisBus):
-        assert callable(getattr(bus, "publish")) and callable(getattr(bus, "listen"))
+        assert callable(bus.publish) and callable(bus.listen)

@@ -1,4 +1,5 @@
 """The call model as plain data: legs folded into one record, end reasons, the missed-call rule."""
+
 from __future__ import annotations
 
 import random
@@ -19,36 +20,125 @@ def record_of(events: list[dict]) -> dict:
 
 def summary(record: dict) -> dict:
     verdict = call_model.classify(record, short_abandon_s=5)
-    return {"state": record["state"], "answered_by": record["answered_by"], "end_reason": record["end_reason"],
-            "extensions": record["extensions"], **verdict}
+    return {
+        "state": record["state"],
+        "answered_by": record["answered_by"],
+        "end_reason": record["end_reason"],
+        "extensions": record["extensions"],
+        **verdict,
+    }
 
 
-@pytest.mark.parametrize("kind,expected", [
-    ("answered", {"state": "ended", "answered_by": "101", "end_reason": "completed", "extensions": ["101"],
-                  "missed": False, "short_abandoned": False, "outcome": "answered"}),
-    ("busy", {"state": "ended", "answered_by": None, "end_reason": "busy", "extensions": ["101"],
-              "missed": True, "short_abandoned": False, "outcome": "missed"}),
-    ("no_answer", {"state": "ended", "answered_by": None, "end_reason": "no_answer", "extensions": ["102"],
-                   "missed": True, "short_abandoned": False, "outcome": "missed"}),
-    ("caller_cancelled", {"state": "ended", "answered_by": None, "end_reason": "caller_cancelled",
-                          "extensions": ["101"], "missed": True, "short_abandoned": False, "outcome": "missed"}),
-    ("short_cancel", {"state": "ended", "answered_by": None, "end_reason": "caller_cancelled", "extensions": ["101"],
-                      "missed": False, "short_abandoned": True, "outcome": "short_abandoned"}),
-    ("queued_abandoned", {"state": "ended", "answered_by": None, "end_reason": "abandoned", "extensions": ["103"],
-                          "missed": True, "short_abandoned": False, "outcome": "missed"}),
-    ("transferred", {"state": "ended", "answered_by": "101", "end_reason": "completed", "extensions": ["101", "104"],
-                     "missed": False, "short_abandoned": False, "outcome": "answered"}),
-    ("second_answers", {"state": "ended", "answered_by": "102", "end_reason": "completed",
-                        "extensions": ["101", "102"], "missed": False, "short_abandoned": False, "outcome": "answered"}),
-])
+@pytest.mark.parametrize(
+    "kind,expected",
+    [
+        (
+            "answered",
+            {
+                "state": "ended",
+                "answered_by": "101",
+                "end_reason": "completed",
+                "extensions": ["101"],
+                "missed": False,
+                "short_abandoned": False,
+                "outcome": "answered",
+            },
+        ),
+        (
+            "busy",
+            {
+                "state": "ended",
+                "answered_by": None,
+                "end_reason": "busy",
+                "extensions": ["101"],
+                "missed": True,
+                "short_abandoned": False,
+                "outcome": "missed",
+            },
+        ),
+        (
+            "no_answer",
+            {
+                "state": "ended",
+                "answered_by": None,
+                "end_reason": "no_answer",
+                "extensions": ["102"],
+                "missed": True,
+                "short_abandoned": False,
+                "outcome": "missed",
+            },
+        ),
+        (
+            "caller_cancelled",
+            {
+                "state": "ended",
+                "answered_by": None,
+                "end_reason": "caller_cancelled",
+                "extensions": ["101"],
+                "missed": True,
+                "short_abandoned": False,
+                "outcome": "missed",
+            },
+        ),
+        (
+            "short_cancel",
+            {
+                "state": "ended",
+                "answered_by": None,
+                "end_reason": "caller_cancelled",
+                "extensions": ["101"],
+                "missed": False,
+                "short_abandoned": True,
+                "outcome": "short_abandoned",
+            },
+        ),
+        (
+            "queued_abandoned",
+            {
+                "state": "ended",
+                "answered_by": None,
+                "end_reason": "abandoned",
+                "extensions": ["103"],
+                "missed": True,
+                "short_abandoned": False,
+                "outcome": "missed",
+            },
+        ),
+        (
+            "transferred",
+            {
+                "state": "ended",
+                "answered_by": "101",
+                "end_reason": "completed",
+                "extensions": ["101", "104"],
+                "missed": False,
+                "short_abandoned": False,
+                "outcome": "answered",
+            },
+        ),
+        (
+            "second_answers",
+            {
+                "state": "ended",
+                "answered_by": "102",
+                "end_reason": "completed",
+                "extensions": ["101", "102"],
+                "missed": False,
+                "short_abandoned": False,
+                "outcome": "answered",
+            },
+        ),
+    ],
+)
 def test_each_sequence_folds_into_the_record_the_product_shows(kind: str, expected: dict) -> None:
     record = record_of(canonical(kind))
     assert summary(record) == expected
     assert record["end_reason_text"] == end_reasons.text(expected["end_reason"])
 
 
-@pytest.mark.parametrize("kind", ["answered", "busy", "no_answer", "caller_cancelled", "queued_abandoned",
-                                  "transferred", "second_answers"])
+@pytest.mark.parametrize(
+    "kind", ["answered", "busy", "no_answer", "caller_cancelled", "queued_abandoned", "transferred", "second_answers"]
+)
 def test_shuffled_and_duplicated_events_give_the_same_record(kind: str) -> None:
     events = canonical(kind)
     reference = record_of(events)
@@ -78,11 +168,18 @@ def test_busy_with_a_q850_reason_trusts_the_q850_cause() -> None:
 
 
 def test_ivr_answering_the_caller_is_not_an_answer() -> None:
-    record = record_of([{"call_id": "c", "event": "ringing", "occurred_at": "2026-11-26T01:00:00+00:00",
-                         "direction": "inbound"},
-                        {"call_id": "c", "event": "answered", "occurred_at": "2026-11-26T01:00:01+00:00"},
-                        {"call_id": "c", "event": "ended", "occurred_at": "2026-11-26T01:00:20+00:00",
-                         "vendor_status": "QueueCallerAbandon"}])
+    record = record_of(
+        [
+            {"call_id": "c", "event": "ringing", "occurred_at": "2026-11-26T01:00:00+00:00", "direction": "inbound"},
+            {"call_id": "c", "event": "answered", "occurred_at": "2026-11-26T01:00:01+00:00"},
+            {
+                "call_id": "c",
+                "event": "ended",
+                "occurred_at": "2026-11-26T01:00:20+00:00",
+                "vendor_status": "QueueCallerAbandon",
+            },
+        ]
+    )
     assert record["answered_at"] is None and record["end_reason"] == "abandoned"
 
 

@@ -1,5 +1,6 @@
 """Calls belong to members as they were: a call keeps, for each extension it rang, the member and the
 department that held it then; who sees it, the department filter and the statistics follow that."""
+
 from __future__ import annotations
 
 from tests.conftest import Company
@@ -26,8 +27,9 @@ async def test_a_call_stays_with_the_member_it_rang_after_the_extension_moves(co
     pbx = Pbx(company.url, company.code, secret)
     departments = {}
     for name in ("Bán hàng", "Hỗ trợ"):
-        departments[name] = (await company.http.post(f"{company.url}/api/departments", headers=company.owner.auth,
-                                                     json={"name": name})).json()["id"]
+        departments[name] = (
+            await company.http.post(f"{company.url}/api/departments", headers=company.owner.auth, json={"name": name})
+        ).json()["id"]
     first = await company.add("user", department_id=departments["Bán hàng"])
     second = await company.add("user", department_id=departments["Hỗ trợ"])
     owner = await company.console(company.owner).connect()
@@ -36,8 +38,12 @@ async def test_a_call_stays_with_the_member_it_rang_after_the_extension_moves(co
         events = canonical(kind)  # rings 101 (and 102 for second_answers)
         for event in events:
             assert (await pbx.post(company.http, event)).status_code == 200
-        await owner.wait_for(lambda: any(e["data"]["call_id"] == events[0]["call_id"] and e["data"]["outcome"]
-                                         for e in owner.of_type("call.updated")))
+        await owner.wait_for(
+            lambda: any(
+                e["data"]["call_id"] == events[0]["call_id"] and e["data"]["outcome"]
+                for e in owner.of_type("call.updated")
+            )
+        )
         return events[0]["call_id"]
 
     await _give(company, first.id, "101")
@@ -50,8 +56,11 @@ async def test_a_call_stays_with_the_member_it_rang_after_the_extension_moves(co
     assert after in await _ids(company, second) and before not in await _ids(company, second)
     assert await _ids(company, company.owner, f"department={departments['Bán hàng']}") >= {before}
     assert after not in await _ids(company, company.owner, f"department={departments['Bán hàng']}")
-    record = (await company.http.get(f"{company.url}/api/calls/{next(iter(await _calls_with(company, before)))}",
-                                     headers=company.owner.auth)).json()
+    record = (
+        await company.http.get(
+            f"{company.url}/api/calls/{next(iter(await _calls_with(company, before)))}", headers=company.owner.auth
+        )
+    ).json()
     assert record["departments"] == [departments["Bán hàng"]] and record["members"] == [first.id]
     assert record["answered_member_id"] == first.id
 

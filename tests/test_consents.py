@@ -1,4 +1,5 @@
 """ZCC call consent: requests, answers and timers, with a controlled clock."""
+
 from __future__ import annotations
 
 from tests.conftest import Company, link_oa, make_company
@@ -10,8 +11,11 @@ HOUR = 3600
 
 
 async def _request(company: Company, oa: Oa, by=None):
-    return await company.http.post(f"{company.url}/api/consents", headers=(by or company.owner).auth,
-                                   json={"oa_id": oa.oa_id, "phone": PHONE, "reason_code": 101, "call_type": "audio"})
+    return await company.http.post(
+        f"{company.url}/api/consents",
+        headers=(by or company.owner).auth,
+        json={"oa_id": oa.oa_id, "phone": PHONE, "reason_code": 101, "call_type": "audio"},
+    )
 
 
 def _statuses(console) -> list[str]:
@@ -69,15 +73,19 @@ async def test_no_answer_turns_no_response_at_24h_and_resend_waits_for_it(compan
     assert [c["status"] for c in listed.json()["consents"]] == ["waiting", "no_response"]
 
 
-async def test_scheduler_in_two_processes_changes_each_consent_once(pair_runtime, hub_pair, http, fake_zalo,
-                                                                    pair_clock) -> None:
+async def test_scheduler_in_two_processes_changes_each_consent_once(
+    pair_runtime, hub_pair, http, fake_zalo, pair_clock
+) -> None:
     first, second = hub_pair
     company = await make_company(pair_runtime, first.url, http)
     oa = await link_oa(company, fake_zalo)
     owner = await company.console(company.owner, second.url).connect()
     for phone in ("0900000001", "0900000002", "0900000003"):
-        response = await http.post(f"{first.url}/api/consents", headers=company.owner.auth,
-                                   json={"oa_id": oa.oa_id, "phone": phone, "reason_code": 103})
+        response = await http.post(
+            f"{first.url}/api/consents",
+            headers=company.owner.auth,
+            json={"oa_id": oa.oa_id, "phone": phone, "reason_code": 103},
+        )
         assert response.status_code == 201
     pair_clock.advance(25 * HOUR)
     await owner.wait_for(lambda: _statuses(owner).count("no_response") == 3)

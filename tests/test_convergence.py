@@ -15,14 +15,16 @@ console has every event of the action it is entitled to.
 A field left stale on both paths alike (the event and the REST view agree, and are both wrong) converges;
 so every state read is also checked against a few rules of its own (console_state.inconsistencies).
 """
+
 from __future__ import annotations
 
 import asyncio
 import itertools
 import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -89,8 +91,9 @@ class World:
         while True:
             drops = console.disconnects
             if console.client.connected:
-                await console.wait_for(lambda: arrived() or console.disconnects > drops,
-                                       max(0.0, deadline - loop.time()))
+                await console.wait_for(
+                    lambda drops=drops: arrived() or console.disconnects > drops, max(0.0, deadline - loop.time())
+                )
             if arrived():
                 return
             await console.connect(last_seq=console.last_seq)
@@ -109,8 +112,9 @@ class World:
         assert response.status_code == 201, response.text
         label_id = response.json()["id"]
         for console in consoles if consoles is not None else [self.observer, self.console]:
-            await self.wait(console, lambda c=console: any(e["data"]["id"] == label_id
-                                                           for e in c.of_type("label.created")))
+            await self.wait(
+                console, lambda c=console: any(e["data"]["id"] == label_id for e in c.of_type("label.created"))
+            )
 
     async def fetch(self) -> console_state.State:
         return await console_state.fetch(self.http, self.url, self.me.token, self.role)
@@ -121,8 +125,11 @@ class World:
         before, mark = self.state, len(self.console.events)
         result = await step
         await self.settle()
-        received = [data for _, data in self.console.events[mark:] if isinstance(data, dict) and "seq" in data
-                    and "type" in data]
+        received = [
+            data
+            for _, data in self.console.events[mark:]
+            if isinstance(data, dict) and "seq" in data and "type" in data
+        ]
         self.state = await self.fetch()
         self._record(action, console_state.compare(self.state, console_state.reduce(before, received)), received)
         self._record(f"{action}: the state read afterwards", console_state.inconsistencies(self.state), received)
@@ -153,20 +160,34 @@ class World:
     async def customer_writes_first(self, customer: str) -> str:
         """A new customer's first message: a new thread, assigned to the subject, and their Zalo profile."""
         await self.deliver(self.oa.user_message(customer, text="Cho mình hỏi giá"))
-        await self.wait(self.observer, lambda: any(
-            e["data"].get("user_id") == customer and e["data"]["customer"].get("name")
-            for e in self.observer.stored() if e["type"].startswith("thread.") and "customer" in e["data"]))
+        await self.wait(
+            self.observer,
+            lambda: any(
+                e["data"].get("user_id") == customer and e["data"]["customer"].get("name")
+                for e in self.observer.stored()
+                if e["type"].startswith("thread.") and "customer" in e["data"]
+            ),
+        )
         return self.thread_of(customer)
 
     def seen(self, thread: str) -> dict[str, Any]:
         """The thread as the owner's console was last told it (to check an action did what it says)."""
-        return max((e["data"] for e in self.observer.stored() if e["type"] in ("thread.created", "thread.updated",
-                                                                              "thread.assigned")
-                    and console_state.thread_id_of(e["data"]) == thread), key=lambda d: d["version"])
+        return max(
+            (
+                e["data"]
+                for e in self.observer.stored()
+                if e["type"] in ("thread.created", "thread.updated", "thread.assigned")
+                and console_state.thread_id_of(e["data"]) == thread
+            ),
+            key=lambda d: d["version"],
+        )
 
     def thread_of(self, customer: str) -> str:
-        return next(console_state.thread_id_of(e["data"]) for e in self.observer.of_type("thread.created")
-                    if e["data"]["user_id"] == customer)
+        return next(
+            console_state.thread_id_of(e["data"])
+            for e in self.observer.of_type("thread.created")
+            if e["data"]["user_id"] == customer
+        )
 
     # -- members at the console ---------------------------------------------------------------------
 
@@ -176,8 +197,9 @@ class World:
         return response.json() if response.content else None
 
     async def reply(self, by: Person, thread: str, text: str = "Dạ shop chào anh/chị") -> dict[str, Any]:
-        message = await self.post(by, f"/api/threads/{thread}/messages",
-                                  {"client_msg_id": secrets.token_hex(8), "text": text}, status=201)
+        message = await self.post(
+            by, f"/api/threads/{thread}/messages", {"client_msg_id": secrets.token_hex(8), "text": text}, status=201
+        )
         assert message["status"] == "sent", message
         return message
 
@@ -187,8 +209,16 @@ class World:
     # -- the PBX ------------------------------------------------------------------------------------
 
     async def call_event(self, call_id: str, event: str, at: datetime, **extra: Any) -> None:
-        body = {"call_id": call_id, "direction": "inbound", "from": "0912345678", "to": "19001234",
-                "hotline": "19001234", "event": event, "occurred_at": at.isoformat(), **extra}
+        body = {
+            "call_id": call_id,
+            "direction": "inbound",
+            "from": "0912345678",
+            "to": "19001234",
+            "hotline": "19001234",
+            "event": event,
+            "occurred_at": at.isoformat(),
+            **extra,
+        }
         response = await self.pbx.post(self.http, body)
         assert response.status_code == 200, response.text
 
@@ -196,16 +226,26 @@ class World:
         """The hub finalizes an ended call a moment later (its scheduler): wait for that call.updated, and
         for a missed call its call.missed. The call record is found by a leg of ours (the PBX's call id is
         `call_id` in the record today, a name call events may come to use for the record's own id)."""
+
         def records() -> list[str]:
-            return [e["data"]["id"] for e in self.observer.of_type("call.updated")
-                    if any(leg["leg_id"] == leg_id for leg in e["data"]["legs"])]
+            return [
+                e["data"]["id"]
+                for e in self.observer.of_type("call.updated")
+                if any(leg["leg_id"] == leg_id for leg in e["data"]["legs"])
+            ]
+
         await self.wait(self.observer, lambda: bool(records()))
         record = records()[0]
-        await self.wait(self.observer, lambda: any(e["data"]["id"] == record and e["data"]["outcome"]
-                                                   for e in self.observer.of_type("call.updated")))
+        await self.wait(
+            self.observer,
+            lambda: any(
+                e["data"]["id"] == record and e["data"]["outcome"] for e in self.observer.of_type("call.updated")
+            ),
+        )
         if missed:
-            await self.wait(self.observer, lambda: any(e["data"]["id"] == record
-                                                       for e in self.observer.of_type("call.missed")))
+            await self.wait(
+                self.observer, lambda: any(e["data"]["id"] == record for e in self.observer.of_type("call.missed"))
+            )
 
 
 async def _make_world(role: str, runtime, hub, fake_zalo, http: httpx.AsyncClient) -> World:
@@ -221,17 +261,29 @@ async def _make_world(role: str, runtime, hub, fake_zalo, http: httpx.AsyncClien
     secret = await http.post(f"{hub.url}/api/pbx/secret", headers=company.owner.auth)
     assert secret.status_code == 201, secret.text
     extension = "101"
-    response = await http.put(f"{hub.url}/api/members/{subject.id}/extension", headers=company.owner.auth,
-                              json={"extension": extension})
+    response = await http.put(
+        f"{hub.url}/api/members/{subject.id}/extension", headers=company.owner.auth, json={"extension": extension}
+    )
     assert response.status_code == 200, response.text
     observer = await company.console(company.owner).connect()
     keeper = await company.console(subject).connect()
     me = {"owner": company.owner, "manager": manager, "user": user}[role]
     console = await company.console(me).connect()
-    world = World(role=role, http=http, company=company, oa=oa,
-                  pbx=Pbx(url=hub.url, company_code=company.code, secret=secret.json()["secret"]),
-                  manager=manager, user=user, other=other, extension=extension, observer=observer, keeper=keeper,
-                  console=console, fake_zalo=fake_zalo)
+    world = World(
+        role=role,
+        http=http,
+        company=company,
+        oa=oa,
+        pbx=Pbx(url=hub.url, company_code=company.code, secret=secret.json()["secret"]),
+        manager=manager,
+        user=user,
+        other=other,
+        extension=extension,
+        observer=observer,
+        keeper=keeper,
+        console=console,
+        fake_zalo=fake_zalo,
+    )
     await world.settle()
     world.state = await world.fetch()
     return world
@@ -242,11 +294,13 @@ async def worlds(runtime, hub, fake_zalo) -> AsyncIterator[Callable[[str], Await
     """One world per role, made when a test first asks for it."""
     made: dict[str, World] = {}
     async with httpx.AsyncClient(timeout=20) as http:
+
         async def world(role: str) -> World:
             if role not in made:
                 made[role] = await _make_world(role, runtime, hub, fake_zalo, http)
             made[role].divergences = []
             return made[role]
+
         yield world
         for w in made.values():
             for console in w.company.consoles:
@@ -256,12 +310,14 @@ async def worlds(runtime, hub, fake_zalo) -> AsyncIterator[Callable[[str], Await
 
 # -- chat -------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("role", ROLES)
 async def test_a_conversation_converges(role: str, worlds) -> None:
     w = await worlds(role)
     customer = zalo_id()
-    thread = await w.verify("the customer writes first (new thread, auto-assigned, profile fetched)",
-                            w.customer_writes_first(customer))
+    thread = await w.verify(
+        "the customer writes first (new thread, auto-assigned, profile fetched)", w.customer_writes_first(customer)
+    )
     assert w.seen(thread)["assignee_id"] == w.subject.id
     await w.verify("the customer writes again", w.deliver(w.oa.user_message(customer, text="Còn hàng không?")))
     reply = await w.verify("the assignee replies", w.reply(w.subject, thread))
@@ -276,16 +332,27 @@ async def test_a_conversation_converges(role: str, worlds) -> None:
             await w.reply(w.subject, thread, "Dạ bên em còn ạ")
         finally:
             w.fake_zalo.quota = quota
+
     await w.verify("a reply Zalo charges for (the window turns charged)", last_free_reply())
     assert w.seen(thread)["reply_window"]["state"] == "charged"
-    await w.verify("the customer writes (the window is free again)",
-                   w.deliver(w.oa.user_message(customer, text="Ship về Hà Nội bao lâu?")))
+    await w.verify(
+        "the customer writes (the window is free again)",
+        w.deliver(w.oa.user_message(customer, text="Ship về Hà Nội bao lâu?")),
+    )
     assert w.seen(thread)["reply_window"]["state"] == "free"
     await w.verify("the assignee marks the thread read", w.post(w.subject, f"/api/threads/{thread}/read"))
-    await w.verify("the assignee asks for the customer's phone and address",
-                   w.post(w.subject, f"/api/threads/{thread}/request-info", {}, status=201))
-    await w.verify("the customer shares them", w.deliver(w.oa.submit_info(customer, {
-        "name": "Nguyễn Văn A", "phone": "0987000111", "address": "1 Lê Lợi", "city": "Hà Nội"})))
+    await w.verify(
+        "the assignee asks for the customer's phone and address",
+        w.post(w.subject, f"/api/threads/{thread}/request-info", {}, status=201),
+    )
+    await w.verify(
+        "the customer shares them",
+        w.deliver(
+            w.oa.submit_info(
+                customer, {"name": "Nguyễn Văn A", "phone": "0987000111", "address": "1 Lê Lợi", "city": "Hà Nội"}
+            )
+        ),
+    )
     w.assert_converged()
 
 
@@ -298,8 +365,9 @@ async def test_resolving_and_reopening_converge(role: str, worlds) -> None:
     await w.verify("the assignee reopens it", w.post(w.subject, f"/api/threads/{thread}/reopen"))
     await w.verify("the owner resolves it", w.post(w.owner, f"/api/threads/{thread}/resolve"))
     assert w.seen(thread)["status"] == "resolved"
-    await w.verify("the customer writes again (reopens it)",
-                   w.deliver(w.oa.user_message(customer, text="Mình muốn đổi size")))
+    await w.verify(
+        "the customer writes again (reopens it)", w.deliver(w.oa.user_message(customer, text="Mình muốn đổi size"))
+    )
     assert w.seen(thread)["status"] == "open"
     w.assert_converged()
 
@@ -310,11 +378,13 @@ async def test_assignment_changes_converge(role: str, worlds) -> None:
     customer = zalo_id()
     thread = await w.verify("the customer writes first", w.customer_writes_first(customer))
     await w.verify("the owner hands the thread to another user", w.assign(w.owner, thread, w.other))
-    await w.verify("the customer writes to the thread now someone else's",
-                   w.deliver(w.oa.user_message(customer, text="Alo shop?")))
+    await w.verify(
+        "the customer writes to the thread now someone else's", w.deliver(w.oa.user_message(customer, text="Alo shop?"))
+    )
     await w.verify("the owner gives it back", w.assign(w.owner, thread, w.subject))
-    await w.verify("the owner puts it back in the queue (auto-assignment takes it again)",
-                   w.assign(w.owner, thread, None))
+    await w.verify(
+        "the owner puts it back in the queue (auto-assignment takes it again)", w.assign(w.owner, thread, None)
+    )
     assert w.seen(thread)["assignee_id"] == w.subject.id
     if w.subject is not w.manager:
         await w.verify("the owner gives it to the manager", w.assign(w.owner, thread, w.manager))
@@ -326,29 +396,37 @@ async def test_assignment_changes_converge(role: str, worlds) -> None:
 async def test_labels_converge(role: str, worlds) -> None:
     w = await worlds(role)
     thread = await w.verify("the customer writes first", w.customer_writes_first(zalo_id()))
-    vip = await w.verify("the owner creates a label",
-                         w.post(w.owner, "/api/labels", {"name": f"VIP {secrets.token_hex(3)}", "color": "#ff0000"},
-                                status=201))
-    later = await w.verify("the manager creates a label",
-                           w.post(w.manager, "/api/labels", {"name": f"Gọi lại {secrets.token_hex(3)}"}, status=201))
-    await w.verify("the assignee labels the thread", w.post(w.subject, f"/api/threads/{thread}/labels",
-                                                            {"label_id": vip["id"]}))
-    await w.verify("the owner adds a second label", w.post(w.owner, f"/api/threads/{thread}/labels",
-                                                           {"label_id": later["id"]}))
+    vip = await w.verify(
+        "the owner creates a label",
+        w.post(w.owner, "/api/labels", {"name": f"VIP {secrets.token_hex(3)}", "color": "#ff0000"}, status=201),
+    )
+    later = await w.verify(
+        "the manager creates a label",
+        w.post(w.manager, "/api/labels", {"name": f"Gọi lại {secrets.token_hex(3)}"}, status=201),
+    )
+    await w.verify(
+        "the assignee labels the thread", w.post(w.subject, f"/api/threads/{thread}/labels", {"label_id": vip["id"]})
+    )
+    await w.verify(
+        "the owner adds a second label", w.post(w.owner, f"/api/threads/{thread}/labels", {"label_id": later["id"]})
+    )
 
     async def take_off() -> None:
         response = await w.http.delete(f"{w.url}/api/threads/{thread}/labels/{later['id']}", headers=w.subject.auth)
         assert response.status_code == 200, response.text
+
     await w.verify("the assignee takes a label off", take_off())
 
     async def delete() -> None:
         response = await w.http.delete(f"{w.url}/api/labels/{vip['id']}", headers=w.owner.auth)
         assert response.status_code == 204, response.text
+
     await w.verify("the owner deletes a label a thread carries", delete())
     w.assert_converged()
 
 
 # -- the directory ------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("role", ROLES)
 async def test_directory_changes_converge(role: str, worlds) -> None:
@@ -356,12 +434,14 @@ async def test_directory_changes_converge(role: str, worlds) -> None:
 
     async def add(by: Person, role_: str) -> dict[str, Any]:
         phone = new_phone()
-        return (await w.post(by, "/api/members", {"name": f"{role_} {phone}", "phone": phone, "role": role_},
-                             status=201))["member"]
+        return (
+            await w.post(by, "/api/members", {"name": f"{role_} {phone}", "phone": phone, "role": role_}, status=201)
+        )["member"]
 
     async def put_extension(member_id: str, number: str) -> None:
-        response = await w.http.put(f"{w.url}/api/members/{member_id}/extension", headers=w.owner.auth,
-                                    json={"extension": number})
+        response = await w.http.put(
+            f"{w.url}/api/members/{member_id}/extension", headers=w.owner.auth, json={"extension": number}
+        )
         assert response.status_code == 200, response.text
 
     async def delete(by: Person, path: str, status: int) -> None:
@@ -377,10 +457,17 @@ async def test_directory_changes_converge(role: str, worlds) -> None:
     await w.verify("the manager removes the user they added", delete(w.manager, f"/api/members/{helper['id']}", 204))
 
     async def settings() -> None:
-        response = await w.http.patch(f"{w.url}/api/company", headers=w.owner.auth, json={
-            "name": f"Shop {secrets.token_hex(2)}", "timezone": "Asia/Bangkok",
-            "settings": {"max_open_threads": 50, "short_abandon_s": 5, "service_level_s": 30}})
+        response = await w.http.patch(
+            f"{w.url}/api/company",
+            headers=w.owner.auth,
+            json={
+                "name": f"Shop {secrets.token_hex(2)}",
+                "timezone": "Asia/Bangkok",
+                "settings": {"max_open_threads": 50, "short_abandon_s": 5, "service_level_s": 30},
+            },
+        )
         assert response.status_code == 200, response.text
+
     await w.verify("the owner changes the company's name, time zone and settings", settings())
     w.assert_converged()
 
@@ -390,9 +477,11 @@ async def test_moving_a_members_extension_converges(role: str, worlds) -> None:
     w = await worlds(role)
 
     async def put_extension(number: str) -> None:
-        response = await w.http.put(f"{w.url}/api/members/{w.subject.id}/extension", headers=w.owner.auth,
-                                    json={"extension": number})
+        response = await w.http.put(
+            f"{w.url}/api/members/{w.subject.id}/extension", headers=w.owner.auth, json={"extension": number}
+        )
         assert response.status_code == 200, response.text
+
     try:
         await w.verify("the owner moves the subject to another extension", put_extension("102"))
     finally:
@@ -402,20 +491,30 @@ async def test_moving_a_members_extension_converges(role: str, worlds) -> None:
 
 # -- calls ------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("role", ROLES)
 async def test_calls_converge(role: str, worlds) -> None:
     w = await worlds(role)
     call = "call-" + secrets.token_hex(6)
     leg = {"leg_id": f"{call}-{w.extension}", "extension": w.extension}
-    start = datetime.now(timezone.utc) - timedelta(seconds=90)
+    start = datetime.now(UTC) - timedelta(seconds=90)
     await w.verify("a call rings the subject's extension", w.call_event(call, "ringing", start, **leg))
     await w.verify("the subject answers", w.call_event(call, "answered", start + timedelta(seconds=6), **leg))
     await w.verify("the subject holds the caller", w.call_event(call, "held", start + timedelta(seconds=20)))
 
     async def end() -> None:
-        await w.call_event(call, "ended", start + timedelta(seconds=60), sip_code=200, q850=16, hangup_by="caller",
-                           duration_s=60, talk_s=54)
+        await w.call_event(
+            call,
+            "ended",
+            start + timedelta(seconds=60),
+            sip_code=200,
+            q850=16,
+            hangup_by="caller",
+            duration_s=60,
+            talk_s=54,
+        )
         await w.finalized(leg["leg_id"])
+
     await w.verify("the call ends (and is finalized)", end())
 
     missed = "call-" + secrets.token_hex(6)
@@ -426,6 +525,7 @@ async def test_calls_converge(role: str, worlds) -> None:
         await w.call_event(missed, "leg_ended", start + timedelta(seconds=85), sip_code=480, **leg)
         await w.call_event(missed, "ended", start + timedelta(seconds=85), sip_code=480, duration_s=15)
         await w.finalized(leg["leg_id"], missed=True)
+
     await w.verify("nobody answers it (a missed call)", unanswered())
     w.assert_converged()
 
@@ -435,18 +535,21 @@ async def test_a_call_to_an_extension_nobody_holds_converges(role: str, worlds) 
     w = await worlds(role)
     call = "call-" + secrets.token_hex(6)
     leg = {"leg_id": f"{call}-109", "extension": "109"}  # the PBX has it; the hub's directory does not
-    start = datetime.now(timezone.utc) - timedelta(seconds=30)
+    start = datetime.now(UTC) - timedelta(seconds=30)
     await w.verify("a call rings an extension the directory does not have", w.call_event(call, "ringing", start, **leg))
 
     async def end() -> None:
-        await w.call_event(call, "ended", start + timedelta(seconds=12), sip_code=487, hangup_by="caller",
-                           duration_s=12)
+        await w.call_event(
+            call, "ended", start + timedelta(seconds=12), sip_code=487, hangup_by="caller", duration_s=12
+        )
         await w.finalized(leg["leg_id"], missed=True)
+
     await w.verify("the caller hangs up", end())
     w.assert_converged()
 
 
 # -- consents and ZNS ------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("role", ROLES)
 async def test_consents_converge(role: str, worlds) -> None:
@@ -457,10 +560,13 @@ async def test_consents_converge(role: str, worlds) -> None:
     await w.verify("the subject asks a customer for call consent", w.post(w.subject, "/api/consents", body, status=201))
     await w.verify("the customer agrees", w.deliver(w.oa.consent_reply(zalo_phone, "ALLOW")))
     other = new_phone()
-    await w.verify("the owner asks another customer",
-                   w.post(w.owner, "/api/consents", {**body, "phone": other}, status=201))
-    await w.verify("Zalo says that request lapsed unanswered",
-                   w.deliver(w.oa.consent_sent("84" + other[1:], request_type="EXPIRED")))
+    await w.verify(
+        "the owner asks another customer", w.post(w.owner, "/api/consents", {**body, "phone": other}, status=201)
+    )
+    await w.verify(
+        "Zalo says that request lapsed unanswered",
+        w.deliver(w.oa.consent_sent("84" + other[1:], request_type="EXPIRED")),
+    )
     third = new_phone()
     await w.verify("the manager asks a third", w.post(w.manager, "/api/consents", {**body, "phone": third}, status=201))
     await w.verify("who refuses", w.deliver(w.oa.consent_reply("84" + third[1:], "USER_BLOCKED")))
@@ -480,23 +586,35 @@ async def test_zns_converges(role: str, worlds, clock) -> None:
     body = {"oa_id": w.oa.oa_id, "phone": new_phone(), "template_id": "tpl-1", "template_data": {"order": "A1"}}
     sent = await w.verify("the owner sends a ZNS message", w.post(w.owner, "/api/zns/messages", body, status=201))
     delivered_ms = str(int(datetime.fromisoformat(sent["sent_at"].replace("Z", "+00:00")).timestamp() * 1000) + 3000)
-    await w.verify("Zalo delivers it", w.deliver(w.oa.zns_delivered(sent["phone"], sent["msg_id"],
-                                                                    sent["tracking_id"], delivered_ms)))
-    await w.verify("the customer reviews it", w.deliver(w.oa.zns_feedback(sent["phone"], sent["msg_id"], 5, "Tốt",
-                                                                          ["Nhanh"])))
-    await w.verify("the manager sends one", w.post(w.manager, "/api/zns/messages",
-                                                   {**body, "phone": new_phone()}, status=201))
-    template_status = {"app_id": w.oa.app_id, "event_name": "change_template_status", "oa_id": w.oa.oa_id,
-                       "template_id": "tpl-1", "status": {"prev_status": "ENABLE", "new_status": "PAUSE"},
-                       "reason": "Chất lượng thấp", "timestamp": w.oa.ts()}
-    await w.verify("Zalo pauses the template (zns.template_updated: no list holds templates yet)",
-                   w.deliver(template_status))
+    await w.verify(
+        "Zalo delivers it",
+        w.deliver(w.oa.zns_delivered(sent["phone"], sent["msg_id"], sent["tracking_id"], delivered_ms)),
+    )
+    await w.verify(
+        "the customer reviews it", w.deliver(w.oa.zns_feedback(sent["phone"], sent["msg_id"], 5, "Tốt", ["Nhanh"]))
+    )
+    await w.verify(
+        "the manager sends one", w.post(w.manager, "/api/zns/messages", {**body, "phone": new_phone()}, status=201)
+    )
+    template_status = {
+        "app_id": w.oa.app_id,
+        "event_name": "change_template_status",
+        "oa_id": w.oa.oa_id,
+        "template_id": "tpl-1",
+        "status": {"prev_status": "ENABLE", "new_status": "PAUSE"},
+        "reason": "Chất lượng thấp",
+        "timestamp": w.oa.ts(),
+    }
+    await w.verify(
+        "Zalo pauses the template (zns.template_updated: no list holds templates yet)", w.deliver(template_status)
+    )
     if role != "user":
         assert w.console.of_type("zns.template_updated"), "the event reached the console"
     w.assert_converged()
 
 
 # -- wallboards ---------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("role", ROLES)
 async def test_wallboard_revocation_converges(role: str, worlds) -> None:
@@ -506,11 +624,13 @@ async def test_wallboard_revocation_converges(role: str, worlds) -> None:
     async def revoke() -> None:
         response = await w.http.delete(f"{w.url}/api/wallboard-tokens/{issued['id']}", headers=w.owner.auth)
         assert response.status_code == 204, response.text
+
     await w.verify("the owner revokes a wallboard token", revoke())
     w.assert_converged()
 
 
 # -- reconnecting ---------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("role", ROLES)
 async def test_a_console_that_reconnects_with_last_seq_converges(role: str, worlds) -> None:
@@ -544,14 +664,18 @@ async def test_a_console_that_reconnects_with_last_seq_converges(role: str, worl
     response = await w.http.patch(f"{w.url}/api/company", headers=w.owner.auth, json={"name": "Shop while away"})
     assert response.status_code == 200, response.text
     call = "call-" + secrets.token_hex(6)
-    start = datetime.now(timezone.utc) - timedelta(seconds=30)
+    start = datetime.now(UTC) - timedelta(seconds=30)
     leg = {"leg_id": f"{call}-{w.extension}", "extension": w.extension}
     await w.call_event(call, "ringing", start, **leg)
     await w.call_event(call, "answered", start + timedelta(seconds=3), **leg)
     await w.call_event(call, "ended", start + timedelta(seconds=20), sip_code=200, hangup_by="caller")
     await w.finalized(leg["leg_id"])
-    await w.post(w.subject, "/api/consents", {"oa_id": w.oa.oa_id, "phone": new_phone(), "reason_code": 103,
-                                              "call_type": "audio"}, status=201)
+    await w.post(
+        w.subject,
+        "/api/consents",
+        {"oa_id": w.oa.oa_id, "phone": new_phone(), "reason_code": 103, "call_type": "audio"},
+        status=201,
+    )
     await w.settle(present)
 
     mark = len(w.console.events)
@@ -560,7 +684,8 @@ async def test_a_console_that_reconnects_with_last_seq_converges(role: str, worl
     replayed = [data for _, data in w.console.events[mark:] if isinstance(data, dict) and "type" in data]
     assert replayed and all(e["seq"] > last_seq for e in replayed)
     w.state = await w.fetch()
-    w._record("reconnect with last_seq", console_state.compare(w.state, console_state.reduce(before, replayed)),
-              replayed)
+    w._record(
+        "reconnect with last_seq", console_state.compare(w.state, console_state.reduce(before, replayed)), replayed
+    )
     w._record("reconnect with last_seq: the state read afterwards", console_state.inconsistencies(w.state), replayed)
     w.assert_converged()

@@ -1,4 +1,5 @@
 """Why a call ended, row by row of the reference's table (reference/pbx-calls.md section 3)."""
+
 from __future__ import annotations
 
 import pytest
@@ -24,8 +25,9 @@ TABLE = [
 
 
 @pytest.mark.parametrize("reason,sips,causes,asterisk,twilio", TABLE)
-def test_every_row_of_the_table(reason: str, sips: list[int], causes: list[int], asterisk: list[str],
-                                twilio: list[str]) -> None:
+def test_every_row_of_the_table(
+    reason: str, sips: list[int], causes: list[int], asterisk: list[str], twilio: list[str]
+) -> None:
     for sip in sips:
         assert derive(sip_code=sip) == reason, f"SIP {sip}"
     for cause in causes:

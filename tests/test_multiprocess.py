@@ -1,4 +1,5 @@
 """Two hub processes behind one load balancer: shared MongoDB and Redis, consoles on both, writers on both."""
+
 from __future__ import annotations
 
 import asyncio
@@ -7,7 +8,8 @@ from tests.conftest import Company, make_company
 
 
 async def test_concurrent_writers_on_two_processes_reach_every_entitled_console_once_in_order(
-        pair_runtime, hub_pair, http) -> None:
+    pair_runtime, hub_pair, http
+) -> None:
     first, second = hub_pair
     company: Company = await make_company(pair_runtime, first.url, http)
     managers = [await company.add("manager", url=url) for url in (first.url, second.url)]
@@ -15,9 +17,12 @@ async def test_concurrent_writers_on_two_processes_reach_every_entitled_console_
     baseline = 3  # the member.created events of the members above
 
     consoles = [
-        company.console(company.owner, first.url), company.console(company.owner, second.url),
-        company.console(managers[0], second.url), company.console(managers[1], first.url),
-        company.console(user, first.url), company.console(user, second.url),
+        company.console(company.owner, first.url),
+        company.console(company.owner, second.url),
+        company.console(managers[0], second.url),
+        company.console(managers[1], first.url),
+        company.console(user, first.url),
+        company.console(user, second.url),
     ]
     for console in consoles:
         await console.connect(last_seq=0)
@@ -27,8 +32,9 @@ async def test_concurrent_writers_on_two_processes_reach_every_entitled_console_
 
     # 24 members created at once, half through each process, by owner and managers alike
     writers = [company.owner, managers[0], managers[1]]
-    created = await asyncio.gather(*[
-        company.add("user", by=writers[i % 3], url=(first.url, second.url)[i % 2]) for i in range(24)])
+    created = await asyncio.gather(
+        *[company.add("user", by=writers[i % 3], url=(first.url, second.url)[i % 2]) for i in range(24)]
+    )
     total = baseline + len(created)
 
     for console in entitled:
@@ -79,7 +85,8 @@ async def test_seq_keeps_increasing_when_redis_forgets_its_counter(pair_runtime,
 
 
 async def test_a_process_whose_redis_subscription_dropped_replays_what_it_missed(
-        pair_runtime, hub_pair, http, redis_url) -> None:
+    pair_runtime, hub_pair, http, redis_url
+) -> None:
     import redis.asyncio as aioredis
 
     from schemas.events import Audience
@@ -89,8 +96,9 @@ async def test_a_process_whose_redis_subscription_dropped_replays_what_it_missed
     console = await company.console(company.owner, second.url).connect()
     # Two events stored while no process heard of them on the bus...
     for n in range(2):
-        await pair_runtime.publisher.publish(company.id, "label.removed", {"id": f"missed-{n}"},
-                                             Audience(roles=["owner"]))
+        await pair_runtime.publisher.publish(
+            company.id, "label.removed", {"id": f"missed-{n}"}, Audience(roles=["owner"])
+        )
     # ...then the processes' subscriptions drop; on resubscribing each re-reads the log.
     client = aioredis.Redis.from_url(redis_url)
     killed = await client.client_kill_filter(_type="pubsub")

@@ -4,13 +4,16 @@ sender's retry, or by the sweeper when nobody retries, and every console gets ev
 A hub process of its own with failpoints armed through a file (hub.faults): each raises at a named
 point between two writes of the apply path, as a MongoDB or Redis connection cut there would.
 """
+
 from __future__ import annotations
 
 import asyncio
 import json
 import secrets
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -25,8 +28,15 @@ from tests.servers import HubProcess
 from tests.zalo_payloads import Oa, zalo_id
 
 # Every point between two writes of a chat webhook's apply path, in the order they are passed.
-CHAT_POINTS = ["chat.message_stored", "publish.before_seq", "chat.thread_updated", "publish.seq_reserved",
-               "publish.stored", "chat.published", "inbox.applied"]
+CHAT_POINTS = [
+    "chat.message_stored",
+    "publish.before_seq",
+    "chat.thread_updated",
+    "publish.seq_reserved",
+    "publish.stored",
+    "chat.published",
+    "inbox.applied",
+]
 WAIT_S = 20.0  # a failed attempt may leave a reserved seq: consoles wait up to the hole timeout (2 s here)
 
 
@@ -48,10 +58,19 @@ class Failpoints:
 @pytest.fixture(scope="module")
 def faulty(workdir: Path, mongo_uri: str, fake_zalo: FakeZalo) -> Iterator[tuple[HubProcess, Failpoints]]:
     failpoints = Failpoints(workdir / "failpoints.json")
-    with hub_of_its_own(workdir, mongo_uri, "hub_faults", failpoints_file=str(failpoints.path),
-                        zalo_openapi_url=fake_zalo.url, zalo_oauth_url=fake_zalo.url,
-                        zalo_business_url=fake_zalo.url, scheduler_interval_s="0.2", inbox_redo_after_s="1",
-                        hole_timeout_s="2", call_finalize_grace_s="0.3") as process:
+    with hub_of_its_own(
+        workdir,
+        mongo_uri,
+        "hub_faults",
+        failpoints_file=str(failpoints.path),
+        zalo_openapi_url=fake_zalo.url,
+        zalo_oauth_url=fake_zalo.url,
+        zalo_business_url=fake_zalo.url,
+        scheduler_interval_s="0.2",
+        inbox_redo_after_s="1",
+        hole_timeout_s="2",
+        call_finalize_grace_s="0.3",
+    ) as process:
         yield process, failpoints
 
 
@@ -68,8 +87,9 @@ def failpoints(faulty) -> Iterator[Failpoints]:
 
 
 @pytest_asyncio.fixture
-async def shop(faulty, faulty_runtime: Runtime, http: httpx.AsyncClient,
-               fake_zalo: FakeZalo) -> AsyncIterator[tuple[Company, Oa, TestConsole]]:
+async def shop(
+    faulty, faulty_runtime: Runtime, http: httpx.AsyncClient, fake_zalo: FakeZalo
+) -> AsyncIterator[tuple[Company, Oa, TestConsole]]:
     company = await make_company(faulty_runtime, faulty[0].url, http)
     oa = await link_oa(company, fake_zalo)
     console = await company.console(company.owner).connect()
@@ -82,8 +102,14 @@ async def _new_thread(company: Company, oa: Oa, console: TestConsole, text: str)
     background after its first message, has landed: so only the request under test meets a failpoint."""
     user_id = zalo_id()
     assert (await oa.deliver(company.http, company.url, oa.user_message(user_id, text=text))).status_code == 200
-    await console.wait_for(lambda: any(e["data"]["customer"].get("name") for e in console.of_type("thread.updated")
-                                       if e["data"]["user_id"] == user_id), WAIT_S)
+    await console.wait_for(
+        lambda: any(
+            e["data"]["customer"].get("name")
+            for e in console.of_type("thread.updated")
+            if e["data"]["user_id"] == user_id
+        ),
+        WAIT_S,
+    )
     return next(e["data"]["id"] for e in console.of_type("thread.created") if e["data"]["user_id"] == user_id), user_id
 
 
@@ -96,8 +122,9 @@ async def _thread(company: Company, user_id: str) -> dict[str, Any]:
     return next(t for t in response.json()["threads"] if t["user_id"] == user_id)
 
 
-async def _assert_delivered_once(company: Company, oa: Oa, console: TestConsole, user_id: str,
-                                 texts: list[str]) -> None:
+async def _assert_delivered_once(
+    company: Company, oa: Oa, console: TestConsole, user_id: str, texts: list[str]
+) -> None:
     """Every text reached the console once, in seq order, and the thread counts them all."""
     marker = "marker " + secrets.token_hex(4)  # anything still on its way arrives before the marker
     assert (await oa.deliver(company.http, company.url, oa.user_message(user_id, text=marker))).status_code == 200
@@ -151,6 +178,7 @@ async def test_a_pbx_event_whose_publish_failed_reaches_the_console_without_a_re
 
     def updates() -> list[dict[str, Any]]:
         return [e for e in console.of_type("call.updated") if e["data"]["call_id"] == call_id]
+
     await console.wait_for(lambda: len(updates()) == 1, WAIT_S)  # the sweeper, a PBX never retries
     for event in events[1:]:
         assert (await pbx.post(company.http, event)).status_code == 200
@@ -164,14 +192,16 @@ async def test_an_unexpected_error_keeps_its_request_id_in_the_answer_and_the_lo
     failpoints.arm("chat.message_stored", error="internal")
     payload = oa.user_message(zalo_id(), text="lỗi bất ngờ")
     raw, headers = oa.encode(payload)
-    response = await company.http.post(f"{company.url}/webhooks/zalo", content=raw,
-                                       headers={**headers, "X-Request-Id": "req-500-test"})
+    response = await company.http.post(
+        f"{company.url}/webhooks/zalo", content=raw, headers={**headers, "X-Request-Id": "req-500-test"}
+    )
     assert response.status_code == 500
     assert response.headers["x-request-id"] == "req-500-test"
     assert response.json()["error"]["request_id"] == "req-500-test"
     logged = [json.loads(line) for line in faulty[0].log.read_text().splitlines() if "req-500-test" in line]
-    assert any(entry.get("message") == "unhandled error" and entry.get("request_id") == "req-500-test"
-               for entry in logged)
+    assert any(
+        entry.get("message") == "unhandled error" and entry.get("request_id") == "req-500-test" for entry in logged
+    )
     # and what the failed attempt stored is finished by the retry
     assert (await oa.deliver(company.http, company.url, payload)).status_code == 200
     await console.wait_for(lambda: len(_created(console, "lỗi bất ngờ")) == 1, WAIT_S)
@@ -179,14 +209,19 @@ async def test_an_unexpected_error_keeps_its_request_id_in_the_answer_and_the_lo
 
 # -- REST writes that publish (journaled: hub.inbox) ----------------------------------------------
 
+
 async def _assign(company: Company, thread_id: str, member_id: str, **headers: str) -> httpx.Response:
-    return await company.http.post(f"{company.url}/api/threads/{thread_id}/assign",
-                                   headers={**company.owner.auth, **headers}, json={"member_id": member_id})
+    return await company.http.post(
+        f"{company.url}/api/threads/{thread_id}/assign",
+        headers={**company.owner.auth, **headers},
+        json={"member_id": member_id},
+    )
 
 
 @pytest.mark.parametrize("point", ["assignment.moved", "publish.before_seq", "publish.stored", "inbox.applied"])
-async def test_a_reassignment_cut_half_way_reaches_both_agents_once(point: str, shop, failpoints,
-                                                                     faulty_runtime: Runtime) -> None:
+async def test_a_reassignment_cut_half_way_reaches_both_agents_once(
+    point: str, shop, failpoints, faulty_runtime: Runtime
+) -> None:
     company, oa, owner = shop
     first, second = await company.add("user"), await company.add("user")
     old, new = await company.console(first).connect(), await company.console(second).connect()
@@ -210,8 +245,10 @@ async def test_a_reassignment_cut_half_way_reaches_both_agents_once(point: str, 
     assert not _created(old, marker), "the old assignee hears nothing more of the thread"
     for console in (owner, old, new):
         assert console.seqs() == sorted(set(console.seqs()))
-    counts = {m["_id"]: m.get("open_threads", 0) async for m in faulty_runtime.store.members.find(
-        {"_id": {"$in": [first.id, second.id]}})}
+    counts = {
+        m["_id"]: m.get("open_threads", 0)
+        async for m in faulty_runtime.store.members.find({"_id": {"$in": [first.id, second.id]}})
+    }
     assert counts == {first.id: 0, second.id: 1}, "capacity counted once"
 
 
@@ -223,8 +260,9 @@ async def test_a_retry_with_the_same_idempotency_key_finishes_the_request(shop, 
     assert (await company.http.post(f"{company.url}/api/labels", headers=headers, json=create)).status_code == 503
     retry = await company.http.post(f"{company.url}/api/labels", headers=headers, json=create)
     assert retry.status_code == 201, retry.text
-    await owner.wait_for(lambda: any(e["data"]["name"] == create["name"] for e in owner.of_type("label.created")),
-                         WAIT_S)
+    await owner.wait_for(
+        lambda: any(e["data"]["name"] == create["name"] for e in owner.of_type("label.created")), WAIT_S
+    )
     other = await company.http.post(f"{company.url}/api/labels", headers=company.owner.auth, json=create)
     assert other.status_code == 409, "a new request for the same name is refused"
     labels = (await company.http.get(f"{company.url}/api/labels", headers=company.owner.auth)).json()["labels"]
@@ -237,16 +275,18 @@ async def test_a_reply_cut_after_zalo_sent_it_is_never_sent_twice(shop, failpoin
     thread_id, user_id = await _new_thread(company, oa, owner, "còn hàng không?")
     failpoints.arm("publish.before_seq")
     reply = {"text": "Dạ còn ạ", "client_msg_id": "reply-" + secrets.token_hex(4)}
-    response = await company.http.post(f"{company.url}/api/threads/{thread_id}/messages", headers=company.owner.auth,
-                                       json=reply)
+    response = await company.http.post(
+        f"{company.url}/api/threads/{thread_id}/messages", headers=company.owner.auth, json=reply
+    )
     assert response.status_code == 503
     await owner.wait_for(lambda: len(_created(owner, "Dạ còn ạ")) == 1, WAIT_S)  # the sweeper finished it
     assert len(fake_zalo.sent_to(user_id)) == 1, "Zalo was asked once"
     thread = await _thread(company, user_id)
     assert thread["last_message"]["text"] == "Dạ còn ạ"
     # the console's own retry of the same message changes nothing
-    again = await company.http.post(f"{company.url}/api/threads/{thread_id}/messages", headers=company.owner.auth,
-                                    json=reply)
+    again = await company.http.post(
+        f"{company.url}/api/threads/{thread_id}/messages", headers=company.owner.auth, json=reply
+    )
     assert again.status_code == 200 and len(fake_zalo.sent_to(user_id)) == 1
 
 
@@ -265,8 +305,13 @@ async def test_a_missed_call_alert_cut_after_finalizing_still_comes_once(shop, f
     marker = canonical("answered")
     for event in marker:
         assert (await pbx.post(company.http, event)).status_code == 200
-    await console.wait_for(lambda: any(e["data"]["call_id"] == marker[0]["call_id"] and e["data"]["outcome"]
-                                       for e in console.of_type("call.updated")), WAIT_S)
+    await console.wait_for(
+        lambda: any(
+            e["data"]["call_id"] == marker[0]["call_id"] and e["data"]["outcome"]
+            for e in console.of_type("call.updated")
+        ),
+        WAIT_S,
+    )
     assert len([e for e in console.of_type("call.missed") if e["data"]["call_id"] == call_id]) == 1
     finals = [e for e in console.of_type("call.updated") if e["data"]["call_id"] == call_id and e["data"]["outcome"]]
     assert len(finals) == 1
@@ -289,18 +334,33 @@ async def test_a_request_already_applied_is_not_run_again_for_its_key(shop) -> N
 
 async def test_one_process_at_a_time_finishes_an_entry_left_half_done(mongo_uri: str) -> None:
     """Two processes' sweepers meet one stale inbox entry: one re-applies it (the lease), once."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from schemas.calls import CallEvent
+
     async with runtime_of(mongo_uri, "hub_sweep_lease") as first, runtime_of(mongo_uri, "hub_sweep_lease") as second:
-        event = CallEvent.model_validate({"call_id": "lease-" + secrets.token_hex(4), "event": "ringing",
-                                          "direction": "inbound", "from": "0911222333", "to": "19001234",
-                                          "occurred_at": datetime.now(timezone.utc).isoformat()})
+        event = CallEvent.model_validate(
+            {
+                "call_id": "lease-" + secrets.token_hex(4),
+                "event": "ringing",
+                "direction": "inbound",
+                "from": "0911222333",
+                "to": "19001234",
+                "occurred_at": datetime.now(UTC).isoformat(),
+            }
+        )
         entry_id = "stale-" + secrets.token_hex(6)
-        await first.store.call_events.insert_one({
-            "_id": entry_id, "company_id": "co-lease", "format": "canonical", "applied_at": None,
-            "received_at": datetime.now(timezone.utc) - timedelta(minutes=5), "raw": "{}",
-            "events": [event.model_dump(mode="json", by_alias=True, include=set(CallEvent.model_fields))]})
+        await first.store.call_events.insert_one(
+            {
+                "_id": entry_id,
+                "company_id": "co-lease",
+                "format": "canonical",
+                "applied_at": None,
+                "received_at": datetime.now(UTC) - timedelta(minutes=5),
+                "raw": "{}",
+                "events": [event.model_dump(mode="json", by_alias=True, include=set(CallEvent.model_fields))],
+            }
+        )
         redone = await asyncio.gather(first.inbox.sweep(), second.inbox.sweep())
         assert sum(redone) == 1
         stored = await first.store.call_events.find_one({"_id": entry_id})

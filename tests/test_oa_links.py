@@ -1,4 +1,5 @@
 """OA links: owner-only management, secrets never leave the hub, disconnect and relink; storage outages."""
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,9 @@ from tests.zalo_payloads import Oa, zalo_id
 SECRET_FIELDS = ("oa_secret_key", "app_secret", "access_token", "refresh_token")
 
 
-async def test_links_are_listed_without_secrets_and_managed_by_the_owner_only(company: Company, oa: Oa,
-                                                                             fake_zalo) -> None:
+async def test_links_are_listed_without_secrets_and_managed_by_the_owner_only(
+    company: Company, oa: Oa, fake_zalo
+) -> None:
     manager = await company.add("manager")
     user = await company.add("user")
     listed = await company.http.get(f"{company.url}/api/oa-links", headers=manager.auth)
@@ -28,16 +30,24 @@ async def test_links_are_listed_without_secrets_and_managed_by_the_owner_only(co
 
     other = Oa.new()
     access, refresh = fake_zalo.register_oa(other.app_id, other.app_secret)
-    body = {"name": "Second", "app_id": other.app_id, "oa_id": other.oa_id, "oa_secret_key": other.oa_secret_key,
-            "app_secret": other.app_secret, "access_token": access, "refresh_token": refresh}
+    body = {
+        "name": "Second",
+        "app_id": other.app_id,
+        "oa_id": other.oa_id,
+        "oa_secret_key": other.oa_secret_key,
+        "app_secret": other.app_secret,
+        "access_token": access,
+        "refresh_token": refresh,
+    }
     assert (await company.http.post(f"{company.url}/api/oa-links", headers=manager.auth, json=body)).status_code == 403
     duplicate = {**body, "oa_id": oa.oa_id}
     response = await company.http.post(f"{company.url}/api/oa-links", headers=company.owner.auth, json=duplicate)
     assert response.status_code == 409
 
 
-async def test_disconnected_oa_keeps_webhooks_raw_and_relink_resumes(company: Company, oa: Oa, runtime,
-                                                                     fake_zalo) -> None:
+async def test_disconnected_oa_keeps_webhooks_raw_and_relink_resumes(
+    company: Company, oa: Oa, runtime, fake_zalo
+) -> None:
     base = f"{company.url}/api/oa-links/{oa.link_id}"
     response = await company.http.delete(base, headers=company.owner.auth)
     assert response.status_code == 200 and response.json()["status"] == "disconnected"
@@ -48,29 +58,49 @@ async def test_disconnected_oa_keeps_webhooks_raw_and_relink_resumes(company: Co
     assert await runtime.store.zalo_events.count_documents({"link_id": oa.link_id}) == 1
 
     access, refresh = fake_zalo.register_oa(oa.app_id, oa.app_secret)
-    response = await company.http.post(f"{base}/relink", headers=company.owner.auth,
-                                       json={"access_token": access, "refresh_token": refresh})
+    response = await company.http.post(
+        f"{base}/relink", headers=company.owner.auth, json={"access_token": access, "refresh_token": refresh}
+    )
     assert response.status_code == 200 and response.json()["status"] == "active"
     answer = await oa.deliver(company.http, company.url, oa.user_message(user, text="lần nữa"))
     assert answer.json()["outcome"] == "accepted"
     assert await runtime.store.messages.count_documents({"link_id": oa.link_id}) == 1
 
 
-async def test_webhook_is_answered_503_and_nothing_acknowledged_while_storage_is_down(tmp_path: Path, http,
-                                                                                       fake_zalo) -> None:
+async def test_webhook_is_answered_503_and_nothing_acknowledged_while_storage_is_down(
+    tmp_path: Path, http, fake_zalo
+) -> None:
     server = embedded.start(tmp_path / "mongo")
-    hub = start_hub(tmp_path, "hub-outage", mongodb_uri=server.uri, mongodb_db="outage",
-                    mongodb_timeout_ms="800", zalo_openapi_url=fake_zalo.url, zalo_oauth_url=fake_zalo.url)
+    hub = start_hub(
+        tmp_path,
+        "hub-outage",
+        mongodb_uri=server.uri,
+        mongodb_db="outage",
+        mongodb_timeout_ms="800",
+        zalo_openapi_url=fake_zalo.url,
+        zalo_oauth_url=fake_zalo.url,
+    )
     try:
-        runtime = await Runtime.open(Settings(mongodb_uri=server.uri, mongodb_db="outage",
-                                              jwt_secret=TEST_JWT_SECRET), SystemClock())
+        runtime = await Runtime.open(
+            Settings(mongodb_uri=server.uri, mongodb_db="outage", jwt_secret=TEST_JWT_SECRET), SystemClock()
+        )
         company = await make_company(runtime, hub.url, http)
         await runtime.close()
         account = Oa.new()
         access, refresh = fake_zalo.register_oa(account.app_id, account.app_secret)
-        response = await http.post(f"{hub.url}/api/oa-links", headers=company.owner.auth, json={
-            "name": "OA", "app_id": account.app_id, "oa_id": account.oa_id, "oa_secret_key": account.oa_secret_key,
-            "app_secret": account.app_secret, "access_token": access, "refresh_token": refresh})
+        response = await http.post(
+            f"{hub.url}/api/oa-links",
+            headers=company.owner.auth,
+            json={
+                "name": "OA",
+                "app_id": account.app_id,
+                "oa_id": account.oa_id,
+                "oa_secret_key": account.oa_secret_key,
+                "app_secret": account.app_secret,
+                "access_token": access,
+                "refresh_token": refresh,
+            },
+        )
         assert response.status_code == 201
         assert (await account.deliver(http, hub.url, account.user_message(zalo_id()))).status_code == 200
 

@@ -1,4 +1,5 @@
 """What an operator and an integrator read: health, readiness, metrics, the OpenAPI document."""
+
 from __future__ import annotations
 
 from tests.conftest import Company

@@ -1,4 +1,5 @@
 """PBX calls end to end: signed webhooks in three formats, call records, missed-call alerts, live events."""
+
 from __future__ import annotations
 
 import asyncio
@@ -23,17 +24,22 @@ async def _pbx(company: Company, url: str | None = None) -> Pbx:
 
 async def _agent(company: Company, extension: str, url: str | None = None) -> Person:
     person = await company.add("user", url=url)
-    response = await company.http.put(f"{url or company.url}/api/members/{person.id}/extension",
-                                      headers=company.owner.auth, json={"extension": extension})
+    response = await company.http.put(
+        f"{url or company.url}/api/members/{person.id}/extension",
+        headers=company.owner.auth,
+        json={"extension": extension},
+    )
     assert response.status_code == 200
     return person
 
 
 async def _call(company: Company, console: TestConsole, call_id: str, final: bool = True) -> dict:
     """The call's last call.updated as the console saw it (once finalized, when asked)."""
+
     def latest() -> dict | None:
         updates = [e["data"] for e in console.of_type("call.updated") if e["data"]["call_id"] == call_id]
         return updates[-1] if updates else None
+
     await console.wait_for(lambda: (r := latest()) is not None and (r["outcome"] is not None or not final))
     return latest()
 
@@ -62,13 +68,22 @@ async def test_bad_pbx_webhooks_are_refused_and_store_nothing(company: Company, 
     assert await runtime.store.call_events.count_documents({"company_id": company.id}) == 0
 
 
-@pytest.mark.parametrize("kind,reason,missed", [
-    ("answered", "completed", False), ("busy", "busy", True), ("no_answer", "no_answer", True),
-    ("caller_cancelled", "caller_cancelled", True), ("queued_abandoned", "abandoned", True),
-    ("transferred", "completed", False), ("second_answers", "completed", False), ("short_cancel", "caller_cancelled", False),
-])
-async def test_canonical_sequences_become_one_record_and_at_most_one_alert(company: Company, kind: str, reason: str,
-                                                                           missed: bool) -> None:
+@pytest.mark.parametrize(
+    "kind,reason,missed",
+    [
+        ("answered", "completed", False),
+        ("busy", "busy", True),
+        ("no_answer", "no_answer", True),
+        ("caller_cancelled", "caller_cancelled", True),
+        ("queued_abandoned", "abandoned", True),
+        ("transferred", "completed", False),
+        ("second_answers", "completed", False),
+        ("short_cancel", "caller_cancelled", False),
+    ],
+)
+async def test_canonical_sequences_become_one_record_and_at_most_one_alert(
+    company: Company, kind: str, reason: str, missed: bool
+) -> None:
     pbx = await _pbx(company)
     owner = await company.console(company.owner).connect()
     events = canonical(kind)
@@ -100,8 +115,9 @@ async def test_live_events_follow_the_call_and_its_extension(company: Company) -
     events = canonical("answered")
     for event in events[:3]:  # ringing, answered, held
         await pbx.post(company.http, event)
-    await mine.wait_for(lambda: [e["data"]["state"] for e in mine.of_type("extension.state")] == ["ringing", "in_call",
-                                                                                                  "on_hold"])
+    await mine.wait_for(
+        lambda: [e["data"]["state"] for e in mine.of_type("extension.state")] == ["ringing", "in_call", "on_hold"]
+    )
     states = [e["data"]["state"] for e in mine.of_type("call.updated")]
     assert states == ["ringing", "answered", "held"]
     live = await company.http.get(f"{company.url}/api/calls/live", headers=agent.auth)
@@ -129,8 +145,9 @@ async def test_shuffled_duplicated_concurrent_delivery_gives_the_same_record_and
     second = await _call(company, owner, shuffled[0]["call_id"])
     keys = ("state", "end_reason", "extensions", "wait_s", "missed", "outcome", "duration_s")
     assert {k: first[k] for k in keys} == {k: second[k] for k in keys}
-    assert [(leg["extension"], leg["ring_s"], leg["end_reason"]) for leg in first["legs"]] == \
-        [(leg["extension"], leg["ring_s"], leg["end_reason"]) for leg in second["legs"]]
+    assert [(leg["extension"], leg["ring_s"], leg["end_reason"]) for leg in first["legs"]] == [
+        (leg["extension"], leg["ring_s"], leg["end_reason"]) for leg in second["legs"]
+    ]
     marker = canonical("answered")
     for event in marker:
         await pbx.post(company.http, event)
@@ -155,14 +172,21 @@ async def test_two_processes_raise_one_missed_alert(pair_runtime, hub_pair, http
     assert len(_missed(owner, events[0]["call_id"])) == 1
 
 
-@pytest.mark.parametrize("kind,reason,answered_by,missed", [
-    ("answered", "completed", "101", False), ("second_answers", "completed", "102", False),
-    ("no_answer", "no_answer", None, True), ("busy", "busy", None, True),
-    ("caller_cancelled", "caller_cancelled", None, True), ("queued_abandoned", "abandoned", None, True),
-    ("transferred", "completed", "101", False),
-])
-async def test_etelecom_call_logs(company: Company, kind: str, reason: str, answered_by: str | None,
-                                  missed: bool) -> None:
+@pytest.mark.parametrize(
+    "kind,reason,answered_by,missed",
+    [
+        ("answered", "completed", "101", False),
+        ("second_answers", "completed", "102", False),
+        ("no_answer", "no_answer", None, True),
+        ("busy", "busy", None, True),
+        ("caller_cancelled", "caller_cancelled", None, True),
+        ("queued_abandoned", "abandoned", None, True),
+        ("transferred", "completed", "101", False),
+    ],
+)
+async def test_etelecom_call_logs(
+    company: Company, kind: str, reason: str, answered_by: str | None, missed: bool
+) -> None:
     pbx = await _pbx(company)
     owner = await company.console(company.owner).connect()
     log = etelecom(kind)
@@ -176,17 +200,21 @@ async def test_etelecom_call_logs(company: Company, kind: str, reason: str, answ
         await owner.wait_for(lambda: _missed(owner, log["id"]))
 
 
-@pytest.mark.parametrize("kind,reason,missed,extensions,answered_by", [
-    ("answered", "completed", False, ["101"], "101"),
-    ("caller_cancelled", "caller_cancelled", True, ["101"], None),
-    ("no_answer", "no_answer", True, ["101"], None),
-    ("busy", "busy", True, ["101"], None),
-    ("queued_abandoned", "abandoned", True, [], None),
-    ("second_answers", "completed", False, ["101", "102"], "102"),
-    ("transferred", "completed", False, ["101", "102"], "101"),
-])
-async def test_twilio_status_callbacks(company: Company, kind: str, reason: str, missed: bool,
-                                       extensions: list[str], answered_by: str | None) -> None:
+@pytest.mark.parametrize(
+    "kind,reason,missed,extensions,answered_by",
+    [
+        ("answered", "completed", False, ["101"], "101"),
+        ("caller_cancelled", "caller_cancelled", True, ["101"], None),
+        ("no_answer", "no_answer", True, ["101"], None),
+        ("busy", "busy", True, ["101"], None),
+        ("queued_abandoned", "abandoned", True, [], None),
+        ("second_answers", "completed", False, ["101", "102"], "102"),
+        ("transferred", "completed", False, ["101", "102"], "101"),
+    ],
+)
+async def test_twilio_status_callbacks(
+    company: Company, kind: str, reason: str, missed: bool, extensions: list[str], answered_by: str | None
+) -> None:
     pbx = await _pbx(company)
     owner = await company.console(company.owner).connect()
     callbacks = twilio(kind)
@@ -201,8 +229,10 @@ async def test_twilio_status_callbacks(company: Company, kind: str, reason: str,
         await owner.wait_for(lambda: len(_missed(owner, callbacks[0]["CallSid"])) == 1)
 
 
-@pytest.mark.parametrize("name", ["twilio_status_completed__boomerrang_test.json",
-                                  "twilio_status_completed_answeredby_human__boomerrang_test.json"])
+@pytest.mark.parametrize(
+    "name",
+    ["twilio_status_completed__boomerrang_test.json", "twilio_status_completed_answeredby_human__boomerrang_test.json"],
+)
 async def test_recorded_twilio_callbacks_are_accepted(company: Company, name: str, runtime) -> None:
     pbx = await _pbx(company)
     callback = json.loads((FIXTURES / name).read_text())
@@ -232,10 +262,14 @@ async def test_a_user_sees_only_their_own_extensions_calls(company: Company) -> 
     assert [c["call_id"] for c in other] == [theirs[0]["call_id"]]
     hidden = await company.http.get(f"{company.url}/api/calls/{other[0]['id']}", headers=agent101.auth)
     assert hidden.status_code == 404
+
     # Live states as the extension.state events tell them: to a user, only their own extension's.
     def rang_102() -> int:
-        return sum(e["data"]["extension"] == "102" and e["data"]["state"] == "ringing"
-                   for e in owner.of_type("extension.state"))
+        return sum(
+            e["data"]["extension"] == "102" and e["data"]["state"] == "ringing"
+            for e in owner.of_type("extension.state")
+        )
+
     before = rang_102()
     await pbx.post(company.http, canonical("no_answer")[0])  # 102 rings and stays ringing
     await owner.wait_for(lambda: rang_102() > before)
@@ -247,11 +281,13 @@ async def test_a_user_sees_only_their_own_extensions_calls(company: Company) -> 
 
 async def test_history_filters_and_dashboard(company: Company) -> None:
     pbx = await _pbx(company)
-    department = (await company.http.post(f"{company.url}/api/departments", headers=company.owner.auth,
-                                          json={"name": "Sales"})).json()["id"]
+    department = (
+        await company.http.post(f"{company.url}/api/departments", headers=company.owner.auth, json={"name": "Sales"})
+    ).json()["id"]
     agent = await company.add("user", department_id=department)
-    await company.http.put(f"{company.url}/api/members/{agent.id}/extension", headers=company.owner.auth,
-                           json={"extension": "102"})
+    await company.http.put(
+        f"{company.url}/api/members/{agent.id}/extension", headers=company.owner.auth, json={"extension": "102"}
+    )
     owner = await company.console(company.owner).connect()
     sequences = {kind: canonical(kind) for kind in ("answered", "no_answer", "second_answers", "short_cancel")}
     for events in sequences.values():
@@ -277,31 +313,39 @@ async def test_history_filters_and_dashboard(company: Company) -> None:
     assert stats["total_calls"] == 4
     per = {row["extension"]: row for row in stats["per_extension"]}
     assert per["101"]["calls"] == 3 and per["101"]["answered"] == 1
-    assert per["102"] == {"extension": "102", "calls": 2, "answered": 1, "missed": 1, "failed": 0,
-                          "duration_s": 60.0}
+    assert per["102"] == {"extension": "102", "calls": 2, "answered": 1, "missed": 1, "failed": 0, "duration_s": 60.0}
 
 
 async def test_hotlines_and_extensions_are_managed_by_owners_and_managers(company: Company) -> None:
     manager, user = await company.add("manager"), await company.add("user")
     url = company.url
-    assert (await company.http.post(f"{url}/api/hotlines", headers=user.auth, json={"number": "1900"})).status_code == 403
-    created = await company.http.post(f"{url}/api/hotlines", headers=manager.auth, json={"number": "19001234",
-                                                                                       "name": "CSKH"})
+    assert (
+        await company.http.post(f"{url}/api/hotlines", headers=user.auth, json={"number": "1900"})
+    ).status_code == 403
+    created = await company.http.post(
+        f"{url}/api/hotlines", headers=manager.auth, json={"number": "19001234", "name": "CSKH"}
+    )
     assert created.status_code == 201
-    assert (await company.http.post(f"{url}/api/hotlines", headers=manager.auth,
-                                    json={"number": "19001234"})).status_code == 409
+    assert (
+        await company.http.post(f"{url}/api/hotlines", headers=manager.auth, json={"number": "19001234"})
+    ).status_code == 409
     listed = await company.http.get(f"{url}/api/hotlines", headers=user.auth)
     assert [h["number"] for h in listed.json()["hotlines"]] == ["19001234"]
-    assert (await company.http.post(f"{url}/api/extensions", headers=manager.auth,
-                                    json={"number": "201"})).status_code == 201
-    given = await company.http.put(f"{url}/api/members/{user.id}/extension", headers=manager.auth,
-                                   json={"extension": "201"})
+    assert (
+        await company.http.post(f"{url}/api/extensions", headers=manager.auth, json={"number": "201"})
+    ).status_code == 201
+    given = await company.http.put(
+        f"{url}/api/members/{user.id}/extension", headers=manager.auth, json={"extension": "201"}
+    )
     assert given.status_code == 200 and given.json()["extension"] == "201"
     assert (await company.http.delete(f"{url}/api/extensions/201", headers=manager.auth)).status_code == 409
     await company.http.delete(f"{url}/api/members/{user.id}/extension", headers=manager.auth)
     extensions = (await company.http.get(f"{url}/api/extensions", headers=manager.auth)).json()["extensions"]
-    assert extensions == [{"number": "201", "member_id": None, "name": None, "listed": True, "state": "idle"}], "the PBX still has it, free"
+    assert extensions == [{"number": "201", "member_id": None, "name": None, "listed": True, "state": "idle"}], (
+        "the PBX still has it, free"
+    )
     assert (await company.http.delete(f"{url}/api/extensions/201", headers=manager.auth)).status_code == 204
-    assert (await company.http.delete(f"{url}/api/hotlines/{created.json()['id']}",
-                                      headers=manager.auth)).status_code == 204
+    assert (
+        await company.http.delete(f"{url}/api/hotlines/{created.json()['id']}", headers=manager.auth)
+    ).status_code == 204
     assert (await company.http.post(f"{url}/api/pbx/secret", headers=manager.auth)).status_code == 403

@@ -1,5 +1,6 @@
 """One number, whatever its form: 0912…, 84912… and +84912… find the same customer in thread search,
 call history and the consent and ZNS lists (raw values kept as given)."""
+
 from __future__ import annotations
 
 import pytest
@@ -26,11 +27,17 @@ async def test_thread_search_finds_a_shared_phone_in_any_form(company: Company, 
     console = await company.console(company.owner).connect()
     await oa.deliver(company.http, company.url, oa.user_message(user_id, text="xin chào"))
     await oa.deliver(company.http, company.url, oa.submit_info(user_id, {"name": "Chị Lan", "phone": "84912555777"}))
-    await console.wait_for(lambda: any(e["data"]["customer"].get("phone") for e in console.of_type("thread.updated")
-                                       if e["data"]["user_id"] == user_id))
+    await console.wait_for(
+        lambda: any(
+            e["data"]["customer"].get("phone")
+            for e in console.of_type("thread.updated")
+            if e["data"]["user_id"] == user_id
+        )
+    )
     for form in FORMS:
-        found = (await company.http.get(f"{company.url}/api/threads", headers=company.owner.auth,
-                                        params={"text": form})).json()["threads"]
+        found = (
+            await company.http.get(f"{company.url}/api/threads", headers=company.owner.auth, params={"text": form})
+        ).json()["threads"]
         assert [t["user_id"] for t in found] == [user_id], form
         assert found[0]["customer"]["phone"] == "84912555777", "the raw value is kept"
 
@@ -47,23 +54,31 @@ async def test_call_history_finds_a_caller_in_any_form(company: Company) -> None
         await pbx.post(company.http, event)
     await owner.wait_for(lambda: sum(1 for e in owner.of_type("call.updated") if e["data"]["outcome"]) >= 2)
     for form in FORMS:
-        calls = (await company.http.get(f"{company.url}/api/calls", headers=company.owner.auth,
-                                        params={"phone": form})).json()["calls"]
+        calls = (
+            await company.http.get(f"{company.url}/api/calls", headers=company.owner.auth, params={"phone": form})
+        ).json()["calls"]
         assert [c["call_id"] for c in calls] == [events[0]["call_id"]], form
         assert calls[0]["from_number"] == "+84912555777"
-    assert (await company.http.get(f"{company.url}/api/calls", headers=company.owner.auth,
-                                   params={"phone": HOTLINE})).json()["calls"], "the hotline side too"
+    assert (
+        await company.http.get(f"{company.url}/api/calls", headers=company.owner.auth, params={"phone": HOTLINE})
+    ).json()["calls"], "the hotline side too"
 
 
 async def test_consent_list_finds_a_phone_in_any_form(company: Company, oa: Oa) -> None:
-    response = await company.http.post(f"{company.url}/api/consents", headers=company.owner.auth,
-                                       json={"oa_id": oa.oa_id, "phone": "0912555777", "reason_code": 101,
-                                             "call_type": "audio"})
+    response = await company.http.post(
+        f"{company.url}/api/consents",
+        headers=company.owner.auth,
+        json={"oa_id": oa.oa_id, "phone": "0912555777", "reason_code": 101, "call_type": "audio"},
+    )
     assert response.status_code == 201, response.text
     for form in FORMS:
-        listed = (await company.http.get(f"{company.url}/api/consents", headers=company.owner.auth,
-                                         params={"phone": form})).json()["consents"]
+        listed = (
+            await company.http.get(f"{company.url}/api/consents", headers=company.owner.auth, params={"phone": form})
+        ).json()["consents"]
         assert [c["id"] for c in listed] == [response.json()["id"]], form
-    none = (await company.http.get(f"{company.url}/api/consents", headers=company.owner.auth,
-                                   params={"phone": "0912000000"})).json()["consents"]
+    none = (
+        await company.http.get(
+            f"{company.url}/api/consents", headers=company.owner.auth, params={"phone": "0912000000"}
+        )
+    ).json()["consents"]
     assert none == []

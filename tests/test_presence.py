@@ -1,4 +1,5 @@
 """Presence: who is online and available, told to owners and managers, gone when a console vanishes."""
+
 from __future__ import annotations
 
 import json

@@ -6,6 +6,7 @@ messages arrive at 10/s, alternating between the hubs, each retried as Zalo does
 Redis is restarted, and MongoDB is stopped for 5 s. An owner's console on each hub reconnects with
 `last_seq` whenever it is cut. Counted per console: messages accepted, lost, duplicated, out of order.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -39,8 +40,9 @@ class Tally:
     refused: dict[str, int] = field(default_factory=dict)
 
 
-async def _send(http: httpx.AsyncClient, hubs: list[str], first: int, oa: Oa, payload: dict[str, Any],
-                tally: Tally) -> None:
+async def _send(
+    http: httpx.AsyncClient, hubs: list[str], first: int, oa: Oa, payload: dict[str, Any], tally: Tally
+) -> None:
     raw, headers = oa.encode(payload)
     attempt = first
     deadline = time.monotonic() + 180
@@ -81,10 +83,14 @@ def _count(console: TestConsole, texts: list[str]) -> dict[str, int]:
         if seq <= top:
             out_of_order += 1
         top = max(top, seq)
-    return {"accepted": len(texts), "received": sum(1 for t in texts if received.get(t)),
-            "lost": sum(1 for t in texts if not received.get(t)),
-            "duplicated": sum(n - 1 for t, n in received.items() if t in texts and n > 1),
-            "out_of_order": out_of_order, "reconnects": console.disconnects}
+    return {
+        "accepted": len(texts),
+        "received": sum(1 for t in texts if received.get(t)),
+        "lost": sum(1 for t in texts if not received.get(t)),
+        "duplicated": sum(n - 1 for t, n in received.items() if t in texts and n > 1),
+        "out_of_order": out_of_order,
+        "reconnects": console.disconnects,
+    }
 
 
 @pytest.mark.timeout(300)
@@ -94,10 +100,18 @@ async def test_kills_and_restarts_lose_nothing_and_repeat_nothing(tmp_path: Path
     mongo_port = int(mongo.uri.split(":")[2].split("/")[0])
     redis = RedisServer.start(tmp_path)
     redis_port = int(redis.url.rsplit(":", 1)[1].split("/")[0])
-    settings = {"mongodb_uri": mongo.uri, "mongodb_db": "faults", "redis_url": redis.url,
-                "zalo_openapi_url": fake_zalo.url, "zalo_oauth_url": fake_zalo.url, "zalo_business_url": fake_zalo.url,
-                "scheduler_interval_s": "0.5", "inbox_redo_after_s": "3", "catchup_interval_s": "2",
-                "mongodb_timeout_ms": "2000"}
+    settings = {
+        "mongodb_uri": mongo.uri,
+        "mongodb_db": "faults",
+        "redis_url": redis.url,
+        "zalo_openapi_url": fake_zalo.url,
+        "zalo_oauth_url": fake_zalo.url,
+        "zalo_business_url": fake_zalo.url,
+        "scheduler_interval_s": "0.5",
+        "inbox_redo_after_s": "3",
+        "catchup_interval_s": "2",
+        "mongodb_timeout_ms": "2000",
+    }
     hubs = [start_hub(tmp_path, "fault_a", **settings), start_hub(tmp_path, "fault_b", **settings)]
     stop = asyncio.Event()
     consoles: list[TestConsole] = []
@@ -158,12 +172,18 @@ async def test_kills_and_restarts_lose_nothing_and_repeat_nothing(tmp_path: Path
             marker = oa.user_message(users[0], text="cuối")
             assert (await oa.deliver(http, hubs[1].url, marker)).status_code == 200
             for console in consoles:
-                await console.wait_for(lambda c=console: any(e["data"]["text"] == "cuối"
-                                                             for e in c.of_type("message.created")), 30)
+                await console.wait_for(
+                    lambda c=console: any(e["data"]["text"] == "cuối" for e in c.of_type("message.created")), 30
+                )
             counts = [_count(console, texts) for console in consoles]
-            report = {"messages": MESSAGES, "rate_per_s": RATE_PER_S, "faults": happened,
-                      "webhook_attempts": tally.attempts, "refused_before_accepted": tally.refused,
-                      "consoles": {"on hub A": counts[0], "on hub B": counts[1]}}
+            report = {
+                "messages": MESSAGES,
+                "rate_per_s": RATE_PER_S,
+                "faults": happened,
+                "webhook_attempts": tally.attempts,
+                "refused_before_accepted": tally.refused,
+                "consoles": {"on hub A": counts[0], "on hub B": counts[1]},
+            }
             (tmp_path / "fault-report.json").write_text(json.dumps(report, indent=1))
             print(json.dumps(report))
             for console_counts in counts:

@@ -1,7 +1,8 @@
 """Live delivery over Socket.IO: who may connect, who receives what, and replay after a disconnect."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import socketio
@@ -26,8 +27,8 @@ async def _refused(url: str, auth: dict | None) -> str:
 
 async def test_connect_refused_without_a_valid_token(company: Company) -> None:
     principal = Principal(company.owner.id, company.id, Role.owner)
-    expired = issue_token(TEST_JWT_SECRET, principal, datetime.now(timezone.utc) - timedelta(hours=2), 60)
-    forged = issue_token("someone-elses-secret-" + "y" * 30, principal, datetime.now(timezone.utc), 3600)
+    expired = issue_token(TEST_JWT_SECRET, principal, datetime.now(UTC) - timedelta(hours=2), 60)
+    forged = issue_token("someone-elses-secret-" + "y" * 30, principal, datetime.now(UTC), 3600)
 
     assert "missing" in await _refused(company.url, None)
     assert "missing" in await _refused(company.url, {"last_seq": None})

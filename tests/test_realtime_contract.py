@@ -1,5 +1,6 @@
 """The realtime contract: /api/asyncapi.json passes the official AsyncAPI parser, and it names every event
 the hub publishes or emits (an event type without a model in schemas/events.py fails here)."""
+
 from __future__ import annotations
 
 import ast
@@ -51,9 +52,15 @@ def _names_in_code() -> set[str]:
 
 def test_every_event_the_code_names_is_in_the_catalogue() -> None:
     named = _names_in_code()
-    assert {"thread.created", "thread.updated", "message.created", "call.updated", "typing", "sync.done",
-            "seq.skipped"} <= named, \
-        "the scan no longer finds the hub's events: fix NAMED"
+    assert {
+        "thread.created",
+        "thread.updated",
+        "message.created",
+        "call.updated",
+        "typing",
+        "sync.done",
+        "seq.skipped",
+    } <= named, "the scan no longer finds the hub's events: fix NAMED"
     missing = named - set(events.STORED) - set(events.EPHEMERAL)
     assert not missing, f"events without a model in schemas/events.py: {sorted(missing)}"
 
@@ -78,18 +85,29 @@ async def test_asyncapi_document_passes_the_official_parser(company: Company, tm
         pytest.fail("the AsyncAPI parser is not installed: run `make test` (it runs npm ci --prefix tests/contract)")
     path = tmp_path / "asyncapi.json"
     path.write_text(json.dumps(document))
-    result = subprocess.run([node, str(CONTRACT / "validate-asyncapi.mjs"), str(path)], capture_output=True,
-                            text=True, timeout=120, cwd=CONTRACT)
+    result = subprocess.run(
+        [node, str(CONTRACT / "validate-asyncapi.mjs"), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=CONTRACT,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_the_parser_refuses_a_broken_document(tmp_path: Path) -> None:
     """The check can fail: a document whose operation names a message that does not exist is refused."""
     from hub.realtime.contract import asyncapi
+
     document = asyncapi("t", "1")
     document["operations"]["receiveTyping"]["messages"] = [{"$ref": "#/channels/console/messages/nope"}]
     path = tmp_path / "broken.json"
     path.write_text(json.dumps(document))
-    result = subprocess.run([shutil.which("node") or "node", str(CONTRACT / "validate-asyncapi.mjs"), str(path)],
-                            capture_output=True, text=True, timeout=120, cwd=CONTRACT)
+    result = subprocess.run(
+        [shutil.which("node") or "node", str(CONTRACT / "validate-asyncapi.mjs"), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=CONTRACT,
+    )
     assert result.returncode == 1 and "invalid-ref" in result.stdout

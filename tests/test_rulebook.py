@@ -1,5 +1,6 @@
 """The rulebook as tables: role x action -> allowed, and event x recipient -> receives (hub.rulebook),
 checked without a server, the way the product guide states the rules."""
+
 from __future__ import annotations
 
 import pytest
@@ -51,40 +52,66 @@ def test_role_may_take_action(action: Action, role: Role) -> None:
             rulebook.require(actor, action)
 
 
-@pytest.mark.parametrize("role,assignee,sees,assigns", [
-    (OWN, None, True, True), (OWN, "m1", True, True), (OWN, "other", True, True),
-    (MAN, None, False, False), (MAN, "m1", True, True), (MAN, "other", False, False),
-    (USR, None, False, False), (USR, "m1", True, False), (USR, "other", False, False),
-])
+@pytest.mark.parametrize(
+    "role,assignee,sees,assigns",
+    [
+        (OWN, None, True, True),
+        (OWN, "m1", True, True),
+        (OWN, "other", True, True),
+        (MAN, None, False, False),
+        (MAN, "m1", True, True),
+        (MAN, "other", False, False),
+        (USR, None, False, False),
+        (USR, "m1", True, False),
+        (USR, "other", False, False),
+    ],
+)
 def test_who_sees_and_moves_a_thread(role: Role, assignee: str | None, sees: bool, assigns: bool) -> None:
     actor, thread = Principal("m1", "c1", role), {"_id": "t1", "assignee_id": assignee}
     assert rulebook.may_see_thread(actor, thread) is sees
     assert rulebook.may_assign_thread(actor, thread) is assigns
 
 
-@pytest.mark.parametrize("actor,actor_id,target,target_id,allowed", [
-    (OWN, "a", MAN, "b", True), (OWN, "a", USR, "b", True), (OWN, "a", OWN, "a", True),
-    (MAN, "a", USR, "b", True), (MAN, "a", MAN, "a", True), (MAN, "a", MAN, "b", False), (MAN, "a", OWN, "b", False),
-    (USR, "a", USR, "a", False), (USR, "a", USR, "b", False),
-])
+@pytest.mark.parametrize(
+    "actor,actor_id,target,target_id,allowed",
+    [
+        (OWN, "a", MAN, "b", True),
+        (OWN, "a", USR, "b", True),
+        (OWN, "a", OWN, "a", True),
+        (MAN, "a", USR, "b", True),
+        (MAN, "a", MAN, "a", True),
+        (MAN, "a", MAN, "b", False),
+        (MAN, "a", OWN, "b", False),
+        (USR, "a", USR, "a", False),
+        (USR, "a", USR, "b", False),
+    ],
+)
 def test_who_sets_whose_extension(actor: Role, actor_id: str, target: Role, target_id: str, allowed: bool) -> None:
     assert rulebook.can_set_extension(actor, actor_id, target, target_id) is allowed
 
 
 # -- who receives what --------------------------------------------------------------------------------
 
+
 def _console(role: Role, member_id: str) -> Console:
     return Console(sid=member_id, member_id=member_id, company_id="c1", role=role, connected_at=0.0)
 
 
 def _display() -> Console:
-    return Console(sid="w", member_id=wallboard_key("tok"), company_id="c1", role=USR, connected_at=0.0,
-                   is_wallboard=True)
+    return Console(
+        sid="w", member_id=wallboard_key("tok"), company_id="c1", role=USR, connected_at=0.0, is_wallboard=True
+    )
 
 
 def _message(type_: str, audience: Audience) -> dict:
-    return {"seq": 1, "type": type_, "company_id": "c1", "at": "", "data": {},
-            "audience": audience.model_dump(mode="json", exclude_defaults=True)}
+    return {
+        "seq": 1,
+        "type": type_,
+        "company_id": "c1",
+        "at": "",
+        "data": {},
+        "audience": audience.model_dump(mode="json", exclude_defaults=True),
+    }
 
 
 THREAD = {"_id": "t1", "assignee_id": "agent"}
@@ -95,6 +122,7 @@ def _recipients() -> dict[str, Console]:
     """Fresh consoles (a console keeps what earlier events did to it)."""
     roles = {"owner": OWN, "manager": MAN}
     return {who: _display() if who == "display" else _console(roles.get(who, USR), who) for who in WHO}
+
 
 # event (as the domain publishes it) -> who of RECIPIENTS receives it
 RECEIVES: list[tuple[str, Audience, set[str]]] = [
@@ -128,24 +156,34 @@ def test_a_thread_taken_away_stops_reaching_its_old_assignee_until_given_back() 
     later = _message("message.created", rulebook.thread_audience({"_id": "t1", "assignee_id": "agent"}, "previous"))
     assert old.permits(_message("thread.removed", rulebook.thread_taken("t1", "previous")))
     assert old.admits(later) and not old.permits(later), "named in the audience, but the thread was taken"
-    given = _message("thread.assigned", rulebook.thread_given({"_id": "t1", "assignee_id": "previous"}, "agent",
-                                                              "previous"))
+    given = _message(
+        "thread.assigned", rulebook.thread_given({"_id": "t1", "assignee_id": "previous"}, "agent", "previous")
+    )
     assert old.permits(given) and old.permits(later)
 
 
-@pytest.mark.parametrize("audience,closed", [
-    (rulebook.member_gone("other"), {"other"}),
-    (rulebook.wallboard_revoked("tok"), {"display"}),
-    (rulebook.supervisors(), set()),
-])
+@pytest.mark.parametrize(
+    "audience,closed",
+    [
+        (rulebook.member_gone("other"), {"other"}),
+        (rulebook.wallboard_revoked("tok"), {"display"}),
+        (rulebook.supervisors(), set()),
+    ],
+)
 def test_what_closes_whose_connections(audience: Audience, closed: set[str]) -> None:
     message = _message("x", audience)
     assert {who for who, console in _recipients().items() if console.closes(message)} == closed
 
 
-@pytest.mark.parametrize("role,rooms", [
-    (OWN, {"member:m", "supervisors:c1", "owners:c1"}), (MAN, {"member:m", "supervisors:c1"}), (USR, {"member:m"}),
-])
+@pytest.mark.parametrize(
+    "role,rooms",
+    [
+        (OWN, {"member:m", "supervisors:c1", "owners:c1"}),
+        (MAN, {"member:m", "supervisors:c1"}),
+        (USR, {"member:m"}),
+    ],
+)
 def test_ephemeral_signals_reach_roles_through_their_rooms(role: Role, rooms: set[str]) -> None:
     from hub.realtime.ephemeral import rooms_of
+
     assert set(rooms_of(_console(role, "m"))) == rooms

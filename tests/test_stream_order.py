@@ -1,4 +1,5 @@
 """The per-company ordering rules of the realtime dispatcher, as plain data."""
+
 from __future__ import annotations
 
 from hub.realtime.stream import CompanyStream

@@ -4,6 +4,7 @@ replays, every console ends with exactly the events the product's rules entitle 
 The rules are computed here, independently of the hub's audience code: from the test's own record
 of who holds each thread, applied to the company's event log in seq order.
 """
+
 from __future__ import annotations
 
 import random
@@ -96,10 +97,15 @@ async def _message(world: World, rng: random.Random, users: list[str]) -> None:
     await world.oa.deliver(world.company.http, world.company.url, world.oa.user_message(user, text=f"m{rng.random()}"))
     if new:
         # wait for the profile fetch too, so no background event races the next assignment
-        await owner.wait_for(lambda: any(e["data"]["user_id"] == user and e["data"]["customer"].get("name")
-                                         for e in owner.of_type("thread.updated")))
-        world.threads[user] = next(e["data"]["id"] for e in owner.of_type("thread.created")
-                                   if e["data"]["user_id"] == user)
+        await owner.wait_for(
+            lambda: any(
+                e["data"]["user_id"] == user and e["data"]["customer"].get("name")
+                for e in owner.of_type("thread.updated")
+            )
+        )
+        world.threads[user] = next(
+            e["data"]["id"] for e in owner.of_type("thread.created") if e["data"]["user_id"] == user
+        )
         world.holder[world.threads[user]] = None
 
 
@@ -111,8 +117,9 @@ async def _assign(world: World, rng: random.Random) -> None:
     managers_holding = [p for p in world.people if p.id == holder and world.roles[p.id] == "manager"]
     actor = managers_holding[0] if managers_holding and rng.random() < 0.5 else world.company.owner
     target = rng.choice([p for p in world.people if p.id != holder])
-    response = await world.company.http.post(f"{world.company.url}/api/threads/{thread_id}/assign",
-                                             headers=actor.auth, json={"member_id": target.id})
+    response = await world.company.http.post(
+        f"{world.company.url}/api/threads/{thread_id}/assign", headers=actor.auth, json={"member_id": target.id}
+    )
     assert response.status_code == 200, response.text
     world.holder[thread_id] = target.id
     world.moves.setdefault(thread_id, []).append((holder, target.id))
@@ -148,18 +155,24 @@ async def test_every_console_ends_with_exactly_its_entitled_events(seed: int, ru
             if not console.client.connected:
                 await console.connect(last_seq=console.last_seq)
         # a last event every console is entitled to: everything before it has been delivered by then
-        barrier = await world.company.http.post(f"{world.company.url}/api/labels", headers=world.company.owner.auth,
-                                                json={"name": f"barrier-{seed}"})
+        barrier = await world.company.http.post(
+            f"{world.company.url}/api/labels", headers=world.company.owner.auth, json={"name": f"barrier-{seed}"}
+        )
         assert barrier.status_code == 201
         for console in world.consoles.values():
             await console.wait_for(lambda c=console: any(e["type"] == "label.created" for e in c.stored()))
 
     for world in worlds:
-        log = [doc async for doc in runtime.store.events.find({"company_id": world.company.id}, {"_id": 0}).sort("seq", 1)]
+        log = [
+            doc async for doc in runtime.store.events.find({"company_id": world.company.id}, {"_id": 0}).sort("seq", 1)
+        ]
         # the hub's record of assignments is the test's own, move for move
         for thread_id, moves in world.moves.items():
-            logged = [(e["data"]["from_member_id"], e["data"]["to_member_id"]) for e in log
-                      if e["type"] == "thread.assigned" and e["data"]["id"] == thread_id]
+            logged = [
+                (e["data"]["from_member_id"], e["data"]["to_member_id"])
+                for e in log
+                if e["type"] == "thread.assigned" and e["data"]["id"] == thread_id
+            ]
             assert logged == moves
         for person in world.people:
             console = world.consoles[person.id]

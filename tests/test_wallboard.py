@@ -1,4 +1,5 @@
 """A TV on the wall: pushed, masked, healed by snapshots, and never shown a chat."""
+
 from __future__ import annotations
 
 import json
@@ -20,12 +21,16 @@ async def _wallboard(company: Company, by) -> str:
 async def test_wallboard_gets_masked_calls_and_counters_and_nothing_of_chats(company: Company, oa: Oa) -> None:
     manager = await company.add("manager")
     user = await company.add("user")
-    assert (await company.http.post(f"{company.url}/api/wallboard-tokens", headers=user.auth, json={})).status_code == 403
+    assert (
+        await company.http.post(f"{company.url}/api/wallboard-tokens", headers=user.auth, json={})
+    ).status_code == 403
     token = await _wallboard(company, manager)
-    assert (await company.http.get(f"{company.url}/api/threads", headers={"Authorization": f"Bearer {token}"})
-            ).status_code == 403, "a wallboard token opens nothing else"
-    await company.http.put(f"{company.url}/api/members/{user.id}/extension", headers=company.owner.auth,
-                           json={"extension": "102"})
+    assert (
+        await company.http.get(f"{company.url}/api/threads", headers={"Authorization": f"Bearer {token}"})
+    ).status_code == 403, "a wallboard token opens nothing else"
+    await company.http.put(
+        f"{company.url}/api/members/{user.id}/extension", headers=company.owner.auth, json={"extension": "102"}
+    )
     secret = (await company.http.post(f"{company.url}/api/pbx/secret", headers=company.owner.auth)).json()["secret"]
     pbx = Pbx(company.url, company.code, secret)
 
@@ -44,14 +49,18 @@ async def test_wallboard_gets_masked_calls_and_counters_and_nothing_of_chats(com
     await board.wait_for(lambda: any(e["data"]["state"] == "ringing" for e in board.of_type("call.updated")))
     ringing = board.of_type("call.updated")[0]["data"]
     assert ringing["from_number"] == "*******678" and "recording_urls" not in ringing
-    await board.wait_for(lambda: any(s["live_calls"] and s["counters"]["longest_wait_now_s"] > 0
-                                     for s in board.ephemeral("wallboard.snapshot")))
+    await board.wait_for(
+        lambda: any(
+            s["live_calls"] and s["counters"]["longest_wait_now_s"] > 0 for s in board.ephemeral("wallboard.snapshot")
+        )
+    )
     await board.wait_for(lambda: any(e["data"]["state"] == "ringing" for e in board.of_type("extension.state")))
 
     for event in events[1:]:
         await pbx.post(company.http, event)
-    await board.wait_for(lambda: any(s["counters"]["missed"] == 1 and not s["live_calls"]
-                                     for s in board.ephemeral("wallboard.snapshot")))
+    await board.wait_for(
+        lambda: any(s["counters"]["missed"] == 1 and not s["live_calls"] for s in board.ephemeral("wallboard.snapshot"))
+    )
     latest = board.ephemeral("wallboard.snapshot")[-1]["counters"]
     assert latest["offered"] == 1 and latest["answered"] == 0 and latest["abandoned"] == 0
     assert latest["abandonment_rate"] is None, "no answered or abandoned calls yet: no rate"
@@ -66,8 +75,13 @@ async def test_wallboard_gets_masked_calls_and_counters_and_nothing_of_chats(com
     everything = json.dumps(board.events)
     assert CALLER not in everything, "never an unmasked number"
     assert "bí mật" not in everything and "thread." not in everything and "message." not in everything
-    assert {name for name, _ in board.events} <= {"call.updated", "extension.state", "wallboard.snapshot",
-                                                  "wallboard.counters", "sync.done"}
+    assert {name for name, _ in board.events} <= {
+        "call.updated",
+        "extension.state",
+        "wallboard.snapshot",
+        "wallboard.counters",
+        "sync.done",
+    }
 
 
 async def test_revoking_a_wallboard_token_cuts_the_display_at_once_and_refuses_it_after(company: Company) -> None:
@@ -77,8 +91,9 @@ async def test_revoking_a_wallboard_token_cuts_the_display_at_once_and_refuses_i
     await board.connect()
     listed = await company.http.get(f"{company.url}/api/wallboard-tokens", headers=company.owner.auth)
     token_id = listed.json()["wallboard_tokens"][0]["id"]
-    assert (await company.http.delete(f"{company.url}/api/wallboard-tokens/{token_id}",
-                                      headers=company.owner.auth)).status_code == 204
+    assert (
+        await company.http.delete(f"{company.url}/api/wallboard-tokens/{token_id}", headers=company.owner.auth)
+    ).status_code == 204
     await board.wait_disconnected()
     client = socketio.AsyncClient(reconnection=False)
     reasons: list = []

@@ -1,9 +1,10 @@
 """Wallboard figures follow the calls at once: each call change that can move them brings
 `wallboard.counters` (here on a hub whose full snapshots come only every 10 minutes)."""
+
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -18,8 +19,9 @@ from tests.servers import HubProcess
 
 @pytest.fixture(scope="module")
 def slow_snapshots(workdir: Path, mongo_uri: str) -> Iterator[HubProcess]:
-    with hub_of_its_own(workdir, mongo_uri, "hub_wallboard_live", wallboard_snapshot_s="600",
-                        call_finalize_grace_s="0.3") as process:
+    with hub_of_its_own(
+        workdir, mongo_uri, "hub_wallboard_live", wallboard_snapshot_s="600", call_finalize_grace_s="0.3"
+    ) as process:
         yield process
 
 
@@ -29,13 +31,14 @@ async def slow_runtime(mongo_uri: str, slow_snapshots) -> AsyncIterator[Runtime]
         yield rt
 
 
-async def test_counters_reach_a_wallboard_with_the_call_not_the_next_snapshot(slow_snapshots: HubProcess,
-                                                                           slow_runtime: Runtime,
-                                                                           http: httpx.AsyncClient) -> None:
+async def test_counters_reach_a_wallboard_with_the_call_not_the_next_snapshot(
+    slow_snapshots: HubProcess, slow_runtime: Runtime, http: httpx.AsyncClient
+) -> None:
     company = await make_company(slow_runtime, slow_snapshots.url, http)
     secret = (await http.post(f"{company.url}/api/pbx/secret", headers=company.owner.auth)).json()["secret"]
-    token = (await http.post(f"{company.url}/api/wallboard-tokens", headers=company.owner.auth,
-                             json={"name": "TV"})).json()["token"]
+    token = (
+        await http.post(f"{company.url}/api/wallboard-tokens", headers=company.owner.auth, json={"name": "TV"})
+    ).json()["token"]
     board = await TestConsole(company.url, token).connect()
     try:
         await board.wait_for(lambda: board.ephemeral("wallboard.snapshot"))  # the one on joining
@@ -43,6 +46,7 @@ async def test_counters_reach_a_wallboard_with_the_call_not_the_next_snapshot(sl
 
         def counters() -> list[dict]:
             return [figures["counters"] for figures in board.ephemeral("wallboard.counters")]
+
         pbx = Pbx(company.url, company.code, secret)
         await pbx.post(http, events[0])  # ringing: offered 1
         await board.wait_for(lambda: any(c["offered"] == 1 for c in counters()))
@@ -51,8 +55,17 @@ async def test_counters_reach_a_wallboard_with_the_call_not_the_next_snapshot(sl
         await board.wait_for(lambda: any(c["missed"] == 1 for c in counters()))
         assert len(board.ephemeral("wallboard.snapshot")) == 1, "no snapshot came meanwhile: the counters did"
         figures = board.ephemeral("wallboard.counters")[-1]
-        assert set(figures["counters"]) >= {"offered", "answered", "missed", "abandonment_rate", "service_level",
-                                            "longest_wait_now_s", "answer_rate", "average_wait_s",
-                                            "average_talk_s", "short_abandoned"}
+        assert set(figures["counters"]) >= {
+            "offered",
+            "answered",
+            "missed",
+            "abandonment_rate",
+            "service_level",
+            "longest_wait_now_s",
+            "answer_rate",
+            "average_wait_s",
+            "average_talk_s",
+            "short_abandoned",
+        }
     finally:
         await board.disconnect()

@@ -1,5 +1,6 @@
 """The bundled web console and wallboard in a real browser (Debian's Chromium under Playwright), against a
 real hub process, the local fake Zalo OA API and signed webhooks."""
+
 from __future__ import annotations
 
 import re
@@ -19,10 +20,14 @@ from tests.zalo_payloads import ATTACHMENTS, Oa
 
 
 async def test_agent_sees_a_zalo_message_live_and_replies_through_the_oa(
-        company: Company, fake_zalo: FakeZalo, new_page, tmp_path: Path) -> None:
-    department = (await company.http.post(f"{company.url}/api/departments", headers=company.owner.auth,
-                                          json={"name": "CSKH"})).json()["id"]
-    await company.http.patch(f"{company.url}/api/company", headers=company.owner.auth, json={"name": "Shop Thời Trang Mai"})
+    company: Company, fake_zalo: FakeZalo, new_page, tmp_path: Path
+) -> None:
+    department = (
+        await company.http.post(f"{company.url}/api/departments", headers=company.owner.auth, json={"name": "CSKH"})
+    ).json()["id"]
+    await company.http.patch(
+        f"{company.url}/api/company", headers=company.owner.auth, json={"name": "Shop Thời Trang Mai"}
+    )
     agent = await company.add("user", department_id=department, name="Phạm Thu Hà")
     oa = await link_oa(company, fake_zalo, department_id=department)
     page = await console_of(new_page, agent, company.url)
@@ -30,8 +35,11 @@ async def test_agent_sees_a_zalo_message_live_and_replies_through_the_oa(
 
     # A customer writes to the OA: the signed webhook makes a thread, routed to the available agent.
     customer = zalo_user(fake_zalo, "Nguyễn Thị Mai")
-    assert (await oa.deliver(company.http, company.url,
-                             oa.user_message(customer, text="Shop ơi, áo thun còn size M không?"))).status_code == 200
+    assert (
+        await oa.deliver(
+            company.http, company.url, oa.user_message(customer, text="Shop ơi, áo thun còn size M không?")
+        )
+    ).status_code == 200
     thread = page.locator("li.thread", has_text="Nguyễn Thị Mai")
     await expect(thread).to_contain_text("áo thun còn size M")
     await expect(thread.locator(".badge.window")).to_have_attribute("data-window", "free")
@@ -43,8 +51,11 @@ async def test_agent_sees_a_zalo_message_live_and_replies_through_the_oa(
     assert shown in {(vietnam - timedelta(minutes=m)).strftime("%H:%M") for m in (0, 1)}, "company time, not the PC's"
 
     # More arrives while the conversation is open: shown at once, attachments included.
-    await oa.deliver(company.http, company.url, oa.user_message(customer, kind="location", text=None,
-                                                                   attachments=ATTACHMENTS["location"]))
+    await oa.deliver(
+        company.http,
+        company.url,
+        oa.user_message(customer, kind="location", text=None, attachments=ATTACHMENTS["location"]),
+    )
     await expect(page.locator("#messages .att.location")).to_contain_text("10.7769")
     await oa.deliver(company.http, company.url, oa.user_message(customer, text="Giao về quận 3 được không?"))
     await expect(messages(page).last).to_contain_text("Giao về quận 3")
@@ -65,8 +76,10 @@ async def test_agent_sees_a_zalo_message_live_and_replies_through_the_oa(
     await expect(reply.locator(".mark")).to_have_attribute("data-status", "seen")
 
     # A price list as a file: uploaded through the OA, then sent.
-    await page.set_input_files("#composer-file", files=[{"name": "bang-gia.pdf", "mimeType": "application/pdf",
-                                                         "buffer": b"%PDF-1.4 price list"}])
+    await page.set_input_files(
+        "#composer-file",
+        files=[{"name": "bang-gia.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 price list"}],
+    )
     await expect(messages(page).last.locator(".att.file")).to_contain_text("bang-gia.pdf")
     assert fake_zalo.sent_to(customer)[-1]["message"]["attachment"]["type"] == "file"
     await page.screenshot(path=screenshot_path("console.png", tmp_path))
@@ -80,10 +93,12 @@ async def test_agent_sees_a_zalo_message_live_and_replies_through_the_oa(
 
 
 async def test_owner_reassigns_a_thread_away_and_it_leaves_the_agents_list_at_once(
-        company: Company, oa: Oa, fake_zalo: FakeZalo, new_page) -> None:
+    company: Company, oa: Oa, fake_zalo: FakeZalo, new_page
+) -> None:
     other = await company.add("user")
-    agent = await agent_in_thread(company, oa, fake_zalo, new_page, company.url, "Trần Văn Bình",
-                                  "Cho mình đổi địa chỉ giao hàng")
+    agent = await agent_in_thread(
+        company, oa, fake_zalo, new_page, company.url, "Trần Văn Bình", "Cho mình đổi địa chỉ giao hàng"
+    )
     owner_page = await owner_in_thread(company, new_page, agent)
     # Each sees the other looking at the thread.
     await expect(agent.page.locator("#conv-viewers")).to_contain_text("đang xem")
@@ -103,12 +118,14 @@ async def test_owner_reassigns_a_thread_away_and_it_leaves_the_agents_list_at_on
 
 
 async def test_wallboard_shows_a_ringing_call_then_counts_it_missed(
-        company: Company, http: httpx.AsyncClient, new_page, tmp_path: Path) -> None:
+    company: Company, http: httpx.AsyncClient, new_page, tmp_path: Path
+) -> None:
     await http.patch(f"{company.url}/api/company", headers=company.owner.auth, json={"name": "Tổng đài CSKH"})
     for number in ("101", "102", "103", "104", "105", "106"):
         await http.post(f"{company.url}/api/extensions", headers=company.owner.auth, json={"number": number})
-    token = (await http.post(f"{company.url}/api/wallboard-tokens", headers=company.owner.auth,
-                             json={"name": "Sảnh tầng 1"})).json()["token"]
+    token = (
+        await http.post(f"{company.url}/api/wallboard-tokens", headers=company.owner.auth, json={"name": "Sảnh tầng 1"})
+    ).json()["token"]
     secret = (await http.post(f"{company.url}/api/pbx/secret", headers=company.owner.auth)).json()["secret"]
     pbx = Pbx(company.url, company.code, secret)
 
@@ -158,7 +175,8 @@ async def test_wallboard_shows_a_ringing_call_then_counts_it_missed(
 
 
 async def test_messages_sent_while_the_network_is_down_appear_once_in_order(
-        company: Company, oa: Oa, fake_zalo: FakeZalo, network: TcpProxy, new_page) -> None:
+    company: Company, oa: Oa, fake_zalo: FakeZalo, network: TcpProxy, new_page
+) -> None:
     agent = await agent_in_thread(company, oa, fake_zalo, new_page, network.url, "Lê Hoàng Nam", "Tin đầu tiên")
     page = agent.page
     network.cut()
@@ -166,8 +184,9 @@ async def test_messages_sent_while_the_network_is_down_appear_once_in_order(
     await expect(page.locator("#banner")).to_have_attribute("data-state", "reconnecting")
     sent_meanwhile = [f"Tin lúc mất mạng số {n}" for n in range(1, 6)]
     for text in sent_meanwhile:
-        assert (await oa.deliver(company.http, company.url,
-                                 oa.user_message(agent.customer, text=text))).status_code == 200
+        assert (
+            await oa.deliver(company.http, company.url, oa.user_message(agent.customer, text=text))
+        ).status_code == 200
 
     network.restore()
     await expect(page.locator("#banner")).to_be_hidden()

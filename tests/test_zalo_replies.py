@@ -1,4 +1,5 @@
 """Agents reply through the OA API (a local server that behaves like Zalo), and the reply window moves."""
+
 from __future__ import annotations
 
 from tests.conftest import Company
@@ -13,8 +14,9 @@ async def _open_thread(company: Company, oa: Oa, console, user: str | None = Non
     return thread["id"], user
 
 
-async def test_reply_reaches_zalo_once_and_its_echo_is_not_duplicated(company: Company, oa: Oa, fake_zalo,
-                                                                      runtime) -> None:
+async def test_reply_reaches_zalo_once_and_its_echo_is_not_duplicated(
+    company: Company, oa: Oa, fake_zalo, runtime
+) -> None:
     console = await company.console(company.owner).connect()
     thread_id, user = await _open_thread(company, oa, console)
     url = f"{company.url}/api/threads/{thread_id}/messages"
@@ -36,14 +38,18 @@ async def test_reply_reaches_zalo_once_and_its_echo_is_not_duplicated(company: C
     await oa.deliver(company.http, company.url, oa.user_message(user, text="cảm ơn"))
     await console.wait_for(lambda: len(console.of_type("message.created")) == 3)
     created = [e["data"] for e in console.of_type("message.created")]
-    assert [(m["direction"], m["text"]) for m in created] == [("in", "Xin chào shop"), ("out", "Dạ còn hàng ạ"),
-                                                              ("in", "cảm ơn")]
+    assert [(m["direction"], m["text"]) for m in created] == [
+        ("in", "Xin chào shop"),
+        ("out", "Dạ còn hàng ạ"),
+        ("in", "cảm ơn"),
+    ]
     page = (await company.http.get(url, headers=company.owner.auth)).json()
     assert [m["text"] for m in page["messages"]] == ["cảm ơn", "Dạ còn hàng ạ", "Xin chào shop"]
 
 
-async def test_expired_token_is_refreshed_once_in_the_middle_of_a_send(company: Company, oa: Oa, fake_zalo,
-                                                                        runtime) -> None:
+async def test_expired_token_is_refreshed_once_in_the_middle_of_a_send(
+    company: Company, oa: Oa, fake_zalo, runtime
+) -> None:
     console = await company.console(company.owner).connect()
     thread_id, user = await _open_thread(company, oa, console)
     url = f"{company.url}/api/threads/{thread_id}/messages"
@@ -67,8 +73,11 @@ async def test_zalo_refusal_is_stored_with_a_clear_reason(company: Company, oa: 
     console = await company.console(company.owner).connect()
     thread_id, user = await _open_thread(company, oa, console)
     fake_zalo.refusals[user] = -230
-    response = await company.http.post(f"{company.url}/api/threads/{thread_id}/messages",
-                                       headers=company.owner.auth, json={"client_msg_id": "x-1", "text": "alo"})
+    response = await company.http.post(
+        f"{company.url}/api/threads/{thread_id}/messages",
+        headers=company.owner.auth,
+        json={"client_msg_id": "x-1", "text": "alo"},
+    )
     assert response.status_code == 201
     message = response.json()
     assert message["status"] == "failed"
@@ -103,20 +112,24 @@ async def test_mark_read_clears_unread(company: Company, oa: Oa) -> None:
     thread_id, _ = await _open_thread(company, oa, console)
     response = await company.http.post(f"{company.url}/api/threads/{thread_id}/read", headers=company.owner.auth)
     assert response.status_code == 200 and response.json()["unread"] == 0
-    await console.wait_for(lambda: console.of_type("thread.updated") and
-                           console.of_type("thread.updated")[-1]["data"]["unread"] == 0)
+    await console.wait_for(
+        lambda: console.of_type("thread.updated") and console.of_type("thread.updated")[-1]["data"]["unread"] == 0
+    )
     unread = await company.http.get(f"{company.url}/api/threads?unread=true", headers=company.owner.auth)
     assert unread.json()["threads"] == []
 
 
-async def test_reply_window_moves_free_charged_blocked_with_time_alone(company: Company, oa: Oa, clock,
-                                                                       fake_zalo) -> None:
+async def test_reply_window_moves_free_charged_blocked_with_time_alone(
+    company: Company, oa: Oa, clock, fake_zalo
+) -> None:
     console = await company.console(company.owner).connect()
     thread_id, user = await _open_thread(company, oa, console)
     assert console.of_type("thread.created")[0]["data"]["reply_window"]["state"] == "free"
 
     def windows() -> list[str]:
-        return [e["data"]["state"] for e in console.of_type("reply_window.changed") if e["data"]["thread_id"] == thread_id]
+        return [
+            e["data"]["state"] for e in console.of_type("reply_window.changed") if e["data"]["thread_id"] == thread_id
+        ]
 
     clock.advance(48 * 3600 + 60)
     await console.wait_for(lambda: windows() == ["charged"])
@@ -125,8 +138,11 @@ async def test_reply_window_moves_free_charged_blocked_with_time_alone(company: 
     change = console.of_type("reply_window.changed")[-1]["data"]
     assert change["until"] is None
 
-    response = await company.http.post(f"{company.url}/api/threads/{thread_id}/messages",
-                                       headers=company.owner.auth, json={"client_msg_id": "late", "text": "alo"})
+    response = await company.http.post(
+        f"{company.url}/api/threads/{thread_id}/messages",
+        headers=company.owner.auth,
+        json={"client_msg_id": "late", "text": "alo"},
+    )
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "reply_window_blocked"
     assert "ZNS" in response.json()["error"]["message"]
@@ -142,18 +158,28 @@ async def test_agent_uploads_an_image_and_a_file_then_sends_them(company: Compan
     console = await company.console(company.owner).connect()
     thread_id, user = await _open_thread(company, oa, console)
     url = f"{company.url}/api/threads/{thread_id}"
-    image = await company.http.post(f"{url}/attachments", headers=company.owner.auth,
-                                    files={"file": ("ao.png", b"\x89PNG" + b"0" * 1000, "image/png")})
+    image = await company.http.post(
+        f"{url}/attachments",
+        headers=company.owner.auth,
+        files={"file": ("ao.png", b"\x89PNG" + b"0" * 1000, "image/png")},
+    )
     assert image.status_code == 201 and image.json()["type"] == "image" and image.json()["attachment_id"]
-    document = await company.http.post(f"{url}/attachments", headers=company.owner.auth,
-                                       files={"file": ("bao-gia.pdf", b"%PDF" + b"0" * 2000, "application/pdf")})
+    document = await company.http.post(
+        f"{url}/attachments",
+        headers=company.owner.auth,
+        files={"file": ("bao-gia.pdf", b"%PDF" + b"0" * 2000, "application/pdf")},
+    )
     assert document.status_code == 201 and document.json()["type"] == "file"
-    too_big = await company.http.post(f"{url}/attachments", headers=company.owner.auth,
-                                      files={"file": ("big.bin", b"0" * (6 * 1024 * 1024), "application/pdf")})
+    too_big = await company.http.post(
+        f"{url}/attachments",
+        headers=company.owner.auth,
+        files={"file": ("big.bin", b"0" * (6 * 1024 * 1024), "application/pdf")},
+    )
     assert too_big.status_code == 413
 
     send = {"client_msg_id": "f-1", "attachment": {"type": "file", "token": document.json()["token"]}}
     response = await company.http.post(f"{url}/messages", headers=company.owner.auth, json=send)
     assert response.status_code == 201 and response.json()["status"] == "sent"
     assert fake_zalo.sent_to(user)[-1]["message"] == {
-        "attachment": {"type": "file", "payload": {"token": document.json()["token"]}}}
+        "attachment": {"type": "file", "payload": {"token": document.json()["token"]}}
+    }

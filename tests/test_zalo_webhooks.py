@@ -1,4 +1,5 @@
 """Zalo webhooks in: signature, every event group, idempotency — checked in storage and on a live console."""
+
 from __future__ import annotations
 
 import asyncio
@@ -23,6 +24,7 @@ async def _thread(runtime, oa: Oa, user_id: str) -> dict:
 
 
 # -- signature and bad input ---------------------------------------------------------------------
+
 
 async def test_signed_payload_is_accepted_and_tampered_ones_store_nothing(company: Company, oa: Oa, runtime) -> None:
     payload = oa.user_message(zalo_id())
@@ -51,8 +53,13 @@ async def test_signed_payload_is_accepted_and_tampered_ones_store_nothing(compan
 
 
 async def test_unknown_event_is_stored_raw_and_answered_200(company: Company, oa: Oa, runtime) -> None:
-    payload = {"app_id": oa.app_id, "event_name": "user_send_hologram_2030", "oa_id": oa.oa_id,
-               "sender": {"id": 12345}, "timestamp": oa.ts()}  # also a shape the hub does not understand
+    payload = {
+        "app_id": oa.app_id,
+        "event_name": "user_send_hologram_2030",
+        "oa_id": oa.oa_id,
+        "sender": {"id": 12345},
+        "timestamp": oa.ts(),
+    }  # also a shape the hub does not understand
     response = await oa.deliver(company.http, company.url, payload)
     assert response.status_code == 200 and response.json()["outcome"] == "stored_raw"
     other = {"app_id": oa.app_id, "event_name": "brand_new_event", "oa_id": oa.oa_id, "timestamp": oa.ts()}
@@ -65,16 +72,22 @@ async def test_unknown_event_is_stored_raw_and_answered_200(company: Company, oa
 
 # -- each event group ------------------------------------------------------------------------------
 
-async def test_first_message_creates_a_thread_that_reaches_the_owner_live(company: Company, oa: Oa, runtime,
-                                                                          fake_zalo) -> None:
+
+async def test_first_message_creates_a_thread_that_reaches_the_owner_live(
+    company: Company, oa: Oa, runtime, fake_zalo
+) -> None:
     console = await company.console(company.owner).connect()
     user = zalo_id()
     fake_zalo.profiles[user] = {"display_name": "Nguyễn Văn An", "avatar": "https://avatar/an.jpg"}
     payload = oa.user_message(user, text="Shop ơi còn hàng không?", quote_msg_id="quoted-1")
     assert (await oa.deliver(company.http, company.url, payload)).status_code == 200
 
-    await console.wait_for(lambda: console.of_type("message.created") and
-                           any(e["data"]["customer"].get("name") for e in console.of_type("thread.updated")))
+    await console.wait_for(
+        lambda: (
+            console.of_type("message.created")
+            and any(e["data"]["customer"].get("name") for e in console.of_type("thread.updated"))
+        )
+    )
     created = console.of_type("thread.created")[0]["data"]
     assert created["user_id"] == user and created["oa_id"] == oa.oa_id and created["unread"] == 1
     assert created["reply_window"]["state"] == "free"
@@ -82,8 +95,13 @@ async def test_first_message_creates_a_thread_that_reaches_the_owner_live(compan
     assert message["text"] == "Shop ơi còn hàng không?" and message["direction"] == "in"
     assert message["zalo_msg_id"] == payload["message"]["msg_id"] and message["quote_msg_id"] == "quoted-1"
     profile = console.of_type("thread.updated")[-1]["data"]["customer"]
-    assert profile == {"name": "Nguyễn Văn An", "avatar": "https://avatar/an.jpg", "phone": None,
-                       "address": None, "info": None}
+    assert profile == {
+        "name": "Nguyễn Văn An",
+        "avatar": "https://avatar/an.jpg",
+        "phone": None,
+        "address": None,
+        "info": None,
+    }
 
     listed = (await company.http.get(f"{company.url}/api/threads", headers=company.owner.auth)).json()["threads"]
     assert [t["user_id"] for t in listed] == [user]
@@ -96,8 +114,9 @@ async def test_first_message_creates_a_thread_that_reaches_the_owner_live(compan
 
 
 @pytest.mark.parametrize("kind", sorted(ATTACHMENTS))
-async def test_every_kind_of_user_message_is_stored_with_its_attachments(company: Company, oa: Oa, runtime,
-                                                                         kind: str) -> None:
+async def test_every_kind_of_user_message_is_stored_with_its_attachments(
+    company: Company, oa: Oa, runtime, kind: str
+) -> None:
     console = await company.console(company.owner).connect()
     user = zalo_id()
     payload = oa.user_message(user, kind=kind, text=None, attachments=ATTACHMENTS[kind])
@@ -122,8 +141,12 @@ async def test_chat_now_and_follow_open_the_reply_window(company: Company, oa: O
     assert states[follower]["follower"] is True and states[follower]["reply_window"]["state"] == "free"
 
     await oa.deliver(company.http, company.url, oa.follow(follower, follow=False))
-    await console.wait_for(lambda: any(e["data"]["user_id"] == follower and e["data"]["follower"] is False
-                                       for e in console.of_type("thread.updated")))
+    await console.wait_for(
+        lambda: any(
+            e["data"]["user_id"] == follower and e["data"]["follower"] is False
+            for e in console.of_type("thread.updated")
+        )
+    )
     assert (await _thread(runtime, oa, follower))["follower"] is False
 
 
@@ -167,24 +190,47 @@ async def test_receipts_and_reactions_update_message_status(company: Company, oa
     updates = [e["data"] for e in console.of_type("message.updated")]
     assert [u.get("status") for u in updates] == ["delivered", "seen", "seen", None]
     assert updates[3]["reactions"] == {"user": "/-heart"}
-    statuses = {m["zalo_msg_id"]: m["status"] async for m in runtime.store.messages.find({"company_id": company.id,
-                                                                                          "direction": "out"})}
+    statuses = {
+        m["zalo_msg_id"]: m["status"]
+        async for m in runtime.store.messages.find({"company_id": company.id, "direction": "out"})
+    }
     assert statuses == {"oa-1": "seen", "oa-2": "seen"}
 
 
-@pytest.mark.parametrize("info,address", [
-    ({"name": "Trần Thị Bình", "phone": "84987654321",
-      "full_address": {"user_city": "Hà Nội", "user_ward": "Phường Láng Hạ", "user_address": "12 Láng Hạ"}},
-     "12 Láng Hạ, Phường Láng Hạ, Hà Nội"),
-    ({"name": "Lê Văn Cường", "phone": "0901112223", "address": "5 Lê Lợi", "city": "TP HCM", "district": "Quận 1",
-      "ward": "Bến Nghé"}, "5 Lê Lợi, Bến Nghé, Quận 1, TP HCM"),
-])
+@pytest.mark.parametrize(
+    "info,address",
+    [
+        (
+            {
+                "name": "Trần Thị Bình",
+                "phone": "84987654321",
+                "full_address": {"user_city": "Hà Nội", "user_ward": "Phường Láng Hạ", "user_address": "12 Láng Hạ"},
+            },
+            "12 Láng Hạ, Phường Láng Hạ, Hà Nội",
+        ),
+        (
+            {
+                "name": "Lê Văn Cường",
+                "phone": "0901112223",
+                "address": "5 Lê Lợi",
+                "city": "TP HCM",
+                "district": "Quận 1",
+                "ward": "Bến Nghé",
+            },
+            "5 Lê Lợi, Bến Nghé, Quận 1, TP HCM",
+        ),
+    ],
+)
 async def test_shared_info_lands_on_the_customer(company: Company, oa: Oa, runtime, info, address) -> None:
     console = await company.console(company.owner).connect()
     user = zalo_id()
     await oa.deliver(company.http, company.url, oa.submit_info(user, info))
-    await console.wait_for(lambda: any(e["data"]["customer"].get("phone") for e in
-                                       console.of_type("thread.created") + console.of_type("thread.updated")))
+    await console.wait_for(
+        lambda: any(
+            e["data"]["customer"].get("phone")
+            for e in console.of_type("thread.created") + console.of_type("thread.updated")
+        )
+    )
     thread = await _thread(runtime, oa, user)
     assert thread["customer"]["phone"] == info["phone"] and thread["customer"]["address"] == address
     assert thread["customer"]["info"] == info, "stored as received"
@@ -197,8 +243,9 @@ async def test_tag_events_follow_the_users(company: Company, oa: Oa, runtime) ->
         await oa.deliver(company.http, company.url, oa.user_message(user))
     await oa.deliver(company.http, company.url, oa.tag("add_user_to_tag", "VIP", [first, second]))
     # both threads tagged (the profile fetched after a first message may bring one more thread.updated)
-    await console.wait_for(lambda: len({e["data"]["id"] for e in console.of_type("thread.updated")
-                                        if e["data"]["tags"] == ["VIP"]}) == 2)
+    await console.wait_for(
+        lambda: len({e["data"]["id"] for e in console.of_type("thread.updated") if e["data"]["tags"] == ["VIP"]}) == 2
+    )
     await oa.deliver(company.http, company.url, oa.tag("remove_user_from_tag", "VIP", [second]))
     assert (await _thread(runtime, oa, first))["tags"] == ["VIP"]
     assert (await _thread(runtime, oa, second))["tags"] == []
@@ -217,8 +264,10 @@ async def test_anonymous_conversations_get_their_own_thread(company: Company, oa
 
 # -- duplicates ------------------------------------------------------------------------------------
 
+
 async def test_same_webhook_three_times_and_concurrently_yields_one_message_and_one_event(
-        company: Company, oa: Oa, runtime) -> None:
+    company: Company, oa: Oa, runtime
+) -> None:
     console = await company.console(company.owner).connect()
     user = zalo_id()
     payload = oa.user_message(user)

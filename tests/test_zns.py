@@ -1,4 +1,5 @@
 """ZNS notifications: sending, Z-time charging at its two limits, reviews, quiet hours, statistics."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -9,9 +10,18 @@ from tests.zalo_payloads import Oa
 
 
 async def _send(company: Company, oa: Oa, otp: bool, template: str = "tpl-1", **extra):
-    response = await company.http.post(f"{company.url}/api/zns/messages", headers=company.owner.auth,
-                                       json={"oa_id": oa.oa_id, "phone": "0912000111", "template_id": template,
-                                             "template_data": {"otp": "123456"}, "otp": otp, **extra})
+    response = await company.http.post(
+        f"{company.url}/api/zns/messages",
+        headers=company.owner.auth,
+        json={
+            "oa_id": oa.oa_id,
+            "phone": "0912000111",
+            "template_id": template,
+            "template_data": {"otp": "123456"},
+            "otp": otp,
+            **extra,
+        },
+    )
     return response
 
 
@@ -31,8 +41,11 @@ async def _daytime(company: Company, clock, hour: int = 10) -> None:
     if target < now:
         target += timedelta(days=1)  # forward only: Zalo's sent times (real) stay in the hub's past
     clock.set((target - now).total_seconds())
-    response = await company.http.patch(f"{company.url}/api/company", headers=company.owner.auth,
-                                        json={"settings": {"zns_prices": {"tpl-1": 300.0, "tpl-otp": 200.0}}})
+    response = await company.http.patch(
+        f"{company.url}/api/company",
+        headers=company.owner.auth,
+        json={"settings": {"zns_prices": {"tpl-1": 300.0, "tpl-otp": 200.0}}},
+    )
     assert response.status_code == 200, response.text
 
 
@@ -48,18 +61,24 @@ async def test_charged_or_free_at_the_two_z_time_limits(company: Company, oa: Oa
         sent.append(response.json())
     assert fake_zalo.zns_sent[-1]["phone"] == "84912000111"
     for message, (_, delay, _) in zip(sent, cases, strict=True):
-        receipt = oa.zns_delivered(message["phone"], message["msg_id"], message["tracking_id"],
-                                   _ms(message["sent_at"], delay))
+        receipt = oa.zns_delivered(
+            message["phone"], message["msg_id"], message["tracking_id"], _ms(message["sent_at"], delay)
+        )
         assert (await oa.deliver(company.http, company.url, receipt)).status_code == 200
     await manager.wait_for(lambda: sum(e["data"]["status"] == "success" for e in manager.of_type("zns.updated")) == 4)
-    listed = {m["id"]: m for m in (await company.http.get(f"{company.url}/api/zns/messages",
-                                                          headers=company.owner.auth)).json()["messages"]}
+    listed = {
+        m["id"]: m
+        for m in (await company.http.get(f"{company.url}/api/zns/messages", headers=company.owner.auth)).json()[
+            "messages"
+        ]
+    }
     assert [listed[m["id"]]["charged"] for m in sent] == [expected for _, _, expected in cases]
     stats = (await company.http.get(f"{company.url}/api/zns/stats", headers=company.owner.auth)).json()
     assert (stats["sent"], stats["charged"], stats["free"], stats["success"]) == (4, 2, 2, 4)
     assert stats["total_spend"] == 500.0  # one OTP (200) and one other (300) charged
-    too_long = await company.http.get(f"{company.url}/api/zns/stats?from=2026-01-01T00:00:00Z&to=2026-06-01T00:00:00Z",
-                                      headers=company.owner.auth)
+    too_long = await company.http.get(
+        f"{company.url}/api/zns/stats?from=2026-01-01T00:00:00Z&to=2026-06-01T00:00:00Z", headers=company.owner.auth
+    )
     assert too_long.status_code == 422
 
 
@@ -71,19 +90,21 @@ async def test_reviews_attach_to_their_message_by_msg_id(company: Company, oa: O
     feedback = oa.zns_feedback(second["phone"], second["msg_id"], 4, "Giao hàng nhanh", ["Nhân viên thân thiện"])
     assert (await oa.deliver(company.http, company.url, feedback)).status_code == 200
     await owner.wait_for(lambda: any(e["data"]["review"] for e in owner.of_type("zns.updated")))
-    reviewed = (await company.http.get(f"{company.url}/api/zns/messages/{second['id']}",
-                                       headers=company.owner.auth)).json()
+    reviewed = (
+        await company.http.get(f"{company.url}/api/zns/messages/{second['id']}", headers=company.owner.auth)
+    ).json()
     assert reviewed["review"]["rate"] == 4 and reviewed["review"]["feedbacks"] == ["Nhân viên thân thiện"]
-    untouched = (await company.http.get(f"{company.url}/api/zns/messages/{first['id']}",
-                                        headers=company.owner.auth)).json()
+    untouched = (
+        await company.http.get(f"{company.url}/api/zns/messages/{first['id']}", headers=company.owner.auth)
+    ).json()
     assert untouched["review"] is None
 
 
-async def test_quiet_hours_are_vietnams_whatever_the_companys_zone(company: Company, oa: Oa, fake_zalo,
-                                                                    clock) -> None:
+async def test_quiet_hours_are_vietnams_whatever_the_companys_zone(company: Company, oa: Oa, fake_zalo, clock) -> None:
     user = await company.add("user")
-    await company.http.patch(f"{company.url}/api/company", headers=company.owner.auth,
-                             json={"timezone": "America/New_York"})
+    await company.http.patch(
+        f"{company.url}/api/company", headers=company.owner.auth, json={"timezone": "America/New_York"}
+    )
     # 10:00 in Vietnam is 22:00 (or 23:00) the evening before for a company on New York's time: Zalo
     # delivers, so the hub sends.
     await _daytime(company, clock, hour=10)
@@ -95,6 +116,9 @@ async def test_quiet_hours_are_vietnams_whatever_the_companys_zone(company: Comp
     assert response.status_code == 409 and response.json()["error"]["code"] == "zns_quiet_hours"
     assert "22:00" in response.json()["error"]["message"]
     assert len(fake_zalo.zns_sent) == before
-    forbidden = await company.http.post(f"{company.url}/api/zns/messages", headers=user.auth,
-                                        json={"oa_id": oa.oa_id, "phone": "0912000111", "template_id": "t"})
+    forbidden = await company.http.post(
+        f"{company.url}/api/zns/messages",
+        headers=user.auth,
+        json={"oa_id": oa.oa_id, "phone": "0912000111", "template_id": "t"},
+    )
     assert forbidden.status_code == 403

@@ -1,8 +1,9 @@
 """Steps the web console tests share: a customer writes in, a thread is given to an agent, the agent opens it."""
+
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable
 
 from playwright.async_api import Locator, Page, expect
 
@@ -22,17 +23,20 @@ def zalo_user(fake_zalo: FakeZalo, name: str) -> str:
 async def assign(company: Company, oa: Oa, user_id: str, to: Person, text: str) -> str:
     """The customer writes in; the owner gives the thread to `to`. Returns the thread id."""
     assert (await oa.deliver(company.http, company.url, oa.user_message(user_id, text=text))).status_code == 200
-    threads = (await company.http.get(f"{company.url}/api/threads", headers=company.owner.auth,
-                                      params={"text": text})).json()["threads"]
+    threads = (
+        await company.http.get(f"{company.url}/api/threads", headers=company.owner.auth, params={"text": text})
+    ).json()["threads"]
     assert len(threads) == 1
-    response = await company.http.post(f"{company.url}/api/threads/{threads[0]['id']}/assign",
-                                       headers=company.owner.auth, json={"member_id": to.id})
+    response = await company.http.post(
+        f"{company.url}/api/threads/{threads[0]['id']}/assign", headers=company.owner.auth, json={"member_id": to.id}
+    )
     assert response.status_code == 200, response.text
     return threads[0]["id"]
 
 
-async def owner_opens_customer(company: Company, oa: Oa, fake_zalo: FakeZalo,
-                               new_page: Callable[[], Awaitable[Page]], name: str, text: str) -> tuple[Page, str]:
+async def owner_opens_customer(
+    company: Company, oa: Oa, fake_zalo: FakeZalo, new_page: Callable[[], Awaitable[Page]], name: str, text: str
+) -> tuple[Page, str]:
     """A customer named `name` writes `text`; the owner's console opens the thread. Returns it and the user id."""
     user_id = zalo_user(fake_zalo, name)
     await oa.deliver(company.http, company.url, oa.user_message(user_id, text=text))
@@ -66,9 +70,15 @@ class OpenThread:
         return (page or self.page).locator(f'li.thread[data-thread-id="{self.thread_id}"]')
 
 
-async def agent_in_thread(company: Company, oa: Oa, fake_zalo: FakeZalo,
-                          new_page: Callable[[], Awaitable[Page]], url: str, name: str,
-                          first_text: str) -> OpenThread:
+async def agent_in_thread(
+    company: Company,
+    oa: Oa,
+    fake_zalo: FakeZalo,
+    new_page: Callable[[], Awaitable[Page]],
+    url: str,
+    name: str,
+    first_text: str,
+) -> OpenThread:
     """A new agent logged in at `url` with a new customer's thread open."""
     agent = await company.add("user")
     user_id = zalo_user(fake_zalo, name)
@@ -80,8 +90,7 @@ async def agent_in_thread(company: Company, oa: Oa, fake_zalo: FakeZalo,
     return opened
 
 
-async def owner_in_thread(company: Company, new_page: Callable[[], Awaitable[Page]],
-                          opened: OpenThread) -> Page:
+async def owner_in_thread(company: Company, new_page: Callable[[], Awaitable[Page]], opened: OpenThread) -> Page:
     """The owner's console, on its own browser profile, with the same thread open."""
     page = await console_of(new_page, company.owner, company.url)
     await opened.item(page).click()

@@ -5,6 +5,7 @@ raw body (<= 1 MiB, else 413) -> X-Hub-Signature `t=<unix s>,v1=<hex HMAC-SHA256
 does not fit it: 400) -> stored as received, idempotently -> folded into call records (hub.calls)
 -> 200. If MongoDB is unreachable the answer is 503 and the PBX retries.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -57,8 +58,9 @@ async def receive(request: Request) -> Response:
         raw = await read_body(request, hub.settings.max_body_bytes)
         secret = await hub.telephony.pbx_secret(company.id)
         if not secret:
-            raise Unauthorized("this company has no PBX secret yet: the owner creates one with POST /api/pbx/secret",
-                               "no_pbx_secret")
+            raise Unauthorized(
+                "this company has no PBX secret yet: the owner creates one with POST /api/pbx/secret", "no_pbx_secret"
+            )
         now = hub.clock.now()
         _verify(request.headers.get("x-hub-signature"), secret, raw, now.timestamp())
         name = request.query_params.get("format", "canonical")
@@ -69,13 +71,20 @@ async def receive(request: Request) -> Response:
             events = parse(raw, now)
         except (FormatError, ValidationError, ValueError) as exc:
             log.info("malformed PBX webhook", extra={"format": name, "error": str(exc)[:500]})
-            raise BadRequest(f"the body is not a valid {name} call event: {str(exc)[:300]}", "invalid_call_event") from None
+            raise BadRequest(
+                f"the body is not a valid {name} call event: {str(exc)[:300]}", "invalid_call_event"
+            ) from None
     except HubError as exc:
         metrics.WEBHOOKS.labels(source="pbx", outcome=exc.code).inc()
         raise
     key = hashlib.sha256(company.id.encode() + b"|" + name.encode() + b"|" + raw).hexdigest()
-    entry = {"_id": key, "company_id": company.id, "format": name, "received_at": now,
-             "raw": raw.decode("utf-8", errors="replace")}
+    entry = {
+        "_id": key,
+        "company_id": company.id,
+        "format": name,
+        "received_at": now,
+        "raw": raw.decode("utf-8", errors="replace"),
+    }
     # Applied through the inbox (hub.inbox): a redelivery, or the sweeper when the PBX never retries,
     # finishes a delivery that failed half way.
     outcome, calls = await hub.inbox.receive_pbx(entry, events)

@@ -4,12 +4,14 @@
 - etelecom: eTelecom's call log (usually once, at the end): one event per rung target, then `ended`.
 - twilio: Twilio-style status callbacks (form-encoded); child legs (ParentCallSid) fold into the parent.
 """
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
 from schemas.calls import CallEvent, EtelecomCallLog, TwilioStatus
@@ -34,15 +36,25 @@ def canonical(raw: bytes, received_at: datetime) -> list[CallEvent]:
     return [CallEvent.model_validate(item) for item in items]
 
 
-_ETELECOM_DIRECTION = {"in": "inbound", "out": "outbound", "ext": "internal", "ext_in": "internal",
-                       "ext_out": "internal"}
+_ETELECOM_DIRECTION = {
+    "in": "inbound",
+    "out": "outbound",
+    "ext": "internal",
+    "ext_in": "internal",
+    "ext_out": "internal",
+}
 
 
 def etelecom(raw: bytes, received_at: datetime) -> list[CallEvent]:
     log = EtelecomCallLog.model_validate(_json(raw))
     direction = _ETELECOM_DIRECTION[log.direction]
-    base: dict[str, Any] = {"call_id": log.id, "direction": direction, "from": log.caller, "to": log.callee,
-                            "hotline": log.hotline or (log.callee if direction == "inbound" else None)}
+    base: dict[str, Any] = {
+        "call_id": log.id,
+        "direction": direction,
+        "from": log.caller,
+        "to": log.callee,
+        "hotline": log.hotline or (log.callee if direction == "inbound" else None),
+    }
     events: list[CallEvent] = []
     for target in log.call_targets:
         leg = {**base, "leg_id": target.target_number, "extension": target.target_number}
@@ -52,19 +64,45 @@ def etelecom(raw: bytes, received_at: datetime) -> list[CallEvent]:
             events.append(CallEvent.model_validate({**leg, "event": "answered", "occurred_at": target.answered_time}))
         if target.ended_time:
             fail = int(str(target.fail_code)) if str(target.fail_code or "").isdigit() else None
-            events.append(CallEvent.model_validate({**leg, "event": "leg_ended", "occurred_at": target.ended_time,
-                                                    "vendor_status": target.end_reason or target.status,
-                                                    "sip_code": fail}))
+            events.append(
+                CallEvent.model_validate(
+                    {
+                        **leg,
+                        "event": "leg_ended",
+                        "occurred_at": target.ended_time,
+                        "vendor_status": target.end_reason or target.status,
+                        "sip_code": fail,
+                    }
+                )
+            )
     if log.ended_at:
         answered = log.call_state == "answered"
-        events.append(CallEvent.model_validate({
-            **base, "event": "ended", "occurred_at": log.ended_at, "duration_s": log.duration,
-            "vendor_status": None if not answered and log.call_targets else log.call_state}))
+        events.append(
+            CallEvent.model_validate(
+                {
+                    **base,
+                    "event": "ended",
+                    "occurred_at": log.ended_at,
+                    "duration_s": log.duration,
+                    "vendor_status": None if not answered and log.call_targets else log.call_state,
+                }
+            )
+        )
     for url in log.recording_urls:
-        events.append(CallEvent.model_validate({**base, "event": "ended" if log.ended_at else "ringing",
-                                                "occurred_at": log.ended_at or log.created_at, "recording_url": url}))
+        events.append(
+            CallEvent.model_validate(
+                {
+                    **base,
+                    "event": "ended" if log.ended_at else "ringing",
+                    "occurred_at": log.ended_at or log.created_at,
+                    "recording_url": url,
+                }
+            )
+        )
     if not events:
-        events.append(CallEvent.model_validate({**base, "event": "ringing", "occurred_at": log.started_at or log.created_at}))
+        events.append(
+            CallEvent.model_validate({**base, "event": "ringing", "occurred_at": log.started_at or log.created_at})
+        )
     return events
 
 
@@ -72,12 +110,12 @@ def _twilio_time(value: str | None, fallback: datetime) -> datetime:
     if not value:
         return fallback
     try:
-        return parsedate_to_datetime(value).astimezone(timezone.utc)
+        return parsedate_to_datetime(value).astimezone(UTC)
     except (TypeError, ValueError):
         # Seen in the wild: "Thurs, 20 July 1989 18:30:43 +0000" (non-RFC day and month names).
         try:
             _, rest = value.split(",", 1)
-            return datetime.strptime(rest.strip(), "%d %B %Y %H:%M:%S %z").astimezone(timezone.utc)
+            return datetime.strptime(rest.strip(), "%d %B %Y %H:%M:%S %z").astimezone(UTC)
         except ValueError:
             return fallback
 
@@ -89,7 +127,7 @@ def _endpoint(number: str | None) -> dict[str, Any]:
         return {}
     for prefix in ("client:", "sip:"):
         if number.startswith(prefix):
-            return {"extension": number[len(prefix):].split("@")[0], "internal": True}
+            return {"extension": number[len(prefix) :].split("@")[0], "internal": True}
     return {"extension": number}
 
 
@@ -101,14 +139,26 @@ def twilio(raw: bytes, received_at: datetime) -> list[CallEvent]:
     at = _twilio_time(status.Timestamp, received_at)
     child = bool(status.ParentCallSid)
     direction = "inbound" if (status.Direction or "").startswith("inbound") or child else "outbound"
-    call: dict[str, Any] = {"call_id": status.ParentCallSid or status.CallSid, "occurred_at": at,
-                            "recording_url": status.RecordingUrl}
+    call: dict[str, Any] = {
+        "call_id": status.ParentCallSid or status.CallSid,
+        "occurred_at": at,
+        "recording_url": status.RecordingUrl,
+    }
     if not child:
-        call.update({"direction": direction, "from": status.From, "to": status.To,
-                     "hotline": status.To if direction == "inbound" else None})
+        call.update(
+            {
+                "direction": direction,
+                "from": status.From,
+                "to": status.To,
+                "hotline": status.To if direction == "inbound" else None,
+            }
+        )
     sip = int(status.SipResponseCode) if status.SipResponseCode and status.SipResponseCode.isdigit() else None
-    duration = (float(status.CallDuration) if status.CallDuration and status.CallDuration.replace(".", "", 1).isdigit()
-                else None)
+    duration = (
+        float(status.CallDuration)
+        if status.CallDuration and status.CallDuration.replace(".", "", 1).isdigit()
+        else None
+    )
     # A child leg rings a person (an agent's phone or client); so does the callee of an outbound call.
     person_leg = child or direction == "outbound"
     leg = {"leg_id": status.CallSid, **_endpoint(status.To)} if person_leg else {}
@@ -129,5 +179,7 @@ def twilio(raw: bytes, received_at: datetime) -> list[CallEvent]:
 
 
 FORMATS: dict[str, Callable[[bytes, datetime], list[CallEvent]]] = {
-    "canonical": canonical, "etelecom": etelecom, "twilio": twilio,
+    "canonical": canonical,
+    "etelecom": etelecom,
+    "twilio": twilio,
 }

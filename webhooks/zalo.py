@@ -7,6 +7,7 @@ stored raw and answered 200 (Zalo unsubscribes apps whose webhook keeps failing)
 unreachable the answer is 503 and Zalo retries; a retry finishes whatever the first attempt left
 half done (hub.inbox), and a duplicate of an applied delivery answers 200 and changes nothing.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -22,9 +23,9 @@ from starlette.routing import Route
 
 from hub import metrics
 from hub.api.routing import runtime
+from hub.errors import BadRequest, HubError, Unauthorized
 from hub.limits import read_body
 from hub.storable import storable, storable_copy
-from hub.errors import BadRequest, HubError, Unauthorized
 from schemas.zalo import ZaloWebhook
 
 log = logging.getLogger(__name__)
@@ -86,18 +87,32 @@ async def receive(request: Request) -> Response:
         except ValidationError:
             event = None
         oa_ids = event.oa_candidates() if event else []
-        link = next((candidate for candidate in await hub.oa_links.for_webhook(app_id, oa_ids)
-                     if signature_matches(header, app_id, raw, timestamp, candidate["oa_secret_key"])), None)
+        link = next(
+            (
+                candidate
+                for candidate in await hub.oa_links.for_webhook(app_id, oa_ids)
+                if signature_matches(header, app_id, raw, timestamp, candidate["oa_secret_key"])
+            ),
+            None,
+        )
         if link is None:
             raise Unauthorized("the signature matches no linked OA of this app", "bad_signature")
     except HubError as exc:
         metrics.WEBHOOKS.labels(source="zalo", outcome=exc.code).inc()
         raise
 
-    entry = {"_id": idempotency_key(data), "company_id": link["company_id"], "link_id": link["_id"], "app_id": app_id,
-             "event_name": data.get("event_name"), "timestamp": timestamp, "received_at": hub.clock.now(),
-             "retry": request.headers.get("num_retry"), "payload": data if event else storable_copy(data),
-             "raw": raw.decode("utf-8", errors="replace")}
+    entry = {
+        "_id": idempotency_key(data),
+        "company_id": link["company_id"],
+        "link_id": link["_id"],
+        "app_id": app_id,
+        "event_name": data.get("event_name"),
+        "timestamp": timestamp,
+        "received_at": hub.clock.now(),
+        "retry": request.headers.get("num_retry"),
+        "payload": data if event else storable_copy(data),
+        "raw": raw.decode("utf-8", errors="replace"),
+    }
     if entry["raw"].encode() != raw:
         entry["raw_bytes"] = raw  # the exact bytes, where the text above had to replace some
     return _reply(await hub.inbox.receive_zalo(entry, event, link))

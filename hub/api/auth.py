@@ -1,4 +1,5 @@
 """POST /api/auth/login: phone and password in, a token for one company out (or the companies to choose from)."""
+
 from __future__ import annotations
 
 from starlette.requests import Request
@@ -15,12 +16,21 @@ async def login(request: Request, credentials: LoginRequest) -> Response:
     result = await hub.directory.login(credentials.phone, credentials.password, credentials.company_code)
     if not isinstance(result, Member):
         return reply(LoginResponse(companies=result))
-    token = issue_token(hub.jwt_secret, Principal(result.id, result.company_id, result.role), hub.clock.now(),
-                        hub.settings.token_ttl_s)
+    token = issue_token(
+        hub.jwt_secret, Principal(result.id, result.company_id, result.role), hub.clock.now(), hub.settings.token_ttl_s
+    )
     return reply(LoginResponse(token=token, member=result))
 
 
 ROUTES = [
-    ApiRoute("POST", "/api/auth/login", login, "Log in with phone and password; choose a company when several",
-             request=LoginRequest, response=LoginResponse, public=True, errors=(400, 401, 422, 429)),
+    ApiRoute(
+        "POST",
+        "/api/auth/login",
+        login,
+        "Log in with phone and password; choose a company when several",
+        request=LoginRequest,
+        response=LoginResponse,
+        public=True,
+        errors=(400, 401, 422, 429),
+    ),
 ]

@@ -1,5 +1,6 @@
 """Calls: history with the product's filters, live calls, statistics; hotlines, extensions, PBX secret,
 wallboard tokens."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -16,10 +17,17 @@ from schemas.rest import ExtensionCreate, HotlineCreate, WallboardTokenCreate
 async def history(request: Request) -> Response:
     status = query_text(request, "status")
     calls = await runtime(request).calls.history(
-        principal(request), start=query_time(request, "from"), end=query_time(request, "to"), status=status,
-        direction=query_text(request, "direction"), hotline=query_text(request, "hotline"),
-        extension=query_text(request, "extension"), department=query_text(request, "department"),
-        phone=query_text(request, "phone"), limit=query_int(request, "limit"))
+        principal(request),
+        start=query_time(request, "from"),
+        end=query_time(request, "to"),
+        status=status,
+        direction=query_text(request, "direction"),
+        hotline=query_text(request, "hotline"),
+        extension=query_text(request, "extension"),
+        department=query_text(request, "department"),
+        phone=query_text(request, "phone"),
+        limit=query_int(request, "limit"),
+    )
     return reply(CallList(calls=calls))
 
 
@@ -47,8 +55,9 @@ async def stats(request: Request) -> Response:
 
 async def rotate_secret(request: Request) -> Response:
     secret = await runtime(request).telephony.rotate_pbx_secret(principal(request))
-    return reply({"secret": secret, "header": "X-Hub-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, \"<t>.<body>\")>"},
-                 status=201)
+    return reply(
+        {"secret": secret, "header": 'X-Hub-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>'}, status=201
+    )
 
 
 async def hotlines(request: Request) -> Response:
@@ -56,8 +65,12 @@ async def hotlines(request: Request) -> Response:
 
 
 async def add_hotline(request: Request, hotline: HotlineCreate) -> Response:
-    return reply(await runtime(request).telephony.add_hotline(principal(request), hotline.number, hotline.name,
-                                                              hotline.department_id), status=201)
+    return reply(
+        await runtime(request).telephony.add_hotline(
+            principal(request), hotline.number, hotline.name, hotline.department_id
+        ),
+        status=201,
+    )
 
 
 async def remove_hotline(request: Request) -> Response:
@@ -70,8 +83,9 @@ async def extensions(request: Request) -> Response:
 
 
 async def add_extension(request: Request, extension: ExtensionCreate) -> Response:
-    return reply(await runtime(request).telephony.add_extension(principal(request), extension.number, extension.name),
-                 status=201)
+    return reply(
+        await runtime(request).telephony.add_extension(principal(request), extension.number, extension.name), status=201
+    )
 
 
 async def remove_extension(request: Request) -> Response:
@@ -93,41 +107,85 @@ async def revoke_wallboard(request: Request) -> Response:
 
 
 ROUTES = [
-    ApiRoute("GET", "/api/calls", history,
-             "Call history (from, to, status answered|missed|short_abandoned|failed, direction, hotline, "
-             "extension, department, phone, limit); users see their own extension's calls", response=CallList, query=(
-                 QueryParam("from", "time", "Calls that started at or after this time"),
-                 QueryParam("to", "time", "Calls that started before this time"),
-                 QueryParam("status", "string", "The call's outcome",
-                            enum=("answered", "missed", "short_abandoned", "failed")),
-                 QueryParam("direction", "string", "inbound, outbound or internal"),
-                 QueryParam("hotline", "string", "A hotline's number"),
-                 QueryParam("extension", "string", "An extension's number that the call rang or reached"),
-                 QueryParam("department", "string", "A department's id: calls that rang its members"),
-                 QueryParam("phone", "string", "The customer's number as caller or callee, in any form "
-                                               "(0912…, 84912…, +84912…)"),
-                 QueryParam("limit", "integer", "Calls at most, 1 to 500", default=100))),
+    ApiRoute(
+        "GET",
+        "/api/calls",
+        history,
+        "Call history (from, to, status answered|missed|short_abandoned|failed, direction, hotline, "
+        "extension, department, phone, limit); users see their own extension's calls",
+        response=CallList,
+        query=(
+            QueryParam("from", "time", "Calls that started at or after this time"),
+            QueryParam("to", "time", "Calls that started before this time"),
+            QueryParam(
+                "status", "string", "The call's outcome", enum=("answered", "missed", "short_abandoned", "failed")
+            ),
+            QueryParam("direction", "string", "inbound, outbound or internal"),
+            QueryParam("hotline", "string", "A hotline's number"),
+            QueryParam("extension", "string", "An extension's number that the call rang or reached"),
+            QueryParam("department", "string", "A department's id: calls that rang its members"),
+            QueryParam(
+                "phone", "string", "The customer's number as caller or callee, in any form (0912…, 84912…, +84912…)"
+            ),
+            QueryParam("limit", "integer", "Calls at most, 1 to 500", default=100),
+        ),
+    ),
     ApiRoute("GET", "/api/calls/live", live, "Calls ringing, queued, answered or on hold now", response=CallList),
     ApiRoute("GET", "/api/calls/{call_id}", one, "One call record with its legs", response=CallRecord),
-    ApiRoute("GET", "/api/stats/calls", stats,
-             "Totals and per-extension calls, answered, missed, failed, talk time (period=week|month or from/to)",
-             query=(QueryParam("period", "string", "Without `from`: week counts from this Monday, any other value "
-                                                   "from the first of this month (the company's time zone)",
-                               default="week"),
-                    QueryParam("from", "time", "Calls that started at or after this time (instead of period)"),
-                    QueryParam("to", "time", "Calls that started before this time (default now)"))),
-    ApiRoute("POST", "/api/pbx/secret", rotate_secret, "Create or rotate the PBX webhook secret (owner); shown once",
-             status=201),
+    ApiRoute(
+        "GET",
+        "/api/stats/calls",
+        stats,
+        "Totals and per-extension calls, answered, missed, failed, talk time (period=week|month or from/to)",
+        query=(
+            QueryParam(
+                "period",
+                "string",
+                "Without `from`: week counts from this Monday, any other value "
+                "from the first of this month (the company's time zone)",
+                default="week",
+            ),
+            QueryParam("from", "time", "Calls that started at or after this time (instead of period)"),
+            QueryParam("to", "time", "Calls that started before this time (default now)"),
+        ),
+    ),
+    ApiRoute(
+        "POST",
+        "/api/pbx/secret",
+        rotate_secret,
+        "Create or rotate the PBX webhook secret (owner); shown once",
+        status=201,
+    ),
     ApiRoute("GET", "/api/hotlines", hotlines, "The company's hotlines"),
-    ApiRoute("POST", "/api/hotlines", add_hotline, "Add a hotline (owners, managers)", request=HotlineCreate, status=201),
+    ApiRoute(
+        "POST", "/api/hotlines", add_hotline, "Add a hotline (owners, managers)", request=HotlineCreate, status=201
+    ),
     ApiRoute("DELETE", "/api/hotlines/{hotline_id}", remove_hotline, "Remove a hotline", status=204),
     ApiRoute("GET", "/api/extensions", extensions, "The company's extensions and who holds each"),
-    ApiRoute("POST", "/api/extensions", add_extension, "Add an extension (owners, managers)", request=ExtensionCreate,
-             status=201),
+    ApiRoute(
+        "POST",
+        "/api/extensions",
+        add_extension,
+        "Add an extension (owners, managers)",
+        request=ExtensionCreate,
+        status=201,
+    ),
     ApiRoute("DELETE", "/api/extensions/{number}", remove_extension, "Remove a free extension", status=204),
-    ApiRoute("POST", "/api/wallboard-tokens", issue_wallboard,
-             "Issue a long-lived wallboard display token (owners, managers)", request=WallboardTokenCreate,
-             status=201),
+    ApiRoute(
+        "POST",
+        "/api/wallboard-tokens",
+        issue_wallboard,
+        "Issue a long-lived wallboard display token (owners, managers)",
+        request=WallboardTokenCreate,
+        status=201,
+    ),
     ApiRoute("GET", "/api/wallboard-tokens", list_wallboards, "Wallboard tokens in use"),
-    ApiRoute("DELETE", "/api/wallboard-tokens/{token_id}", revoke_wallboard, "Revoke a wallboard token", status=204, publishes=True),
+    ApiRoute(
+        "DELETE",
+        "/api/wallboard-tokens/{token_id}",
+        revoke_wallboard,
+        "Revoke a wallboard token",
+        status=204,
+        publishes=True,
+    ),
 ]

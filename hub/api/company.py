@@ -1,4 +1,5 @@
 """The company itself: name, time zone and the rules supervisors tune."""
+
 from __future__ import annotations
 
 from starlette.requests import Request
@@ -19,6 +20,13 @@ async def update_company(request: Request, change: CompanyUpdate) -> Response:
 
 ROUTES = [
     ApiRoute("GET", "/api/company", get_company, "The token's company and its settings", response=Company),
-    ApiRoute("PATCH", "/api/company", update_company, "Change name, time zone or settings (owner)",
-             request=CompanyUpdate, response=Company, publishes=True),
+    ApiRoute(
+        "PATCH",
+        "/api/company",
+        update_company,
+        "Change name, time zone or settings (owner)",
+        request=CompanyUpdate,
+        response=Company,
+        publishes=True,
+    ),
 ]

@@ -1,4 +1,5 @@
 """ZCC call consents and ZNS template messages."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -27,13 +28,16 @@ ZNS_FIELDS = (
     QueryParam("tracking_id", "string", "The tracking id given when sending"),
     QueryParam("msg_id", "string", "Zalo's message id"),
 )
-CHARGED = QueryParam("charged", "string", "true: only those Zalo charged for; false: only free ones; "
-                                          "any other value: both")
+CHARGED = QueryParam(
+    "charged", "string", "true: only those Zalo charged for; false: only free ones; any other value: both"
+)
 
 
 def _period(what: str) -> tuple[QueryParam, ...]:
-    return (QueryParam("from", "time", f"{what} at or after this time"),
-            QueryParam("to", "time", f"{what} before this time"))
+    return (
+        QueryParam("from", "time", f"{what} at or after this time"),
+        QueryParam("to", "time", f"{what} before this time"),
+    )
 
 
 def _filters(request: Request, fields: tuple[QueryParam, ...]) -> dict[str, Any]:
@@ -46,8 +50,9 @@ def _filters(request: Request, fields: tuple[QueryParam, ...]) -> dict[str, Any]
 
 
 async def request_consent(request: Request, ask: ConsentRequest) -> Response:
-    consent = await runtime(request).consents.request(principal(request), ask.oa_id, ask.phone, ask.reason_code,
-                                                      ask.call_type)
+    consent = await runtime(request).consents.request(
+        principal(request), ask.oa_id, ask.phone, ask.reason_code, ask.call_type
+    )
     return reply(consent, status=201)
 
 
@@ -57,8 +62,9 @@ async def list_consents(request: Request) -> Response:
 
 
 async def send_zns(request: Request, zns: ZnsSend) -> Response:
-    message = await runtime(request).zns.send(principal(request), zns.oa_id, zns.phone, zns.template_id,
-                                              zns.template_data, zns.tracking_id, zns.otp)
+    message = await runtime(request).zns.send(
+        principal(request), zns.oa_id, zns.phone, zns.template_id, zns.template_data, zns.tracking_id, zns.otp
+    )
     return reply(message, status=201)
 
 
@@ -72,24 +78,51 @@ async def get_zns(request: Request) -> Response:
 
 
 async def zns_stats(request: Request) -> Response:
-    return reply(await runtime(request).zns.stats(principal(request), query_time(request, "from"),
-                                                  query_time(request, "to")))
+    return reply(
+        await runtime(request).zns.stats(principal(request), query_time(request, "from"), query_time(request, "to"))
+    )
 
 
 ROUTES = [
-    ApiRoute("POST", "/api/consents", request_consent,
-             "Ask a customer for ZCC call consent (409 with can_resend_at when the resend rules forbid it)",
-             request=ConsentRequest, status=201, publishes=True),
-    ApiRoute("GET", "/api/consents", list_consents,
-             "Consent requests (from, to, oa_id, phone, reason_code, requested_by, customer_answer, status, "
-             "call_type, charged)", query=(*CONSENT_FIELDS, CHARGED, *_period("Requests made"))),
-    ApiRoute("POST", "/api/zns/messages", send_zns, "Send one ZNS template message (refused 22:00-06:00)",
-             request=ZnsSend, status=201, publishes=True),
-    ApiRoute("GET", "/api/zns/messages", list_zns,
-             "ZNS messages (from, to, oa_id, phone, template_id, status, tracking_id, msg_id, charged)",
-             query=(*ZNS_FIELDS, CHARGED, *_period("Messages sent"))),
+    ApiRoute(
+        "POST",
+        "/api/consents",
+        request_consent,
+        "Ask a customer for ZCC call consent (409 with can_resend_at when the resend rules forbid it)",
+        request=ConsentRequest,
+        status=201,
+        publishes=True,
+    ),
+    ApiRoute(
+        "GET",
+        "/api/consents",
+        list_consents,
+        "Consent requests (from, to, oa_id, phone, reason_code, requested_by, customer_answer, status, "
+        "call_type, charged)",
+        query=(*CONSENT_FIELDS, CHARGED, *_period("Requests made")),
+    ),
+    ApiRoute(
+        "POST",
+        "/api/zns/messages",
+        send_zns,
+        "Send one ZNS template message (refused 22:00-06:00)",
+        request=ZnsSend,
+        status=201,
+        publishes=True,
+    ),
+    ApiRoute(
+        "GET",
+        "/api/zns/messages",
+        list_zns,
+        "ZNS messages (from, to, oa_id, phone, template_id, status, tracking_id, msg_id, charged)",
+        query=(*ZNS_FIELDS, CHARGED, *_period("Messages sent")),
+    ),
     ApiRoute("GET", "/api/zns/messages/{message_id}", get_zns, "One ZNS message with its delivery and review"),
-    ApiRoute("GET", "/api/zns/stats", zns_stats,
-             "Sent, charged, free, success, failed and total spend (default the last 7 days, at most 3 months)",
-             query=_period("Messages sent")),
+    ApiRoute(
+        "GET",
+        "/api/zns/stats",
+        zns_stats,
+        "Sent, charged, free, success, failed and total spend (default the last 7 days, at most 3 months)",
+        query=_period("Messages sent"),
+    ),
 ]

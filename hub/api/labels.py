@@ -1,4 +1,5 @@
 """Company labels."""
+
 from __future__ import annotations
 
 from starlette.requests import Request
@@ -23,8 +24,22 @@ async def delete_label(request: Request) -> Response:
 
 ROUTES = [
     ApiRoute("GET", "/api/labels", list_labels, "The company's labels", response=LabelList),
-    ApiRoute("POST", "/api/labels", create_label, "Create a label (owners, managers)", request=LabelCreate,
-             response=Label, status=201, publishes=True),
-    ApiRoute("DELETE", "/api/labels/{label_id}", delete_label, "Delete a label; it leaves every thread",
-             status=204, publishes=True),
+    ApiRoute(
+        "POST",
+        "/api/labels",
+        create_label,
+        "Create a label (owners, managers)",
+        request=LabelCreate,
+        response=Label,
+        status=201,
+        publishes=True,
+    ),
+    ApiRoute(
+        "DELETE",
+        "/api/labels/{label_id}",
+        delete_label,
+        "Delete a label; it leaves every thread",
+        status=204,
+        publishes=True,
+    ),
 ]

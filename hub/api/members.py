@@ -1,4 +1,5 @@
 """Members, their extensions, and departments."""
+
 from __future__ import annotations
 
 from starlette.requests import Request
@@ -7,8 +8,7 @@ from starlette.responses import Response
 from hub import rulebook
 from hub.api.routing import ApiRoute, principal, reply, runtime
 from schemas.directory import Department, Member
-from schemas.rest import (DepartmentCreate, DepartmentList, ExtensionAssign, MemberCreate, MemberCreated,
-                          MemberList)
+from schemas.rest import DepartmentCreate, DepartmentList, ExtensionAssign, MemberCreate, MemberCreated, MemberList
 
 
 async def list_members(request: Request) -> Response:
@@ -35,14 +35,14 @@ async def remove_member(request: Request) -> Response:
 
 
 async def set_extension(request: Request, assign: ExtensionAssign) -> Response:
-    member = await runtime(request).directory.set_extension(principal(request), request.path_params["member_id"],
-                                                            assign.extension)
+    member = await runtime(request).directory.set_extension(
+        principal(request), request.path_params["member_id"], assign.extension
+    )
     return reply(member)
 
 
 async def clear_extension(request: Request) -> Response:
-    member = await runtime(request).directory.clear_extension(principal(request),
-                                                                   request.path_params["member_id"])
+    member = await runtime(request).directory.clear_extension(principal(request), request.path_params["member_id"])
     return reply(member)
 
 
@@ -56,20 +56,58 @@ async def create_department(request: Request, new: DepartmentCreate) -> Response
 
 
 ROUTES = [
-    ApiRoute("GET", "/api/members", list_members, "List the company's members (owners and managers)",
-             response=MemberList),
-    ApiRoute("GET", "/api/presence", presence,
-             "Members online now: {member_id: available | away} (owners and managers; absent means offline)"),
-    ApiRoute("POST", "/api/members", create_member,
-             "Create a member (owners: managers and users; managers: users)",
-             request=MemberCreate, response=MemberCreated, status=201, publishes=True),
-    ApiRoute("DELETE", "/api/members/{member_id}", remove_member,
-             "Remove a member (409 while they hold an extension)", status=204, publishes=True),
-    ApiRoute("PUT", "/api/members/{member_id}/extension", set_extension, "Give a member an extension",
-             request=ExtensionAssign, response=Member, publishes=True),
-    ApiRoute("DELETE", "/api/members/{member_id}/extension", clear_extension, "Take a member's extension away",
-             response=Member, publishes=True),
+    ApiRoute(
+        "GET", "/api/members", list_members, "List the company's members (owners and managers)", response=MemberList
+    ),
+    ApiRoute(
+        "GET",
+        "/api/presence",
+        presence,
+        "Members online now: {member_id: available | away} (owners and managers; absent means offline)",
+    ),
+    ApiRoute(
+        "POST",
+        "/api/members",
+        create_member,
+        "Create a member (owners: managers and users; managers: users)",
+        request=MemberCreate,
+        response=MemberCreated,
+        status=201,
+        publishes=True,
+    ),
+    ApiRoute(
+        "DELETE",
+        "/api/members/{member_id}",
+        remove_member,
+        "Remove a member (409 while they hold an extension)",
+        status=204,
+        publishes=True,
+    ),
+    ApiRoute(
+        "PUT",
+        "/api/members/{member_id}/extension",
+        set_extension,
+        "Give a member an extension",
+        request=ExtensionAssign,
+        response=Member,
+        publishes=True,
+    ),
+    ApiRoute(
+        "DELETE",
+        "/api/members/{member_id}/extension",
+        clear_extension,
+        "Take a member's extension away",
+        response=Member,
+        publishes=True,
+    ),
     ApiRoute("GET", "/api/departments", list_departments, "List departments", response=DepartmentList),
-    ApiRoute("POST", "/api/departments", create_department, "Create a department (owner)",
-             request=DepartmentCreate, response=Department, status=201),
+    ApiRoute(
+        "POST",
+        "/api/departments",
+        create_department,
+        "Create a department (owner)",
+        request=DepartmentCreate,
+        response=Department,
+        status=201,
+    ),
 ]

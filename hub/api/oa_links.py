@@ -1,4 +1,5 @@
 """Zalo OA links: connect (owner), list without secrets, rename or route to a department, disconnect, relink."""
+
 from __future__ import annotations
 
 from starlette.requests import Request
@@ -31,13 +32,33 @@ async def relink(request: Request, tokens: OaLinkRelink) -> Response:
 
 
 ROUTES = [
-    ApiRoute("POST", "/api/oa-links", create, "Link a Zalo Official Account (owner)", request=OaLinkCreate,
-             response=OaLink, status=201),
+    ApiRoute(
+        "POST",
+        "/api/oa-links",
+        create,
+        "Link a Zalo Official Account (owner)",
+        request=OaLinkCreate,
+        response=OaLink,
+        status=201,
+    ),
     ApiRoute("GET", "/api/oa-links", list_links, "List OA links (never secrets or tokens)", response=OaLinkList),
-    ApiRoute("PATCH", "/api/oa-links/{link_id}", update, "Rename an OA link or route its chats to a department",
-             request=OaLinkUpdate, response=OaLink),
-    ApiRoute("DELETE", "/api/oa-links/{link_id}", disconnect, "Disconnect an OA (tokens are forgotten)",
-             response=OaLink),
-    ApiRoute("POST", "/api/oa-links/{link_id}/relink", relink, "Reconnect an OA with fresh tokens",
-             request=OaLinkRelink, response=OaLink),
+    ApiRoute(
+        "PATCH",
+        "/api/oa-links/{link_id}",
+        update,
+        "Rename an OA link or route its chats to a department",
+        request=OaLinkUpdate,
+        response=OaLink,
+    ),
+    ApiRoute(
+        "DELETE", "/api/oa-links/{link_id}", disconnect, "Disconnect an OA (tokens are forgotten)", response=OaLink
+    ),
+    ApiRoute(
+        "POST",
+        "/api/oa-links/{link_id}/relink",
+        relink,
+        "Reconnect an OA with fresh tokens",
+        request=OaLinkRelink,
+        response=OaLink,
+    ),
 ]

@@ -1,13 +1,15 @@
 """Declared API routes: each names its body and response models and its query parameters once, for parsing,
 validation and /api/openapi.json."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from inspect import signature
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Literal, cast, get_type_hints
+from typing import TYPE_CHECKING, Any, Literal, cast, get_type_hints
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_jsonable_python
@@ -34,6 +36,7 @@ QueryKind = Literal["string", "integer", "boolean", "time"]  # time: ISO 8601 wi
 class QueryParam:
     """A query-string parameter a route reads: documented from here, and read only through the query_*
     functions below, which refuse a name the route does not declare."""
+
     name: str
     kind: QueryKind
     description: str
@@ -47,8 +50,9 @@ class QueryParam:
             raise TypeError(f"the {self.kind} query parameter {self.name!r} cannot default to {self.default!r}")
 
     def schema(self) -> dict[str, Any]:
-        schema: dict[str, Any] = ({"type": "string", "format": "date-time"} if self.kind == "time"
-                                  else {"type": self.kind})
+        schema: dict[str, Any] = (
+            {"type": "string", "format": "date-time"} if self.kind == "time" else {"type": self.kind}
+        )
         if self.enum:
             schema["enum"] = list(self.enum)
         if self.default is not None:
@@ -78,8 +82,10 @@ class ApiRoute:
         taken = [hints.get(name) for name in list(signature(self.handler).parameters)[1:]]
         if taken != ([self.request] if self.request else []):
             declared = self.request.__name__ if self.request else None
-            raise TypeError(f"{self.name}: {self.handler.__qualname__} takes a body of {taken}, "
-                            f"the route declares request={declared}")
+            raise TypeError(
+                f"{self.name}: {self.handler.__qualname__} takes a body of {taken}, "
+                f"the route declares request={declared}"
+            )
 
     @property
     def name(self) -> str:
@@ -93,11 +99,13 @@ class ApiRoute:
     def endpoint(self) -> Endpoint:
         """What serves the route, and what the request journal re-does (hub.inbox) from the stored body:
         the body parsed into the declared model, then the handler."""
+
         async def endpoint(request: Request) -> Response:
             request.scope["hub.route"] = self  # what query_* check a name against
             if self.request is None:
                 return await self.handler(request)
             return await self.handler(request, await _body(request, self.request))
+
         return endpoint
 
 
@@ -148,11 +156,13 @@ def _token_principal(request: Request) -> Principal:
 def authenticated(endpoint: Endpoint) -> Endpoint:
     """Every request with a token: the token is valid and its member is still a member of that company,
     with the role it has now (a removed member's token opens nothing, a role change applies at once)."""
+
     async def checked(request: Request) -> Response:
         if "hub.principal" not in request.scope:
             actor = _token_principal(request)
             request.scope["hub.principal"] = await runtime(request).directory.current(actor)
         return await endpoint(request)
+
     return checked
 
 
@@ -162,8 +172,10 @@ def _query(request: Request, name: str, kind: QueryKind) -> tuple[QueryParam, st
     route: ApiRoute = request.scope["hub.route"]
     param = next((p for p in route.query if p.name == name), None)
     if param is None or param.kind != kind:
-        raise LookupError(f"{route.name} reads the query parameter {name!r} as {kind}; the route declares "
-                          f"{param.kind if param else 'no such parameter'}")
+        raise LookupError(
+            f"{route.name} reads the query parameter {name!r} as {kind}; the route declares "
+            f"{param.kind if param else 'no such parameter'}"
+        )
     value = request.query_params.get(name)
     if value and param.enum and value not in param.enum:  # empty: no filter, as handlers read it
         raise Unprocessable(f"{name} is one of {', '.join(param.enum)}", "invalid_query")
@@ -219,10 +231,12 @@ def reply(model: BaseModel | dict[str, Any], status: int = 200) -> JSONResponse:
 
 def journaled(route: ApiRoute) -> Endpoint:
     """The route's endpoint behind the request journal (hub.inbox.Inbox.receive_request)."""
+
     async def endpoint(request: Request) -> Response:
         actor = principal(request)  # refused before anything is stored
         raw = await read_body(request, runtime(request).settings.max_body_bytes)
         return await runtime(request).inbox.receive_request(request, route.name, route.endpoint, actor, raw)
+
     return endpoint
 
 
@@ -230,6 +244,7 @@ def starlette_routes(routes: list[ApiRoute]) -> list[Route]:
     def endpoint(r: ApiRoute) -> Endpoint:
         inner = journaled(r) if r.publishes else r.endpoint
         return inner if r.public else authenticated(inner)
+
     return [Route(r.path, endpoint(r), methods=[r.method], name=r.name) for r in routes]
 
 
@@ -247,29 +262,38 @@ def openapi(routes: list[ApiRoute], title: str, version: str) -> dict[str, Any]:
     error_ref = _schema_ref(ErrorResponse, components)
     for r in routes:
         op: dict[str, Any] = {"summary": r.summary, "responses": {}}
-        parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-                      for name in r.path_params]
-        parameters += [{"name": q.name, "in": "query", "required": False, "description": q.description,
-                        "schema": q.schema()} for q in r.query]
+        parameters = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in r.path_params
+        ]
+        parameters += [
+            {"name": q.name, "in": "query", "required": False, "description": q.description, "schema": q.schema()}
+            for q in r.query
+        ]
         if parameters:
             op["parameters"] = parameters
         if not r.public:
             op["security"] = [{"bearer": []}]
         if r.request is not None:
-            op["requestBody"] = {"required": True,
-                                 "content": {"application/json": {"schema": _schema_ref(r.request, components)}}}
+            op["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": _schema_ref(r.request, components)}},
+            }
         ok: dict[str, Any] = {"description": "OK"}
         if r.response is not None:
             ok["content"] = {"application/json": {"schema": _schema_ref(r.response, components)}}
         op["responses"][str(r.status)] = ok
         for status in r.errors:
-            op["responses"][str(status)] = {"description": "error",
-                                            "content": {"application/json": {"schema": error_ref}}}
+            op["responses"][str(status)] = {
+                "description": "error",
+                "content": {"application/json": {"schema": error_ref}},
+            }
         paths.setdefault(r.path, {})[r.method.lower()] = op
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version},
         "paths": paths,
-        "components": {"schemas": components,
-                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
     }

@@ -1,24 +1,49 @@
 """Zalo threads: list with filters, detail, messages page, send, mark read, request user info."""
+
 from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hub.api.routing import (ApiRoute, QueryParam, principal, query_bool, query_int, query_text, query_time, reply,
-                              runtime)
+from hub.api.routing import (
+    ApiRoute,
+    QueryParam,
+    principal,
+    query_bool,
+    query_int,
+    query_text,
+    query_time,
+    reply,
+    runtime,
+)
 from hub.errors import PayloadTooLarge, Unprocessable
 from hub.replies import FILE_MAX_BYTES
 from hub.threads import MESSAGE_PAGE_MAX, TEXT_FILTER_MAX, summary
-from schemas.chat import (AssignThread, Message, MessagePage, RequestInfo, SendMessage, ThreadLabel, ThreadList,
-                          ThreadSummary)
+from schemas.chat import (
+    AssignThread,
+    Message,
+    MessagePage,
+    RequestInfo,
+    SendMessage,
+    ThreadLabel,
+    ThreadList,
+    ThreadSummary,
+)
 
 
 async def list_threads(request: Request) -> Response:
     threads = await runtime(request).threads.list(
-        principal(request), oa=query_text(request, "oa"), assignee=query_text(request, "assignee"),
-        label=query_text(request, "label"), unread=query_bool(request, "unread"), text=query_text(request, "text"),
-        status=query_text(request, "status"), before=query_time(request, "before"),
-        after=query_text(request, "after"), limit=query_int(request, "limit"))
+        principal(request),
+        oa=query_text(request, "oa"),
+        assignee=query_text(request, "assignee"),
+        label=query_text(request, "label"),
+        unread=query_bool(request, "unread"),
+        text=query_text(request, "text"),
+        status=query_text(request, "status"),
+        before=query_time(request, "before"),
+        after=query_text(request, "after"),
+        limit=query_int(request, "limit"),
+    )
     return reply(ThreadList(threads=threads))
 
 
@@ -29,20 +54,22 @@ async def get_thread(request: Request) -> Response:
 
 async def messages(request: Request) -> Response:
     page, next_before = await runtime(request).threads.messages_page(
-        principal(request), request.path_params["thread_id"], query_text(request, "before"),
-        query_int(request, "limit"))
+        principal(request), request.path_params["thread_id"], query_text(request, "before"), query_int(request, "limit")
+    )
     return reply(MessagePage(messages=page, next_before=next_before))
 
 
 async def send(request: Request, outgoing: SendMessage) -> Response:
-    message, created = await runtime(request).replies.send(principal(request), request.path_params["thread_id"],
-                                                           outgoing)
+    message, created = await runtime(request).replies.send(
+        principal(request), request.path_params["thread_id"], outgoing
+    )
     return reply(message, status=201 if created else 200)
 
 
 async def request_info(request: Request, ask: RequestInfo) -> Response:
-    message, created = await runtime(request).replies.request_info(principal(request),
-                                                                   request.path_params["thread_id"], ask)
+    message, created = await runtime(request).replies.request_info(
+        principal(request), request.path_params["thread_id"], ask
+    )
     return reply(message, status=201 if created else 200)
 
 
@@ -58,14 +85,19 @@ async def upload(request: Request) -> Response:
         raise Unprocessable("send the file as the multipart field `file`", "missing_file")
     content = await part.read()
     attachment = await runtime(request).replies.upload(
-        actor, request.path_params["thread_id"], part.filename or "file", content,
-        part.content_type or "application/octet-stream")
+        actor,
+        request.path_params["thread_id"],
+        part.filename or "file",
+        content,
+        part.content_type or "application/octet-stream",
+    )
     return reply(attachment, status=201)
 
 
 async def assign(request: Request, to: AssignThread) -> Response:
-    thread = await runtime(request).assignment.assign(principal(request), request.path_params["thread_id"],
-                                                      to.member_id)
+    thread = await runtime(request).assignment.assign(
+        principal(request), request.path_params["thread_id"], to.member_id
+    )
     return reply(summary(thread))
 
 
@@ -80,14 +112,16 @@ async def reopen(request: Request) -> Response:
 
 
 async def add_label(request: Request, label: ThreadLabel) -> Response:
-    thread = await runtime(request).labels.tag_thread(principal(request), request.path_params["thread_id"],
-                                                      label.label_id, True)
+    thread = await runtime(request).labels.tag_thread(
+        principal(request), request.path_params["thread_id"], label.label_id, True
+    )
     return reply(summary(thread))
 
 
 async def remove_label(request: Request) -> Response:
-    thread = await runtime(request).labels.tag_thread(principal(request), request.path_params["thread_id"],
-                                                           request.path_params["label_id"], False)
+    thread = await runtime(request).labels.tag_thread(
+        principal(request), request.path_params["thread_id"], request.path_params["label_id"], False
+    )
     return reply(summary(thread))
 
 
@@ -96,44 +130,122 @@ async def mark_read(request: Request) -> Response:
 
 
 ROUTES = [
-    ApiRoute("GET", "/api/threads", list_threads,
-             "List visible threads, newest first (filters: oa, assignee, label, unread, text, status, before, limit; "
-             "after=<the last thread id of a page> for the next page)",
-             response=ThreadList, query=(
-                 QueryParam("oa", "string", "An OA link's id or the OA's own id"),
-                 QueryParam("assignee", "string",
-                            "A member's id, or `none` for the queue (managers and users: their own id only)"),
-                 QueryParam("label", "string", "A label's id"),
-                 QueryParam("unread", "boolean", "true: threads with unread messages; false: threads without"),
-                 QueryParam("text", "string", f"Part of the customer's name or phone number (any form) or of the "
-                                              f"last message, any case; at most {TEXT_FILTER_MAX} characters"),
-                 QueryParam("status", "string", "open or resolved"),
-                 QueryParam("before", "time", "Threads whose last message came before this time"),
-                 QueryParam("after", "string", "The last thread id of the previous page: the page after it"),
-                 QueryParam("limit", "integer", "Threads per page, 1 to 200", default=50))),
+    ApiRoute(
+        "GET",
+        "/api/threads",
+        list_threads,
+        "List visible threads, newest first (filters: oa, assignee, label, unread, text, status, before, limit; "
+        "after=<the last thread id of a page> for the next page)",
+        response=ThreadList,
+        query=(
+            QueryParam("oa", "string", "An OA link's id or the OA's own id"),
+            QueryParam(
+                "assignee", "string", "A member's id, or `none` for the queue (managers and users: their own id only)"
+            ),
+            QueryParam("label", "string", "A label's id"),
+            QueryParam("unread", "boolean", "true: threads with unread messages; false: threads without"),
+            QueryParam(
+                "text",
+                "string",
+                f"Part of the customer's name or phone number (any form) or of the "
+                f"last message, any case; at most {TEXT_FILTER_MAX} characters",
+            ),
+            QueryParam("status", "string", "open or resolved"),
+            QueryParam("before", "time", "Threads whose last message came before this time"),
+            QueryParam("after", "string", "The last thread id of the previous page: the page after it"),
+            QueryParam("limit", "integer", "Threads per page, 1 to 200", default=50),
+        ),
+    ),
     ApiRoute("GET", "/api/threads/{thread_id}", get_thread, "One thread", response=ThreadSummary),
-    ApiRoute("GET", "/api/threads/{thread_id}/messages", messages,
-             "Messages newest first; pass next_before as ?before= for older ones", response=MessagePage, query=(
-                 QueryParam("before", "string", "A message id (next_before of the previous page): messages older "
-                                                "than it"),
-                 QueryParam("limit", "integer", f"Messages per page, 1 to {MESSAGE_PAGE_MAX}", default=30))),
-    ApiRoute("POST", "/api/threads/{thread_id}/messages", send,
-             "Reply through the OA (201 sent or failed with a reason; 200 for a retried client_msg_id; "
-             "409 when the reply window is blocked)", request=SendMessage, response=Message, status=201, publishes=True),
-    ApiRoute("POST", "/api/threads/{thread_id}/attachments", upload,
-             "Upload an image or file through the thread's OA (multipart field `file`); send the answer as "
-             "`attachment` of a message", status=201, errors=(400, 401, 404, 409, 413, 422)),
-    ApiRoute("POST", "/api/threads/{thread_id}/assign", assign,
-             "Assign to a member (owner: any thread; manager: their own threads; null: back to the queue)",
-             request=AssignThread, response=ThreadSummary, publishes=True),
-    ApiRoute("POST", "/api/threads/{thread_id}/resolve", resolve, "Resolve (history kept; a new message reopens)",
-             response=ThreadSummary, publishes=True),
-    ApiRoute("POST", "/api/threads/{thread_id}/reopen", reopen, "Reopen a resolved thread", response=ThreadSummary, publishes=True),
-    ApiRoute("POST", "/api/threads/{thread_id}/labels", add_label, "Put a label on the thread", request=ThreadLabel,
-             response=ThreadSummary, publishes=True),
-    ApiRoute("DELETE", "/api/threads/{thread_id}/labels/{label_id}", remove_label, "Take a label off the thread",
-             response=ThreadSummary, publishes=True),
-    ApiRoute("POST", "/api/threads/{thread_id}/read", mark_read, "Mark the thread read", response=ThreadSummary, publishes=True),
-    ApiRoute("POST", "/api/threads/{thread_id}/request-info", request_info,
-             "Ask the customer to share phone and address", request=RequestInfo, response=Message, status=201, publishes=True),
+    ApiRoute(
+        "GET",
+        "/api/threads/{thread_id}/messages",
+        messages,
+        "Messages newest first; pass next_before as ?before= for older ones",
+        response=MessagePage,
+        query=(
+            QueryParam("before", "string", "A message id (next_before of the previous page): messages older than it"),
+            QueryParam("limit", "integer", f"Messages per page, 1 to {MESSAGE_PAGE_MAX}", default=30),
+        ),
+    ),
+    ApiRoute(
+        "POST",
+        "/api/threads/{thread_id}/messages",
+        send,
+        "Reply through the OA (201 sent or failed with a reason; 200 for a retried client_msg_id; "
+        "409 when the reply window is blocked)",
+        request=SendMessage,
+        response=Message,
+        status=201,
+        publishes=True,
+    ),
+    ApiRoute(
+        "POST",
+        "/api/threads/{thread_id}/attachments",
+        upload,
+        "Upload an image or file through the thread's OA (multipart field `file`); send the answer as "
+        "`attachment` of a message",
+        status=201,
+        errors=(400, 401, 404, 409, 413, 422),
+    ),
+    ApiRoute(
+        "POST",
+        "/api/threads/{thread_id}/assign",
+        assign,
+        "Assign to a member (owner: any thread; manager: their own threads; null: back to the queue)",
+        request=AssignThread,
+        response=ThreadSummary,
+        publishes=True,
+    ),
+    ApiRoute(
+        "POST",
+        "/api/threads/{thread_id}/resolve",
+        resolve,
+        "Resolve (history kept; a new message reopens)",
+        response=ThreadSummary,
+        publishes=True,
+    ),
+    ApiRoute(
+        "POST",
+        "/api/threads/{thread_id}/reopen",
+        reopen,
+        "Reopen a resolved thread",
+        response=ThreadSummary,
+        publishes=True,
+    ),
+    ApiRoute(
+        "POST",
+        "/api/threads/{thread_id}/labels",
+        add_label,
+        "Put a label on the thread",
+        request=ThreadLabel,
+        response=ThreadSummary,
+        publishes=True,
+    ),
+    ApiRoute(
+        "DELETE",
+        "/api/threads/{thread_id}/labels/{label_id}",
+        remove_label,
+        "Take a label off the thread",
+        response=ThreadSummary,
+        publishes=True,
+    ),
+    ApiRoute(
+        "POST",
+        "/api/threads/{thread_id}/read",
+        mark_read,
+        "Mark the thread read",
+        response=ThreadSummary,
+        publishes=True,
+    ),
+    ApiRoute(
+        "POST",
+        "/api/threads/{thread_id}/request-info",
+        request_info,
+        "Ask the customer to share phone and address",
+        request=RequestInfo,
+        response=Message,
+        status=201,
+        publishes=True,
+    ),
 ]

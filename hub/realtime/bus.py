@@ -5,9 +5,11 @@ its realtime dispatcher (the `on_event` given to `listen`), which orders them pe
 checks each console's entitlement before sending. The realtime layer talks to the `Bus` protocol
 and never knows whether fan-out is in memory (one process) or through Redis (any number).
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import socketio
 

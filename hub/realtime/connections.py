@@ -1,10 +1,12 @@
 """Socket.IO connections: a console connects with `auth = {"token", "last_seq", "status"}`, is admitted
 or refused with a code, joins its company's stream and rooms, and leaves."""
+
 from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import socketio
 
@@ -41,8 +43,15 @@ async def refuse_while_starting(sid: str, environ: dict, auth: Any) -> None:
 
 
 class Connections:
-    def __init__(self, sio: socketio.AsyncServer, delivery: Delivery, ephemeral: Ephemeral, jwt_secret: str,
-                 member_lookup: MemberLookup, wallboard_valid: WallboardValid) -> None:
+    def __init__(
+        self,
+        sio: socketio.AsyncServer,
+        delivery: Delivery,
+        ephemeral: Ephemeral,
+        jwt_secret: str,
+        member_lookup: MemberLookup,
+        wallboard_valid: WallboardValid,
+    ) -> None:
         self.sio = sio
         self._delivery = delivery
         self._ephemeral = ephemeral
@@ -71,8 +80,14 @@ class Connections:
             raise refused("status must be available or away", "bad_request") from None
         if status is Status.offline:
             raise refused("status must be available or away", "bad_request")
-        console = Console(sid=sid, member_id=member.id, company_id=member.company_id, role=member.role,
-                          connected_at=time.monotonic(), status=status)
+        console = Console(
+            sid=sid,
+            member_id=member.id,
+            company_id=member.company_id,
+            role=member.role,
+            connected_at=time.monotonic(),
+            status=status,
+        )
         await self._delivery.join(console)
         # The rest after connect returns: a client takes events only once its connection is acknowledged.
         self.sio.start_background_task(self._after_connect, console, last_seq)
@@ -87,8 +102,14 @@ class Connections:
     async def _connect_wallboard(self, sid: str, principal: Principal, last_seq: int | None) -> None:
         if not await self._wallboard_valid(principal.company_id, principal.member_id):
             raise refused("wallboard token revoked", "wallboard_revoked")
-        console = Console(sid=sid, member_id=wallboard_key(principal.member_id), company_id=principal.company_id,
-                          role=Role.user, connected_at=time.monotonic(), is_wallboard=True)
+        console = Console(
+            sid=sid,
+            member_id=wallboard_key(principal.member_id),
+            company_id=principal.company_id,
+            role=Role.user,
+            connected_at=time.monotonic(),
+            is_wallboard=True,
+        )
         await self._delivery.join(console)
         self.sio.start_background_task(self._delivery.sync, console, last_seq)
 

@@ -1,5 +1,6 @@
 """One connected console and the two checks it applies to every stored event: admitted by the
 event's audience, and permitted by what earlier events did to its connection."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

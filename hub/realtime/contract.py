@@ -1,6 +1,7 @@
 """The realtime contract as an AsyncAPI 3.0 document (/api/asyncapi.json), generated from the event
 catalogue (schemas/events.py): how to connect, every event's name, payload and receivers, what a
 console sends, and why a connection is refused."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -15,7 +16,7 @@ RECEIVERS: dict[str, str] = {
     "thread.created": "the owners and the thread's assignee",
     "thread.updated": "the owners and the thread's assignee",
     "thread.assigned": "the owners, the new and the previous assignee; the new assignee receives the thread's "
-                       "events again if a move had taken it from them",
+    "events again if a move had taken it from them",
     "thread.removed": "the member the thread was taken from; nothing more of the thread reaches them",
     "reply_window.changed": "the owners and the thread's assignee",
     "message.created": "the owners and the thread's assignee",
@@ -28,10 +29,9 @@ RECEIVERS: dict[str, str] = {
     "company.updated": "every member",
     "wallboard.revoked": "owners and managers; wall displays using the token are then disconnected",
     "call.updated": "owners, managers and the members the call rang; wall displays a masked copy (outside "
-                    "numbers masked, no recordings)",
+    "numbers masked, no recordings)",
     "call.missed": "owners, managers and the members the call rang",
-    "extension.state": "owners, managers, the extension's member (also when it is given to them), and wall "
-                       "displays",
+    "extension.state": "owners, managers, the extension's member (also when it is given to them), and wall displays",
     "consent.updated": "owners, managers and the member who requested it",
     "zns.updated": "owners and managers",
     "zns.template_updated": "owners and managers",
@@ -83,57 +83,103 @@ def asyncapi(title: str, version: str) -> dict[str, Any]:
 
     def add(name: str, action: str, payload: dict[str, Any], summary: str, description: str) -> None:
         key = name if action == "receive" else f"{name}.sent"
-        messages[key] = {"name": name, "title": name, "summary": summary, "description": description,
-                         "contentType": "application/json", "payload": payload}
+        messages[key] = {
+            "name": name,
+            "title": name,
+            "summary": summary,
+            "description": description,
+            "contentType": "application/json",
+            "payload": payload,
+        }
         channel_messages[key] = {"$ref": f"#/components/messages/{key}"}
         operations[_operation_id(action, key)] = {
-            "action": action, "channel": {"$ref": "#/channels/console"}, "summary": summary,
-            "description": description, "messages": [{"$ref": f"#/channels/console/messages/{key}"}]}
+            "action": action,
+            "channel": {"$ref": "#/channels/console"},
+            "summary": summary,
+            "description": description,
+            "messages": [{"$ref": f"#/channels/console/messages/{key}"}],
+        }
 
     for type_, model in events.STORED.items():
-        add(type_, "receive", _stored_payload(type_, model, schemas),
+        add(
+            type_,
+            "receive",
+            _stored_payload(type_, model, schemas),
             (model.__doc__ or type_).strip().splitlines()[0],
-            f"Stored and sequenced; replayed after last_seq on reconnect. Received by {RECEIVERS[type_]}.")
+            f"Stored and sequenced; replayed after last_seq on reconnect. Received by {RECEIVERS[type_]}.",
+        )
     for name, model in events.EPHEMERAL.items():
-        add(name, "receive", _schema(model, schemas), (model.__doc__ or name).strip().splitlines()[0],
-            f"Ephemeral: never stored, never replayed. Received by {RECEIVERS[name]}.")
+        add(
+            name,
+            "receive",
+            _schema(model, schemas),
+            (model.__doc__ or name).strip().splitlines()[0],
+            f"Ephemeral: never stored, never replayed. Received by {RECEIVERS[name]}.",
+        )
     for name, model in events.SENT.items():
-        add(name, "send", _schema(model, schemas), f"A console sends {name}",
-            "Sent with an acknowledgement: the answer is {\"ok\": true|false, ...}.")
+        add(
+            name,
+            "send",
+            _schema(model, schemas),
+            f"A console sends {name}",
+            'Sent with an acknowledgement: the answer is {"ok": true|false, ...}.',
+        )
     refusals = "; ".join(f"`{code}`: {why}" for code, why in REFUSALS.items())
-    add("connect", "send", _schema(events.ConnectAuth, schemas), "Connect with auth {token, last_seq, status}",
+    add(
+        "connect",
+        "send",
+        _schema(events.ConnectAuth, schemas),
+        "Connect with auth {token, last_seq, status}",
         "The Socket.IO CONNECT packet's auth object. With last_seq the console first receives every entitled "
-        "event after it, then sync.done (or sync.reset); live events follow.")
-    add("connect_error", "receive", _schema(events.ConnectRefused, schemas), "Why the connection was refused",
-        f"data.code: {refusals}. Only `starting` is worth retrying as it is.")
+        "event after it, then sync.done (or sync.reset); live events follow.",
+    )
+    add(
+        "connect_error",
+        "receive",
+        _schema(events.ConnectRefused, schemas),
+        "Why the connection was refused",
+        f"data.code: {refusals}. Only `starting` is worth retrying as it is.",
+    )
     return {
         "asyncapi": "3.0.0",
         "info": {
-            "title": title, "version": version,
+            "title": title,
+            "version": version,
             "description": "The hub's realtime channel for agent consoles and wall displays: Socket.IO (protocol 5, "
-                           "Engine.IO 4) on /socket.io/, JSON payloads. Every stored event is numbered per company "
-                           "(seq); a console reconnecting with auth.last_seq receives what it missed, in order, "
-                           "then sync.done. Each event reaches only the members the rules entitle.",
+            "Engine.IO 4) on /socket.io/, JSON payloads. Every stored event is numbered per company "
+            "(seq); a console reconnecting with auth.last_seq receives what it missed, in order, "
+            "then sync.done. Each event reaches only the members the rules entitle.",
         },
         "servers": {
-            "hub": {"host": "localhost:8080", "protocol": "ws", "pathname": "/socket.io/",
-                    "description": "The hub itself (HUB_PORT); wss behind TLS.",
-                    "security": [{"$ref": "#/components/securitySchemes/token"}]},
+            "hub": {
+                "host": "localhost:8080",
+                "protocol": "ws",
+                "pathname": "/socket.io/",
+                "description": "The hub itself (HUB_PORT); wss behind TLS.",
+                "security": [{"$ref": "#/components/securitySchemes/token"}],
+            },
         },
         "defaultContentType": "application/json",
         "channels": {
-            "console": {"address": "/", "title": "The Socket.IO default namespace",
-                        "description": "Every event a console or wall display receives or sends.",
-                        "messages": channel_messages},
+            "console": {
+                "address": "/",
+                "title": "The Socket.IO default namespace",
+                "description": "Every event a console or wall display receives or sends.",
+                "messages": channel_messages,
+            },
         },
         "operations": operations,
         "components": {
             "schemas": schemas,
             "messages": messages,
             "securitySchemes": {
-                "token": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                          "description": "Sent as auth.token in the Socket.IO CONNECT packet: a member's token "
-                                         "(POST /api/auth/login) or a wallboard token."},
+                "token": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "Sent as auth.token in the Socket.IO CONNECT packet: a member's token "
+                    "(POST /api/auth/login) or a wallboard token.",
+                },
             },
         },
     }

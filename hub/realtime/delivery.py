@@ -12,13 +12,15 @@ A console joins with a `last_seq`: it first receives every entitled event after 
 (or the stream's memory), in order, then `sync.done {"seq"}`; if that gap is older than the
 retained log it receives `sync.reset {"seq"}` instead and must refetch over REST.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import socketio
 
@@ -37,8 +39,15 @@ ForWallboards = Callable[[str], None]
 class Delivery:
     """Streams, the dispatcher, gap reads, catch-up and replay for this process's consoles."""
 
-    def __init__(self, settings: Settings, sio: socketio.AsyncServer, log_: EventLog, consoles: dict[str, Console],
-                 synced: Synced, for_wallboards: ForWallboards) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        sio: socketio.AsyncServer,
+        log_: EventLog,
+        consoles: dict[str, Console],
+        synced: Synced,
+        for_wallboards: ForWallboards,
+    ) -> None:
         self.settings = settings
         self.sio = sio
         self.log = log_
@@ -50,8 +59,10 @@ class Delivery:
         self.catchup_now = asyncio.Event()
 
     def tasks(self) -> list[asyncio.Task]:
-        return [asyncio.create_task(self._dispatch_loop(), name="realtime-dispatch"),
-                asyncio.create_task(self._catchup_loop(), name="realtime-catchup")]
+        return [
+            asyncio.create_task(self._dispatch_loop(), name="realtime-dispatch"),
+            asyncio.create_task(self._catchup_loop(), name="realtime-catchup"),
+        ]
 
     def offer(self, message: dict[str, Any]) -> None:
         """An event from the bus (any process's), for the dispatcher."""
@@ -129,8 +140,9 @@ class Delivery:
                         await self._send(console, message, "replay")
             console.syncing = False
             cursor = max(console.last_sent, stream.position)
-            await self.sio.emit("sync.reset" if reset else "sync.done", {"seq": cursor}, to=console.sid,
-                                ignore_queue=True)
+            await self.sio.emit(
+                "sync.reset" if reset else "sync.done", {"seq": cursor}, to=console.sid, ignore_queue=True
+            )
             await self._synced(console)
         except Exception:
             log.exception("replay failed; disconnecting console so it reconnects", extra={"sid": console.sid})
@@ -252,7 +264,7 @@ class Delivery:
         while True:
             try:
                 await asyncio.wait_for(self.catchup_now.wait(), timeout=self.settings.catchup_interval_s)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             self.catchup_now.clear()
             self._drop_idle_streams()

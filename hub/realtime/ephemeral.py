@@ -3,11 +3,13 @@
 They travel through Socket.IO rooms (a member's own room, the owners' and the supervisors' rooms of
 a company), which carry nothing else: stored events go console by console through delivery.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Callable, Coroutine
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import socketio
 
@@ -48,9 +50,16 @@ def rooms_of(console: Console) -> list[str]:
 class Ephemeral:
     """Typing, viewing and presence for this process's consoles (`consoles` is delivery's registry)."""
 
-    def __init__(self, settings: Settings, sio: socketio.AsyncServer, consoles: dict[str, Console],
-                 threads: Threads, presence: Presence, spawn: Spawn,
-                 became_available: BecameAvailable) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        sio: socketio.AsyncServer,
+        consoles: dict[str, Console],
+        threads: Threads,
+        presence: Presence,
+        spawn: Spawn,
+        became_available: BecameAvailable,
+    ) -> None:
         self.settings = settings
         self.sio = sio
         self._consoles = consoles
@@ -65,24 +74,33 @@ class Ephemeral:
     async def joined(self, console: Console) -> None:
         for room in rooms_of(console):
             await self.sio.enter_room(console.sid, room)
-        await self._presence_changed(console, *await self._presence.set(
-            console.company_id, console.member_id, console.sid, console.status))
+        await self._presence_changed(
+            console, *await self._presence.set(console.company_id, console.member_id, console.sid, console.status)
+        )
 
     async def left(self, console: Console) -> None:
         if console.viewing:
-            await self._announce(console, console.viewing, "thread.viewing",
-                                 {"thread_id": console.viewing, "member_id": console.member_id, "viewing": False})
+            await self._announce(
+                console,
+                console.viewing,
+                "thread.viewing",
+                {"thread_id": console.viewing, "member_id": console.member_id, "viewing": False},
+            )
         try:
-            await self._presence_changed(console, *await self._presence.leave(
-                console.company_id, console.member_id, console.sid))
+            await self._presence_changed(
+                console, *await self._presence.leave(console.company_id, console.member_id, console.sid)
+            )
         except Exception:
             log.exception("presence update failed on disconnect; the entry will expire")
 
     async def _presence_changed(self, console: Console, before: Status, after: Status) -> None:
         if before is after:
             return
-        await self.sio.emit("presence.updated", {"member_id": console.member_id, "status": after.value},
-                            room=supervisors_room(console.company_id))
+        await self.sio.emit(
+            "presence.updated",
+            {"member_id": console.member_id, "status": after.value},
+            room=supervisors_room(console.company_id),
+        )
         if after is Status.available:
             self._spawn(self._became_available(console.company_id))
 
@@ -94,8 +112,9 @@ class Ephemeral:
         if status not in (Status.available.value, Status.away.value):
             return {"ok": False, "error": "status must be available or away"}
         console.status = Status(status)
-        await self._presence_changed(console, *await self._presence.set(
-            console.company_id, console.member_id, sid, console.status))
+        await self._presence_changed(
+            console, *await self._presence.set(console.company_id, console.member_id, sid, console.status)
+        )
         return {"ok": True, "status": status}
 
     async def _announce(self, console: Console, thread_id: str, event: str, data: dict[str, Any]) -> bool:
@@ -116,8 +135,9 @@ class Ephemeral:
         thread_id = data.get("thread_id") if isinstance(data, dict) else None
         if console is None or not isinstance(thread_id, str):
             return {"ok": False}
-        ok = await self._announce(console, thread_id, "typing", {"thread_id": thread_id,
-                                                                 "member_id": console.member_id})
+        ok = await self._announce(
+            console, thread_id, "typing", {"thread_id": thread_id, "member_id": console.member_id}
+        )
         return {"ok": ok}
 
     async def viewing(self, sid: str, data: Any) -> dict[str, Any]:
@@ -126,8 +146,12 @@ class Ephemeral:
         viewing = bool(data.get("viewing", True)) if isinstance(data, dict) else False
         if console is None or not isinstance(thread_id, str):
             return {"ok": False}
-        ok = await self._announce(console, thread_id, "thread.viewing",
-                                  {"thread_id": thread_id, "member_id": console.member_id, "viewing": viewing})
+        ok = await self._announce(
+            console,
+            thread_id,
+            "thread.viewing",
+            {"thread_id": thread_id, "member_id": console.member_id, "viewing": viewing},
+        )
         if ok:
             console.viewing = thread_id if viewing else None
         return {"ok": ok}
@@ -137,10 +161,18 @@ class Ephemeral:
         while True:
             await asyncio.sleep(self.settings.presence_heartbeat_s)
             try:
-                await self._presence.heartbeat([(c.company_id, c.member_id, c.sid, c.status)
-                                                for c in self._consoles.values() if not c.is_wallboard])
+                await self._presence.heartbeat(
+                    [
+                        (c.company_id, c.member_id, c.sid, c.status)
+                        for c in self._consoles.values()
+                        if not c.is_wallboard
+                    ]
+                )
                 for company_id, member_id, status in await self._presence.sweep():
-                    await self.sio.emit("presence.updated", {"member_id": member_id, "status": status.value},
-                                        room=supervisors_room(company_id))
+                    await self.sio.emit(
+                        "presence.updated",
+                        {"member_id": member_id, "status": status.value},
+                        room=supervisors_room(company_id),
+                    )
             except Exception:
                 log.exception("presence heartbeat failed; retrying")

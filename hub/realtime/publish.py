@@ -4,6 +4,7 @@
 the event does to their connections (`schemas.events.Audience`); this module numbers the event,
 stores it durably, then hands it to the bus. Ordering and delivery live in hub.realtime.delivery.
 """
+
 from __future__ import annotations
 
 import logging
@@ -105,8 +106,9 @@ class EventLog:
     def with_keys(self, keys: list[str]) -> Any:
         return self._events.find({"key": {"$in": keys}}, {"key": 1})
 
-    async def range(self, company_id: str, first: int, last: int | None = None,
-                    limit: int = 1000) -> list[dict[str, Any]]:
+    async def range(
+        self, company_id: str, first: int, last: int | None = None, limit: int = 1000
+    ) -> list[dict[str, Any]]:
         """All events of a company with first <= seq (<= last), whoever they are for."""
         bounds: dict[str, int] = {"$gte": first}
         if last is not None:
@@ -119,7 +121,9 @@ class EventLog:
         match: dict[str, Any] = {"at": {"$lt": before}}
         if company_id:
             match["company_id"] = company_id
-        groups = await self._events.aggregate([{"$match": match}, {"$group": {"_id": "$company_id", "top": {"$max": "$seq"}}}])
+        groups = await self._events.aggregate(
+            [{"$match": match}, {"$group": {"_id": "$company_id", "top": {"$max": "$seq"}}}]
+        )
         removed = 0
         async for group in groups:
             try:  # the mark document exists before it is raised (concurrent upserts can collide)
@@ -142,15 +146,17 @@ class Publisher:
         self._bus = bus
         self._validate = validate  # against the event catalogue (the tests)
 
-    async def publish(self, company_id: str, type_: str, data: dict[str, Any],
-                      audience: Audience) -> dict[str, Any] | None:
+    async def publish(
+        self, company_id: str, type_: str, data: dict[str, Any], audience: Audience
+    ) -> dict[str, Any] | None:
         """Store the event durably, then fan it out. Returns the bus message (envelope + audience), or
         None when a re-done change had already published it."""
         messages = await self.publish_many(company_id, [(type_, data, audience)])
         return messages[0] if messages else None
 
-    async def publish_many(self, company_id: str,
-                           items: list[tuple[str, dict[str, Any], Audience]]) -> list[dict[str, Any]]:
+    async def publish_many(
+        self, company_id: str, items: list[tuple[str, dict[str, Any], Audience]]
+    ) -> list[dict[str, Any]]:
         """Several events of one change: consecutive seqs, one insert, then fanned out in order.
 
         Inside a change (hub.changes) each event carries a deterministic key: on a re-do the events
@@ -159,8 +165,15 @@ class Publisher:
         if self._validate:
             for type_, data, _audience in items:
                 events.validate(type_, to_jsonable_python(data))
-        docs = [{"company_id": company_id, "type": type_, "data": to_jsonable_python(data),  # consoles get JSON
-                 "audience": audience.model_dump(mode="json", exclude_defaults=True)} for type_, data, audience in items]
+        docs = [
+            {
+                "company_id": company_id,
+                "type": type_,
+                "data": to_jsonable_python(data),  # consoles get JSON
+                "audience": audience.model_dump(mode="json", exclude_defaults=True),
+            }
+            for type_, data, audience in items
+        ]
         if change is not None:
             for doc in docs:
                 doc["key"] = change.event_key(doc["type"], doc["data"])
@@ -218,8 +231,14 @@ PLACEHOLDER = "seq.skipped"
 
 def _placeholder(doc: dict[str, Any]) -> dict[str, Any]:
     """An event that holds a seq and reaches nobody."""
-    return {"company_id": doc["company_id"], "type": PLACEHOLDER, "data": {}, "seq": doc["seq"], "at": doc["at"],
-            "audience": {}}
+    return {
+        "company_id": doc["company_id"],
+        "type": PLACEHOLDER,
+        "data": {},
+        "seq": doc["seq"],
+        "at": doc["at"],
+        "audience": {},
+    }
 
 
 def retention_cutoff(clock: Clock, retention_s: float) -> datetime:

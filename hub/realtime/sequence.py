@@ -5,10 +5,12 @@ ingest at its slowest operation). After a Redis restart the key is gone: a Lua s
 from the event log's highest seq, which each process reads once per company and again whenever
 an insert collides with an existing seq. Alone, a process counts in memory from the same floor.
 """
+
 from __future__ import annotations
 
 import asyncio
-from typing import Awaitable, Callable, Protocol
+from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from redis.asyncio import Redis
 

@@ -1,16 +1,18 @@
 """The realtime layer assembled in one step: a Socket.IO server, delivery, connections, ephemeral
 signals and wall displays' feed, over one bus and the runtime's stores."""
+
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable, Coroutine
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import socketio
 
 from hub import fastjson
 from hub.realtime.bus import Bus, LocalBus, RedisBus
-from hub.realtime.console import Console
 from hub.realtime.connections import Connections, refuse_while_starting
+from hub.realtime.console import Console
 from hub.realtime.delivery import Delivery
 from hub.realtime.ephemeral import Ephemeral
 from hub.realtime.wallboards import WallboardFeed
@@ -38,18 +40,37 @@ class Realtime:
     """Serves `sio` from the runtime's stores; `became_available(company_id)` is the domain's reaction
     to a member becoming available (assignment drains the queue)."""
 
-    def __init__(self, settings: Settings, sio: socketio.AsyncServer, bus: Bus, runtime: Runtime,
-                 became_available: Callable[[str], Coroutine[Any, Any, None]]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        sio: socketio.AsyncServer,
+        bus: Bus,
+        runtime: Runtime,
+        became_available: Callable[[str], Coroutine[Any, Any, None]],
+    ) -> None:
         self.sio = sio
         self.bus = bus
         consoles: dict[str, Console] = {}  # this process's consoles by sid; delivery adds and removes them
         self.wallboards = WallboardFeed(settings, sio, consoles, runtime.wallboards)
-        self.delivery = Delivery(settings, sio, runtime.event_log, consoles, synced=self.wallboards.synced,
-                                 for_wallboards=self.wallboards.touched)
-        self.ephemeral = Ephemeral(settings, sio, consoles, runtime.threads, runtime.presence, runtime.spawn,
-                                   became_available)
-        self.connections = Connections(sio, self.delivery, self.ephemeral, runtime.jwt_secret,
-                                       runtime.directory.get_member, runtime.wallboards.valid)
+        self.delivery = Delivery(
+            settings,
+            sio,
+            runtime.event_log,
+            consoles,
+            synced=self.wallboards.synced,
+            for_wallboards=self.wallboards.touched,
+        )
+        self.ephemeral = Ephemeral(
+            settings, sio, consoles, runtime.threads, runtime.presence, runtime.spawn, became_available
+        )
+        self.connections = Connections(
+            sio,
+            self.delivery,
+            self.ephemeral,
+            runtime.jwt_secret,
+            runtime.directory.get_member,
+            runtime.wallboards.valid,
+        )
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:

@@ -4,6 +4,7 @@ Events arrive from the bus in any order; a stream releases them strictly by seq.
 ahead of a missing seq waits; `missing()` names the gap for delivery to read from the log, and
 `skip_to` gives up on seqs that were never committed (a late one still goes out, marked `late`).
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -1,5 +1,6 @@
 """Wall displays' figures: a full snapshot after sync and every few seconds, and `wallboard.counters`
 within a moment of an event that may have moved today's figures."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,8 +18,9 @@ WALLBOARD_REFRESH_S = 0.4  # figures reach wallboards within a second of the cal
 
 
 class WallboardFeed:
-    def __init__(self, settings: Settings, sio: socketio.AsyncServer, consoles: dict[str, Console],
-                 wallboards: Wallboards) -> None:
+    def __init__(
+        self, settings: Settings, sio: socketio.AsyncServer, consoles: dict[str, Console], wallboards: Wallboards
+    ) -> None:
         self.settings = settings
         self.sio = sio
         self._consoles = consoles
@@ -46,8 +48,11 @@ class WallboardFeed:
         async def refresh() -> None:
             try:
                 await asyncio.sleep(WALLBOARD_REFRESH_S)
-                sids = [c.sid for c in self._consoles.values()
-                        if c.is_wallboard and c.company_id == company_id and not c.syncing]
+                sids = [
+                    c.sid
+                    for c in self._consoles.values()
+                    if c.is_wallboard and c.company_id == company_id and not c.syncing
+                ]
                 if sids:
                     figures = await self._wallboards.figures(company_id)
                     await self.sio.emit("wallboard.counters", figures, to=sids, ignore_queue=True)
@@ -55,6 +60,7 @@ class WallboardFeed:
                 log.exception("wallboard refresh failed", extra={"company_id": company_id})
             finally:
                 self._refresh.pop(company_id, None)
+
         self._refresh[company_id] = asyncio.create_task(refresh())
 
     async def _snapshot_loop(self) -> None:
