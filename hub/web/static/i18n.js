@@ -234,6 +234,11 @@ const STRINGS = {
 
 const listeners = new Set();
 
+// A screen module brings its own strings ({vi: {...}, en: {...}}), so the screens do not share one file.
+export function addStrings(strings) {
+  for (const language of Object.keys(STRINGS)) Object.assign(STRINGS[language], strings[language] || {});
+}
+
 export function lang() {
   const saved = localStorage.getItem("hub.lang");
   return saved === "en" ? "en" : "vi";
