@@ -184,6 +184,33 @@ async def test_typing_and_viewing_reach_the_other_entitled_consoles_only(company
     await again.disconnect()
 
 
+async def test_a_member_who_loses_a_thread_stops_viewing_it(company: Company, oa: Oa) -> None:
+    first, second = await company.add("user"), await company.add("user")
+    owner = await company.console(company.owner).connect()
+    old = await company.console(first).connect()
+    new = await company.console(second).connect()
+    thread_id, _ = await _new_thread(company, oa, owner)
+    await _assign(company, company.owner, thread_id, first.id)
+    await old.wait_for(lambda: old.of_type("thread.assigned"))
+    assert await old.client.call("thread.viewing", {"thread_id": thread_id, "viewing": True}) == {"ok": True}
+
+    def viewing_of(console: TestConsole, member_id: str) -> list[bool]:
+        return [e["viewing"] for e in console.ephemeral("thread.viewing") if e["member_id"] == member_id]
+
+    await owner.wait_for(lambda: viewing_of(owner, first.id) == [True])
+
+    # the old agent's console says nothing more: it is the hub that knows the thread left them
+    assert (await _assign(company, company.owner, thread_id, second.id)).status_code == 200
+    await owner.wait_for(lambda: viewing_of(owner, first.id) == [True, False])
+    await new.wait_for(lambda: viewing_of(new, first.id) == [False])
+    assert owner.ephemeral("thread.viewing")[-1] == {"thread_id": thread_id, "member_id": first.id, "viewing": False}
+
+    # said once: the old console closing later does not announce it again
+    await old.disconnect()
+    await owner.wait_for(lambda: {"member_id": first.id, "status": "offline"} in owner.ephemeral("presence.updated"))
+    assert viewing_of(owner, first.id) == [True, False]
+
+
 async def test_thread_list_pages_through_every_thread_once(company: Company, oa: Oa) -> None:
     same_moment = oa.ts()
     for n in range(4):

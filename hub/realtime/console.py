@@ -45,13 +45,24 @@ class Console:
         thread_id = audience.get("thread_id")
         if thread_id is None or self.is_wallboard or self.role in audience.get("roles", ()):
             return True
-        if self.member_id in audience.get("revokes", ()):
+        if self.loses_thread(message):
             self.revoked.add(thread_id)
             return True
         if self.member_id in audience.get("restores", ()):
             self.revoked.discard(thread_id)
             return True
         return thread_id not in self.revoked
+
+    def loses_thread(self, message: dict[str, Any]) -> bool:
+        """This event takes its thread from this console's member (`revokes`; a role that sees every
+        thread keeps it)."""
+        audience = message["audience"]
+        return (
+            audience.get("thread_id") is not None
+            and not self.is_wallboard
+            and self.role not in audience.get("roles", ())
+            and self.member_id in audience.get("revokes", ())
+        )
 
     def closes(self, message: dict[str, Any]) -> bool:
         """This event ends this console's connection (its member was removed, its display revoked)."""

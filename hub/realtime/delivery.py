@@ -6,7 +6,8 @@
    (its publisher failed) and is skipped.
 3. Each released event goes to every console of the company its audience admits. A console still
    replaying buffers it. What the event does to connections (`revokes`, `restores`, `disconnects`
-   in its audience) is applied here, the same way live and on replay.
+   in its audience) is applied here, the same way live and on replay; consoles that an event's
+   `revokes` just took a thread from are reported to `lost_thread` (ephemeral ends their viewing).
 
 A console joins with a `last_seq`: it first receives every entitled event after it from the log
 (or the stream's memory), in order, then `sync.done {"seq"}`; if that gap is older than the
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 Synced = Callable[[Console], Awaitable[None]]
 ForWallboards = Callable[[str], None]
+LostThread = Callable[[str, list[Console]], None]
 
 
 class Delivery:
@@ -47,6 +49,7 @@ class Delivery:
         consoles: dict[str, Console],
         synced: Synced,
         for_wallboards: ForWallboards,
+        lost_thread: LostThread,
     ) -> None:
         self.settings = settings
         self.sio = sio
@@ -55,6 +58,7 @@ class Delivery:
         self.consoles = consoles
         self._synced = synced  # after a console's sync.done (a wall display then gets its snapshot)
         self._for_wallboards = for_wallboards  # an event reached wall displays of this company
+        self._lost_thread = lost_thread  # an event took this thread from these consoles' members
         self._queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self.catchup_now = asyncio.Event()
 
@@ -236,6 +240,8 @@ class Delivery:
             return
         await self.sio.emit(message["type"], envelope(message), to=[c.sid for c in targets], ignore_queue=True)
         metrics.EVENTS_DELIVERED.labels(path=path).inc(len(targets))
+        if losing := [c for c in targets if c.loses_thread(message)]:
+            self._lost_thread(message["audience"]["thread_id"], losing)
         if path == "live":
             lag = time.time() - datetime.fromisoformat(message["at"].replace("Z", "+00:00")).timestamp()
             metrics.DELIVERY_LAG.observe(max(lag, 0.0))

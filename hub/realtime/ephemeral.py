@@ -124,11 +124,32 @@ class Ephemeral:
             return False
         if not rulebook.may_see_thread(console.principal, thread):
             return False
-        rooms = [owners_room(console.company_id)]
+        await self._to_thread(thread, event, data, skip=[console.sid])
+        return True
+
+    async def _to_thread(self, thread: dict[str, Any], event: str, data: dict[str, Any], skip: list[str]) -> None:
+        rooms = [owners_room(thread["company_id"])]
         if thread.get("assignee_id"):
             rooms.append(member_room(thread["assignee_id"]))
-        await self.sio.emit(event, data, to=rooms, skip_sid=console.sid)
-        return True
+        await self.sio.emit(event, data, to=rooms, skip_sid=skip)
+
+    def lost_thread(self, thread_id: str, consoles: list[Console]) -> None:
+        """Delivery sent these consoles an event that took `thread_id` from their member. Those that had
+        it open no longer view it, and the thread's other consoles are told so by the hub, whatever the
+        console itself does next (it may no longer speak about a thread it cannot see)."""
+        viewers = [c for c in consoles if c.viewing == thread_id]
+        for console in viewers:
+            console.viewing = None
+        for member_id in dict.fromkeys(c.member_id for c in viewers):
+            skip = [c.sid for c in viewers if c.member_id == member_id]
+            self._spawn(self._stopped_viewing(viewers[0].company_id, thread_id, member_id, skip))
+
+    async def _stopped_viewing(self, company_id: str, thread_id: str, member_id: str, skip: list[str]) -> None:
+        thread = await self._threads.get(thread_id)
+        if thread is None or thread["company_id"] != company_id:
+            return
+        data = {"thread_id": thread_id, "member_id": member_id, "viewing": False}
+        await self._to_thread(thread, "thread.viewing", data, skip=skip)
 
     async def typing(self, sid: str, data: Any) -> dict[str, Any]:
         console = self._consoles.get(sid)

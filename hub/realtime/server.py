@@ -52,6 +52,9 @@ class Realtime:
         self.bus = bus
         consoles: dict[str, Console] = {}  # this process's consoles by sid; delivery adds and removes them
         self.wallboards = WallboardFeed(settings, sio, consoles, runtime.wallboards)
+        self.ephemeral = Ephemeral(
+            settings, sio, consoles, runtime.threads, runtime.presence, runtime.spawn, became_available
+        )
         self.delivery = Delivery(
             settings,
             sio,
@@ -59,9 +62,7 @@ class Realtime:
             consoles,
             synced=self.wallboards.synced,
             for_wallboards=self.wallboards.touched,
-        )
-        self.ephemeral = Ephemeral(
-            settings, sio, consoles, runtime.threads, runtime.presence, runtime.spawn, became_available
+            lost_thread=self.ephemeral.lost_thread,
         )
         self.connections = Connections(
             sio,
