@@ -420,3 +420,29 @@ async def test_console_on_one_process_shows_what_another_process_ingested(
     await expect(messages(page).locator(".text")).to_have_text(
         ["Tin qua máy chủ thứ nhất", *[f"Qua máy chủ thứ hai {n}" for n in range(1, 4)]]
     )
+
+
+async def test_english_keeps_the_companys_name_in_the_console_and_on_the_wallboard(company: Company, new_page) -> None:
+    name = "Nhà thuốc Minh Châu"
+    await company.http.patch(f"{company.url}/api/company", headers=company.owner.auth, json={"name": name})
+    page = await console_of(new_page, company.owner, company.url)
+    await expect(page.locator("#brand")).to_have_text(name)
+    await page.click("#lang")
+    await expect(page.locator("[data-tab=chats]")).to_have_text("Chats")
+    await expect(page.locator("#brand")).to_have_text(name)
+
+    token = (
+        await company.http.post(
+            f"{company.url}/api/wallboard-tokens", headers=company.owner.auth, json={"name": "Quầy thuốc"}
+        )
+    ).json()["token"]
+    tv = await new_page()
+    await tv.goto(f"{company.url}/wallboard#token={token}")
+    await expect(tv.locator("#wb-company")).to_have_text(name)
+    # Read in the same task as the click: the next snapshot (every 0.5 s here) would put the name back.
+    switch_and_read = (
+        "() => { document.querySelector('#lang').click(); return document.querySelector('#wb-company').textContent; }"
+    )
+    shown = await tv.evaluate(switch_and_read)
+    assert shown == name
+    await expect(tv.locator('[data-counter="answer_rate"] .name')).to_have_text("Answer rate")

@@ -25,7 +25,10 @@ function fail(message) {
 function snapshot(s) {
   fmt.setTimeZone(s.timezone);
   fmt.observeHubTime(s.at);
-  if (s.company_name) $("#wb-company").textContent = s.company_name;
+  if (s.company_name) {
+    $("#wb-company").removeAttribute("data-i18n"); // the company's name, in every language
+    $("#wb-company").textContent = s.company_name;
+  }
   board.counters = s.counters;
   board.live = new Map(s.live_calls.map((call) => [call.id, call]));
   board.extensions = new Map(s.extensions.map((e) => [e.extension, e.state]));
