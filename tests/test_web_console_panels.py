@@ -21,6 +21,7 @@ from tests.web_steps import (
     assign,
     console_of,
     messages,
+    missed_calls,
     owner_in_thread,
     owner_opens_customer,
     zalo_user,
@@ -446,3 +447,28 @@ async def test_english_keeps_the_companys_name_in_the_console_and_on_the_wallboa
     shown = await tv.evaluate(switch_and_read)
     assert shown == name
     await expect(tv.locator('[data-counter="answer_rate"] .name')).to_have_text("Answer rate")
+
+
+async def test_an_open_alert_and_a_shown_refusal_follow_the_language_switch(
+    company: Company, oa: Oa, fake_zalo: FakeZalo, new_page
+) -> None:
+    page, customer = await owner_opens_customer(
+        company, oa, fake_zalo, new_page, "Khách đổi ngôn ngữ", "Cho hỏi giờ mở cửa"
+    )
+    fake_zalo.refusals[customer] = -230
+    await page.fill("#composer-text", "Dạ 8 giờ sáng ạ")
+    await page.click("#send")
+    await expect(page.locator("#composer-error")).to_contain_text("Zalo từ chối")
+    await missed_calls(company)
+    alert = page.locator(".toast.missed")
+    await expect(alert.locator("strong")).to_have_text("Cuộc gọi nhỡ")
+
+    await page.click("#lang")
+    await expect(alert.locator("strong")).to_have_text("Missed call")
+    await expect(alert.locator("dt").first).to_have_text("Caller")
+    await expect(alert.get_by_role("button")).to_have_text("Dismiss")
+    call_id = await alert.get_attribute("data-call-id")
+    call = (await company.http.get(f"{company.url}/api/calls/{call_id}", headers=company.owner.auth)).json()
+    await expect(alert.locator(".reason")).to_have_text(call["end_reason_text"]["en"])
+    await expect(page.locator("#composer-error")).to_contain_text("Zalo refused")
+    await expect(page.locator("#composer-error")).not_to_contain_text("Zalo từ chối")

@@ -10,6 +10,7 @@ from playwright.async_api import Locator, Page, expect
 from tests.browser import log_in
 from tests.conftest import Company, Person
 from tests.fake_zalo import FakeZalo
+from tests.pbx_payloads import Pbx, canonical
 from tests.zalo_payloads import Oa, zalo_id
 
 
@@ -96,3 +97,12 @@ async def owner_in_thread(company: Company, new_page: Callable[[], Awaitable[Pag
     await opened.item(page).click()
     await expect(messages(page)).to_have_count(1)
     return page
+
+
+async def missed_calls(company: Company, count: int = 1) -> None:
+    """`count` customers ring the hotline and nobody answers: each is a missed call."""
+    secret = (await company.http.post(f"{company.url}/api/pbx/secret", headers=company.owner.auth)).json()["secret"]
+    pbx = Pbx(company.url, company.code, secret)
+    for _ in range(count):
+        for event in canonical("no_answer"):
+            assert (await pbx.post(company.http, event)).status_code == 200

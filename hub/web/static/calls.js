@@ -40,6 +40,7 @@ export class Calls {
     this.holders = new Map(); // number -> member id
     this.history = [];
     this.historyLoaded = false;
+    this.alerts = []; // missed calls not yet dismissed, newest first: drawn from data, so in any language
     this.departments = [];
     $("#call-filters").addEventListener("submit", (event) => {
       event.preventDefault();
@@ -102,6 +103,7 @@ export class Calls {
     this.renderLive();
     this.renderExtensions();
     this.renderHistory();
+    this.renderAlerts();
   }
 
   renderLive() {
@@ -143,23 +145,34 @@ export class Calls {
     return (call.departments || []).map((id) => names.get(id) || "").filter(Boolean).join(", ");
   }
 
-  // The alert stays until dismissed: a missed customer is worth a click.
+  // The alert stays until dismissed: a missed customer is worth a click. The last five are kept.
   missed(alert) {
-    const rang = alert.rang.length
-      ? alert.rang.map((r) => `${r.extension} (${Math.round(r.ring_s || 0)} s)`).join(", ")
-      : t("missed.nobody");
-    const toast = h("div", { class: "toast missed", role: "alert", dataset: { callId: alert.id } },
-      h("strong", {}, t("missed.title")),
-      h("dl", {},
-        h("dt", {}, t("missed.caller")), h("dd", { class: "caller" }, alert.from || "–"),
-        h("dt", {}, t("calls.hotline")), h("dd", {}, alert.hotline || "–"),
-        h("dt", {}, t("missed.rang")), h("dd", { class: "rang" }, rang),
-        h("dt", {}, t("missed.reason")), h("dd", { class: "reason" }, alert.end_reason_text[lang()])),
-      h("button", { type: "button", onclick: () => toast.remove() }, t("missed.dismiss")));
-    const toasts = $("#toasts");
-    toasts.prepend(toast);
-    while (toasts.children.length > 5) toasts.lastElementChild.remove();
+    this.alerts = [alert, ...this.alerts.filter((a) => a.id !== alert.id)].slice(0, 5);
+    this.renderAlerts();
   }
+
+  dismiss(callId) {
+    this.alerts = this.alerts.filter((a) => a.id !== callId);
+    this.renderAlerts();
+  }
+
+  renderAlerts() {
+    replace($("#toasts"), this.alerts.map((alert) => missedAlert(alert, () => this.dismiss(alert.id))));
+  }
+}
+
+function missedAlert(alert, dismiss) {
+  const rang = alert.rang.length
+    ? alert.rang.map((r) => `${r.extension} (${Math.round(r.ring_s || 0)} s)`).join(", ")
+    : t("missed.nobody");
+  return h("div", { class: "toast missed", role: "alert", dataset: { callId: alert.id } },
+    h("strong", {}, t("missed.title")),
+    h("dl", {},
+      h("dt", {}, t("missed.caller")), h("dd", { class: "caller" }, alert.from || "–"),
+      h("dt", {}, t("calls.hotline")), h("dd", {}, alert.hotline || "–"),
+      h("dt", {}, t("missed.rang")), h("dd", { class: "rang" }, rang),
+      h("dt", {}, t("missed.reason")), h("dd", { class: "reason" }, alert.end_reason_text[lang()])),
+    h("button", { type: "button", onclick: dismiss }, t("missed.dismiss")));
 }
 
 export function extensionTile(number, state, holder = null) {

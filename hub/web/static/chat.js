@@ -2,7 +2,7 @@
 import { api } from "./api.js";
 import { $, h, option, replace, safeUrl } from "./dom.js";
 import * as fmt from "./format.js";
-import { lang, t } from "./i18n.js";
+import { lang, say, t } from "./i18n.js";
 
 const MARKS = { sending: "…", sent: "✓", delivered: "✓✓", seen: "✓✓", failed: "!" };
 const PAGE = 50; // threads per request; "load more" asks for the next page after the last one
@@ -361,7 +361,7 @@ export class Chat {
     try {
       return await action();
     } catch (err) {
-      $("#composer-error").textContent = this.ctx.errorText(err);
+      say($("#composer-error"), () => this.ctx.errorText(err));
       $("#composer-error").hidden = false;
       return null;
     }
@@ -373,8 +373,8 @@ export class Chat {
     if (!message) return false;
     this.addMessage(message);
     if (message.status === "failed") {
-      $("#composer-error").textContent = t("refused", {
-        reason: lang() === "vi" ? message.failure.reason_vi : message.failure.reason });
+      say($("#composer-error"), () => t("refused", {
+        reason: lang() === "vi" ? message.failure.reason_vi : message.failure.reason }));
       $("#composer-error").hidden = false;
     }
     return true;
@@ -382,7 +382,7 @@ export class Chat {
 
   async sendFile(file) {
     const threadId = this.current;
-    $("#composer-error").textContent = t("composer.uploading");
+    say($("#composer-error"), () => t("composer.uploading"));
     $("#composer-error").hidden = false;
     const attachment = await this.act(() => api.upload(`/api/threads/${threadId}/attachments`, file));
     if (!attachment) return;

@@ -2,7 +2,7 @@
 import { api } from "./api.js";
 import { $, h, option, replace } from "./dom.js";
 import * as fmt from "./format.js";
-import { lang, t } from "./i18n.js";
+import { lang, say, t } from "./i18n.js";
 
 export class Consents {
   constructor(ctx) {
@@ -41,7 +41,7 @@ export class Consents {
         call_type: form.get("call_type"),
       }));
     } catch (err) {
-      error.textContent = this.ctx.errorText(err);
+      say(error, () => this.ctx.errorText(err));
       error.hidden = false;
     }
   }

@@ -10,7 +10,7 @@ import { Chat } from "./chat.js";
 import { Consents } from "./consents.js";
 import { $ } from "./dom.js";
 import * as fmt from "./format.js";
-import { applyI18n, has, langButton, onLangChange, t } from "./i18n.js";
+import { applyI18n, has, langButton, onLangChange, say, t } from "./i18n.js";
 import { connectLive } from "./live.js";
 
 const saved = session();
@@ -169,6 +169,7 @@ function rerender() {
   chat.renderFilters();
   chat.renderList();
   chat.renderConversation();
+  chat.renderTyping();
   if (!chat.current && $("#conv-empty").dataset.reason) $("#conv-empty").textContent = t($("#conv-empty").dataset.reason);
   calls.render();
   consents.render();
@@ -192,10 +193,10 @@ if (ctx.supervisor) {
       const issued = await api.post("/api/wallboard-tokens", { name: `${t("wb.title")} ${fmt.dateTime(new Date().toISOString())}` });
       const url = `${location.origin}/wallboard#token=${issued.token}`;
       $("#wallboard-url").href = url;
-      $("#wallboard-url").textContent = url;
+      say($("#wallboard-url"), () => url);
     } catch (err) {
       $("#wallboard-url").removeAttribute("href");
-      $("#wallboard-url").textContent = ctx.errorText(err);
+      say($("#wallboard-url"), () => ctx.errorText(err));
     }
     $("#wallboard-dialog").showModal();
   });

@@ -233,6 +233,7 @@ const STRINGS = {
 };
 
 const listeners = new Set();
+const said = new Map(); // element -> () => its text, for text made from data (see `say`)
 
 // A screen module brings its own strings ({vi: {...}, en: {...}}), so the screens do not share one file.
 export function addStrings(strings) {
@@ -264,9 +265,21 @@ export function applyI18n(root = document) {
   for (const el of root.querySelectorAll("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle);
 }
 
+// Shows text() in `el` now and again after every language switch: for text made from data (an error,
+// a refusal, a connection state) that no fixed data-i18n key can name. Every writer of such an
+// element goes through here, so a switch never brings back an older text.
+export function say(el, text) {
+  said.set(el, text);
+  el.textContent = text();
+}
+
 export function setLang(value) {
   localStorage.setItem("hub.lang", value);
   applyI18n();
+  for (const [el, text] of said) {
+    if (el.isConnected) el.textContent = text();
+    else said.delete(el);
+  }
   for (const listener of listeners) listener();
 }
 

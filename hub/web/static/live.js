@@ -7,7 +7,7 @@
 // older than the hub keeps) hands control to `onReset`, which reloads the lists over REST.
 import { io } from "/vendor/socket.io.esm.min.js";
 import { observeHubTime } from "./format.js";
-import { t } from "./i18n.js";
+import { say, t } from "./i18n.js";
 
 const EPHEMERAL = ["typing", "thread.viewing", "presence.updated", "wallboard.snapshot", "wallboard.counters"];
 
@@ -18,7 +18,7 @@ export function connectLive({ token, banner, onEvent, onEphemeral, onSynced, onR
 
   const show = (key) => {
     if (!banner) return;
-    banner.textContent = key ? t(key) : "";
+    say(banner, () => (key ? t(key) : ""));
     banner.hidden = !key;
     banner.dataset.state = key ? key.split(".")[1] : "live";
   };

@@ -1,7 +1,7 @@
 // The login page: phone and password, then a company when the account belongs to several.
 import { api, ApiError, saveSession, session } from "./api.js";
 import { $, h, replace } from "./dom.js";
-import { applyI18n, langButton, t } from "./i18n.js";
+import { applyI18n, langButton, say, t } from "./i18n.js";
 
 applyI18n();
 langButton($("#lang"));
@@ -9,7 +9,7 @@ langButton($("#lang"));
 if (session()?.token) location.replace("/console");
 const reason = new URLSearchParams(location.search).get("reason");
 if (reason === "expired" || reason === "removed") {
-  $("#login-note").textContent = t(`login.${reason}`);
+  say($("#login-note"), () => t(`login.${reason}`));
   $("#login-note").hidden = false;
 }
 
@@ -30,9 +30,9 @@ async function logIn(companyCode) {
       h("button", { type: "button", class: "company", dataset: { code: company.code }, onclick: () => logIn(company.code) },
         h("strong", {}, company.name), " ", h("span", { class: "muted" }, t(`role.${company.role}`)))));
   } catch (err) {
-    error.textContent = err instanceof ApiError && err.status === 401 ? t("login.failed")
+    say(error, () => (err instanceof ApiError && err.status === 401 ? t("login.failed")
       : err.status === 429 ? t("login.locked", { seconds: err.details.retry_after_s })
-        : err.code === "network" ? t("error.network") : t("error.generic", { message: err.message });
+        : err.code === "network" ? t("error.network") : t("error.generic", { message: err.message })));
     error.hidden = false;
   }
 }

@@ -4,7 +4,7 @@
 import { applyCall, callExtensions, callTimer, extensionTile, tickTimers } from "./calls.js";
 import { $, h, replace } from "./dom.js";
 import * as fmt from "./format.js";
-import { applyI18n, langButton, onLangChange, t } from "./i18n.js";
+import { applyI18n, langButton, onLangChange, say, t } from "./i18n.js";
 import { connectLive } from "./live.js";
 
 const TOKEN_KEY = "hub.wallboard.token";
@@ -18,7 +18,7 @@ const token = localStorage.getItem(TOKEN_KEY);
 const board = { counters: null, live: new Map(), extensions: new Map() };
 
 function fail(message) {
-  $("#wb-error").textContent = message;
+  say($("#wb-error"), message);
   $("#wb-error").hidden = false;
 }
 
@@ -105,7 +105,7 @@ setInterval(() => {
 }, 1000);
 
 if (!token) {
-  fail(t("wb.noToken"));
+  fail(() => t("wb.noToken"));
 } else {
   connectLive({
     token,
@@ -121,6 +121,6 @@ if (!token) {
       if (name === "wallboard.snapshot") snapshot(data);
       else if (name === "wallboard.counters") applyCounters(data);
     },
-    onRefused: (_code, reason) => fail(t("wb.refused", { reason })),
+    onRefused: (_code, reason) => fail(() => t("wb.refused", { reason })),
   });
 }
