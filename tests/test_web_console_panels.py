@@ -472,3 +472,32 @@ async def test_an_open_alert_and_a_shown_refusal_follow_the_language_switch(
     await expect(alert.locator(".reason")).to_have_text(call["end_reason_text"]["en"])
     await expect(page.locator("#composer-error")).to_contain_text("Zalo refused")
     await expect(page.locator("#composer-error")).not_to_contain_text("Zalo từ chối")
+
+
+async def test_missed_call_alerts_hide_no_control_of_the_open_conversation(
+    company: Company, oa: Oa, fake_zalo: FakeZalo, new_page
+) -> None:
+    page, _customer = await owner_opens_customer(company, oa, fake_zalo, new_page, "Khách đang chat", "Mình cần tư vấn")
+    await missed_calls(company, count=2)
+    alerts = page.locator(".toast.missed")
+    await expect(alerts).to_have_count(2)
+
+    def overlap(a: dict, b: dict) -> bool:
+        return (
+            a["x"] < b["x"] + b["width"]
+            and b["x"] < a["x"] + a["width"]
+            and a["y"] < b["y"] + b["height"]
+            and b["y"] < a["y"] + a["height"]
+        )
+
+    controls = page.locator("#conv button:visible, #conv select:visible, #conv textarea, #conv label.button")
+    for alert in await alerts.all():
+        shown = await alert.bounding_box()
+        for control in await controls.all():
+            box = await control.bounding_box()
+            assert box and shown and not overlap(shown, box), await control.evaluate("el => el.outerHTML")
+    # Playwright clicks only what would receive the click: a covered Send button fails here.
+    await page.fill("#composer-text", "Dạ em tư vấn ngay ạ")
+    await page.click("#send", timeout=5_000)
+    await expect(messages(page).last).to_contain_text("Dạ em tư vấn ngay ạ")
+    await expect(alerts).to_have_count(2)
