@@ -15,7 +15,7 @@ from tests.browser import TcpProxy, screenshot_path
 from tests.conftest import Company, link_oa
 from tests.fake_zalo import FakeZalo
 from tests.pbx_payloads import Pbx, canonical
-from tests.web_steps import agent_in_thread, console_of, messages, owner_in_thread, zalo_user
+from tests.web_steps import agent_in_thread, assign, console_of, messages, owner_in_thread, zalo_user
 from tests.zalo_payloads import ATTACHMENTS, Oa
 
 
@@ -115,6 +115,24 @@ async def test_owner_reassigns_a_thread_away_and_it_leaves_the_agents_list_at_on
     await oa.deliver(company.http, company.url, oa.user_message(agent.customer, text="Địa chỉ mới: 12 Lê Lợi"))
     await expect(messages(owner_page).last).to_contain_text("12 Lê Lợi")
     await expect(agent.page.locator("li.thread")).to_have_count(0)
+
+
+async def test_the_owner_stops_seeing_an_agent_view_a_thread_taken_from_them(
+    company: Company, oa: Oa, fake_zalo: FakeZalo, new_page
+) -> None:
+    other = await company.add("user")
+    agent = await company.add("user", name="Đỗ Thị Hoa")
+    thread_id = await assign(company, oa, zalo_user(fake_zalo, "Khách hỏi đơn"), agent, "Đơn của mình tới đâu rồi?")
+    owner_page = await console_of(new_page, company.owner, company.url)
+    await owner_page.locator(f'li.thread[data-thread-id="{thread_id}"]').click()
+    agent_page = await console_of(new_page, agent, company.url)
+    await agent_page.locator(f'li.thread[data-thread-id="{thread_id}"]').click()
+    viewers = owner_page.locator("#conv-viewers")
+    await expect(viewers).to_have_text("Đỗ Thị Hoa đang xem")
+
+    await owner_page.select_option("#conv-assignee", other.id)
+    await expect(agent_page.locator("#conv-empty")).to_have_text("Hội thoại này đã được chuyển cho người khác.")
+    await expect(viewers).to_have_text("")  # the hub says so: the agent's console no longer may
 
 
 async def test_wallboard_shows_a_ringing_call_then_counts_it_missed(
