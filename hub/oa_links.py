@@ -27,13 +27,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from clients.zalo import TokenPair, ZaloClient, ZaloError
-from hub import rulebook
+from hub import changes, faults, rulebook
 from hub.auth import Principal
-from hub.changes import current as current_change
 from hub.clock import Clock
 from hub.errors import Conflict, NotFound, Unprocessable
 from hub.ids import new_id
@@ -58,6 +56,7 @@ T = TypeVar("T")
 REFRESH_LEASE_S = 30
 WEBHOOK_CACHE_S = 5.0
 CALLBACK_PATH = "/oauth/zalo/callback"
+PENDING_EVENT = "pending_event"  # oa_link.created or .updated, with hub.changes' pending mark
 # Lowest first: a link shows the lowest quality among its templates.
 QUALITY_RANK = {"LOW": 0, "MEDIUM": 1, "HIGH": 2, "UNDEFINED": 3}
 _VERIFIER_ALPHABET = string.ascii_letters + string.digits
@@ -199,10 +198,34 @@ class OaLinks:
         )
         return link
 
-    async def _publish_current(self, link_id: str, type_: str = "oa_link.updated") -> OaLink:
+    def _mark(self, type_: str) -> tuple[dict[str, Any], str | None]:
+        """Fields to write with a change of a link that no journaled request or stored webhook re-does
+        (the OAuth callback, pasted secrets, the scheduler, a token refresh): the event it still owes,
+        published by the scheduler's finish_pending if this process stops before `_announce` settles it."""
+        if changes.current() is not None:
+            return {}, None
+        key = f"oa_link|{new_id()}"
+        return {changes.PENDING: key, changes.PENDING_AT: self._clock.now(), PENDING_EVENT: type_}, key
+
+    async def _announce(self, link_id: str, type_: str, key: str | None) -> OaLink:
+        """Publish the link as it is now; under its own change key when `_mark` gave one, then settled."""
         doc = await self.get(link_id)
         assert doc is not None
-        return await self._publish(type_, doc)
+        if key is None:
+            return await self._publish(type_, doc)
+        await faults.point("oa_links.written")
+        with changes.change(key):
+            link = await self._publish(type_, doc)
+        await changes.settle(self._links, link_id, key)
+        return link
+
+    async def finish_pending(self, before: datetime) -> int:
+        """The scheduler's pass: link events a stopped process still owed."""
+
+        async def publish(doc: dict[str, Any]) -> None:
+            await self._publish(doc.get(PENDING_EVENT) or "oa_link.updated", doc)
+
+        return await changes.finish_pending(self._links, before, publish)
 
     def _connected(self, pair_expires_in_s: float, origin: str | None) -> dict[str, Any]:
         """The fields a fresh pair of tokens sets: connected now, the refresh token's 3 months start."""
@@ -231,7 +254,7 @@ class OaLinks:
     async def create(self, actor: Principal, body: OaLinkCreate, origin: str) -> OaLink:
         _owner_only(actor)
         await self._check_department(actor.company_id, body.department_id)
-        change = current_change()
+        mark, key = self._mark("oa_link.created")
         now = self._clock.now()
         doc = {
             "_id": new_id(),
@@ -245,21 +268,19 @@ class OaLinks:
             "refresh_token": body.refresh_token,
             "department_id": body.department_id,
             "created_at": now,
-            "created_by": change.key if change else None,
             **self._connected(25 * 3600, origin),
+            **mark,
         }
         try:
             await self._links.insert_one(doc)
         except DuplicateKeyError:
             mine = await self._links.find_one({"oa_id": body.oa_id, "company_id": actor.company_id})
-            if not (change and mine and mine.get("created_by") == change.key):  # not a re-do of this one
-                if mine and mine["status"] == "disconnected":
-                    raise Conflict("this OA was linked before; relink it instead", "use_relink") from None
-                raise Conflict("this OA is already linked", "oa_already_linked") from None
-            doc = mine
+            if mine and mine["status"] == "disconnected":
+                raise Conflict("this OA was linked before; relink it instead", "use_relink") from None
+            raise Conflict("this OA is already linked", "oa_already_linked") from None
         self._changed()  # after the write: a webhook meanwhile must not cache the list without it
         await self._read_oa(doc["_id"])
-        return await self._publish_current(doc["_id"], "oa_link.created")
+        return await self._announce(doc["_id"], "oa_link.created", key)
 
     async def list(self, actor: Principal) -> builtins.list[OaLink]:
         rulebook.require(actor, rulebook.Action.oa_links_view)
@@ -275,37 +296,39 @@ class OaLinks:
     async def update(self, actor: Principal, link_id: str, body: OaLinkUpdate) -> OaLink:
         _owner_only(actor)
         await self._mine(actor, link_id)
-        changes = body.model_dump(exclude_unset=True)
-        if changes.get("oa_secret_key") is None:
-            changes.pop("oa_secret_key", None)
-        await self._check_department(actor.company_id, changes.get("department_id"))
-        if changes:
-            await self._links.update_one({"_id": link_id}, {"$set": changes})
-            self._changed()
-        return await self._publish_current(link_id)
+        fields = body.model_dump(exclude_unset=True)
+        if fields.get("oa_secret_key") is None:
+            fields.pop("oa_secret_key", None)
+        await self._check_department(actor.company_id, fields.get("department_id"))
+        mark, key = self._mark("oa_link.updated")
+        await self._links.update_one({"_id": link_id}, {"$set": {**fields, **mark}})
+        self._changed()
+        return await self._announce(link_id, "oa_link.updated", key)
 
     async def disconnect(self, actor: Principal, link_id: str) -> OaLink:
         """Stop using the OA: tokens are forgotten; webhooks are still verified and kept raw."""
         _owner_only(actor)
         await self._mine(actor, link_id)
+        mark, key = self._mark("oa_link.updated")
         await self._links.update_one(
-            {"_id": link_id}, {"$set": {"status": "disconnected", "access_token": None, "refresh_token": None}}
+            {"_id": link_id}, {"$set": {"status": "disconnected", "access_token": None, "refresh_token": None, **mark}}
         )
         self._changed()
-        return await self._publish_current(link_id)
+        return await self._announce(link_id, "oa_link.updated", key)
 
     async def relink(self, actor: Principal, link_id: str, body: OaLinkRelink, origin: str) -> OaLink:
         _owner_only(actor)
         await self._mine(actor, link_id)
-        changes = {k: v for k, v in body.model_dump().items() if v is not None}
-        changes.update(self._connected(25 * 3600, origin))
+        fields = {k: v for k, v in body.model_dump().items() if v is not None}
+        mark, key = self._mark("oa_link.updated")
+        fields.update(self._connected(25 * 3600, origin), **mark)
         try:
-            await self._links.update_one({"_id": link_id}, {"$set": changes})
+            await self._links.update_one({"_id": link_id}, {"$set": fields})
         except DuplicateKeyError:
             raise Conflict("this OA is linked to another company now", "oa_already_linked") from None
         self._changed()
         await self._read_oa(link_id)
-        return await self._publish_current(link_id)
+        return await self._announce(link_id, "oa_link.updated", key)
 
     async def refresh_info(self, actor: Principal, link_id: str) -> OaLink:
         """Read the OA's name, logo, followers, package and allowances from Zalo again."""
@@ -313,10 +336,11 @@ class OaLinks:
         doc = await self._mine(actor, link_id)
         if doc["status"] != "active":
             raise Conflict("the OA is disconnected; relink it first", "oa_link_disconnected")
-        await self._read_oa(link_id)
-        return await self._publish_current(link_id)
+        mark, key = self._mark("oa_link.updated")
+        await self._read_oa(link_id, mark)
+        return await self._announce(link_id, "oa_link.updated", key)
 
-    async def _read_oa(self, link_id: str) -> None:
+    async def _read_oa(self, link_id: str, mark: dict[str, Any] | None = None) -> None:
         """getoa and the quota API, each on its own: a failure is recorded on the link, never raised."""
         fields: dict[str, Any] = {"info_error": None}
         try:
@@ -329,7 +353,7 @@ class OaLinks:
         except ZaloError as exc:
             log.info("OA quota read failed", extra={"link_id": link_id, "zalo_error": exc.code})
             fields["info_error"] = fields["info_error"] or exc.reason
-        await self._links.update_one({"_id": link_id}, {"$set": fields})
+        await self._links.update_one({"_id": link_id}, {"$set": {**fields, **(mark or {})}})
 
     # -- OAuth v4 with PKCE (reference section 7) -------------------------------------------------
 
@@ -429,13 +453,16 @@ class OaLinks:
                 return OAuthOutcome(reason="other_oa", detail=oa_id)
         else:
             existing = await self._links.find_one({"oa_id": oa_id, "company_id": company_id})
+        type_ = "oa_link.updated" if existing is not None else "oa_link.created"
+        mark, key = self._mark(type_)
+        fields.update(mark)
         try:
             if existing is not None:
-                await self._links.update_one({"_id": existing["_id"]}, {"$set": fields})
-                link_id, type_ = existing["_id"], "oa_link.updated"
+                link_id = existing["_id"]
+                await self._links.update_one({"_id": link_id}, {"$set": fields})
             else:
                 name = (fields.get("info") or {}).get("name") or f"OA {oa_id}"
-                link_id, type_ = new_id(), "oa_link.created"
+                link_id = new_id()
                 await self._links.insert_one(
                     {
                         "_id": link_id,
@@ -452,7 +479,7 @@ class OaLinks:
             return OAuthOutcome(reason="oa_taken", detail=oa_id)
         self._changed()
         await self._read_oa(link_id)
-        await self._publish_current(link_id, type_)
+        await self._announce(link_id, type_, key)
         log.info("OA linked through Zalo OAuth", extra={"link_id": link_id})
         return OAuthOutcome(link_id=link_id)
 
@@ -484,17 +511,17 @@ class OaLinks:
         ]
         for query, notice in due:
             async for doc in self._links.find(query):
-                marked = await self._links.find_one_and_update(
+                mark, key = self._mark("oa_link.updated")
+                marked = await self._links.update_one(
                     {
                         "_id": doc["_id"],
                         "refresh_notice": doc.get("refresh_notice"),
                         "refresh_token_expires_at": doc["refresh_token_expires_at"],
                     },
-                    {"$set": {"refresh_notice": notice}},
-                    return_document=ReturnDocument.AFTER,
+                    {"$set": {"refresh_notice": notice, **mark}},
                 )
-                if marked is not None:
-                    await self._publish("oa_link.updated", marked)
+                if marked.modified_count:
+                    await self._announce(doc["_id"], "oa_link.updated", key)
                     announced += 1
         return announced
 
@@ -521,13 +548,13 @@ class OaLinks:
     async def _apply_webhook(self, link: dict[str, Any], event: ZaloWebhook, field: str, value: Any) -> None:
         at = event.occurred_at
         stamp = field.replace(".", "_at.", 1) if "." in field else f"{field}_at"
-        changed = await self._links.find_one_and_update(
+        mark, key = self._mark("oa_link.updated")
+        changed = await self._links.update_one(
             {"_id": link["_id"], "$or": [{stamp: None}, {stamp: {"$lte": at}}]},
-            {"$set": {field: value, stamp: at}},
-            return_document=ReturnDocument.AFTER,
+            {"$set": {field: value, stamp: at, **mark}},
         )
-        if changed is not None:
-            await self._publish("oa_link.updated", changed)
+        if changed.matched_count:
+            await self._announce(link["_id"], "oa_link.updated", key)
 
     # -- webhook side ---------------------------------------------------------------------------
 
@@ -584,6 +611,7 @@ class OaLinks:
                 await self._links.update_one({"_id": link_id}, {"$set": {"refresh_lease_until": None}})
                 raise
             # Persist the rotated pair before using it: the old refresh token is now spent.
+            mark, key = self._mark("oa_link.updated")
             await self._links.update_one(
                 {"_id": link_id, "refresh_token": link["refresh_token"]},
                 {
@@ -595,11 +623,12 @@ class OaLinks:
                         "refresh_token_expires_at": now + self._refresh_life,
                         "refresh_notice": None,
                         "refresh_lease_until": None,
+                        **mark,
                     }
                 },
             )
             log.info("Zalo token refreshed", extra={"link_id": link_id})
-            await self._publish_current(link_id)  # new expiries; a warning ends
+            await self._announce(link_id, "oa_link.updated", key)  # new expiries; a warning ends
             return pair.access_token
 
     async def _await_other_refresh(self, link_id: str, failed_token: str) -> str:

@@ -31,6 +31,7 @@ async def finish_pending(runtime: Runtime) -> int:
             await runtime.threads.finish_pending(before),
             await runtime.consents.finish_pending(before),
             await runtime.calls.finish_pending(before),
+            await runtime.oa_links.finish_pending(before),
         ]
     )
 

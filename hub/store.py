@@ -40,6 +40,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         ),
         IndexModel([("app_id", ASCENDING)]),
         IndexModel([("company_id", ASCENDING), ("created_at", ASCENDING)]),
+        IndexModel([("pending_change_at", ASCENDING)], sparse=True),  # changes whose event is still owed
     ],
     # "Link with Zalo" requests awaiting their callback (_id is the OAuth state); gone an hour after expiry.
     "oa_oauth": [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=3600)],

@@ -92,7 +92,6 @@ ROUTES = [
         request=OaLinkCreate,
         response=OaLink,
         status=201,
-        publishes=True,
     ),
     ApiRoute(
         "GET",
@@ -125,7 +124,6 @@ ROUTES = [
         "Reconnect an OA with fresh pasted tokens",
         request=OaLinkRelink,
         response=OaLink,
-        publishes=True,
     ),
     ApiRoute(
         "POST",
