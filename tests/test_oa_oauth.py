@@ -3,13 +3,14 @@ shows (getoa, quota, webhooks); the refresh token's 7-day warning and lapse with
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
 from hub.oa_links import code_challenge
-from tests.conftest import Company
+from tests.conftest import Company, hub_of_its_own, make_company, runtime_of
 from tests.fake_zalo import FakeZalo
 from tests.zalo_payloads import Oa, now_ms
 
@@ -229,3 +230,20 @@ async def test_a_manager_sees_links_but_cannot_link_and_a_user_gets_403(company:
     assert (await company.http.post(relink, headers=manager.auth, json={})).status_code == 403
     assert (await company.http.get(f"{company.url}/api/oa-links", headers=user.auth)).status_code == 403
     assert (await company.http.post(start, headers=user.auth, json=body)).status_code == 403
+
+
+async def test_a_fixed_console_registered_verifier_is_sent_every_time(
+    workdir: Path, mongo_uri: str, http, fake_zalo: FakeZalo
+) -> None:
+    """HUB_ZALO_OAUTH_CODE_VERIFIER (reference section 7, UNCERTAIN): the console's one pair instead of a fresh one."""
+    fixed = "Zb3" * 14 + "x"  # 43 letters and digits
+    settings = {"zalo_openapi_url": fake_zalo.url, "zalo_oauth_url": fake_zalo.url, "zalo_oauth_code_verifier": fixed}
+    with hub_of_its_own(workdir, mongo_uri, "hub_oa_fixed_pkce", **settings) as hub:
+        async with runtime_of(mongo_uri, "hub_oa_fixed_pkce") as rt:
+            company = await make_company(rt, hub.url, http)
+        account = _new_app(fake_zalo)
+        first, second = await _start(company, account), await _start(company, account)
+        assert _query(first)["code_challenge"] == _query(second)["code_challenge"] == code_challenge(fixed)
+        assert _query(first)["state"] != _query(second)["state"]
+        assert _outcome(await _through_zalo(second))["oa_link"] == "linked"
+        assert fake_zalo.exchanges[-1]["code_verifier"] == fixed
