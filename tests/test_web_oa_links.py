@@ -73,3 +73,42 @@ async def test_owner_links_an_oa_with_zalo_and_every_supervisor_sees_the_card_li
     await expect(card.locator(".oa-warning")).to_contain_text("Refresh token sẽ hết hạn")
     await expect(page.locator(".oa-card .oa-warning")).to_be_visible()
     await page.locator("#oa-admin").screenshot(path=screenshot_path("console-oa-links.png", tmp_path))
+
+
+async def test_a_denied_permission_is_said_in_words_and_the_owner_routes_and_disconnects_a_link(
+    company: Company, fake_zalo: FakeZalo, oa: Oa, new_page
+) -> None:
+    sales = await company.http.post(
+        f"{company.url}/api/departments", headers=company.owner.auth, json={"name": "Bán hàng"}
+    )
+    assert sales.status_code == 201, sales.text
+    manager = await company.add("manager")
+    watcher = await console_of(new_page, manager, company.url)
+    await mount(watcher)
+    watched = watcher.locator(f".oa-card[data-link-id='{oa.link_id}']")
+    await expect(watched.locator(".oa-status")).to_have_text("Đang kết nối")
+
+    account = Oa.new()
+    fake_zalo.register_app(account.app_id, account.app_secret, account.oa_id, avatar="")
+    fake_zalo.denying.add(account.app_id)
+    page = await console_of(new_page, company.owner, company.url)
+    await mount(page)
+    await page.click(".oa-link-start")
+    await page.fill(".oa-oauth-form input[name=app_id]", account.app_id)
+    await page.fill(".oa-oauth-form input[name=app_secret]", account.app_secret)
+    await page.click(".oa-oauth-form button[type=submit]")
+    await page.wait_for_url(re.compile(r"/console\?oa_link=failed&reason=denied#admin/oa$"))
+    await page.locator("#banner").wait_for(state="hidden")
+    await mount(page)
+    await expect(page.locator(".oa-notice.error")).to_contain_text("đã không cho phép ứng dụng quản lý OA")
+    await page.click("#lang")  # the open screen re-renders in English
+    await expect(page.locator(".oa-notice.error")).to_contain_text("did not allow the app to manage the OA")
+    await page.click("#lang")
+
+    card = page.locator(f".oa-card[data-link-id='{oa.link_id}']")
+    await card.locator("select.oa-department").select_option(label="Bán hàng")
+    await expect(watched.locator(".oa-routing")).to_contain_text("Bán hàng")
+    page.once("dialog", lambda dialog: dialog.accept())
+    await card.locator(".oa-disconnect").click()
+    await expect(watched.locator(".oa-status")).to_have_text("Đã ngắt kết nối")
+    await expect(card.locator(".oa-relink")).to_be_visible()
