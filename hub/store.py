@@ -41,6 +41,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("app_id", ASCENDING)]),
         IndexModel([("company_id", ASCENDING), ("created_at", ASCENDING)]),
         IndexModel([("pending_change_at", ASCENDING)], sparse=True),  # changes whose event is still owed
+        IndexModel([("refresh_token_expires_at", ASCENDING)]),  # the scheduler's refresh-token notices
     ],
     # "Link with Zalo" requests awaiting their callback (_id is the OAuth state); gone an hour after expiry.
     "oa_oauth": [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=3600)],
