@@ -233,20 +233,74 @@ class ZaloClient:
         )
         return body.get("data") or {}
 
+    # -- the OA itself (reference section 8) ----------------------------------------------------
+
+    async def oa_info(self, token: str) -> dict[str, Any]:
+        """GET /v2.0/oa/getoa: name, avatar, num_follower, is_verified, package_name, ..."""
+        body = await self._call("GET", f"{self._openapi}/v2.0/oa/getoa", token)
+        return body.get("data") or {}
+
+    async def oa_quotas(self, token: str) -> list[dict[str, Any]]:
+        """The OA's package allowances: [{product_type, quota_type, valid_through, total, remain}]."""
+        body = await self._call("POST", f"{self._openapi}/v3.0/oa/quota/message", token, json={"quota_owner": "OA"})
+        data = body.get("data") or []
+        return [q for q in data if isinstance(q, dict)] if isinstance(data, list) else []
+
+    # -- OAuth v4 with PKCE (reference section 7) -----------------------------------------------
+
+    def permission_url(self, app_id: str, redirect_uri: str, code_challenge: str, state: str) -> str:
+        """Zalo's permission page, with exactly the four parameters of Zalo's SDK (S256 is implicit)."""
+        query = httpx.QueryParams(
+            {"app_id": app_id, "redirect_uri": redirect_uri, "code_challenge": code_challenge, "state": state}
+        )
+        return f"{self._oauth}/v4/oa/permission?{query}"
+
+    async def exchange_code(self, app_id: str, app_secret: str, code: str, code_verifier: str) -> TokenPair:
+        """The authorization code for the OA's tokens; any answer without tokens is a ZaloError."""
+        return await self._token_call(
+            app_secret,
+            {"code": code, "app_id": app_id, "grant_type": "authorization_code", "code_verifier": code_verifier},
+        )
+
     # -- tokens (POST https://oauth.zaloapp.com/v4/oa/access_token) -----------------------------
 
     async def refresh(self, app_id: str, app_secret: str, refresh_token: str) -> TokenPair:
-        body = await self._call(
-            "POST",
-            f"{self._oauth}/v4/oa/access_token",
-            headers={"secret_key": app_secret},
-            data={"refresh_token": refresh_token, "app_id": app_id, "grant_type": "refresh_token"},
+        return await self._token_call(
+            app_secret, {"refresh_token": refresh_token, "app_id": app_id, "grant_type": "refresh_token"}
         )
+
+    async def _token_call(self, app_secret: str, form: dict[str, str]) -> TokenPair:
+        """Tokens come at the top level (no `data`); a failure names itself in error_name/error_reason."""
+        try:
+            response = await self._http.post(
+                f"{self._oauth}/v4/oa/access_token", headers={"secret_key": app_secret}, data=form
+            )
+        except httpx.HTTPError as exc:
+            raise ZaloUnreachable(type(exc).__name__) from exc
+        if response.status_code >= 500:
+            raise ZaloUnreachable(f"HTTP {response.status_code}")
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise ZaloUnreachable(f"unreadable answer, HTTP {response.status_code}") from exc
+        if not isinstance(body, dict):
+            body = {}
         try:
             return TokenPair(
-                access_token=body["access_token"],
-                refresh_token=body["refresh_token"],
-                expires_in_s=int(body.get("expires_in", 90000)),
+                access_token=str(body["access_token"]),
+                refresh_token=str(body["refresh_token"]),
+                expires_in_s=int(body.get("expires_in") or 90000),  # a string, "90000"
             )
-        except (KeyError, ValueError) as exc:
-            raise ZaloError(-1, f"token refresh answered without tokens: {sorted(body)}") from exc
+        except (KeyError, ValueError, TypeError):
+            code = body.get("error")
+            words = [
+                str(body[k]) for k in ("error_name", "error_reason", "error_description", "message") if body.get(k)
+            ]
+            detail = "; ".join(dict.fromkeys(words))
+            try:
+                number = int(code) if code not in (None, "", 0, "0") else -1
+            except (TypeError, ValueError):
+                number = -1
+            if number == -1:  # no error code either (reference section 7: treat as "reconnect")
+                detail = f"answered without tokens ({sorted(body)})" + (f": {detail}" if detail else "")
+            raise ZaloError(number, detail) from None

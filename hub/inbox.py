@@ -188,6 +188,8 @@ class Inbox:
             EventKind.zns_receipt: self._zns.on_delivered,
             EventKind.zns_feedback: self._zns.on_feedback,
             EventKind.zns_template: self._zns.on_template_status,
+            EventKind.oa_daily_quota: self._links.on_daily_quota,
+            EventKind.template_quality: self._links.on_template_quality,
         }.get(kind)
         if kind is EventKind.zalo_call:
             await self._calls.apply(link["company_id"], zalo_call_events(link["oa_id"], event))

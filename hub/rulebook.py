@@ -150,12 +150,14 @@ class Receivers(StrEnum):
     thread_overseers = "thread_overseers"  # every thread and message event
     supervisors = "supervisors"  # directory, calls, consents, ZNS, wallboard tokens; presence signals
     everyone = "everyone"  # labels (every member applies them)
+    oa_link_viewers = "oa_link_viewers"  # OA links: those who may see them
 
 
 RECEIVERS: dict[Receivers, frozenset[Role]] = {
     Receivers.thread_overseers: ALLOWED[Action.all_threads],
     Receivers.supervisors: SUPERVISING,
     Receivers.everyone: EVERYONE,
+    Receivers.oa_link_viewers: ALLOWED[Action.oa_links_view],
 }
 
 
@@ -190,6 +192,11 @@ def thread_taken(thread_id: str, from_member: str) -> Audience:
 def supervisors(members: list[str] | None = None, wallboards: bool = False) -> Audience:
     """Owners and managers, and any members named (the members a call rang, a consent's requester)."""
     return Audience(members=members or [], roles=_roles(Receivers.supervisors), wallboards=wallboards)
+
+
+def oa_link_viewers() -> Audience:
+    """oa_link.*: whoever may see the company's OA links."""
+    return Audience(roles=_roles(Receivers.oa_link_viewers))
 
 
 def only(member_id: str) -> Audience:

@@ -123,7 +123,7 @@ class Runtime:
         directory = Directory(store, publisher, clock, settings.login_max_failures, settings.login_lock_s)
         http = httpx.AsyncClient(timeout=settings.zalo_timeout_s)
         zalo = ZaloClient(http, settings.zalo_openapi_url, settings.zalo_oauth_url, settings.zalo_business_url)
-        oa_links = OaLinks(store, clock, zalo)
+        oa_links = OaLinks(store, clock, zalo, publisher, settings)
         threads = Threads(store, clock, publisher)
         tasks: set[asyncio.Task] = set()
         presence = make_presence(redis, settings.presence_ttl_s)

@@ -31,6 +31,7 @@ async def finish_pending(runtime: Runtime) -> int:
             await runtime.threads.finish_pending(before),
             await runtime.consents.finish_pending(before),
             await runtime.calls.finish_pending(before),
+            await runtime.oa_links.finish_pending(before),
         ]
     )
 
@@ -39,7 +40,8 @@ PRUNE_EVERY_S = 600.0
 
 
 async def run(runtime: Runtime) -> None:
-    """Every HUB_SCHEDULER_INTERVAL_S: webhooks left half-applied (hub.inbox), reply windows and consents moved by time, queued threads;
+    """Every HUB_SCHEDULER_INTERVAL_S: webhooks left half-applied (hub.inbox), reply windows and consents moved by time, queued threads,
+    OA refresh tokens near lapsing;
     every 10 min: pruning (the event log, expired login-failure counts)."""
     last_prune = 0.0
     loop = asyncio.get_running_loop()
@@ -51,6 +53,7 @@ async def run(runtime: Runtime) -> None:
             runtime.threads.expire_windows,
             runtime.consents.expire_due,
             runtime.assignment.drain_all,
+            runtime.oa_links.notice_refresh_due,
         ]
         if loop.time() - last_prune >= PRUNE_EVERY_S:
             jobs += [lambda: prune_event_log(runtime), runtime.directory.forget_old_login_failures]

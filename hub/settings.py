@@ -93,6 +93,18 @@ class Settings(BaseSettings):
     request_info_subtitle: str = "Vui lòng chia sẻ số điện thoại và địa chỉ để chúng tôi hỗ trợ bạn tốt hơn."
     request_info_image_url: str = "https://stc-oa.zdn.vn/resource/request-info.png"
     zalo_timeout_s: float = 10.0
+    # The hub's address as Zalo and browsers reach it (https://hub.example.vn): the webhook address
+    # shown on each OA link and the OAuth callback. Unset -> the origin of the request that linked.
+    public_url: str | None = None
+    # OAuth v4 (reference section 7). UNCERTAIN whether Zalo wants a fresh PKCE pair per request (its
+    # SDKs) or the one pair registered in the app's console: set this to that pair's code verifier
+    # (43 letters and digits) to send its challenge every time; unset -> a fresh pair per request.
+    zalo_oauth_code_verifier: SecretStr | None = None
+    # How long a "Link with Zalo" stays open for the callback (Zalo's code itself lives 10 minutes).
+    zalo_oauth_state_ttl_s: float = 600.0
+    # A refresh token lives 3 months from linking or its last use; the console warns this long before.
+    oa_refresh_token_days: float = 90.0
+    oa_refresh_warning_days: float = 7.0
 
     log_level: str = "INFO"
     log_json: bool = True

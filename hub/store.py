@@ -40,7 +40,11 @@ INDEXES: dict[str, list[IndexModel]] = {
         ),
         IndexModel([("app_id", ASCENDING)]),
         IndexModel([("company_id", ASCENDING), ("created_at", ASCENDING)]),
+        IndexModel([("pending_change_at", ASCENDING)], sparse=True),  # changes whose event is still owed
+        IndexModel([("refresh_token_expires_at", ASCENDING)]),  # the scheduler's refresh-token notices
     ],
+    # "Link with Zalo" requests awaiting their callback (_id is the OAuth state); gone an hour after expiry.
+    "oa_oauth": [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=3600)],
     # Every Zalo webhook as received (an inbox entry); _id is its idempotency key. The sweeper looks
     # for entries left without `applied_at`.
     "zalo_events": [
@@ -161,6 +165,10 @@ class Store:
     @property
     def oa_links(self) -> AsyncCollection:
         return self.db["oa_links"]
+
+    @property
+    def oa_oauth(self) -> AsyncCollection:
+        return self.db["oa_oauth"]
 
     @property
     def zalo_events(self) -> AsyncCollection:

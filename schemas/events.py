@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from schemas.calls import CallRecord
 from schemas.chat import Failure, Label, Message, ThreadSummary
 from schemas.directory import Company, Member, Role
+from schemas.rest import OaLink
 
 
 class Audience(BaseModel):
@@ -132,6 +133,13 @@ class CompanyUpdated(Company):
     model_config = ConfigDict(extra="forbid")
 
 
+class OaLinkEvent(OaLink):
+    """oa_link.created, oa_link.updated: the link as GET /api/oa-links lists it (linked, relinked,
+    routed, disconnected, its OA info or quota read, its refresh token near lapsing or lapsed)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class WallboardRevoked(_Event):
     """wallboard.revoked: `id` is the token's; displays using it are disconnected."""
 
@@ -238,6 +246,8 @@ STORED: dict[str, type[BaseModel]] = {
     "member.updated": MemberEvent,
     "member.removed": MemberEvent,
     "company.updated": CompanyUpdated,
+    "oa_link.created": OaLinkEvent,
+    "oa_link.updated": OaLinkEvent,
     "wallboard.revoked": WallboardRevoked,
     "call.updated": CallUpdated,
     "call.missed": CallMissed,

@@ -61,6 +61,30 @@ class DepartmentList(BaseModel):
     departments: list[Department]
 
 
+class OaInfo(BaseModel):
+    """The OA as Zalo's OA-info API (getoa, reference section 8) last described it."""
+
+    name: str | None = None
+    avatar: str | None = None
+    description: str | None = None
+    num_follower: int | None = None
+    is_verified: bool | None = None
+    package_name: str | None = None
+    package_valid_through: str | None = None  # as Zalo writes it (dd/mm/yyyy in some answers)
+    linked_zca: bool | None = None
+    fetched_at: datetime | None = None
+
+
+class OaQuota(BaseModel):
+    """One package allowance of the OA (POST /v3.0/oa/quota/message with quota_owner, section 8)."""
+
+    product_type: str | None = None  # cs | transaction
+    quota_type: str | None = None  # sub_quota | purchase_quota | reward_quota
+    valid_through: str | None = None
+    total: int | None = None
+    remain: int | None = None
+
+
 class OaLink(BaseModel):
     """An OA link as the API shows it: never a secret or a token."""
 
@@ -69,9 +93,21 @@ class OaLink(BaseModel):
     app_id: str
     oa_id: str
     department_id: str | None = None
-    status: str  # active | disconnected
+    status: str  # active (connected) | disconnected
     connected_at: datetime | None = None
-    token_expires_at: datetime | None = None
+    token_expires_at: datetime | None = None  # the access token's (25 h, refreshed by the hub)
+    # The refresh token lives 3 months from linking or the last refresh (reference sections 3, 7).
+    refresh_expires_at: datetime | None = None
+    refresh_warning: bool = False  # within HUB_OA_REFRESH_WARNING_DAYS of the refresh token lapsing
+    refresh_lapsed: bool = False  # the refresh token lapsed: the owner must link the OA again
+    webhook_url: str  # what to paste into the Zalo app's Webhook settings
+    webhook_key_set: bool = True  # the OA secret key that verifies webhooks is known
+    info: OaInfo | None = None
+    info_error: str | None = None  # why the last getoa / quota read failed
+    quotas: list[OaQuota] = Field(default_factory=list)
+    zns_daily_quota: int | None = None  # from change_oa_daily_quota
+    template_quality: dict[str, str] = Field(default_factory=dict)  # template_id -> HIGH|MEDIUM|LOW|UNDEFINED
+    quality: str | None = None  # the lowest quality among the OA's templates
 
 
 class OaLinkList(BaseModel):
@@ -99,6 +135,28 @@ class OaLinkRelink(BaseModel):
 class OaLinkUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     department_id: str | None = None
+    oa_secret_key: str | None = Field(default=None, min_length=1, max_length=256)
+
+
+class OaOAuthStart(BaseModel):
+    """Link an OA through Zalo's permission page (OAuth v4 with PKCE, reference section 7)."""
+
+    app_id: str = Field(min_length=1, max_length=64)
+    app_secret: str = Field(min_length=1, max_length=256)
+    # The "OA Secret Key" of the app's Webhook settings, which verifies webhooks: OAuth does not give it.
+    oa_secret_key: str | None = Field(default=None, min_length=1, max_length=256)
+    department_id: str | None = None
+
+
+class OaOAuthRelink(BaseModel):
+    """Relink an existing OA through Zalo's permission page; the stored app secret unless one is given."""
+
+    app_secret: str | None = Field(default=None, min_length=1, max_length=256)
+    oa_secret_key: str | None = Field(default=None, min_length=1, max_length=256)
+
+
+class OaOAuthUrl(BaseModel):
+    url: str  # Zalo's permission page: open it in the browser
 
 
 class CompanyUpdate(BaseModel):

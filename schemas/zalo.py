@@ -136,12 +136,12 @@ class EventKind(StrEnum):
     consent_sent = "consent_sent"
     consent_reply = "consent_reply"
     zalo_call = "zalo_call"  # a call through Zalo ended (user_call_oa, oa_call_user)
-    other = "other"  # known to Zalo, kept raw (calls ended through Zalo, journeys, quality, quota)
+    oa_daily_quota = "oa_daily_quota"  # the OA's ZNS daily quota changed (hub.oa_links)
+    template_quality = "template_quality"  # a ZNS template's sending quality changed (hub.oa_links)
+    other = "other"  # known to Zalo, kept raw (journeys)
 
 
 _OTHER_KNOWN = {
-    "change_template_quality",
-    "change_oa_daily_quota",
     "event_journey_acknowledged",
     "event_journey_time_out",
 }
@@ -154,6 +154,8 @@ _BY_NAME: dict[str, EventKind] = {
     "user_reply_consent": EventKind.consent_reply,
     "user_feedback": EventKind.zns_feedback,
     "change_template_status": EventKind.zns_template,
+    "change_oa_daily_quota": EventKind.oa_daily_quota,
+    "change_template_quality": EventKind.template_quality,
     "user_click_chatnow": EventKind.chat_now,
     "user_seen_message": EventKind.seen,
     "user_reacted_message": EventKind.reaction,

@@ -302,7 +302,7 @@ async def company(runtime: Runtime, hub: HubProcess, http: httpx.AsyncClient) ->
 async def link_oa(company: Company, fake_zalo: FakeZalo, department_id: str | None = None) -> Oa:
     """A Zalo OA linked to a company through the API, with tokens the fake Zalo accepts."""
     account = Oa.new()
-    access, refresh = fake_zalo.register_oa(account.app_id, account.app_secret)
+    access, refresh = fake_zalo.register_oa(account.app_id, account.app_secret, account.oa_id)
     response = await company.http.post(
         f"{company.url}/api/oa-links",
         headers=company.owner.auth,

@@ -3,20 +3,28 @@
 Paths, the bare `access_token` header, form-encoded token refresh with `secret_key`, single-use
 refresh tokens, and errors as HTTP 200 with {"error": <non-zero>, "message"}. Tests arrange it
 (register an OA, expire tokens, make a user refuse) and read what it received.
+
+OAuth v4 with PKCE (section 7): the permission page answers at once as if the OA's admin clicked
+Allow (a redirect to redirect_uri with code, oa_id, state), or Deny for an app in `denying`; the code
+lives 10 minutes, is single-use, and is exchanged only with the verifier whose S256 challenge the page
+received. getoa and the OA quota API (section 8) answer from `oa_profiles` / `oa_quotas`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from tests.servers import free_port
@@ -27,6 +35,15 @@ _MESSAGES = {
     -213: "User has not followed OA",
     -201: "Parameters are invalid",
 }
+
+
+def _challenge(verifier: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode()
+
+
+def _oauth_error(code: int, name: str, reason: str) -> JSONResponse:
+    """A failed token call: no tokens, error/error_name/error_reason at the top level (section 7)."""
+    return JSONResponse({"error": code, "error_name": name, "error_reason": reason, "ref_doc": ""})
 
 
 @dataclass
@@ -44,18 +61,60 @@ class FakeZalo:
     quota: dict[str, Any] = field(default_factory=lambda: {"quota_type": "reply", "remain": 7})
     consent_requests: list[dict[str, Any]] = field(default_factory=list)
     zns_sent: list[dict[str, Any]] = field(default_factory=list)
+    # OAuth: the OA each app's admin allows on the permission page, apps whose admin denies, codes
+    # issued (code -> app_id, oa_id, challenge, issued at), answers to hand out instead of tokens.
+    consenting_oa: dict[str, str] = field(default_factory=dict)  # app_id -> oa_id
+    denying: set[str] = field(default_factory=set)
+    codes: dict[str, tuple[str, str, str, float]] = field(default_factory=dict)
+    permission_requests: list[dict[str, str]] = field(default_factory=list)
+    exchanges: list[dict[str, Any]] = field(default_factory=list)
+    exchange_answers: list[dict[str, Any]] = field(default_factory=list)
+    token_oa: dict[str, str] = field(default_factory=dict)  # access or refresh token -> oa_id
+    oa_profiles: dict[str, dict[str, Any]] = field(default_factory=dict)  # oa_id -> getoa data
+    oa_quotas: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # oa_id -> quota rows
+    code_life_s: float = 600.0
     url: str = ""
     _server: uvicorn.Server | None = None
     _task: asyncio.Task | None = None
 
     # -- arranging ------------------------------------------------------------------------------
 
-    def register_oa(self, app_id: str, app_secret: str) -> tuple[str, str]:
+    def register_oa(self, app_id: str, app_secret: str, oa_id: str | None = None) -> tuple[str, str]:
         """A fresh token pair for an app, as the OA's owner would paste into the hub."""
         self.app_secrets[app_id] = app_secret
+        return self._issue_tokens(app_id, oa_id)
+
+    def register_app(self, app_id: str, app_secret: str, oa_id: str, **profile: Any) -> None:
+        """An app whose admin will allow `oa_id` on the permission page; getoa describes it with `profile`."""
+        self.app_secrets[app_id] = app_secret
+        self.consenting_oa[app_id] = oa_id
+        self.oa_profiles[oa_id] = {**self.default_profile(oa_id), **profile}
+
+    @staticmethod
+    def default_profile(oa_id: str) -> dict[str, Any]:
+        return {
+            "oa_id": oa_id,
+            "name": f"OA {oa_id[-4:]}",
+            "description": "Cửa hàng",
+            "oa_alias": f"oa{oa_id[-4:]}",
+            "is_verified": True,
+            "oa_type": 2,
+            "cate_name": "Mua sắm",
+            "num_follower": 1520,
+            "avatar": f"https://s160-ava-talk.zadn.vn/{oa_id}.jpg",
+            "cover": f"https://cover-talk.zadn.vn/{oa_id}.jpg",
+            "package_name": "Gói Nâng cao",
+            "package_valid_through_date": "31/12/2027",
+            "package_auto_renew_date": "31/12/2027",
+            "linked_zca": True,
+        }
+
+    def _issue_tokens(self, app_id: str, oa_id: str | None) -> tuple[str, str]:
         access, refresh = "at-" + secrets.token_hex(8), "rt-" + secrets.token_hex(8)
         self.access_tokens[access] = app_id
         self.refresh_tokens[refresh] = app_id
+        if oa_id:
+            self.token_oa[access] = self.token_oa[refresh] = oa_id
         return access, refresh
 
     def expire_access_tokens(self, app_id: str) -> None:
@@ -118,6 +177,20 @@ class FakeZalo:
     async def _quota(self, request: Request) -> JSONResponse:
         if error := self._token_error(request):
             return error
+        body = await request.json()
+        if "quota_owner" in body:  # the OA's package allowances (section 8)
+            oa_id = self.token_oa.get(request.headers["access_token"], "")
+            rows = self.oa_quotas.get(oa_id) or [
+                {
+                    "asset_id": "asset-" + (oa_id or "0")[-4:],
+                    "product_type": "cs",
+                    "quota_type": "sub_quota",
+                    "valid_through": "31/12/2027",
+                    "total": 2000,
+                    "remain": 1500,
+                }
+            ]
+            return JSONResponse({"error": 0, "message": "Success", "data": rows})
         return JSONResponse(
             {
                 "error": 0,
@@ -135,8 +208,57 @@ class FakeZalo:
         key = "attachment_id" if request.url.path.endswith("/image") else "token"
         return JSONResponse({"error": 0, "message": "Success", "data": {key: secrets.token_hex(8)}})
 
-    async def _refresh(self, request: Request) -> JSONResponse:
+    async def _access_token(self, request: Request) -> JSONResponse:
+        """POST /v4/oa/access_token: grant_type refresh_token (section 3) or authorization_code (section 7)."""
         form = await request.form()
+        if form.get("grant_type") == "authorization_code":
+            return self._exchange(request, {k: str(v) for k, v in form.items()})
+        return await self._refresh(request, form)
+
+    def _exchange(self, request: Request, form: dict[str, str]) -> JSONResponse:
+        self.exchanges.append({**form, "secret_key": request.headers.get("secret_key")})
+        if self.exchange_answers:
+            return JSONResponse(self.exchange_answers.pop(0))
+        app_id = form.get("app_id", "")
+        if self.app_secrets.get(app_id) != request.headers.get("secret_key"):
+            return _oauth_error(-14002, "Invalid appId", "app_id or its secret key is wrong")
+        issued = self.codes.pop(form.get("code", ""), None)  # single use, whatever follows
+        if issued is None or issued[0] != app_id or time.monotonic() - issued[3] > self.code_life_s:
+            # The codes of these two are forum reports only (reference section 7); the hub depends on none.
+            return _oauth_error(-14014, "Invalid authorization code", "the code is invalid, expired or used")
+        verifier = form.get("code_verifier", "")
+        if _challenge(verifier) != issued[2]:
+            return _oauth_error(-14012, "Invalid code verifier", "code_verifier does not match code_challenge")
+        access, refresh = self._issue_tokens(app_id, issued[1])
+        return JSONResponse({"access_token": access, "refresh_token": refresh, "expires_in": "90000"})
+
+    async def _permission(self, request: Request) -> Response:
+        """GET /v4/oa/permission: exactly app_id, redirect_uri, code_challenge, state (Zalo's SDK)."""
+        query = dict(request.query_params)
+        self.permission_requests.append(query)
+        if sorted(query) != ["app_id", "code_challenge", "redirect_uri", "state"]:
+            return PlainTextResponse(f"unexpected parameters {sorted(query)}", status_code=400)
+        app_id = query["app_id"]
+        oa_id = self.consenting_oa.get(app_id)
+        if oa_id is None:
+            return PlainTextResponse("-14002 Invalid appId", status_code=400)
+        separator = "&" if "?" in query["redirect_uri"] else "?"
+        if app_id in self.denying:
+            # What Zalo sends on a denial is undocumented: here only the state comes back, no code.
+            return RedirectResponse(f"{query['redirect_uri']}{separator}state={query['state']}", status_code=302)
+        code = "code-" + secrets.token_urlsafe(16)
+        self.codes[code] = (app_id, oa_id, query["code_challenge"], time.monotonic())
+        target = f"{query['redirect_uri']}{separator}code={code}&oa_id={oa_id}&state={query['state']}"
+        return RedirectResponse(target, status_code=302)
+
+    async def _getoa(self, request: Request) -> JSONResponse:
+        if error := self._token_error(request):
+            return error
+        oa_id = self.token_oa.get(request.headers["access_token"], "")
+        profile = self.oa_profiles.get(oa_id) or self.default_profile(oa_id or "0000")
+        return JSONResponse({"error": 0, "message": "Success", "data": profile})
+
+    async def _refresh(self, request: Request, form: Any) -> JSONResponse:
         app_id, refresh = form.get("app_id"), form.get("refresh_token")
         self.refreshes.append(
             {"app_id": app_id, "refresh_token": refresh, "secret_key": request.headers.get("secret_key")}
@@ -154,9 +276,7 @@ class FakeZalo:
                     "error_description": "Invalid refresh token",
                 }
             )
-        access, new_refresh = "at-" + secrets.token_hex(8), "rt-" + secrets.token_hex(8)
-        self.access_tokens[access] = str(app_id)
-        self.refresh_tokens[new_refresh] = str(app_id)
+        access, new_refresh = self._issue_tokens(str(app_id), self.token_oa.get(str(refresh)))
         return JSONResponse({"access_token": access, "refresh_token": new_refresh, "expires_in": "90000"})
 
     async def _request_consent(self, request: Request) -> JSONResponse:
@@ -197,7 +317,9 @@ class FakeZalo:
                 Route("/v3.0/oa/quota/message", self._quota, methods=["POST"]),
                 Route("/v2.0/oa/upload/image", self._upload, methods=["POST"]),
                 Route("/v2.0/oa/upload/file", self._upload, methods=["POST"]),
-                Route("/v4/oa/access_token", self._refresh, methods=["POST"]),
+                Route("/v4/oa/access_token", self._access_token, methods=["POST"]),
+                Route("/v4/oa/permission", self._permission, methods=["GET"]),
+                Route("/v2.0/oa/getoa", self._getoa, methods=["GET"]),
                 Route("/v2.0/oa/call/requestconsent", self._request_consent, methods=["POST"]),
                 Route("/message/template", self._send_zns, methods=["POST"]),
             ]

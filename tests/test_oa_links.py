@@ -9,7 +9,7 @@ from hub import embedded
 from hub.clock import SystemClock
 from hub.runtime import Runtime
 from hub.settings import Settings
-from tests.conftest import Company, make_company, start_hub
+from tests.conftest import Company, hub_of_its_own, make_company, runtime_of, start_hub
 from tests.servers import TEST_JWT_SECRET
 from tests.zalo_payloads import Oa, zalo_id
 
@@ -112,3 +112,47 @@ async def test_webhook_is_answered_503_and_nothing_acknowledged_while_storage_is
     finally:
         hub.stop()
         server.stop()
+
+
+async def test_a_link_whose_event_was_not_published_reaches_the_consoles_through_the_scheduler(
+    workdir: Path, mongo_uri: str, http, fake_zalo
+) -> None:
+    """Pasted tokens are not journaled (the journal never keeps secrets): the link carries the event it still
+    owes, and the scheduler publishes it when the process stopped short of it."""
+    failpoints = workdir / "oa-failpoints.json"
+    failpoints.write_text("{}")
+    settings = {
+        "failpoints_file": str(failpoints),
+        "zalo_openapi_url": fake_zalo.url,
+        "zalo_oauth_url": fake_zalo.url,
+        "scheduler_interval_s": "0.2",
+        "inbox_redo_after_s": "1",
+        "hole_timeout_s": "2",
+    }
+    with hub_of_its_own(workdir, mongo_uri, "hub_oa_faults", **settings) as hub:
+        async with runtime_of(mongo_uri, "hub_oa_faults") as rt:
+            company = await make_company(rt, hub.url, http)
+        console = await company.console(company.owner).connect()
+        account = Oa.new()
+        access, refresh = fake_zalo.register_oa(account.app_id, account.app_secret, account.oa_id)
+        failpoints.write_text(json.dumps({"oa_links.written": 1}))
+        response = await http.post(
+            f"{hub.url}/api/oa-links",
+            headers=company.owner.auth,
+            json={
+                "name": "OA",
+                "app_id": account.app_id,
+                "oa_id": account.oa_id,
+                "oa_secret_key": account.oa_secret_key,
+                "app_secret": account.app_secret,
+                "access_token": access,
+                "refresh_token": refresh,
+            },
+        )
+        assert response.status_code == 503
+        await console.wait_for(lambda: bool(console.of_type("oa_link.created")), 20)
+        [event] = console.of_type("oa_link.created")
+        assert event["data"]["oa_id"] == account.oa_id and event["data"]["info"]["name"]
+        listed = await http.get(f"{hub.url}/api/oa-links", headers=company.owner.auth)
+        assert listed.json()["oa_links"] == [event["data"]]
+        await console.disconnect()

@@ -138,6 +138,8 @@ RECEIVES: list[tuple[str, Audience, set[str]]] = [
     ("call.updated", rulebook.wall_displays(), {"display"}),
     ("extension.state", rulebook.supervisors(["agent"], wallboards=True), {"owner", "manager", "agent", "display"}),
     ("consent.updated", rulebook.supervisors(["asker"]), {"owner", "manager", "asker"}),
+    ("oa_link.created", rulebook.oa_link_viewers(), {"owner", "manager"}),
+    ("oa_link.updated", rulebook.oa_link_viewers(), {"owner", "manager"}),
     ("zns.updated", rulebook.supervisors(), {"owner", "manager"}),
     ("wallboard.revoked", rulebook.wallboard_revoked("tok"), {"owner", "manager"}),
 ]

@@ -27,6 +27,8 @@ RECEIVERS: dict[str, str] = {
     "member.updated": "owners, managers and the member themself",
     "member.removed": "owners and managers; the removed member's consoles are then disconnected",
     "company.updated": "every member",
+    "oa_link.created": "owners and managers",
+    "oa_link.updated": "owners and managers",
     "wallboard.revoked": "owners and managers; wall displays using the token are then disconnected",
     "call.updated": "owners, managers and the members the call rang; wall displays a masked copy (outside "
     "numbers masked, no recordings)",

@@ -62,6 +62,7 @@ export const api = {
   },
   post: (path, json, options = {}) => call("POST", path, { json, ...options }),
   put: (path, json) => call("PUT", path, { json }),
+  patch: (path, json) => call("PATCH", path, { json }),
   delete: (path) => call("DELETE", path),
   upload: (path, file) => {
     const form = new FormData();

@@ -12,6 +12,7 @@ import { $ } from "./dom.js";
 import * as fmt from "./format.js";
 import { applyI18n, has, langButton, onLangChange, say, t } from "./i18n.js";
 import { connectLive } from "./live.js";
+import { applyOaLinkEvent } from "./oa_links.js";
 
 const saved = session();
 if (!saved?.token) location.replace("/"); // nothing below connects without a session
@@ -128,6 +129,10 @@ function apply(envelope) {
     case "member.removed":
       ctx.members.delete(data.id);
       rerender();
+      break;
+    case "oa_link.created":
+    case "oa_link.updated":
+      applyOaLinkEvent(envelope, ctx); // keeps ctx.oaLinks and a mounted OA links screen current
       break;
     case "call.updated":
       calls.updated(data);
