@@ -20,6 +20,7 @@ from pymongo.errors import DuplicateKeyError
 
 from clients.zalo import ZaloClient, ZaloError
 from hub import rulebook
+from hub.audit import Audit
 from hub.auth import Principal
 from hub.clock import Clock
 from hub.errors import Conflict, NotFound, Unprocessable
@@ -52,7 +53,8 @@ def _owner_only(actor: Principal) -> None:
 
 
 class OaLinks:
-    def __init__(self, store: Store, clock: Clock, zalo: ZaloClient) -> None:
+    def __init__(self, store: Store, clock: Clock, zalo: ZaloClient, audit: Audit) -> None:
+        self._audit = audit
         self._links = store.oa_links
         self._departments = store.departments
         self._clock = clock
@@ -98,6 +100,14 @@ class OaLinks:
                 raise Conflict("this OA was linked before; relink it instead", "use_relink") from None
             raise Conflict("this OA is already linked", "oa_already_linked") from None
         self._changed()  # after the write: a webhook meanwhile must not cache the list without it
+        await self._audit.record(
+            actor.company_id,
+            actor,
+            "oa_link.created",
+            str(doc["_id"]),
+            body.name,
+            {"oa_id": body.oa_id, "app_id": body.app_id, "department_id": body.department_id},
+        )
         return view(doc)
 
     async def list(self, actor: Principal) -> list[OaLink]:
@@ -113,27 +123,38 @@ class OaLinks:
 
     async def update(self, actor: Principal, link_id: str, body: OaLinkUpdate) -> OaLink:
         _owner_only(actor)
-        await self._mine(actor, link_id)
+        before = await self._mine(actor, link_id)
         changes = body.model_dump(exclude_unset=True)
         await self._check_department(actor.company_id, changes.get("department_id"))
         if changes:
             await self._links.update_one({"_id": link_id}, {"$set": changes})
             self._changed()
+            await self._audit.record(
+                actor.company_id,
+                actor,
+                "oa_link.updated",
+                link_id,
+                changes.get("name") or before["name"],
+                {"before": {key: before.get(key) for key in changes}, "after": changes},
+            )
         return view(await self._mine(actor, link_id))
 
     async def disconnect(self, actor: Principal, link_id: str) -> OaLink:
         """Stop using the OA: tokens are forgotten; webhooks are still verified and kept raw."""
         _owner_only(actor)
-        await self._mine(actor, link_id)
+        link = await self._mine(actor, link_id)
         await self._links.update_one(
             {"_id": link_id}, {"$set": {"status": "disconnected", "access_token": None, "refresh_token": None}}
         )
         self._changed()
+        await self._audit.record(
+            actor.company_id, actor, "oa_link.removed", link_id, link["name"], {"oa_id": link["oa_id"]}
+        )
         return view(await self._mine(actor, link_id))
 
     async def relink(self, actor: Principal, link_id: str, body: OaLinkRelink) -> OaLink:
         _owner_only(actor)
-        await self._mine(actor, link_id)
+        link = await self._mine(actor, link_id)
         changes = {k: v for k, v in body.model_dump().items() if v is not None}
         changes.update(
             {
@@ -147,6 +168,9 @@ class OaLinks:
         except DuplicateKeyError:
             raise Conflict("this OA is linked to another company now", "oa_already_linked") from None
         self._changed()
+        await self._audit.record(
+            actor.company_id, actor, "oa_link.relinked", link_id, link["name"], {"oa_id": link["oa_id"]}
+        )
         return view(await self._mine(actor, link_id))
 
     # -- webhook side ---------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from schemas.events import wallboard_key
 log = logging.getLogger(__name__)
 
 MemberLookup = Callable[[str, str], Awaitable[Member | None]]
+TokenRefusal = Callable[[Principal], Awaitable[str | None]]
 WallboardValid = Callable[[str, str], Awaitable[bool]]
 
 # Why a connection is refused (`data.code`): only `starting` is worth retrying as is.
@@ -28,6 +29,7 @@ REFUSALS = {
     "starting": "the hub is starting; retry",
     "bad_token": "the token is missing, malformed, expired or signed with another key; log in again",
     "member_removed": "the member no longer belongs to the company",
+    "token_revoked": "the account's password changed since this token was issued; log in again",
     "wallboard_revoked": "the wallboard token was revoked; issue a new one",
     "bad_request": "last_seq must be a non-negative integer or null; status available or away",
 }
@@ -51,7 +53,9 @@ class Connections:
         jwt_secret: str,
         member_lookup: MemberLookup,
         wallboard_valid: WallboardValid,
+        token_refusal: TokenRefusal,
     ) -> None:
+        self._token_refusal = token_refusal
         self.sio = sio
         self._delivery = delivery
         self._ephemeral = ephemeral
@@ -74,6 +78,9 @@ class Connections:
         member = await self._member_lookup(principal.company_id, principal.member_id)
         if member is None:
             raise refused("member no longer exists", "member_removed")
+        refusal = await self._token_refusal(principal)
+        if refusal is not None:
+            raise refused(REFUSALS[refusal], refusal)
         try:
             status = Status(auth.get("status") or Status.available.value)
         except ValueError:

@@ -70,6 +70,7 @@ class Realtime:
             runtime.jwt_secret,
             runtime.directory.get_member,
             runtime.wallboards.valid,
+            runtime.directory.token_refusal,
         )
         self._tasks: list[asyncio.Task] = []
 
