@@ -49,7 +49,9 @@ async function call(method, path, { json, form, token } = {}) {
   const data = response.status === 204 ? null : await response.json().catch(() => null);
   if (!response.ok) {
     // An expired or revoked session sends the person back to the login page, saying why.
-    if (response.status === 401 && auth && !path.startsWith("/api/auth/")) endSession("expired");
+    if (response.status === 401 && auth && !path.startsWith("/api/auth/")) {
+      endSession(data?.error?.code === "token_revoked" ? "password_changed" : "expired");
+    }
     throw new ApiError(response.status, data);
   }
   return data;
@@ -62,6 +64,7 @@ export const api = {
   },
   post: (path, json, options = {}) => call("POST", path, { json, ...options }),
   put: (path, json) => call("PUT", path, { json }),
+  patch: (path, json) => call("PATCH", path, { json }),
   delete: (path) => call("DELETE", path),
   upload: (path, file) => {
     const form = new FormData();
