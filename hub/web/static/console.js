@@ -4,6 +4,7 @@
 // null); once the hub says sync.done the lists are read over REST, and events that arrived
 // meanwhile are applied on top (threads and calls by `version`, messages by id). After a drop the
 // socket resumes from the last applied seq (live.js); after sync.reset the lists are read again.
+import { Admin } from "./admin.js";
 import { api, ApiError, endSession, session } from "./api.js";
 import { Calls, tickTimers } from "./calls.js";
 import { Chat } from "./chat.js";
@@ -12,6 +13,9 @@ import { $ } from "./dom.js";
 import * as fmt from "./format.js";
 import { applyI18n, has, langButton, onLangChange, t } from "./i18n.js";
 import { connectLive } from "./live.js";
+
+// Why the hub refused this console's connection, as the login page says it.
+const REFUSALS = { member_removed: "removed", token_revoked: "password_changed" };
 
 const saved = session();
 if (!saved?.token) location.replace("/"); // nothing below connects without a session
@@ -37,6 +41,16 @@ const ctx = {
 const chat = new Chat(ctx);
 const calls = new Calls(ctx);
 const consents = new Consents(ctx);
+const admin = new Admin(ctx, $("#tab-admin"));
+ctx.companyChanged = (company) => {
+  applyCompany(company);
+  rerender();
+};
+ctx.labelsChanged = () => {
+  chat.renderFilters();
+  chat.renderList();
+};
+ctx.reconnect = () => ctx.live.socket.disconnect().connect(); // with the session's token of now
 let ready = false;
 let held = [];
 
@@ -108,26 +122,40 @@ function apply(envelope) {
       break;
     }
     case "label.created":
+    case "label.updated":
       ctx.labels.set(data.id, data);
-      chat.renderFilters();
+      ctx.labelsChanged();
+      admin.apply(envelope.type, data);
       break;
     case "label.removed":
       ctx.labels.delete(data.id);
-      chat.renderFilters();
-      chat.renderList();
+      ctx.labelsChanged();
+      admin.apply(envelope.type, data);
       break;
     case "company.updated": // a new name or time zone: every time on screen moves at once
       applyCompany(data);
       rerender();
+      admin.apply(envelope.type, data);
       break;
     case "member.created":
     case "member.updated":
       ctx.members.set(data.id, data);
       rerender();
+      admin.apply(envelope.type, data);
       break;
     case "member.removed":
       ctx.members.delete(data.id);
       rerender();
+      admin.apply(envelope.type, data);
+      break;
+    case "department.created":
+    case "department.updated":
+    case "department.removed":
+    case "wallboard.revoked":
+      admin.apply(envelope.type, data);
+      break;
+    case "session.revoked": // this account's password changed: a console still on the old token leaves
+      if (data.member_id === me.id && !ctx.changingPassword && session()?.token === ctx.liveToken) endSession("password_changed");
       break;
     case "call.updated":
       calls.updated(data);
@@ -152,6 +180,7 @@ function onEphemeral(name, data) {
   else if (name === "presence.updated") {
     ctx.presence.set(data.member_id, data.status);
     if (chat.current) chat.renderHeader();
+    admin.apply(name, data);
   }
 }
 
@@ -161,6 +190,7 @@ function showTab(name) {
   for (const tab of document.querySelectorAll(".tab")) tab.classList.toggle("active", tab.dataset.tab === name);
   for (const panel of document.querySelectorAll(".tab-panel")) panel.hidden = panel.id !== `tab-${name}`;
   if (name === "calls" && !calls.historyLoaded) calls.loadHistory().catch((err) => console.error(err));
+  if (name === "admin") admin.open();
 }
 
 function rerender() {
@@ -176,7 +206,10 @@ function rerender() {
 
 applyI18n();
 langButton($("#lang"));
-onLangChange(rerender);
+onLangChange(() => {
+  rerender();
+  admin.render();
+});
 $("#who").textContent = `${me.name} · ${t(`role.${me.role}`)}`;
 $("#presence").value = localStorage.getItem("hub.presence") || "available";
 for (const tab of document.querySelectorAll(".tab")) tab.addEventListener("click", () => showTab(tab.dataset.tab));
@@ -203,7 +236,10 @@ if (ctx.supervisor) {
 setInterval(tickTimers, 1000);
 
 ctx.live = saved?.token && connectLive({
-  token: saved.token,
+  token: () => {
+    ctx.liveToken = session()?.token; // after a password change here, the new one
+    return ctx.liveToken;
+  },
   banner: $("#banner"),
   auth: () => ({ status: $("#presence").value }),
   onEvent: apply,
@@ -213,5 +249,8 @@ ctx.live = saved?.token && connectLive({
     else if (chat.current) ctx.live.emit("thread.viewing", { thread_id: chat.current, viewing: true });
   },
   onReset: reload,
-  onRefused: (code) => endSession(code === "member_removed" ? "removed" : "expired"),
+  onRefused: (code) => {
+    if (code === "token_revoked" && ctx.changingPassword) return; // this console's new token reconnects it
+    endSession(REFUSALS[code] ?? "expired");
+  },
 });
