@@ -13,6 +13,7 @@ from playwright.async_api import Page, expect
 from hub.runtime import Runtime
 from tests.browser import screenshot_path
 from tests.conftest import Company, Person, new_phone
+from tests.pbx_payloads import Pbx, canonical
 from tests.web_steps import console_of
 
 
@@ -374,6 +375,16 @@ async def test_telephony_lists_adds_and_removes_and_a_display_gets_its_link_and_
     await expect(page.locator("#pbx-secret-value")).not_to_be_empty()
     await expect(page.locator("#pbx-secret")).to_contain_text("X-Hub-Signature: t=<unix>")
 
+    # The PBX, given that secret, rings 102, which the directory lacks: it shows up at once, offered to add.
+    secret = await page.locator("#pbx-secret-value").text_content()
+    response = await Pbx(company.url, company.code, secret or "").post(http, canonical("no_answer")[0])
+    assert response.status_code == 200, response.text
+    unlisted = page.locator('#extensions-table tr[data-extension="102"]')
+    await expect(unlisted).to_have_attribute("data-listed", "false")
+    await expect(unlisted).to_contain_text("Đổ chuông")
+    await unlisted.locator("button.add").click()
+    await expect(unlisted).to_have_attribute("data-listed", "true")
+
     await page.locator("#wallboard-form input[name=name]").fill("TV sảnh")
     await page.locator("#wallboard-form button[type=submit]").click()
     issued = page.locator("#wallboard-issued")
@@ -431,7 +442,8 @@ async def test_owner_sets_company_information_and_settings_with_errors_next_to_t
     assert saved["settings"]["max_open_threads"] == 12
     assert saved["settings"]["zns_prices"] == {"231456": 300}
     assert saved["business"]["tax_code"] == "0312345678"
-    await page.screenshot(path=screenshot_path("admin-company.png", tmp_path), full_page=True)
+    await page.locator(".admin-body").evaluate("body => body.scrollTo(0, 0)")
+    await page.screenshot(path=screenshot_path("admin-company.png", tmp_path))
 
 
 async def test_owner_reads_the_audit_log_by_member_and_action(company: Company, new_page) -> None:

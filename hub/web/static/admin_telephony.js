@@ -79,6 +79,10 @@ export function qrCode(text, size = 220) {
   return svg;
 }
 
+function sortByNumber(extensions) {
+  return extensions.sort((a, b) => (a.number < b.number ? -1 : a.number > b.number ? 1 : 0));
+}
+
 export class Telephony {
   constructor(ctx, root) {
     this.ctx = ctx;
@@ -102,6 +106,21 @@ export class Telephony {
     if (type === "wallboard.revoked") {
       this.wallboards = this.wallboards.filter((w) => w.id !== data.id);
       this.renderWallboards();
+    }
+    if (type === "extension.state") {
+      // A number the PBX rang that the directory lacks shows up at once, offered to be added.
+      const known = this.extensions.find((e) => e.number === data.extension);
+      if (known) known.state = data.state;
+      else this.extensions = sortByNumber([...this.extensions, { number: data.extension, member_id: null, name: null, listed: false, state: data.state }]);
+      this.renderExtensions();
+    }
+    if (type === "member.created" || type === "member.updated") {
+      // Giving a member a number the directory lacks adds it to the directory.
+      if (data.extension && !this.extensions.some((e) => e.number === data.extension && e.listed !== false)) {
+        const state = this.extensions.find((e) => e.number === data.extension)?.state ?? "idle";
+        this.extensions = sortByNumber([...this.extensions.filter((e) => e.number !== data.extension),
+          { number: data.extension, member_id: data.id, name: null, listed: true, state }]);
+      }
     }
     if (type.startsWith("member.")) this.renderExtensions(); // who holds which extension
     if (type.startsWith("department.")) this.renderHotlines();
@@ -165,7 +184,7 @@ export class Telephony {
       if (data.has("number") && !requireFilled(form, ["number"])) return;
       if (!data.has("number") && !requireFilled(form, ["name"])) return;
       await send(data);
-      for (const input of form.querySelectorAll("input")) if (input.name === "number") input.value = "";
+      form.reset();
     });
     return form;
   }
@@ -208,8 +227,7 @@ export class Telephony {
   async addExtension(number, name) {
     const added = await api.post("/api/extensions", { number, name });
     const state = this.extensions.find((e) => e.number === number)?.state ?? "idle";
-    this.extensions = [...this.extensions.filter((e) => e.number !== number), { ...added, listed: true, state }]
-      .sort((a, b) => (a.number < b.number ? -1 : 1));
+    this.extensions = sortByNumber([...this.extensions.filter((e) => e.number !== number), { ...added, listed: true, state }]);
     this.renderExtensions();
   }
 

@@ -165,6 +165,7 @@ function apply(envelope) {
       break;
     case "extension.state":
       calls.extensionState(data);
+      admin.apply(envelope.type, data);
       break;
     case "consent.updated":
       consents.updated(data);
