@@ -51,8 +51,10 @@ class Audit:
         subject_id: str | None = None,
         subject_name: str | None = None,
         details: dict[str, Any] | None = None,
+        key: str | None = None,
     ) -> None:
-        """Write one entry; `actor` is who did it (a principal or a member id; None: the hub itself)."""
+        """Write one entry; `actor` is who did it (a principal or a member id; None: the hub itself). An
+        entry with the `key` of an earlier one is not written again."""
         member_id = actor.member_id if isinstance(actor, Principal) else actor
         member_name = None
         if member_id is not None:
@@ -60,7 +62,7 @@ class Audit:
             member_name = doc["name"] if doc else None
         change = current_change()
         entry = {
-            "_id": f"{change.key}|audit|{action}|{subject_id or ''}" if change else new_id(),
+            "_id": key or (f"{change.key}|audit|{action}|{subject_id or ''}" if change else new_id()),
             "company_id": company_id,
             "at": self._clock.now(),
             "member_id": member_id,

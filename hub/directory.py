@@ -225,7 +225,7 @@ class Directory:
         try:
             await self._refuse_while_locked(phone)
         except TooManyRequests:
-            await self._audit_login_refused(phone, company_code, "locked")
+            await self._audit_login_refused(phone, company_code, "locked", once_per_lock=True)
             raise
         account = await self._store.accounts.find_one({"phone": phone})
         if account is None or not verify_password(account["password_hash"], password):
@@ -263,19 +263,29 @@ class Directory:
             if m["company_id"] in companies
         ]
 
-    async def _audit_login_refused(self, phone: str, company_code: str | None, reason: str) -> None:
+    async def _audit_login_refused(
+        self, phone: str, company_code: str | None, reason: str, once_per_lock: bool = False
+    ) -> None:
         """A refused login goes to the audit log of each company the phone's account belongs to (that
-        company alone when the login named one); a phone with no membership is written nowhere."""
+        company alone when the login named one); a phone with no membership is written nowhere. Logins
+        refused while locked are written once per lock, so hammering a phone cannot flood the log."""
         account = await self._store.accounts.find_one({"phone": phone}, {"_id": 1})
         if account is None:
             return
+        lock = await self._store.login_failures.find_one({"_id": phone}) if once_per_lock else None
         async for member in self._store.members.find({"account_id": account["_id"]}):
             if company_code is not None:
                 company = await self._store.companies.find_one({"_id": member["company_id"]}, {"code": 1})
                 if company is None or company["code"] != company_code:
                     continue
             await self._audit.record(
-                member["company_id"], member["_id"], "login.refused", member["_id"], member["name"], {"reason": reason}
+                member["company_id"],
+                member["_id"],
+                "login.refused",
+                member["_id"],
+                member["name"],
+                {"reason": reason},
+                key=f"login-locked|{member['_id']}|{lock['since'].isoformat()}" if lock else None,
             )
 
     async def _refuse_while_locked(self, phone: str) -> None:
@@ -333,16 +343,15 @@ class Directory:
             )
         return actor if known[1] is actor.role else replace(actor, role=known[1])
 
-    async def token_refusal(self, actor: Principal) -> str | None:
-        """Why a console's token is refused at connect (read fresh): `member_removed`, `token_revoked`, or None."""
-        doc = await self._store.members.find_one(
-            {"_id": actor.member_id, "company_id": actor.company_id}, {"token_gen": 1}
-        )
+    async def admit(self, actor: Principal) -> Member | str:
+        """A console's member, read fresh at connect, or why its token is refused: `member_removed`, or
+        `token_revoked` (the account's password changed since the token was issued)."""
+        doc = await self._store.members.find_one({"_id": actor.member_id, "company_id": actor.company_id})
         if doc is None:
             return "member_removed"
         if actor.token_gen is not None and actor.token_gen < doc.get("token_gen", 0):
             return "token_revoked"
-        return None
+        return _member(doc)
 
     async def principal_for(self, member: Member) -> Principal:
         """What a new token for `member` speaks for: in the account's current token generation."""

@@ -224,7 +224,14 @@ async def test_a_password_change_closes_and_refuses_the_accounts_other_consoles(
 
     await console.wait_disconnected()
     await other_console.wait_disconnected()
-    assert console.of_type("session.revoked")[-1]["data"] == {"member_id": user.id}
+    # (the event may reach a console just before it closes, or not: the close is what counts)
+    revoked = [
+        (doc["company_id"], doc["data"])
+        async for doc in runtime.store.events.find(
+            {"type": "session.revoked", "data.member_id": {"$in": [user.id, elsewhere.id]}}
+        )
+    ]
+    assert sorted(revoked) == sorted([(company.id, {"member_id": user.id}), (other.id, {"member_id": elsewhere.id})])
     old = await company.http.get(f"{company.url}/api/company", headers=user.auth)
     assert old.status_code == 401 and _code(old) == "token_revoked"
     assert (await company.http.get(f"{company.url}/api/company", headers=elsewhere.auth)).status_code == 401
@@ -416,10 +423,11 @@ async def test_refused_logins_are_written_to_the_accounts_companies_only(company
             f"{company.url}/api/auth/login", json={"phone": user.phone, "password": "wrong-password"}
         )
         assert response.status_code == 401
-    locked = await company.http.post(
-        f"{company.url}/api/auth/login", json={"phone": user.phone, "password": user.password}
-    )
-    assert locked.status_code == 429
+    for _ in range(3):  # refused while locked: written once per lock
+        locked = await company.http.post(
+            f"{company.url}/api/auth/login", json={"phone": user.phone, "password": user.password}
+        )
+        assert locked.status_code == 429
     refused = (await _audit(company, member=user.id, action="login.refused")).json()["entries"]
     assert [e["details"]["reason"] for e in refused] == ["locked"] + ["wrong_password"] * 5
     # a phone with no membership is written nowhere

@@ -20,8 +20,8 @@ from schemas.events import wallboard_key
 
 log = logging.getLogger(__name__)
 
-MemberLookup = Callable[[str, str], Awaitable[Member | None]]
-TokenRefusal = Callable[[Principal], Awaitable[str | None]]
+# A token's member as the company knows them now, or why the token is refused (a REFUSALS code).
+Admit = Callable[[Principal], Awaitable[Member | str]]
 WallboardValid = Callable[[str, str], Awaitable[bool]]
 
 # Why a connection is refused (`data.code`): only `starting` is worth retrying as is.
@@ -51,16 +51,14 @@ class Connections:
         delivery: Delivery,
         ephemeral: Ephemeral,
         jwt_secret: str,
-        member_lookup: MemberLookup,
+        admit: Admit,
         wallboard_valid: WallboardValid,
-        token_refusal: TokenRefusal,
     ) -> None:
-        self._token_refusal = token_refusal
         self.sio = sio
         self._delivery = delivery
         self._ephemeral = ephemeral
         self._jwt_secret = jwt_secret
-        self._member_lookup = member_lookup
+        self._admit = admit
         self._wallboard_valid = wallboard_valid
 
     async def connect(self, sid: str, environ: dict, auth: Any) -> None:
@@ -75,12 +73,9 @@ class Connections:
         if principal.kind == "wallboard":
             await self._connect_wallboard(sid, principal, last_seq)
             return
-        member = await self._member_lookup(principal.company_id, principal.member_id)
-        if member is None:
-            raise refused("member no longer exists", "member_removed")
-        refusal = await self._token_refusal(principal)
-        if refusal is not None:
-            raise refused(REFUSALS[refusal], refusal)
+        member = await self._admit(principal)
+        if isinstance(member, str):
+            raise refused(REFUSALS[member], member)
         try:
             status = Status(auth.get("status") or Status.available.value)
         except ValueError:

@@ -68,9 +68,8 @@ class Realtime:
             self.delivery,
             self.ephemeral,
             runtime.jwt_secret,
-            runtime.directory.get_member,
+            runtime.directory.admit,
             runtime.wallboards.valid,
-            runtime.directory.token_refusal,
         )
         self._tasks: list[asyncio.Task] = []
 
