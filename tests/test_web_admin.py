@@ -246,6 +246,10 @@ async def test_a_second_console_follows_member_department_and_label_changes_live
     await owner_page.locator("#label-edit button[type=submit]").click()
     await expect(manager_page.locator("#labels-table")).to_contain_text("Khách quen")
     await expect(manager_page.locator("#labels-table")).not_to_contain_text("VIP")
+    await owner_page.locator("#labels-table tr", has_text="Khách quen").locator("button.delete").click()
+    await owner_page.click("#confirm-yes")
+    await expect(manager_page.locator("#labels-table")).not_to_contain_text("Khách quen")
+    await expect(manager_page.locator("#f-label")).not_to_contain_text("Khách quen")  # the chat filter too
 
     # A member removed by the owner leaves the manager's list.
     await owner_page.click('.admin-link[data-section="members"]')
@@ -461,6 +465,7 @@ async def test_owner_reads_the_audit_log_by_member_and_action(company: Company, 
 async def test_administration_speaks_english_after_the_switch(company: Company, new_page) -> None:
     page = await console_of(new_page, company.owner, company.url)
     await open_admin(page, "members")
+    await expect(page.locator(".admin-link")).to_have_count(8)  # the owner: every section, the audit log too
     await page.click("#lang")
     await expect(page.locator("[data-tab=admin]")).to_have_text("Administration")
     await expect(page.locator('.admin-link[data-section="members"]')).to_have_text("Members")

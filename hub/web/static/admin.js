@@ -34,7 +34,7 @@ class OaLinks {
 
   async load() {
     const mod = await import("./oa_links.js").catch(() => null);
-    if (mod?.mountOaLinks) mod.mountOaLinks(this.root, this.ctx);
+    if (mod?.mountOaLinks) await mod.mountOaLinks(this.root, this.ctx);
     else replace(this.root, h("p", { class: "muted", id: "oa-missing" }, t("admin.oaMissing")));
     this.missing = !mod?.mountOaLinks;
   }
@@ -86,9 +86,11 @@ export class Admin {
     for (const [key, section] of this.sections) section.root.hidden = key !== name;
     if (!this.loaded.has(name)) {
       this.loaded.add(name);
-      this.sections.get(name).load().catch((err) => {
-        this.loaded.delete(name);
-        console.error(err);
+      const section = this.sections.get(name);
+      section.root.querySelector(":scope > .load-error")?.remove();
+      section.load().catch((err) => {
+        this.loaded.delete(name); // opening it again tries again
+        section.root.prepend(h("p", { class: "error load-error", role: "alert" }, this.ctx.errorText(err)));
       });
     }
   }
