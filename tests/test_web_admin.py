@@ -456,10 +456,19 @@ async def test_owner_reads_the_audit_log_by_member_and_action(company: Company, 
     page = await console_of(new_page, company.owner, company.url)
     await open_admin(page, "audit")
     table = page.locator("#audit-table tbody")
-    await expect(table).to_contain_text("Bùi Thị Nga")
-    await page.locator("#audit-filters input[name=action]").fill("no.such.action")
+    removed = table.locator('tr[data-action="member.removed"]')
+    await expect(removed).to_contain_text("Bùi Thị Nga")
+    await expect(removed).to_contain_text("Xoá thành viên")
+    await page.locator("#audit-filters select[name=action]").select_option("member.removed")
     await page.locator("#audit-filters button[type=submit]").click()
-    await expect(table).to_contain_text("Không có mục nào.")
+    await expect(table.locator("tr")).to_have_count(1)
+    await page.locator("#audit-filters select[name=action]").select_option("pbx.secret_rotated")
+    await page.locator("#audit-filters button[type=submit]").click()
+    await expect(table).to_have_text("Không có mục nào.")
+    await page.locator("#audit-filters select[name=action]").select_option("")
+    await page.locator("#audit-filters select[name=member]").select_option(agent.id)
+    await page.locator("#audit-filters button[type=submit]").click()
+    await expect(table).to_contain_text("Đăng nhập")  # the agent's own login, by them
 
 
 async def test_administration_speaks_english_after_the_switch(company: Company, new_page) -> None:

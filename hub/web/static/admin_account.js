@@ -3,7 +3,7 @@ import { api, saveSession } from "./api.js";
 import { field, formError, onSubmit, requireFilled, showError } from "./admin_form.js";
 import { h, option, replace } from "./dom.js";
 import * as fmt from "./format.js";
-import { addStrings, t } from "./i18n.js";
+import { addStrings, has, t } from "./i18n.js";
 
 addStrings({
   vi: {
@@ -13,9 +13,37 @@ addStrings({
     "account.companies": "Công ty của tôi", "account.code": "Mã công ty", "account.name": "Tên công ty",
     "account.role": "Vai trò", "account.switch": "Chuyển sang", "account.current.company": "Đang dùng",
     "audit.member": "Người thực hiện", "audit.anyMember": "Mọi người", "audit.action": "Hành động",
+    "audit.anyAction": "Mọi hành động",
     "audit.from": "Từ ngày", "audit.to": "Đến ngày", "audit.filter": "Lọc", "audit.at": "Thời điểm",
     "audit.subject": "Đối tượng", "audit.details": "Chi tiết", "audit.older": "Cũ hơn",
     "audit.none": "Không có mục nào.",
+
+    "audit.act.member.created": "Thêm thành viên",
+    "audit.act.member.removed": "Xoá thành viên",
+    "audit.act.member.renamed": "Đổi tên thành viên",
+    "audit.act.member.role_changed": "Đổi vai trò",
+    "audit.act.member.department_changed": "Chuyển phòng ban",
+    "audit.act.member.extension_given": "Gán máy lẻ",
+    "audit.act.member.extension_removed": "Gỡ máy lẻ",
+    "audit.act.department.created": "Tạo phòng ban",
+    "audit.act.department.updated": "Sửa phòng ban",
+    "audit.act.department.removed": "Xoá phòng ban",
+    "audit.act.hotline.added": "Thêm hotline",
+    "audit.act.hotline.removed": "Xoá hotline",
+    "audit.act.extension.added": "Thêm máy lẻ",
+    "audit.act.extension.removed": "Xoá máy lẻ",
+    "audit.act.pbx.secret_rotated": "Tạo khoá bí mật PBX mới",
+    "audit.act.wallboard.issued": "Cấp màn hình treo tường",
+    "audit.act.wallboard.revoked": "Thu hồi màn hình treo tường",
+    "audit.act.oa_link.created": "Liên kết Zalo OA",
+    "audit.act.oa_link.relinked": "Liên kết lại Zalo OA",
+    "audit.act.oa_link.updated": "Sửa liên kết Zalo OA",
+    "audit.act.oa_link.removed": "Ngắt liên kết Zalo OA",
+    "audit.act.thread.reassigned": "Chuyển hội thoại",
+    "audit.act.company.updated": "Sửa thông tin công ty",
+    "audit.act.account.password_changed": "Đổi mật khẩu",
+    "audit.act.login.succeeded": "Đăng nhập",
+    "audit.act.login.refused": "Đăng nhập bị từ chối",
   },
   en: {
     "account.password": "Change password", "account.current": "Current password", "account.new": "New password",
@@ -24,9 +52,37 @@ addStrings({
     "account.companies": "My companies", "account.code": "Company code", "account.name": "Company name",
     "account.role": "Role", "account.switch": "Switch", "account.current.company": "Current",
     "audit.member": "Member", "audit.anyMember": "Anyone", "audit.action": "Action",
+    "audit.anyAction": "Any action",
     "audit.from": "From", "audit.to": "To", "audit.filter": "Filter", "audit.at": "When",
     "audit.subject": "Subject", "audit.details": "Details", "audit.older": "Older",
     "audit.none": "No entry.",
+
+    "audit.act.member.created": "Member added",
+    "audit.act.member.removed": "Member removed",
+    "audit.act.member.renamed": "Member renamed",
+    "audit.act.member.role_changed": "Role changed",
+    "audit.act.member.department_changed": "Department changed",
+    "audit.act.member.extension_given": "Extension assigned",
+    "audit.act.member.extension_removed": "Extension taken away",
+    "audit.act.department.created": "Department created",
+    "audit.act.department.updated": "Department changed",
+    "audit.act.department.removed": "Department deleted",
+    "audit.act.hotline.added": "Hotline added",
+    "audit.act.hotline.removed": "Hotline removed",
+    "audit.act.extension.added": "Extension added",
+    "audit.act.extension.removed": "Extension removed",
+    "audit.act.pbx.secret_rotated": "PBX secret rotated",
+    "audit.act.wallboard.issued": "Wallboard issued",
+    "audit.act.wallboard.revoked": "Wallboard revoked",
+    "audit.act.oa_link.created": "Zalo OA linked",
+    "audit.act.oa_link.relinked": "Zalo OA relinked",
+    "audit.act.oa_link.updated": "Zalo OA link changed",
+    "audit.act.oa_link.removed": "Zalo OA disconnected",
+    "audit.act.thread.reassigned": "Conversation reassigned",
+    "audit.act.company.updated": "Company changed",
+    "audit.act.account.password_changed": "Password changed",
+    "audit.act.login.succeeded": "Logged in",
+    "audit.act.login.refused": "Login refused",
   },
 });
 
@@ -106,12 +162,47 @@ export class Account {
   }
 }
 
+// What the audit log records (hub/audit.py's callers), offered as the action filter, said in words.
+const AUDIT_ACTIONS = [
+  "member.created",
+  "member.removed",
+  "member.renamed",
+  "member.role_changed",
+  "member.department_changed",
+  "member.extension_given",
+  "member.extension_removed",
+  "department.created",
+  "department.updated",
+  "department.removed",
+  "hotline.added",
+  "hotline.removed",
+  "extension.added",
+  "extension.removed",
+  "pbx.secret_rotated",
+  "wallboard.issued",
+  "wallboard.revoked",
+  "oa_link.created",
+  "oa_link.relinked",
+  "oa_link.updated",
+  "oa_link.removed",
+  "thread.reassigned",
+  "company.updated",
+  "account.password_changed",
+  "login.succeeded",
+  "login.refused",
+];
+
+function actionWords(action) {
+  return has(`audit.act.${action}`) ? t(`audit.act.${action}`) : action;
+}
+
 export class Audit {
   constructor(ctx, root) {
     this.ctx = ctx;
     this.root = root;
     this.entries = [];
     this.filters = {};
+    this.seen = new Map(); // member id -> name, from the entries read
   }
 
   async load() {
@@ -130,7 +221,8 @@ export class Audit {
       t("audit.older"));
     this.form = h("form", { id: "audit-filters", class: "filter-bar" },
       h("label", {}, h("span", {}, t("audit.member")), this.memberChoice),
-      h("label", {}, h("span", {}, t("audit.action")), h("input", { name: "action", size: 18, value: this.filters.action ?? "" })),
+      h("label", {}, h("span", {}, t("audit.action")), h("select", { name: "action" }, option("", t("audit.anyAction"), !this.filters.action),
+        AUDIT_ACTIONS.map((action) => option(action, actionWords(action), action === this.filters.action)))),
       h("label", {}, h("span", {}, t("audit.from")), h("input", { name: "from", type: "date", value: this.filters.fromDate ?? "" })),
       h("label", {}, h("span", {}, t("audit.to")), h("input", { name: "to", type: "date", value: this.filters.toDate ?? "" })),
       h("button", { type: "submit" }, t("audit.filter")));
@@ -150,13 +242,15 @@ export class Audit {
   renderMemberChoice() {
     if (!this.memberChoice) return;
     const chosen = this.memberChoice.value || this.filters.member || "";
+    // Members of now, and those the log names who have left since (their entries stay a year).
+    const names = new Map([...this.seen, ...[...this.ctx.members.values()].map((m) => [m.id, m.name])]);
     replace(this.memberChoice, option("", t("audit.anyMember"), !chosen),
-      [...this.ctx.members.values()].sort((a, b) => a.name.localeCompare(b.name)).map((m) => option(m.id, m.name, m.id === chosen)));
+      [...names].sort((a, b) => a[1].localeCompare(b[1])).map(([id, name]) => option(id, name, id === chosen)));
   }
 
   async fetch(older) {
     const data = new FormData(this.form);
-    this.filters = { member: data.get("member"), action: data.get("action").trim(), fromDate: data.get("from"), toDate: data.get("to") };
+    this.filters = { member: data.get("member"), action: data.get("action"), fromDate: data.get("from"), toDate: data.get("to") };
     const to = this.filters.toDate ? new Date(Date.parse(fmt.zoneMidnight(this.filters.toDate)) + 86400000).toISOString() : null;
     this.error.hidden = true;
     try {
@@ -167,6 +261,8 @@ export class Audit {
       this.entries = older ? [...this.entries, ...page.entries] : page.entries;
       this.nextBefore = page.next_before ?? (page.entries.length === 50 ? page.entries.at(-1).id : null);
       this.more = Boolean(this.nextBefore);
+      for (const e of page.entries) if (e.member_id && e.member_name) this.seen.set(e.member_id, e.member_name);
+      this.renderMemberChoice();
     } catch (err) {
       this.error.textContent = this.ctx.errorText(err);
       this.error.hidden = false;
@@ -179,7 +275,7 @@ export class Audit {
     replace(this.tbody, this.entries.length ? this.entries.map((e) => h("tr", { dataset: { action: e.action } },
       h("td", {}, fmt.dateTime(e.at)),
       h("td", {}, e.member_name ?? this.ctx.memberName(e.member_id)),
-      h("td", {}, h("code", {}, e.action)),
+      h("td", { title: e.action }, actionWords(e.action)),
       h("td", {}, typeof e.subject === "object" && e.subject ? e.subject.name ?? e.subject.id ?? "" : e.subject ?? ""),
       h("td", { class: "muted" }, e.details && Object.keys(e.details).length
         ? Object.entries(e.details).map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`).join(" · ") : "")))
