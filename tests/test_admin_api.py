@@ -3,13 +3,19 @@ departments, labels, company information, the account (password, companies, swit
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
 import pytest
 import socketio
 
+from hub import changes
+from hub.auth import Principal
+from hub.ids import new_id
 from hub.runtime import Runtime
+from schemas.directory import Role
+from schemas.rest import DepartmentCreate
 from tests.conftest import Company, Person, make_company, new_phone
 from tests.consoles import TestConsole
 from tests.zalo_payloads import Oa, zalo_id
@@ -247,6 +253,26 @@ async def test_a_password_change_closes_and_refuses_the_accounts_other_consoles(
     assert await other.login(user.phone, "a-new-password")
 
 
+async def test_a_password_changed_through_one_process_revokes_the_tokens_in_the_other(
+    pair_runtime: Runtime, hub_pair, http: httpx.AsyncClient
+) -> None:
+    first, second = hub_pair
+    company = await make_company(pair_runtime, first.url, http)
+    user = await company.add("user")
+    assert user.password is not None
+    there = await company.console(user, second.url).connect()
+    assert (await http.get(f"{second.url}/api/company", headers=user.auth)).is_success  # remembered for 1 s there
+    response = await _change_password(company, user, user.password, "another-password")
+    assert response.status_code == 200, response.text
+    await there.wait_disconnected()  # session.revoked crossed to the other process
+    assert "token_revoked" in await _refused(second.url, user.token)  # read fresh at connect
+    changed_at = time.monotonic()
+    while (await http.get(f"{second.url}/api/company", headers=user.auth)).status_code != 401:
+        assert time.monotonic() - changed_at < 1.5, "the other process still takes the old token"
+    fresh = {"Authorization": f"Bearer {response.json()['token']}"}
+    assert (await http.get(f"{second.url}/api/company", headers=fresh)).is_success
+
+
 async def test_an_account_lists_its_companies_and_switches_without_a_password(
     company: Company, runtime: Runtime
 ) -> None:
@@ -436,3 +462,17 @@ async def test_refused_logins_are_written_to_the_accounts_companies_only(company
     assert response.status_code == 401
     everything = (await _audit(company, limit=500)).json()["entries"]
     assert all(stranger not in str(e) for e in everything)
+
+
+async def test_a_redone_change_writes_its_audit_entry_and_event_once(company: Company, runtime: Runtime) -> None:
+    owner = Principal(company.owner.id, company.id, Role.owner)
+    key = f"rest:{new_id()}"
+    with changes.change(key):
+        first = await runtime.directory.create_department(owner, DepartmentCreate(name="Kho"))
+    with changes.change(key, redo=True):  # the sweeper or the caller's retry re-does it
+        again = await runtime.directory.create_department(owner, DepartmentCreate(name="Kho"))
+    assert again.id == first.id
+    entries = (await _audit(company, action="department.created")).json()["entries"]
+    assert [e["subject"]["id"] for e in entries] == [first.id]
+    published = await runtime.store.events.count_documents({"company_id": company.id, "type": "department.created"})
+    assert published == 1
