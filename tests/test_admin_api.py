@@ -4,13 +4,14 @@ departments, labels, company information, the account (password, companies, swit
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 import socketio
 
-from hub import changes
+from hub import changes, scheduler
 from hub.auth import Principal
 from hub.ids import new_id
 from hub.runtime import Runtime
@@ -476,3 +477,24 @@ async def test_a_redone_change_writes_its_audit_entry_and_event_once(company: Co
     assert [e["subject"]["id"] for e in entries] == [first.id]
     published = await runtime.store.events.count_documents({"company_id": company.id, "type": "department.created"})
     assert published == 1
+
+
+async def test_audit_entries_older_than_the_retention_are_pruned(company: Company, runtime: Runtime) -> None:
+    assert runtime.settings.audit_retention_days == 365, "the default: a year"
+    now = datetime.now(UTC)
+    for age_days, name in ((366, "old"), (364, "kept")):
+        await runtime.store.audit.insert_one(
+            {
+                "_id": new_id(),
+                "company_id": company.id,
+                "at": now - timedelta(days=age_days),
+                "member_id": company.owner.id,
+                "member_name": "Owner",
+                "action": "test.aged",
+                "subject": {"id": None, "name": name},
+                "details": {},
+            }
+        )
+    assert await scheduler.prune_audit(runtime) >= 1
+    left = (await _audit(company, action="test.aged")).json()["entries"]
+    assert [e["subject"]["name"] for e in left] == ["kept"]
