@@ -76,7 +76,8 @@ export class Labels {
       form.elements.name.value = "";
       this.renderRows();
     });
-    replace(this.root, form, h("table", { class: "grid", id: "labels-table" },
+    this.error = h("p", { class: "error", id: "labels-error", role: "alert", hidden: true });
+    replace(this.root, form, this.error, h("table", { class: "grid", id: "labels-table" },
       h("thead", {}, h("tr", {}, ["labels.name", "labels.color", "common.actions"].map((key) => h("th", {}, t(key))))), this.tbody));
     this.renderRows();
   }
@@ -114,7 +115,14 @@ export class Labels {
 
   async remove(label) {
     if (!(await confirmDialog(t("labels.deleteConfirm", { name: label.name }), t("labels.delete")))) return;
-    await api.delete(`/api/labels/${label.id}`);
+    this.error.hidden = true;
+    try {
+      await api.delete(`/api/labels/${label.id}`);
+    } catch (err) {
+      this.error.textContent = this.ctx.errorText(err);
+      this.error.hidden = false;
+      return;
+    }
     this.ctx.labels.delete(label.id);
     this.ctx.labelsChanged?.();
     this.renderRows();

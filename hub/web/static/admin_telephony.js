@@ -133,7 +133,8 @@ export class Telephony {
     this.wallboardBody = h("tbody");
     this.secret = h("div", { id: "pbx-secret" });
     const owner = this.ctx.me.role === "owner";
-    replace(this.root,
+    this.error = h("p", { class: "error", id: "telephony-error", role: "alert", hidden: true });
+    replace(this.root, this.error,
       h("h3", {}, t("tel.hotlines")),
       this.addForm("hotline-form", [
         field("tel.number", h("input", { name: "number", maxlength: 32, size: 14 })),
@@ -175,6 +176,18 @@ export class Telephony {
     this.renderHotlines();
     this.renderExtensions();
     this.renderWallboards();
+    this.renderSecret();
+  }
+
+  /** A row's action: a refusal is said above the lists, in the reader's language. */
+  async guard(action) {
+    this.error.hidden = true;
+    try {
+      await action();
+    } catch (err) {
+      this.error.textContent = this.ctx.errorText(err);
+      this.error.hidden = false;
+    }
   }
 
   addForm(id, fields, send, buttonKey = "tel.add") {
@@ -194,7 +207,7 @@ export class Telephony {
     replace(this.hotlineBody, this.hotlines.length ? this.hotlines.map((line) => h("tr", { dataset: { hotlineId: line.id } },
       h("td", {}, line.number), h("td", {}, line.name ?? ""),
       h("td", {}, this.ctx.departments?.get(line.department_id)?.name ?? "–"),
-      h("td", {}, h("button", { type: "button", class: "link danger", onclick: () => this.removeHotline(line) }, t("tel.remove")))))
+      h("td", {}, h("button", { type: "button", class: "link danger", onclick: () => this.guard(() => this.removeHotline(line)) }, t("tel.remove")))))
       : h("tr", {}, h("td", { colspan: 4, class: "muted" }, t("tel.noHotlines"))));
   }
 
@@ -210,9 +223,9 @@ export class Telephony {
         h("td", {}, holder?.name ?? "–"),
         h("td", {}, ext.state ? t(`ext.${ext.state}`) : "–"),
         h("td", {}, ext.listed === false
-          ? h("button", { type: "button", class: "link add", onclick: () => this.addExtension(ext.number, null).catch((err) => console.error(err)) }, t("tel.add"))
+          ? h("button", { type: "button", class: "link add", onclick: () => this.guard(() => this.addExtension(ext.number, null)) }, t("tel.add"))
           : holder ? null
-            : h("button", { type: "button", class: "link danger", onclick: () => this.removeExtension(ext) }, t("tel.remove"))));
+            : h("button", { type: "button", class: "link danger", onclick: () => this.guard(() => this.removeExtension(ext)) }, t("tel.remove"))));
     }) : h("tr", {}, h("td", { colspan: 5, class: "muted" }, t("tel.noExtensions"))));
   }
 
@@ -220,7 +233,7 @@ export class Telephony {
     if (!this.wallboardBody) return;
     replace(this.wallboardBody, this.wallboards.length ? this.wallboards.map((w) => h("tr", { dataset: { wallboardId: w.id } },
       h("td", {}, w.name), h("td", {}, w.created_at ? fmt.dateTime(w.created_at) : "–"),
-      h("td", {}, h("button", { type: "button", class: "link danger", onclick: () => this.revokeWallboard(w) }, t("tel.wbRevoke")))))
+      h("td", {}, h("button", { type: "button", class: "link danger", onclick: () => this.guard(() => this.revokeWallboard(w)) }, t("tel.wbRevoke")))))
       : h("tr", {}, h("td", { colspan: 3, class: "muted" }, t("tel.wbNone"))));
   }
 
@@ -248,13 +261,19 @@ export class Telephony {
   async rotate() {
     if (!(await confirmDialog(t("tel.rotateConfirm"), t("tel.rotate")))) return;
     try {
-      const { secret, header } = await api.post("/api/pbx/secret");
-      replace(this.secret, h("div", { class: "note" },
-        h("p", {}, t("tel.secret")), h("p", {}, h("code", { id: "pbx-secret-value", class: "secret" }, secret)),
-        h("p", {}, t("tel.header")), h("p", {}, h("code", {}, header))));
+      this.rotated = await api.post("/api/pbx/secret"); // kept on this page only, across a language switch
+      this.renderSecret();
     } catch (err) {
       replace(this.secret, h("p", { class: "error", role: "alert" }, this.ctx.errorText(err)));
     }
+  }
+
+  renderSecret() {
+    if (!this.rotated) return;
+    const { secret, header } = this.rotated;
+    replace(this.secret, h("div", { class: "note" },
+      h("p", {}, t("tel.secret")), h("p", {}, h("code", { id: "pbx-secret-value", class: "secret" }, secret)),
+      h("p", {}, t("tel.header")), h("p", {}, h("code", {}, header))));
   }
 
   async issueWallboard(name) {
