@@ -255,7 +255,8 @@ export class Members {
   }
 
   async extensionDialog(m) {
-    const { extensions } = await api.get("/api/extensions");
+    // Free extensions are offered; any other number can be typed (the hub adds it to the directory).
+    const { extensions } = await api.get("/api/extensions").catch(() => ({ extensions: [] }));
     const free = extensions.filter((e) => e.listed !== false && !e.member_id);
     const input = h("input", { name: "extension", list: "free-extensions", maxlength: 16 });
     const form = h("form", { id: "extension-form", class: "admin-form" },
