@@ -1,6 +1,7 @@
 // Administration: the person's own account (password, companies, switching) and the owner's audit log.
 import { api, saveSession } from "./api.js";
 import { field, formError, onSubmit, requireFilled, showError } from "./admin_form.js";
+import { departments } from "./admin_members.js";
 import { h, option, replace } from "./dom.js";
 import * as fmt from "./format.js";
 import { addStrings, has, t } from "./i18n.js";
@@ -206,8 +207,16 @@ export class Audit {
   }
 
   async load() {
+    await departments(this.ctx).catch(() => null); // their names in the details
     this.render();
     await this.fetch(false);
+  }
+
+  /** A detail's value in words where it names a role, a department or a member. */
+  word(value) {
+    if (typeof value !== "string") return value === null ? "–" : JSON.stringify(value);
+    if (["owner", "manager", "user"].includes(value)) return t(`role.${value}`);
+    return this.ctx.departments?.get(value)?.name ?? this.ctx.members.get(value)?.name ?? this.seen.get(value) ?? value;
   }
 
   apply(type) {
@@ -278,7 +287,7 @@ export class Audit {
       h("td", { title: e.action }, actionWords(e.action)),
       h("td", {}, typeof e.subject === "object" && e.subject ? e.subject.name ?? e.subject.id ?? "" : e.subject ?? ""),
       h("td", { class: "muted" }, e.details && Object.keys(e.details).length
-        ? Object.entries(e.details).map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`).join(" · ") : "")))
+        ? Object.entries(e.details).map(([k, v]) => `${k}: ${this.word(v)}`).join(" · ") : "")))
       : h("tr", {}, h("td", { colspan: 5, class: "muted" }, t("audit.none"))));
   }
 }
