@@ -488,3 +488,15 @@ async def test_administration_speaks_english_after_the_switch(company: Company, 
     await expect(page.locator("#password-form h3")).to_have_text("Change password")
     await page.click('.admin-link[data-section="oa"]')
     await expect(page.locator("#admin-oa")).not_to_be_empty()
+
+
+async def test_the_audit_log_pages_to_older_entries(company: Company, new_page) -> None:
+    for _ in range(55):  # each login is an entry: more than one page of 50
+        await company.login(company.owner.phone, company.owner.password or "")
+    page = await console_of(new_page, company.owner, company.url)
+    await open_admin(page, "audit")
+    rows = page.locator("#audit-table tbody tr")
+    await expect(rows).to_have_count(50)
+    await page.click("#audit-older")
+    await expect(rows.nth(55)).to_be_visible()  # the 55 logins, the fixture's and the console's own
+    await expect(page.locator("#audit-older")).to_be_hidden()
