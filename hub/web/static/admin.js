@@ -95,6 +95,14 @@ export class Admin {
     }
   }
 
+  /** After the console re-read its lists (first sync, or a gap older than the hub keeps): sections read
+   * theirs again when next shown, the one on screen at once. */
+  reload() {
+    this.ctx.departments = null;
+    this.loaded.clear();
+    if (this.current && !this.root.hidden) this.show(this.current);
+  }
+
   /** A live event for the directory, labels or the company: every loaded section that shows it follows. */
   apply(type, data) {
     for (const [name, section] of this.sections) {

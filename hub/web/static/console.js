@@ -87,6 +87,7 @@ async function reload() {
   ready = false;
   try {
     await loadAll();
+    admin.reload(); // its sections, too, read afresh
   } finally {
     ready = true;
     const backlog = held;
@@ -155,7 +156,9 @@ function apply(envelope) {
       admin.apply(envelope.type, data);
       break;
     case "session.revoked": // this account's password changed: a console still on the old token leaves
-      if (data.member_id === me.id && !ctx.changingPassword && session()?.token === ctx.liveToken) endSession("password_changed");
+      if (data.member_id === me.id && !ctx.changingPassword && session()?.token === ctx.liveToken) {
+        endSession("password_changed");
+      }
       break;
     case "call.updated":
       calls.updated(data);
