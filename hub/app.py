@@ -24,6 +24,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub import faults, logs, ops, pages, scheduler
+from hub.api import account as account_api
+from hub.api import audit as audit_api
 from hub.api import auth as auth_api
 from hub.api import calls as calls_api
 from hub.api import company as company_api
@@ -47,6 +49,7 @@ log = logging.getLogger(__name__)
 
 API_ROUTES: list[ApiRoute] = [
     *auth_api.ROUTES,
+    *account_api.ROUTES,
     *company_api.ROUTES,
     *members_api.ROUTES,
     *oa_links_api.ROUTES,
@@ -54,6 +57,7 @@ API_ROUTES: list[ApiRoute] = [
     *labels_api.ROUTES,
     *calls_api.ROUTES,
     *consents_api.ROUTES,
+    *audit_api.ROUTES,
 ]
 
 

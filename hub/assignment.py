@@ -18,6 +18,7 @@ import logging
 from typing import Any
 
 from hub import faults, rulebook
+from hub.audit import Audit
 from hub.auth import Principal
 from hub.changes import apply_once, done, update_once
 from hub.clock import Clock
@@ -35,7 +36,10 @@ ROTATION_ROUNDS = 20  # re-reads of the candidates when concurrent assignments k
 
 
 class Assignment:
-    def __init__(self, store: Store, clock: Clock, threads: Threads, publisher: Publisher, presence: Presence) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, threads: Threads, publisher: Publisher, presence: Presence, audit: Audit
+    ) -> None:
+        self._audit = audit
         self._store = store
         self._clock = clock
         self._threads = threads
@@ -116,6 +120,15 @@ class Assignment:
         if after.get("status", "open") == "open":
             await self.adjust_open(from_member, -1, step=f"open-from:{after['_id']}")
             await self.adjust_open(to_member, +1, step=f"open-to:{after['_id']}")
+        if after.get("assigned_by"):  # a person moved it (automatic assignment is not audited)
+            await self._audit.record(
+                after["company_id"],
+                after["assigned_by"],
+                "thread.reassigned",
+                after["_id"],
+                (after.get("customer") or {}).get("name"),
+                {"from_member_id": from_member, "to_member_id": to_member},
+            )
         await self._publish_assigned(after, from_member, to_member, after.get("assigned_by"))
         if from_member and to_member != from_member:
             await self.drain(after["company_id"])

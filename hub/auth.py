@@ -44,6 +44,10 @@ class Principal:
     company_id: str
     role: Role
     kind: str = "member"
+    # The account's token generation the token was issued in (claim `gen`; tokens of an earlier
+    # generation are revoked: a password change starts a new one). None: not from a token (a journaled
+    # request the hub re-does, the CLI), not checked.
+    token_gen: int | None = None
 
 
 def issue_token(secret: str, principal: Principal, now: datetime, ttl_s: int) -> str:
@@ -52,6 +56,7 @@ def issue_token(secret: str, principal: Principal, now: datetime, ttl_s: int) ->
         "cid": principal.company_id,
         "role": principal.role.value,
         "kind": "member",
+        "gen": principal.token_gen or 0,
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(seconds=ttl_s)).timestamp()),
     }
@@ -65,7 +70,12 @@ def read_token(secret: str, token: str | None) -> Principal:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "cid"]})
         if claims.get("kind") == "wallboard":
             return Principal(member_id=claims["sub"], company_id=claims["cid"], role=Role.user, kind="wallboard")
-        return Principal(member_id=claims["sub"], company_id=claims["cid"], role=Role(claims["role"]))
+        return Principal(
+            member_id=claims["sub"],
+            company_id=claims["cid"],
+            role=Role(claims["role"]),
+            token_gen=int(claims.get("gen", 0)),
+        )
     except jwt.ExpiredSignatureError as exc:
         raise InvalidToken("token expired") from exc
     except (jwt.InvalidTokenError, KeyError, ValueError) as exc:

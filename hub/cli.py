@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from hub import embedded, logs
-from hub.auth import Principal, issue_token
+from hub.auth import issue_token
 from hub.clock import clock_from
 from hub.errors import HubError
 from hub.runtime import Runtime, StartupError
@@ -58,7 +58,7 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
         member = await runtime.directory.member_by_phone(company.id, args.phone)
         if member is None:
             raise HubError(f"{args.phone} is not a member of {args.company_code}")
-        principal = Principal(member.id, company.id, member.role)
+        principal = await runtime.directory.principal_for(member)
         return issue_token(runtime.jwt_secret, principal, runtime.clock.now(), args.ttl or settings.token_ttl_s)
 
     print(asyncio.run(_with_runtime(settings, work)))

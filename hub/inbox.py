@@ -311,6 +311,8 @@ class Inbox:
 
 SECRET_FIELDS = (
     "password",
+    "current",  # POST /api/account/password
+    "new",
     "current_password",
     "new_password",
     "app_secret",

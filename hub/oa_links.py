@@ -31,6 +31,7 @@ from pymongo.errors import DuplicateKeyError
 
 from clients.zalo import TokenPair, ZaloClient, ZaloError
 from hub import changes, faults, rulebook
+from hub.audit import Audit
 from hub.auth import Principal
 from hub.clock import Clock
 from hub.errors import Conflict, NotFound, Unprocessable
@@ -143,7 +144,10 @@ class OAuthOutcome:
 
 
 class OaLinks:
-    def __init__(self, store: Store, clock: Clock, zalo: ZaloClient, publisher: Publisher, settings: Settings) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, zalo: ZaloClient, publisher: Publisher, settings: Settings, audit: Audit
+    ) -> None:
+        self._audit = audit
         self._links = store.oa_links
         self._oauth = store.oa_oauth
         self._departments = store.departments
@@ -280,6 +284,14 @@ class OaLinks:
             raise Conflict("this OA is already linked", "oa_already_linked") from None
         self._changed()  # after the write: a webhook meanwhile must not cache the list without it
         await self._read_oa(doc["_id"])
+        await self._audit.record(
+            actor.company_id,
+            actor,
+            "oa_link.created",
+            str(doc["_id"]),
+            body.name,
+            {"oa_id": body.oa_id, "app_id": body.app_id, "department_id": body.department_id},
+        )
         return await self._announce(doc["_id"], "oa_link.created", key)
 
     async def list(self, actor: Principal) -> builtins.list[OaLink]:
@@ -295,7 +307,7 @@ class OaLinks:
 
     async def update(self, actor: Principal, link_id: str, body: OaLinkUpdate) -> OaLink:
         _owner_only(actor)
-        await self._mine(actor, link_id)
+        before = await self._mine(actor, link_id)
         fields = body.model_dump(exclude_unset=True)
         if fields.get("oa_secret_key") is None:
             fields.pop("oa_secret_key", None)
@@ -303,22 +315,35 @@ class OaLinks:
         mark, key = self._mark("oa_link.updated")
         await self._links.update_one({"_id": link_id}, {"$set": {**fields, **mark}})
         self._changed()
+        shown = {name: value for name, value in fields.items() if name != "oa_secret_key"}  # never a secret
+        if shown:
+            await self._audit.record(
+                actor.company_id,
+                actor,
+                "oa_link.updated",
+                link_id,
+                shown.get("name") or before["name"],
+                {"before": {name: before.get(name) for name in shown}, "after": shown},
+            )
         return await self._announce(link_id, "oa_link.updated", key)
 
     async def disconnect(self, actor: Principal, link_id: str) -> OaLink:
         """Stop using the OA: tokens are forgotten; webhooks are still verified and kept raw."""
         _owner_only(actor)
-        await self._mine(actor, link_id)
+        link = await self._mine(actor, link_id)
         mark, key = self._mark("oa_link.updated")
         await self._links.update_one(
             {"_id": link_id}, {"$set": {"status": "disconnected", "access_token": None, "refresh_token": None, **mark}}
         )
         self._changed()
+        await self._audit.record(
+            actor.company_id, actor, "oa_link.removed", link_id, link["name"], {"oa_id": link["oa_id"]}
+        )
         return await self._announce(link_id, "oa_link.updated", key)
 
     async def relink(self, actor: Principal, link_id: str, body: OaLinkRelink, origin: str) -> OaLink:
         _owner_only(actor)
-        await self._mine(actor, link_id)
+        link = await self._mine(actor, link_id)
         fields = {k: v for k, v in body.model_dump().items() if v is not None}
         mark, key = self._mark("oa_link.updated")
         fields.update(self._connected(25 * 3600, origin), **mark)
@@ -328,6 +353,9 @@ class OaLinks:
             raise Conflict("this OA is linked to another company now", "oa_already_linked") from None
         self._changed()
         await self._read_oa(link_id)
+        await self._audit.record(
+            actor.company_id, actor, "oa_link.relinked", link_id, link["name"], {"oa_id": link["oa_id"]}
+        )
         return await self._announce(link_id, "oa_link.updated", key)
 
     async def refresh_info(self, actor: Principal, link_id: str) -> OaLink:

@@ -20,6 +20,8 @@ from starlette.staticfiles import StaticFiles
 
 WEB = Path(__file__).parent / "web"
 SOCKET_IO_CLIENT = WEB / "node_modules" / "socket.io-client" / "dist" / "socket.io.esm.min.js"
+# The QR code of a wallboard display's link, drawn in the page (uqr: one dependency-free ES module).
+QR_ENCODER = WEB / "node_modules" / "uqr" / "dist" / "index.mjs"
 
 # Everything from the hub itself; Zalo's pictures (avatars, images, stickers) come from Zalo's hosts.
 _POLICY = (
@@ -42,16 +44,28 @@ def _page(name: str) -> Callable[[Request], Awaitable[Response]]:
     return serve
 
 
-async def socket_io_client(request: Request) -> Response:
-    if not SOCKET_IO_CLIENT.is_file():
-        return PlainTextResponse(
-            "The web console's Socket.IO client is not installed. Run `npm ci --prefix hub/web` "
-            "(make run does it), then reload.\n",
-            status_code=503,
-        )
-    return FileResponse(
-        SOCKET_IO_CLIENT, media_type="text/javascript; charset=utf-8", headers={"Cache-Control": "no-cache"}
-    )
+def _installed(path: Path) -> bool:
+    return path.is_file()  # one stat, as cheap as serving it
+
+
+def _vendor(path: Path) -> Callable[[Request], Awaitable[Response]]:
+    """A file npm installed into hub/web/node_modules, or a 503 that says how to install it."""
+
+    async def serve(request: Request) -> Response:
+        if not _installed(path):
+            return PlainTextResponse(
+                f"The web console's {path.parent.parent.name} is not installed. Run `npm ci --prefix hub/web` "
+                "(make run does it), then reload.\n",
+                status_code=503,
+            )
+        return FileResponse(path, media_type="text/javascript; charset=utf-8", headers={"Cache-Control": "no-cache"})
+
+    serve.__name__ = f"vendor_{path.parent.parent.name.replace('-', '_')}"
+    return serve
+
+
+socket_io_client = _vendor(SOCKET_IO_CLIENT)
+qr_encoder = _vendor(QR_ENCODER)
 
 
 # Scripts and styles go compressed (the Socket.IO client: 41 KB -> 13 KB); pages are small.
@@ -59,6 +73,16 @@ ROUTES: list[BaseRoute] = [
     Route("/", _page("login.html"), methods=["GET"]),
     Route("/console", _page("console.html"), methods=["GET"]),
     Route("/wallboard", _page("wallboard.html"), methods=["GET"]),
-    Mount("/vendor", GZipMiddleware(Router([Route("/socket.io.esm.min.js", socket_io_client, methods=["GET"])]))),
+    Mount(
+        "/vendor",
+        GZipMiddleware(
+            Router(
+                [
+                    Route("/socket.io.esm.min.js", socket_io_client, methods=["GET"]),
+                    Route("/uqr.mjs", qr_encoder, methods=["GET"]),
+                ]
+            )
+        ),
+    ),
     Mount("/static", GZipMiddleware(StaticFiles(directory=WEB / "static")), name="static"),
 ]

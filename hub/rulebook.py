@@ -39,6 +39,7 @@ class Action(StrEnum):
     queue_thread = "put a thread back in the queue"
     assign_any_thread = "assign any thread"
     all_calls = "see every call and extension"
+    audit = "read the audit log"
 
 
 ALLOWED: dict[Action, frozenset[Role]] = {
@@ -57,6 +58,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.queue_thread: OWNER,
     Action.assign_any_thread: OWNER,
     Action.all_calls: SUPERVISING,
+    Action.audit: OWNER,
 }
 
 _WHO = {OWNER: "the owner", SUPERVISING: "owners and managers"}
@@ -101,6 +103,33 @@ def can_set_extension(actor: Role, actor_id: str, target: Role, target_id: str) 
     if actor is Role.manager:
         return target is Role.user or actor_id == target_id
     return False
+
+
+def can_change_member(
+    actor: Role, actor_id: str, target: Role, target_id: str, new_role: Role | None, other_fields: bool
+) -> bool:
+    """PATCH /api/members/{id}. A role change (a `new_role` other than the target's): only owners, to
+    manager or user, never of the owner and never of themselves. Name and department: owners of anyone,
+    managers of users only, users of nobody."""
+    if new_role is not None and new_role is not target:
+        if actor_id == target_id or actor is not Role.owner:
+            return False
+        if target not in _CREATES[actor] or new_role not in _CREATES[actor]:
+            return False
+    if other_fields:
+        if actor is Role.owner:
+            return True
+        return actor is Role.manager and target is Role.user
+    return True
+
+
+def require_change_member(
+    actor: Principal, target: Role, target_id: str, new_role: Role | None, other_fields: bool
+) -> None:
+    if not can_change_member(actor.role, actor.member_id, target, target_id, new_role, other_fields):
+        if new_role is not None and new_role is not target:
+            raise Forbidden(f"a {actor.role.value} cannot make this {target.value} a {new_role.value}")
+        raise Forbidden(f"a {actor.role.value} cannot change this {target.value}")
 
 
 def require_create_member(actor: Principal, new_role: Role) -> None:
@@ -149,7 +178,7 @@ def keeps_thread_after_move(role: Role) -> bool:
 class Receivers(StrEnum):
     thread_overseers = "thread_overseers"  # every thread and message event
     supervisors = "supervisors"  # directory, calls, consents, ZNS, wallboard tokens; presence signals
-    everyone = "everyone"  # labels (every member applies them)
+    everyone = "everyone"  # labels (every member applies them), departments, the company
     oa_link_viewers = "oa_link_viewers"  # OA links: those who may see them
 
 
@@ -218,6 +247,12 @@ def member_gone(member_id: str) -> Audience:
     audience = supervisors()
     audience.disconnects = [member_id]
     return audience
+
+
+def sessions_closed(member_id: str) -> Audience:
+    """session.revoked: to the member whose account's tokens were revoked (a password change); every
+    console of theirs is closed and refused until it connects with a token issued since."""
+    return Audience(members=[member_id], disconnects=[member_id])
 
 
 def wallboard_revoked(token_id: str) -> Audience:

@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 from clients.zalo import ZaloClient
 from hub import embedded
 from hub.assignment import Assignment
+from hub.audit import Audit
 from hub.calls import Calls
 from hub.chat import ChatIngest, Spawn, background
 from hub.clock import Clock
@@ -53,6 +54,7 @@ class Runtime:
     sequence: Sequence
     publisher: Publisher
     directory: Directory
+    audit: Audit
     jwt_secret: str
     embedded_server: embedded.EmbeddedServer | None
     http: httpx.AsyncClient
@@ -120,14 +122,15 @@ class Runtime:
             RedisSequence(redis, event_log.max_seq) if redis is not None else LocalSequence(event_log.max_seq)
         )
         publisher = Publisher(event_log, sequence, clock, bus or NullBus(), settings.validate_events)
-        directory = Directory(store, publisher, clock, settings.login_max_failures, settings.login_lock_s)
+        audit = Audit(store, clock)
+        directory = Directory(store, publisher, clock, audit, settings.login_max_failures, settings.login_lock_s)
         http = httpx.AsyncClient(timeout=settings.zalo_timeout_s)
         zalo = ZaloClient(http, settings.zalo_openapi_url, settings.zalo_oauth_url, settings.zalo_business_url)
-        oa_links = OaLinks(store, clock, zalo, publisher, settings)
+        oa_links = OaLinks(store, clock, zalo, publisher, settings, audit)
         threads = Threads(store, clock, publisher)
         tasks: set[asyncio.Task] = set()
         presence = make_presence(redis, settings.presence_ttl_s)
-        assignment = Assignment(store, clock, threads, publisher, presence)
+        assignment = Assignment(store, clock, threads, publisher, presence, audit)
         spawn = background(tasks)
         chat = ChatIngest(store, clock, threads, oa_links, assignment, spawn)
         replies = Replies(store, clock, threads, oa_links, settings)
@@ -145,6 +148,7 @@ class Runtime:
             sequence=sequence,
             publisher=publisher,
             directory=directory,
+            audit=audit,
             jwt_secret=jwt_secret,
             embedded_server=server,
             http=http,
@@ -158,8 +162,8 @@ class Runtime:
             labels=labels,
             spawn=spawn,
             calls=calls,
-            telephony=Telephony(store, clock),
-            wallboards=Wallboards(store, clock, jwt_secret, publisher),
+            telephony=Telephony(store, clock, audit),
+            wallboards=Wallboards(store, clock, jwt_secret, publisher, audit),
             consents=consents,
             zns=zns,
             inbox=inbox,

@@ -23,6 +23,14 @@ async def prune_event_log(runtime: Runtime) -> int:
     return removed
 
 
+async def prune_audit(runtime: Runtime) -> int:
+    """Drop audit entries older than HUB_AUDIT_RETENTION_DAYS."""
+    removed = await runtime.audit.prune(retention_cutoff(runtime.clock, runtime.settings.audit_retention_s))
+    if removed:
+        log.info("pruned audit log", extra={"removed": removed})
+    return removed
+
+
 async def finish_pending(runtime: Runtime) -> int:
     """Time-driven moves whose events a failure left unpublished are published now (hub.changes)."""
     before = runtime.clock.now() - timedelta(seconds=runtime.settings.inbox_redo_after_s)
@@ -42,7 +50,7 @@ PRUNE_EVERY_S = 600.0
 async def run(runtime: Runtime) -> None:
     """Every HUB_SCHEDULER_INTERVAL_S: webhooks left half-applied (hub.inbox), reply windows and consents moved by time, queued threads,
     OA refresh tokens near lapsing;
-    every 10 min: pruning (the event log, expired login-failure counts)."""
+    every 10 min: pruning (the event log, the audit log, expired login-failure counts)."""
     last_prune = 0.0
     loop = asyncio.get_running_loop()
     while True:
@@ -56,7 +64,11 @@ async def run(runtime: Runtime) -> None:
             runtime.oa_links.notice_refresh_due,
         ]
         if loop.time() - last_prune >= PRUNE_EVERY_S:
-            jobs += [lambda: prune_event_log(runtime), runtime.directory.forget_old_login_failures]
+            jobs += [
+                lambda: prune_event_log(runtime),
+                lambda: prune_audit(runtime),
+                runtime.directory.forget_old_login_failures,
+            ]
             last_prune = loop.time()
         for job in jobs:
             try:

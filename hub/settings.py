@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_lock_s: float = 900.0
 
+    # The audit log (GET /api/audit) keeps entries this long; the scheduler prunes older ones.
+    audit_retention_days: float = 365.0
+
     # Realtime.
     event_retention_days: float = 7.0
     # An event that arrives ahead of a missing seq waits this long before the log is read for the gap.
@@ -117,6 +120,10 @@ class Settings(BaseSettings):
     @property
     def event_retention_s(self) -> float:
         return self.event_retention_days * 86400
+
+    @property
+    def audit_retention_s(self) -> float:
+        return self.audit_retention_days * 86400
 
 
 @lru_cache

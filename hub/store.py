@@ -114,6 +114,12 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     "zns_templates": [IndexModel([("link_id", ASCENDING), ("template_id", ASCENDING)], unique=True)],
     "labels": [IndexModel([("company_id", ASCENDING), ("name", ASCENDING)], unique=True)],
+    # The audit log (hub.audit): newest first per company, by member, and by age for retention.
+    "audit": [
+        IndexModel([("company_id", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)]),
+        IndexModel([("company_id", ASCENDING), ("member_id", ASCENDING), ("at", DESCENDING)]),
+        IndexModel([("at", ASCENDING)]),
+    ],
     "events": [
         IndexModel([("company_id", ASCENDING), ("seq", ASCENDING)], unique=True),
         IndexModel([("company_id", ASCENDING), ("seq", DESCENDING)]),
@@ -221,6 +227,10 @@ class Store:
     @property
     def zns_templates(self) -> AsyncCollection:
         return self.db["zns_templates"]
+
+    @property
+    def audit(self) -> AsyncCollection:
+        return self.db["audit"]
 
     @property
     def event_marks(self) -> AsyncCollection:

@@ -13,6 +13,7 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from hub import rulebook
+from hub.audit import Audit
 from hub.auth import Principal
 from hub.clock import Clock
 from hub.errors import Conflict, NotFound, Unprocessable
@@ -34,9 +35,10 @@ def _hotline(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 class Telephony:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, audit: Audit) -> None:
         self._store = store
         self._clock = clock
+        self._audit = audit
 
     async def rotate_pbx_secret(self, actor: Principal) -> str:
         rulebook.require(actor, rulebook.Action.pbx_secret)
@@ -44,6 +46,7 @@ class Telephony:
         await self._store.companies.update_one(
             {"_id": actor.company_id}, {"$set": {"pbx_secret": secret, "pbx_secret_at": self._clock.now()}}
         )
+        await self._audit.record(actor.company_id, actor, "pbx.secret_rotated", actor.company_id, "PBX webhook secret")
         return secret
 
     async def pbx_secret(self, company_id: str) -> str | None:
@@ -76,13 +79,23 @@ class Telephony:
             await self._store.hotlines.insert_one(doc)
         except DuplicateKeyError:
             raise Conflict(f"hotline {number} exists", "hotline_exists") from None
+        await self._audit.record(
+            actor.company_id,
+            actor,
+            "hotline.added",
+            str(doc["_id"]),
+            number,
+            {"name": name, "department_id": department_id},
+        )
         return _hotline(doc)
 
     async def remove_hotline(self, actor: Principal, hotline_id: str) -> None:
         _manages(actor)
+        doc = await self._store.hotlines.find_one({"_id": hotline_id, "company_id": actor.company_id})
         result = await self._store.hotlines.delete_one({"_id": hotline_id, "company_id": actor.company_id})
-        if not result.deleted_count:
+        if not result.deleted_count or doc is None:
             raise NotFound("no such hotline", "hotline_not_found")
+        await self._audit.record(actor.company_id, actor, "hotline.removed", hotline_id, doc["number"])
 
     # -- extensions -----------------------------------------------------------------------------
 
@@ -127,6 +140,7 @@ class Telephony:
             )
         except DuplicateKeyError:
             raise Conflict(f"extension {number} exists", "extension_exists") from None
+        await self._audit.record(actor.company_id, actor, "extension.added", number, name or number)
         return {"number": number, "member_id": None, "name": name}
 
     async def remove_extension(self, actor: Principal, number: str) -> None:
@@ -136,4 +150,6 @@ class Telephony:
             raise NotFound("no such extension", "extension_not_found")
         if doc.get("member_id"):
             raise Conflict("take the extension from its member first", "extension_in_use")
-        await self._store.extensions.delete_one({"_id": doc["_id"], "member_id": None})
+        result = await self._store.extensions.delete_one({"_id": doc["_id"], "member_id": None})
+        if result.deleted_count:
+            await self._audit.record(actor.company_id, actor, "extension.removed", number, doc.get("name") or number)

@@ -16,6 +16,7 @@ from typing import Any
 import jwt
 
 from hub import rulebook
+from hub.audit import Audit
 from hub.auth import ALGORITHM, Principal
 from hub.calls import today_start, wallboard_view
 from hub.changes import update_once
@@ -71,7 +72,8 @@ def counters(
 
 
 class Wallboards:
-    def __init__(self, store: Store, clock: Clock, jwt_secret: str, publisher: Publisher) -> None:
+    def __init__(self, store: Store, clock: Clock, jwt_secret: str, publisher: Publisher, audit: Audit) -> None:
+        self._audit = audit
         self._store = store
         self._clock = clock
         self._secret = jwt_secret
@@ -101,6 +103,7 @@ class Wallboards:
             self._secret,
             algorithm=ALGORITHM,
         )
+        await self._audit.record(actor.company_id, actor, "wallboard.issued", str(doc["_id"]), name)
         return {"id": doc["_id"], "name": name, "token": token, "expires_at": now + TOKEN_TTL}
 
     async def list(self, actor: Principal) -> list[dict[str, Any]]:
@@ -122,6 +125,8 @@ class Wallboards:
         ):
             raise NotFound("no such wallboard token", "wallboard_token_not_found")
         if revoked:
+            doc = await self._store.wallboard_tokens.find_one({"_id": token_id}, {"name": 1})
+            await self._audit.record(actor.company_id, actor, "wallboard.revoked", token_id, (doc or {}).get("name"))
             # Every process cuts the displays it holds with this token when the event reaches it.
             await self._publisher.publish(
                 actor.company_id, "wallboard.revoked", {"id": token_id}, rulebook.wallboard_revoked(token_id)

@@ -23,12 +23,34 @@ class CompanySettings(BaseModel):
     zns_prices: dict[str, float] = Field(default_factory=dict)  # template id -> unit price (VND) when charged
 
 
+EMAIL = r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class CompanyContact(BaseModel):
+    """The product guide's "Contact information" (every field optional; "" clears it)."""
+
+    address: str | None = Field(default=None, max_length=500)
+    phone: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=254, pattern=EMAIL)
+    website: str | None = Field(default=None, max_length=300)
+
+
+class CompanyBusiness(BaseModel):
+    """The product guide's "Business information"."""
+
+    legal_name: str | None = Field(default=None, max_length=300)
+    tax_code: str | None = Field(default=None, max_length=32)
+    address: str | None = Field(default=None, max_length=500)
+
+
 class Company(BaseModel):
     id: str
     code: str
     name: str
     timezone: str = "Asia/Ho_Chi_Minh"
     settings: CompanySettings = Field(default_factory=CompanySettings)
+    contact: CompanyContact = Field(default_factory=CompanyContact)
+    business: CompanyBusiness = Field(default_factory=CompanyBusiness)
 
 
 class Member(BaseModel):
@@ -49,6 +71,7 @@ class Department(BaseModel):
     company_id: str
     name: str
     description: str = ""
+    member_count: int = 0
 
 
 class CompanyChoice(BaseModel):

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.calls import CallRecord
 from schemas.chat import Failure, Label, Message, ThreadSummary
-from schemas.directory import Company, Member, Role
+from schemas.directory import Company, Department, Member, Role
 from schemas.rest import OaLink
 
 
@@ -119,8 +119,31 @@ class LabelCreated(Label):
     model_config = ConfigDict(extra="forbid")
 
 
+class LabelUpdated(Label):
+    """label.updated: the label renamed or recoloured."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class LabelRemoved(_Event):
     id: str
+
+
+class DepartmentEvent(Department):
+    """department.created, department.updated: the department as GET /api/departments lists it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class DepartmentRemoved(_Event):
+    id: str
+
+
+class SessionRevoked(_Event):
+    """session.revoked: the account's tokens were revoked (its password changed); this member's consoles
+    are then closed and refused until they connect with a token issued since."""
+
+    member_id: str
 
 
 class MemberEvent(Member):
@@ -241,7 +264,12 @@ STORED: dict[str, type[BaseModel]] = {
     "message.created": MessageCreated,
     "message.updated": MessageUpdated,
     "label.created": LabelCreated,
+    "label.updated": LabelUpdated,
     "label.removed": LabelRemoved,
+    "department.created": DepartmentEvent,
+    "department.updated": DepartmentEvent,
+    "department.removed": DepartmentRemoved,
+    "session.revoked": SessionRevoked,
     "member.created": MemberEvent,
     "member.updated": MemberEvent,
     "member.removed": MemberEvent,
@@ -347,7 +375,9 @@ class ConnectRefused(_Event):
     """Why a connection was refused (`connect_error` data)."""
 
     message: str
-    data: dict[str, Literal["starting", "bad_token", "member_removed", "wallboard_revoked", "bad_request"]]
+    data: dict[
+        str, Literal["starting", "bad_token", "member_removed", "token_revoked", "wallboard_revoked", "bad_request"]
+    ]
 
 
 class UnknownEventType(ValueError):

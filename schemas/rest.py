@@ -7,7 +7,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from schemas.directory import CompanyChoice, CompanySettings, Department, Member, Role
+from schemas.directory import (
+    CompanyBusiness,
+    CompanyChoice,
+    CompanyContact,
+    CompanySettings,
+    Department,
+    Member,
+    Role,
+)
 
 
 class ErrorBody(BaseModel):
@@ -44,6 +52,14 @@ class MemberCreated(BaseModel):
     password: str | None = None  # only when the hub generated it
 
 
+class MemberUpdate(BaseModel):
+    """PATCH /api/members/{id}: only the fields sent change (`department_id: null` takes them out of theirs)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    role: Role | None = None
+    department_id: str | None = None
+
+
 class MemberList(BaseModel):
     members: list[Member]
 
@@ -55,6 +71,11 @@ class ExtensionAssign(BaseModel):
 class DepartmentCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=2000)
+
+
+class DepartmentUpdate(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
 
 
 class DepartmentList(BaseModel):
@@ -163,6 +184,56 @@ class CompanyUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     timezone: str | None = Field(default=None, min_length=1, max_length=64)
     settings: CompanySettings | None = None
+    contact: CompanyContact | None = None  # only the fields sent change
+    business: CompanyBusiness | None = None
+
+
+class PasswordChange(BaseModel):
+    current: str = Field(min_length=1, max_length=256)
+    new: str = Field(min_length=8, max_length=256)
+
+
+class SessionToken(BaseModel):
+    """A fresh token for the caller (after a password change, or for another company of the account)."""
+
+    token: str
+    member: Member
+
+
+class AccountCompany(BaseModel):
+    company_id: str
+    code: str
+    name: str
+    role: Role
+
+
+class AccountCompanies(BaseModel):
+    companies: list[AccountCompany]
+
+
+class CompanySwitch(BaseModel):
+    company_code: str = Field(min_length=1, max_length=64)
+
+
+class AuditSubject(BaseModel):
+    id: str | None = None
+    name: str | None = None
+
+
+class AuditEntry(BaseModel):
+    id: str
+    company_id: str
+    at: datetime
+    member_id: str | None
+    member_name: str | None
+    action: str
+    subject: AuditSubject
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class AuditList(BaseModel):
+    entries: list[AuditEntry]
+    next_before: str | None = None  # pass as `before` for the next (older) page
 
 
 class HotlineCreate(BaseModel):

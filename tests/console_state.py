@@ -144,8 +144,10 @@ def apply(state: State, envelope: dict[str, Any]) -> None:
         message = state["messages"].get(data["thread_id"], {}).get(data["message_id"])
         if message is not None:
             message.update({k: v for k, v in data.items() if k not in ("message_id", "thread_id")})
-    elif kind == "label.created":
+    elif kind in ("label.created", "label.updated"):
         state["labels"][data["id"]] = data
+    elif kind in ("department.created", "department.updated", "department.removed", "session.revoked"):
+        pass  # departments are not part of this state; session.revoked closes the console
     elif kind == "label.removed":
         state["labels"].pop(data["id"], None)
     elif kind == "company.updated":

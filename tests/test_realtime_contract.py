@@ -78,7 +78,7 @@ async def test_asyncapi_document_passes_the_official_parser(company: Company, tm
     for name in [*events.STORED, *events.EPHEMERAL]:
         assert name in messages, f"{name} is not in /api/asyncapi.json"
     refusal = json.dumps(messages["connect_error"])
-    for code in ("starting", "bad_token", "member_removed", "wallboard_revoked", "bad_request"):
+    for code in ("starting", "bad_token", "member_removed", "token_revoked", "wallboard_revoked", "bad_request"):
         assert code in refusal
     node = shutil.which("node")
     if node is None or not (CONTRACT / "node_modules" / "@asyncapi" / "parser").exists():

@@ -33,6 +33,7 @@ ACTIONS: dict[Action, set[Role]] = {
     Action.queue_thread: {OWN},
     Action.assign_any_thread: {OWN},
     Action.all_calls: {OWN, MAN},
+    Action.audit: {OWN},
 }
 
 
@@ -70,6 +71,50 @@ def test_who_sees_and_moves_a_thread(role: Role, assignee: str | None, sees: boo
     actor, thread = Principal("m1", "c1", role), {"_id": "t1", "assignee_id": assignee}
     assert rulebook.may_see_thread(actor, thread) is sees
     assert rulebook.may_assign_thread(actor, thread) is assigns
+
+
+# PATCH /api/members/{id}: (actor, target, new role or None, name/department sent) -> allowed
+CHANGES = [
+    # role changes: owners only, to manager or user, never of the owner, never their own
+    (OWN, "a", USR, "b", MAN, False, True),
+    (OWN, "a", MAN, "b", USR, False, True),
+    (OWN, "a", USR, "b", OWN, False, False),
+    (OWN, "a", MAN, "b", OWN, False, False),
+    (OWN, "a", OWN, "a", MAN, False, False),
+    (OWN, "a", OWN, "b", USR, False, False),
+    (MAN, "a", USR, "b", MAN, False, False),
+    (MAN, "a", MAN, "a", USR, False, False),
+    (MAN, "a", MAN, "b", USR, False, False),
+    (USR, "a", USR, "a", MAN, False, False),
+    (USR, "a", USR, "b", MAN, False, False),
+    # the same role again is no role change
+    (MAN, "a", USR, "b", USR, True, True),
+    (OWN, "a", OWN, "a", OWN, True, True),
+    # name and department: owners of anyone, managers of users, users of nobody
+    (OWN, "a", MAN, "b", None, True, True),
+    (OWN, "a", USR, "b", None, True, True),
+    (OWN, "a", OWN, "a", None, True, True),
+    (OWN, "a", USR, "b", MAN, True, True),
+    (MAN, "a", USR, "b", None, True, True),
+    (MAN, "a", MAN, "b", None, True, False),
+    (MAN, "a", MAN, "a", None, True, False),
+    (MAN, "a", OWN, "b", None, True, False),
+    (USR, "a", USR, "a", None, True, False),
+    (USR, "a", USR, "b", None, True, False),
+]
+
+
+@pytest.mark.parametrize("actor,actor_id,target,target_id,new_role,other,allowed", CHANGES)
+def test_who_changes_whose_role_name_and_department(
+    actor: Role, actor_id: str, target: Role, target_id: str, new_role: Role | None, other: bool, allowed: bool
+) -> None:
+    assert rulebook.can_change_member(actor, actor_id, target, target_id, new_role, other) is allowed
+    principal = Principal(actor_id, "c1", actor)
+    if allowed:
+        rulebook.require_change_member(principal, target, target_id, new_role, other)
+    else:
+        with pytest.raises(Forbidden):
+            rulebook.require_change_member(principal, target, target_id, new_role, other)
 
 
 @pytest.mark.parametrize(
@@ -142,6 +187,13 @@ RECEIVES: list[tuple[str, Audience, set[str]]] = [
     ("oa_link.updated", rulebook.oa_link_viewers(), {"owner", "manager"}),
     ("zns.updated", rulebook.supervisors(), {"owner", "manager"}),
     ("wallboard.revoked", rulebook.wallboard_revoked("tok"), {"owner", "manager"}),
+    ("label.updated", rulebook.everyone(), {"owner", "manager", "agent", "previous", "other", "asker"}),
+    ("department.created", rulebook.everyone(), {"owner", "manager", "agent", "previous", "other", "asker"}),
+    ("department.updated", rulebook.everyone(), {"owner", "manager", "agent", "previous", "other", "asker"}),
+    ("department.removed", rulebook.everyone(), {"owner", "manager", "agent", "previous", "other", "asker"}),
+    ("member.updated", rulebook.supervisors(["agent"]), {"owner", "manager", "agent"}),
+    ("session.revoked", rulebook.sessions_closed("agent"), {"agent"}),
+    ("session.revoked", rulebook.sessions_closed("manager"), {"manager"}),
 ]
 
 
@@ -169,6 +221,7 @@ def test_a_thread_taken_away_stops_reaching_its_old_assignee_until_given_back() 
     [
         (rulebook.member_gone("other"), {"other"}),
         (rulebook.wallboard_revoked("tok"), {"display"}),
+        (rulebook.sessions_closed("agent"), {"agent"}),
         (rulebook.supervisors(), set()),
     ],
 )

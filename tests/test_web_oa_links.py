@@ -1,7 +1,7 @@
 """The OA links screen (hub/web/static/oa_links.js) in Chromium: the owner links an OA through the fake Zalo's
 permission page and the card appears live in a manager's console, then the refresh token's warning when
-the hub's clock nears its lapse. The screen is mounted into the console page as the Administration tab
-will mount it: mountOaLinks(container, ctx), with console.js routing oa_link.* events to it."""
+the hub's clock nears its lapse. The screen is the Administration tab's Zalo OA section (mountOaLinks), with console.js routing oa_link.*
+events to it."""
 
 from __future__ import annotations
 
@@ -18,20 +18,12 @@ from tests.zalo_payloads import Oa
 
 DAY = 86400.0
 
-MOUNT = """async () => {
-  const { mountOaLinks } = await import("/static/oa_links.js");
-  const session = JSON.parse(localStorage.getItem("hub.session"));
-  const container = document.createElement("div");
-  container.id = "oa-admin";
-  document.querySelector("main").prepend(container);
-  const ctx = { me: session.member, supervisor: true, oaLinks: [], errorText: (err) => err.message };
-  await mountOaLinks(container, ctx);
-}"""
-
-
 async def mount(page: Page) -> None:
-    await page.evaluate(MOUNT)
-    await expect(page.locator("#oa-admin .oa-links")).to_be_visible()
+    """The Administration tab's Zalo OA section (where Zalo's callback also lands: #admin/oa)."""
+    if not await page.locator("#tab-admin").is_visible():
+        await page.click("[data-tab=admin]")
+    await page.click(".admin-link[data-section=oa]")
+    await expect(page.locator("#admin-oa .oa-links")).to_be_visible()
 
 
 async def test_owner_links_an_oa_with_zalo_and_every_supervisor_sees_the_card_live(
@@ -72,7 +64,7 @@ async def test_owner_links_an_oa_with_zalo_and_every_supervisor_sees_the_card_li
     clock.advance(85 * DAY)  # 5 days of the refresh token's 90 left
     await expect(card.locator(".oa-warning")).to_contain_text("Refresh token sẽ hết hạn")
     await expect(page.locator(".oa-card .oa-warning")).to_be_visible()
-    await page.locator("#oa-admin").screenshot(path=screenshot_path("console-oa-links.png", tmp_path))
+    await page.locator("#admin-oa").screenshot(path=screenshot_path("console-oa-links.png", tmp_path))
 
 
 async def test_a_denied_permission_is_said_in_words_and_the_owner_routes_and_disconnects_a_link(

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hub.api.routing import ApiRoute, reply, runtime
-from hub.auth import Principal, issue_token
+from hub.auth import issue_token
 from schemas.directory import Member
 from schemas.rest import LoginRequest, LoginResponse
 
@@ -16,10 +16,15 @@ async def login(request: Request, credentials: LoginRequest) -> Response:
     result = await hub.directory.login(credentials.phone, credentials.password, credentials.company_code)
     if not isinstance(result, Member):
         return reply(LoginResponse(companies=result))
-    token = issue_token(
-        hub.jwt_secret, Principal(result.id, result.company_id, result.role), hub.clock.now(), hub.settings.token_ttl_s
+    return reply(LoginResponse(token=await token_for(request, result), member=result))
+
+
+async def token_for(request: Request, member: Member) -> str:
+    """A console token for `member`, in its account's current token generation."""
+    hub = runtime(request)
+    return issue_token(
+        hub.jwt_secret, await hub.directory.principal_for(member), hub.clock.now(), hub.settings.token_ttl_s
     )
-    return reply(LoginResponse(token=token, member=result))
 
 
 ROUTES = [

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hub.api.routing import ApiRoute, principal, reply, runtime
-from schemas.chat import Label, LabelCreate, LabelList
+from schemas.chat import Label, LabelCreate, LabelList, LabelUpdate
 
 
 async def list_labels(request: Request) -> Response:
@@ -15,6 +15,13 @@ async def list_labels(request: Request) -> Response:
 
 async def create_label(request: Request, label: LabelCreate) -> Response:
     return reply(await runtime(request).labels.create(principal(request), label.name, label.color), status=201)
+
+
+async def update_label(request: Request, change: LabelUpdate) -> Response:
+    label = await runtime(request).labels.update(
+        principal(request), request.path_params["label_id"], change.name, change.color
+    )
+    return reply(label)
 
 
 async def delete_label(request: Request) -> Response:
@@ -32,6 +39,15 @@ ROUTES = [
         request=LabelCreate,
         response=Label,
         status=201,
+        publishes=True,
+    ),
+    ApiRoute(
+        "PATCH",
+        "/api/labels/{label_id}",
+        update_label,
+        "Rename or recolour a label (owners, managers)",
+        request=LabelUpdate,
+        response=Label,
         publishes=True,
     ),
     ApiRoute(

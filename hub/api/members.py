@@ -8,7 +8,16 @@ from starlette.responses import Response
 from hub import rulebook
 from hub.api.routing import ApiRoute, principal, reply, runtime
 from schemas.directory import Department, Member
-from schemas.rest import DepartmentCreate, DepartmentList, ExtensionAssign, MemberCreate, MemberCreated, MemberList
+from schemas.rest import (
+    DepartmentCreate,
+    DepartmentList,
+    DepartmentUpdate,
+    ExtensionAssign,
+    MemberCreate,
+    MemberCreated,
+    MemberList,
+    MemberUpdate,
+)
 
 
 async def list_members(request: Request) -> Response:
@@ -27,6 +36,13 @@ async def presence(request: Request) -> Response:
 async def create_member(request: Request, new: MemberCreate) -> Response:
     member, password = await runtime(request).directory.create_member(principal(request), new)
     return reply(MemberCreated(member=member, password=password), status=201)
+
+
+async def update_member(request: Request, change: MemberUpdate) -> Response:
+    member = await runtime(request).directory.update_member(
+        principal(request), request.path_params["member_id"], change
+    )
+    return reply(member)
 
 
 async def remove_member(request: Request) -> Response:
@@ -55,6 +71,18 @@ async def create_department(request: Request, new: DepartmentCreate) -> Response
     return reply(await runtime(request).directory.create_department(principal(request), new), status=201)
 
 
+async def update_department(request: Request, change: DepartmentUpdate) -> Response:
+    department = await runtime(request).directory.update_department(
+        principal(request), request.path_params["department_id"], change
+    )
+    return reply(department)
+
+
+async def remove_department(request: Request) -> Response:
+    await runtime(request).directory.remove_department(principal(request), request.path_params["department_id"])
+    return Response(status_code=204)
+
+
 ROUTES = [
     ApiRoute(
         "GET", "/api/members", list_members, "List the company's members (owners and managers)", response=MemberList
@@ -73,6 +101,16 @@ ROUTES = [
         request=MemberCreate,
         response=MemberCreated,
         status=201,
+        publishes=True,
+    ),
+    ApiRoute(
+        "PATCH",
+        "/api/members/{member_id}",
+        update_member,
+        "Rename a member, move them to a department, or change their role (owners: managers and users, never "
+        "their own role; managers: users' name and department)",
+        request=MemberUpdate,
+        response=Member,
         publishes=True,
     ),
     ApiRoute(
@@ -100,14 +138,38 @@ ROUTES = [
         response=Member,
         publishes=True,
     ),
-    ApiRoute("GET", "/api/departments", list_departments, "List departments", response=DepartmentList),
+    ApiRoute(
+        "GET",
+        "/api/departments",
+        list_departments,
+        "List departments with their member counts",
+        response=DepartmentList,
+    ),
     ApiRoute(
         "POST",
         "/api/departments",
         create_department,
-        "Create a department (owner)",
+        "Create a department (owners, managers)",
         request=DepartmentCreate,
         response=Department,
         status=201,
+        publishes=True,
+    ),
+    ApiRoute(
+        "PATCH",
+        "/api/departments/{department_id}",
+        update_department,
+        "Rename a department or change its job description (owners, managers)",
+        request=DepartmentUpdate,
+        response=Department,
+        publishes=True,
+    ),
+    ApiRoute(
+        "DELETE",
+        "/api/departments/{department_id}",
+        remove_department,
+        "Delete an empty department (409 department_not_empty while members remain)",
+        status=204,
+        publishes=True,
     ),
 ]

@@ -20,7 +20,8 @@ from schemas.events import wallboard_key
 
 log = logging.getLogger(__name__)
 
-MemberLookup = Callable[[str, str], Awaitable[Member | None]]
+# A token's member as the company knows them now, or why the token is refused (a REFUSALS code).
+Admit = Callable[[Principal], Awaitable[Member | str]]
 WallboardValid = Callable[[str, str], Awaitable[bool]]
 
 # Why a connection is refused (`data.code`): only `starting` is worth retrying as is.
@@ -28,6 +29,7 @@ REFUSALS = {
     "starting": "the hub is starting; retry",
     "bad_token": "the token is missing, malformed, expired or signed with another key; log in again",
     "member_removed": "the member no longer belongs to the company",
+    "token_revoked": "the account's password changed since this token was issued; log in again",
     "wallboard_revoked": "the wallboard token was revoked; issue a new one",
     "bad_request": "last_seq must be a non-negative integer or null; status available or away",
 }
@@ -49,14 +51,14 @@ class Connections:
         delivery: Delivery,
         ephemeral: Ephemeral,
         jwt_secret: str,
-        member_lookup: MemberLookup,
+        admit: Admit,
         wallboard_valid: WallboardValid,
     ) -> None:
         self.sio = sio
         self._delivery = delivery
         self._ephemeral = ephemeral
         self._jwt_secret = jwt_secret
-        self._member_lookup = member_lookup
+        self._admit = admit
         self._wallboard_valid = wallboard_valid
 
     async def connect(self, sid: str, environ: dict, auth: Any) -> None:
@@ -71,9 +73,9 @@ class Connections:
         if principal.kind == "wallboard":
             await self._connect_wallboard(sid, principal, last_seq)
             return
-        member = await self._member_lookup(principal.company_id, principal.member_id)
-        if member is None:
-            raise refused("member no longer exists", "member_removed")
+        member = await self._admit(principal)
+        if isinstance(member, str):
+            raise refused(REFUSALS[member], member)
         try:
             status = Status(auth.get("status") or Status.available.value)
         except ValueError:

@@ -22,7 +22,13 @@ RECEIVERS: dict[str, str] = {
     "message.created": "the owners and the thread's assignee",
     "message.updated": "the owners and the thread's assignee",
     "label.created": "every member",
+    "label.updated": "every member",
     "label.removed": "every member",
+    "department.created": "every member",
+    "department.updated": "every member",
+    "department.removed": "every member",
+    "session.revoked": "the member whose account's password changed; their consoles are then disconnected and "
+    "refused until they connect with a token issued since",
     "member.created": "owners and managers",
     "member.updated": "owners, managers and the member themself",
     "member.removed": "owners and managers; the removed member's consoles are then disconnected",

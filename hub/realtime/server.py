@@ -69,7 +69,7 @@ class Realtime:
             self.delivery,
             self.ephemeral,
             runtime.jwt_secret,
-            runtime.directory.get_member,
+            runtime.directory.admit,
             runtime.wallboards.valid,
         )
         self._tasks: list[asyncio.Task] = []

@@ -49,7 +49,9 @@ async function call(method, path, { json, form, token } = {}) {
   const data = response.status === 204 ? null : await response.json().catch(() => null);
   if (!response.ok) {
     // An expired or revoked session sends the person back to the login page, saying why.
-    if (response.status === 401 && auth && !path.startsWith("/api/auth/")) endSession("expired");
+    if (response.status === 401 && auth && !path.startsWith("/api/auth/")) {
+      endSession(data?.error?.code === "token_revoked" ? "password_changed" : "expired");
+    }
     throw new ApiError(response.status, data);
   }
   return data;

@@ -4,6 +4,7 @@
 // null); once the hub says sync.done the lists are read over REST, and events that arrived
 // meanwhile are applied on top (threads and calls by `version`, messages by id). After a drop the
 // socket resumes from the last applied seq (live.js); after sync.reset the lists are read again.
+import { Admin } from "./admin.js";
 import { api, ApiError, endSession, session } from "./api.js";
 import { Calls, tickTimers } from "./calls.js";
 import { Chat } from "./chat.js";
@@ -13,6 +14,9 @@ import * as fmt from "./format.js";
 import { applyI18n, has, langButton, onLangChange, say, t } from "./i18n.js";
 import { connectLive } from "./live.js";
 import { applyOaLinkEvent } from "./oa_links.js";
+
+// Why the hub refused this console's connection, as the login page says it.
+const REFUSALS = { member_removed: "removed", token_revoked: "password_changed" };
 
 const saved = session();
 if (!saved?.token) location.replace("/"); // nothing below connects without a session
@@ -38,6 +42,16 @@ const ctx = {
 const chat = new Chat(ctx);
 const calls = new Calls(ctx);
 const consents = new Consents(ctx);
+const admin = new Admin(ctx, $("#tab-admin"));
+ctx.companyChanged = (company) => {
+  applyCompany(company);
+  rerender();
+};
+ctx.labelsChanged = () => {
+  chat.renderFilters();
+  chat.renderList();
+};
+ctx.reconnect = () => ctx.live.socket.disconnect().connect(); // with the session's token of now
 let ready = false;
 let held = [];
 
@@ -74,6 +88,7 @@ async function reload() {
   ready = false;
   try {
     await loadAll();
+    admin.reload(); // its sections, too, read afresh
   } finally {
     ready = true;
     const backlog = held;
@@ -109,26 +124,42 @@ function apply(envelope) {
       break;
     }
     case "label.created":
+    case "label.updated":
       ctx.labels.set(data.id, data);
-      chat.renderFilters();
+      ctx.labelsChanged();
+      admin.apply(envelope.type, data);
       break;
     case "label.removed":
       ctx.labels.delete(data.id);
-      chat.renderFilters();
-      chat.renderList();
+      ctx.labelsChanged();
+      admin.apply(envelope.type, data);
       break;
     case "company.updated": // a new name or time zone: every time on screen moves at once
       applyCompany(data);
       rerender();
+      admin.apply(envelope.type, data);
       break;
     case "member.created":
     case "member.updated":
       ctx.members.set(data.id, data);
       rerender();
+      admin.apply(envelope.type, data);
       break;
     case "member.removed":
       ctx.members.delete(data.id);
       rerender();
+      admin.apply(envelope.type, data);
+      break;
+    case "department.created":
+    case "department.updated":
+    case "department.removed":
+    case "wallboard.revoked":
+      admin.apply(envelope.type, data);
+      break;
+    case "session.revoked": // this account's password changed: a console still on the old token leaves
+      if (data.member_id === me.id && !ctx.changingPassword && session()?.token === ctx.liveToken) {
+        endSession("password_changed");
+      }
       break;
     case "oa_link.created":
     case "oa_link.updated":
@@ -142,6 +173,7 @@ function apply(envelope) {
       break;
     case "extension.state":
       calls.extensionState(data);
+      admin.apply(envelope.type, data);
       break;
     case "consent.updated":
       consents.updated(data);
@@ -157,6 +189,7 @@ function onEphemeral(name, data) {
   else if (name === "presence.updated") {
     ctx.presence.set(data.member_id, data.status);
     if (chat.current) chat.renderHeader();
+    admin.apply(name, data);
   }
 }
 
@@ -166,6 +199,7 @@ function showTab(name) {
   for (const tab of document.querySelectorAll(".tab")) tab.classList.toggle("active", tab.dataset.tab === name);
   for (const panel of document.querySelectorAll(".tab-panel")) panel.hidden = panel.id !== `tab-${name}`;
   if (name === "calls" && !calls.historyLoaded) calls.loadHistory().catch((err) => console.error(err));
+  if (name === "admin") admin.open();
 }
 
 function rerender() {
@@ -182,10 +216,19 @@ function rerender() {
 
 applyI18n();
 langButton($("#lang"));
-onLangChange(rerender);
+onLangChange(() => {
+  rerender();
+  admin.render();
+});
 $("#who").textContent = `${me.name} · ${t(`role.${me.role}`)}`;
 $("#presence").value = localStorage.getItem("hub.presence") || "available";
 for (const tab of document.querySelectorAll(".tab")) tab.addEventListener("click", () => showTab(tab.dataset.tab));
+// A link into the Administration tab (#admin/<section>): where Zalo's OAuth callback sends the owner back.
+const deepLink = location.hash.match(/^#admin(?:\/(\w+))?$/);
+if (deepLink) {
+  if (deepLink[1] && admin.sections.has(deepLink[1])) admin.current = deepLink[1];
+  showTab("admin");
+}
 $("#logout").addEventListener("click", () => endSession());
 $("#presence").addEventListener("change", (event) => {
   localStorage.setItem("hub.presence", event.target.value);
@@ -209,7 +252,10 @@ if (ctx.supervisor) {
 setInterval(tickTimers, 1000);
 
 ctx.live = saved?.token && connectLive({
-  token: saved.token,
+  token: () => {
+    ctx.liveToken = session()?.token; // after a password change here, the new one
+    return ctx.liveToken;
+  },
   banner: $("#banner"),
   auth: () => ({ status: $("#presence").value }),
   onEvent: apply,
@@ -219,5 +265,8 @@ ctx.live = saved?.token && connectLive({
     else if (chat.current) ctx.live.emit("thread.viewing", { thread_id: chat.current, viewing: true });
   },
   onReset: reload,
-  onRefused: (code) => endSession(code === "member_removed" ? "removed" : "expired"),
+  onRefused: (code) => {
+    if (code === "token_revoked" && ctx.changingPassword) return; // this console's new token reconnects it
+    endSession(REFUSALS[code] ?? "expired");
+  },
 });

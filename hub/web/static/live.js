@@ -29,7 +29,8 @@ export function connectLive({ token, banner, onEvent, onEphemeral, onSynced, onR
     transports: ["websocket"],
     reconnectionDelay: 300,
     reconnectionDelayMax: 3000,
-    auth: (cb) => cb({ token, last_seq: lastSeq, ...auth() }),
+    // `token` may be a function: a console that changed its password reconnects with the new token.
+    auth: (cb) => cb({ token: typeof token === "function" ? token() : token, last_seq: lastSeq, ...auth() }),
   });
 
   socket.on("disconnect", (reason) => {

@@ -8,7 +8,7 @@ langButton($("#lang"));
 
 if (session()?.token) location.replace("/console");
 const reason = new URLSearchParams(location.search).get("reason");
-if (reason === "expired" || reason === "removed") {
+if (["expired", "removed", "password_changed"].includes(reason)) {
   say($("#login-note"), () => t(`login.${reason}`));
   $("#login-note").hidden = false;
 }

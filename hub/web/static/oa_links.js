@@ -143,11 +143,13 @@ function syncCtx() {
 // -- mounting -------------------------------------------------------------------------------------
 
 export async function mountOaLinks(container, ctx) {
+  // Mounted again in the same place (the console re-read its lists): the callback's outcome stays said.
+  const kept = screen.container === container ? screen.notice : null;
   screen.container = container;
   screen.ctx = ctx;
   screen.links = new Map();
   for (const link of ctx.oaLinks || []) screen.links.set(link.id, link);
-  screen.notice = outcomeFromUrl();
+  screen.notice = outcomeFromUrl() ?? kept;
   screen.fresh = new Set();
   render();
   const [links, departments] = await Promise.all([
