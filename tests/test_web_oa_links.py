@@ -18,6 +18,7 @@ from tests.zalo_payloads import Oa
 
 DAY = 86400.0
 
+
 async def mount(page: Page) -> None:
     """The Administration tab's Zalo OA section (where Zalo's callback also lands: #admin/oa)."""
     if not await page.locator("#tab-admin").is_visible():
