@@ -255,6 +255,11 @@ def sessions_closed(member_id: str) -> Audience:
     return Audience(members=[member_id], disconnects=[member_id])
 
 
+def wallboard_managers() -> Audience:
+    """wallboard.issued: those who issue, list and revoke wallboard tokens."""
+    return Audience(roles=sorted(ALLOWED[Action.wallboards], key=list(Role).index))
+
+
 def wallboard_revoked(token_id: str) -> Audience:
     """wallboard.revoked: to the supervisors; the displays using the token are closed."""
     audience = supervisors()

@@ -162,7 +162,7 @@ class Runtime:
             labels=labels,
             spawn=spawn,
             calls=calls,
-            telephony=Telephony(store, clock, audit),
+            telephony=Telephony(store, clock, audit, publisher),
             wallboards=Wallboards(store, clock, jwt_secret, publisher, audit),
             consents=consents,
             zns=zns,

@@ -40,6 +40,8 @@ async def finish_pending(runtime: Runtime) -> int:
             await runtime.consents.finish_pending(before),
             await runtime.calls.finish_pending(before),
             await runtime.oa_links.finish_pending(before),
+            await runtime.telephony.finish_pending(before),
+            await runtime.wallboards.finish_pending(before),
         ]
     )
 

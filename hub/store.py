@@ -27,6 +27,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     "departments": [IndexModel([("company_id", ASCENDING), ("name", ASCENDING)], unique=True)],
     # One extension number belongs to at most one member of a company.
     "extensions": [
+        IndexModel([("pending_change_at", ASCENDING)], sparse=True),  # an event still owed (hub.telephony)
         IndexModel([("company_id", ASCENDING), ("number", ASCENDING)], unique=True),
         IndexModel([("company_id", ASCENDING), ("member_id", ASCENDING)]),
     ],
@@ -99,8 +100,14 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("received_at", ASCENDING)]),
     ],
     "extension_states": [IndexModel([("company_id", ASCENDING), ("extension", ASCENDING)], unique=True)],
-    "hotlines": [IndexModel([("company_id", ASCENDING), ("number", ASCENDING)], unique=True)],
-    "wallboard_tokens": [IndexModel([("company_id", ASCENDING), ("created_at", ASCENDING)])],
+    "hotlines": [
+        IndexModel([("company_id", ASCENDING), ("number", ASCENDING)], unique=True),
+        IndexModel([("pending_change_at", ASCENDING)], sparse=True),  # an event still owed (hub.telephony)
+    ],
+    "wallboard_tokens": [
+        IndexModel([("company_id", ASCENDING), ("created_at", ASCENDING)]),
+        IndexModel([("pending_change_at", ASCENDING)], sparse=True),  # wallboard.issued still owed
+    ],
     "consents": [
         IndexModel([("link_id", ASCENDING), ("phone", ASCENDING), ("created_at", DESCENDING)]),
         IndexModel([("company_id", ASCENDING), ("created_at", DESCENDING)]),

@@ -15,7 +15,7 @@ from typing import Any
 
 import jwt
 
-from hub import rulebook
+from hub import changes, rulebook
 from hub.audit import Audit
 from hub.auth import ALGORITHM, Principal
 from hub.calls import today_start, wallboard_view
@@ -82,6 +82,9 @@ class Wallboards:
     async def issue(self, actor: Principal, name: str) -> dict[str, Any]:
         rulebook.require(actor, rulebook.Action.wallboards)
         now = self._clock.now()
+        # Not journaled (its token is shown once): the document carries wallboard.issued until it is out,
+        # and the scheduler publishes it if this process stops first.
+        key = f"wallboard.issued|{new_id()}"
         doc = {
             "_id": new_id(),
             "company_id": actor.company_id,
@@ -89,8 +92,12 @@ class Wallboards:
             "created_by": actor.member_id,
             "created_at": now,
             "revoked": False,
+            changes.PENDING: key,
+            changes.PENDING_AT: now,
         }
         await self._store.wallboard_tokens.insert_one(doc)
+        stored = await self._store.wallboard_tokens.find_one({"_id": doc["_id"]})  # times as every read gives them
+        await changes.finish(self._store.wallboard_tokens, stored or doc, key, False, self._issued)
         token = jwt.encode(
             {
                 "sub": doc["_id"],
@@ -105,6 +112,14 @@ class Wallboards:
         )
         await self._audit.record(actor.company_id, actor, "wallboard.issued", str(doc["_id"]), name)
         return {"id": doc["_id"], "name": name, "token": token, "expires_at": now + TOKEN_TTL}
+
+    async def _issued(self, doc: dict[str, Any]) -> None:
+        data = {"id": doc["_id"], "name": doc["name"], "created_at": doc["created_at"]}
+        await self._publisher.publish(doc["company_id"], "wallboard.issued", data, rulebook.wallboard_managers())
+
+    async def finish_pending(self, before: datetime) -> int:
+        """The scheduler's pass: wallboard.issued a stopped process still owed."""
+        return await changes.finish_pending(self._store.wallboard_tokens, before, self._issued)
 
     async def list(self, actor: Principal) -> list[dict[str, Any]]:
         rulebook.require(actor, rulebook.Action.wallboards)

@@ -163,6 +163,44 @@ class OaLinkEvent(OaLink):
     model_config = ConfigDict(extra="forbid")
 
 
+class HotlineCreated(_Event):
+    """hotline.created: to every member (every member lists hotlines)."""
+
+    id: str
+    number: str
+    name: str | None
+    department_id: str | None
+
+
+class HotlineRemoved(_Event):
+    id: str
+    number: str
+
+
+class ExtensionCreated(_Event):
+    """extension.created: a number added to the directory, free until given to a member."""
+
+    number: str
+    name: str | None
+    member_id: str | None
+
+
+class ExtensionRemoved(_Event):
+    """extension.removed: the number left the directory; `state` is what owners and managers keep seeing
+    when the PBX still reports the number (as an unlisted extension), else null."""
+
+    number: str
+    state: str | None
+
+
+class WallboardIssued(_Event):
+    """wallboard.issued: a display token was issued (never the token itself)."""
+
+    id: str
+    name: str
+    created_at: datetime
+
+
 class WallboardRevoked(_Event):
     """wallboard.revoked: `id` is the token's; displays using it are disconnected."""
 
@@ -277,6 +315,11 @@ STORED: dict[str, type[BaseModel]] = {
     "oa_link.created": OaLinkEvent,
     "oa_link.updated": OaLinkEvent,
     "wallboard.revoked": WallboardRevoked,
+    "wallboard.issued": WallboardIssued,
+    "hotline.created": HotlineCreated,
+    "hotline.removed": HotlineRemoved,
+    "extension.created": ExtensionCreated,
+    "extension.removed": ExtensionRemoved,
     "call.updated": CallUpdated,
     "call.missed": CallMissed,
     "extension.state": ExtensionState,

@@ -189,6 +189,19 @@ def apply(state: State, envelope: dict[str, Any]) -> None:
     elif kind == "wallboard.revoked":
         if state["wallboard_tokens"] is not None:
             state["wallboard_tokens"].pop(data["id"], None)
+    elif kind == "wallboard.issued":
+        if state["wallboard_tokens"] is not None:
+            state["wallboard_tokens"][data["id"]] = data
+    elif kind in ("hotline.created", "hotline.removed"):
+        pass  # hotlines are not part of the state this reducer holds
+    elif kind == "extension.created":
+        if state["members"] is not None:  # a supervisor sees every extension's state; a free one is idle
+            state["extensions"].setdefault(data["number"], "idle")
+    elif kind == "extension.removed":
+        if state["members"] is not None:
+            state["extensions"].pop(data["number"], None)
+            if data["state"] is not None:  # the PBX still reports it: listed as one the directory lacks
+                state["extensions"][data["number"]] = data["state"]
     else:
         raise AssertionError(f"an event type the reducer does not know: {kind}")
 

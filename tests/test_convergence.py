@@ -619,13 +619,33 @@ async def test_zns_converges(role: str, worlds, clock) -> None:
 @pytest.mark.parametrize("role", ROLES)
 async def test_wallboard_revocation_converges(role: str, worlds) -> None:
     w = await worlds(role)
-    issued = await w.arrange(w.post(w.manager, "/api/wallboard-tokens", {"name": "TV tầng 2"}, status=201))
+    issued = await w.verify(
+        "a manager issues a wallboard token",
+        w.post(w.manager, "/api/wallboard-tokens", {"name": "TV tầng 2"}, status=201),
+    )
 
     async def revoke() -> None:
         response = await w.http.delete(f"{w.url}/api/wallboard-tokens/{issued['id']}", headers=w.owner.auth)
         assert response.status_code == 204, response.text
 
     await w.verify("the owner revokes a wallboard token", revoke())
+    w.assert_converged()
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_the_extension_directory_converges(role: str, worlds) -> None:
+    w = await worlds(role)
+    number = f"7{secrets.randbelow(10**5):05d}"
+    await w.verify("the owner adds an extension", w.post(w.owner, "/api/extensions", {"number": number}, status=201))
+    await w.verify(
+        "a manager adds a hotline", w.post(w.manager, "/api/hotlines", {"number": f"1900{number}"}, status=201)
+    )
+
+    async def remove() -> None:
+        response = await w.http.delete(f"{w.url}/api/extensions/{number}", headers=w.manager.auth)
+        assert response.status_code == 204, response.text
+
+    await w.verify("a manager removes the free extension", remove())
     w.assert_converged()
 
 

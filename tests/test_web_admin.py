@@ -207,7 +207,9 @@ async def test_a_department_is_not_deleted_while_it_has_members(company: Company
     await expect(empty).to_be_visible()
 
 
-async def test_a_second_console_follows_member_department_and_label_changes_live(company: Company, new_page) -> None:
+async def test_a_second_console_follows_member_department_label_and_telephony_changes_live(
+    company: Company, new_page
+) -> None:
     manager = await company.add("manager", name="Ngô Thanh Vân")
     agent = await company.add("user", name="Lý Gia Huy")
     owner_page = await console_of(new_page, company.owner, company.url)
@@ -256,6 +258,19 @@ async def test_a_second_console_follows_member_department_and_label_changes_live
     await member_row(owner_page, agent).locator("button.remove").click()
     await owner_page.locator("#member-remove button[type=submit]").click()
     await expect(member_row(manager_page, agent)).to_have_count(0)
+
+    # Telephony too: a hotline, an extension and a wall display the owner adds reach the manager's screen.
+    await open_admin(owner_page, "telephony")
+    await manager_page.click('.admin-link[data-section="telephony"]')
+    await owner_page.locator("#hotline-form input[name=number]").fill("19006868")
+    await owner_page.locator("#hotline-form button[type=submit]").click()
+    await expect(manager_page.locator("#hotlines-table")).to_contain_text("19006868")
+    await owner_page.locator("#extension-add-form input[name=number]").fill("505")
+    await owner_page.locator("#extension-add-form button[type=submit]").click()
+    await expect(manager_page.locator('#extensions-table tr[data-extension="505"]')).to_be_visible()
+    await owner_page.locator("#wallboard-form input[name=name]").fill("TV kho")
+    await owner_page.locator("#wallboard-form button[type=submit]").click()
+    await expect(manager_page.locator("#wallboards-table")).to_contain_text("TV kho")
 
 
 async def test_a_manager_adds_only_users_and_sees_no_audit_log(company: Company, new_page) -> None:

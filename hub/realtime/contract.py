@@ -35,6 +35,11 @@ RECEIVERS: dict[str, str] = {
     "company.updated": "every member",
     "oa_link.created": "owners and managers",
     "oa_link.updated": "owners and managers",
+    "wallboard.issued": "owners and managers",
+    "hotline.created": "every member",
+    "hotline.removed": "every member",
+    "extension.created": "every member",
+    "extension.removed": "every member",
     "wallboard.revoked": "owners and managers; wall displays using the token are then disconnected",
     "call.updated": "owners, managers and the members the call rang; wall displays a masked copy (outside "
     "numbers masked, no recordings)",

@@ -107,6 +107,30 @@ export class Telephony {
       this.wallboards = this.wallboards.filter((w) => w.id !== data.id);
       this.renderWallboards();
     }
+    if (type === "wallboard.issued" && !this.wallboards.some((w) => w.id === data.id)) {
+      this.wallboards = [...this.wallboards, data];
+      this.renderWallboards();
+    }
+    if (type === "hotline.created" && !this.hotlines.some((x) => x.id === data.id)) {
+      this.hotlines = sortByNumber([...this.hotlines, data]);
+      this.renderHotlines();
+    }
+    if (type === "hotline.removed") {
+      this.hotlines = this.hotlines.filter((x) => x.id !== data.id);
+      this.renderHotlines();
+    }
+    if (type === "extension.created") {
+      const state = this.extensions.find((e) => e.number === data.number)?.state ?? "idle";
+      this.extensions = sortByNumber([...this.extensions.filter((e) => e.number !== data.number),
+        { ...data, listed: true, state }]);
+      this.renderExtensions();
+    }
+    if (type === "extension.removed") {
+      // A number the PBX still reports stays, as one the directory lacks.
+      this.extensions = this.extensions.filter((e) => e.number !== data.number);
+      if (data.state) this.extensions = sortByNumber([...this.extensions, { number: data.number, member_id: null, name: null, listed: false, state: data.state }]);
+      this.renderExtensions();
+    }
     if (type === "extension.state") {
       // A number the PBX rang that the directory lacks shows up at once, offered to be added.
       const known = this.extensions.find((e) => e.number === data.extension);
@@ -145,7 +169,7 @@ export class Telephony {
         const added = await api.post("/api/hotlines", {
           number: data.get("number").trim(), name: data.get("name").trim() || null, department_id: data.get("department_id") || null,
         });
-        this.hotlines = [...this.hotlines, added];
+        this.hotlines = [...this.hotlines.filter((x) => x.id !== added.id), added]; // its event may have come first
         this.renderHotlines();
       }),
       h("table", { class: "grid", id: "hotlines-table" }, h("thead", {}, h("tr", {},
@@ -278,7 +302,9 @@ export class Telephony {
 
   async issueWallboard(name) {
     const issued = await api.post("/api/wallboard-tokens", { name });
-    this.wallboards = [...this.wallboards, { id: issued.id, name: issued.name, created_at: new Date().toISOString() }];
+    if (!this.wallboards.some((w) => w.id === issued.id)) { // its wallboard.issued may have come first
+      this.wallboards = [...this.wallboards, { id: issued.id, name: issued.name, created_at: new Date().toISOString() }];
+    }
     this.renderWallboards();
     // The display takes its token from the link's fragment, which never reaches a server log.
     const url = `${location.origin}/wallboard#token=${issued.token}`;

@@ -154,6 +154,11 @@ function apply(envelope) {
     case "department.updated":
     case "department.removed":
     case "wallboard.revoked":
+    case "wallboard.issued":
+    case "hotline.created":
+    case "hotline.removed":
+    case "extension.created":
+    case "extension.removed":
       admin.apply(envelope.type, data);
       break;
     case "session.revoked": // this account's password changed: a console still on the old token leaves
