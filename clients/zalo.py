@@ -99,20 +99,24 @@ class ZaloClient:
         self._oauth = oauth_url.rstrip("/")
         self._business = business_url.rstrip("/")
 
-    async def _call(self, method: str, url: str, token: str | None = None, **kwargs: Any) -> dict[str, Any]:
-        headers = kwargs.pop("headers", {})
-        if token is not None:
-            headers["access_token"] = token
+    async def _json(self, method: str, url: str, **kwargs: Any) -> Any:
+        """Zalo's answer as JSON; no answer, a 5xx or an unreadable body is ZaloUnreachable (worth a retry)."""
         try:
-            response = await self._http.request(method, url, headers=headers, **kwargs)
+            response = await self._http.request(method, url, **kwargs)
         except httpx.HTTPError as exc:
             raise ZaloUnreachable(type(exc).__name__) from exc
         if response.status_code >= 500:
             raise ZaloUnreachable(f"HTTP {response.status_code}")
         try:
-            body = response.json()
+            return response.json()
         except ValueError as exc:
             raise ZaloUnreachable(f"unreadable answer, HTTP {response.status_code}") from exc
+
+    async def _call(self, method: str, url: str, token: str | None = None, **kwargs: Any) -> dict[str, Any]:
+        headers = kwargs.pop("headers", {})
+        if token is not None:
+            headers["access_token"] = token
+        body = await self._json(method, url, headers=headers, **kwargs)
         error = body.get("error", 0)
         if error not in (0, "0", None):
             raise ZaloError(int(error), str(body.get("message") or body.get("error_description") or ""))
@@ -271,18 +275,9 @@ class ZaloClient:
 
     async def _token_call(self, app_secret: str, form: dict[str, str]) -> TokenPair:
         """Tokens come at the top level (no `data`); a failure names itself in error_name/error_reason."""
-        try:
-            response = await self._http.post(
-                f"{self._oauth}/v4/oa/access_token", headers={"secret_key": app_secret}, data=form
-            )
-        except httpx.HTTPError as exc:
-            raise ZaloUnreachable(type(exc).__name__) from exc
-        if response.status_code >= 500:
-            raise ZaloUnreachable(f"HTTP {response.status_code}")
-        try:
-            body = response.json()
-        except ValueError as exc:
-            raise ZaloUnreachable(f"unreadable answer, HTTP {response.status_code}") from exc
+        body = await self._json(
+            "POST", f"{self._oauth}/v4/oa/access_token", headers={"secret_key": app_secret}, data=form
+        )
         if not isinstance(body, dict):
             body = {}
         try:

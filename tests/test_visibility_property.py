@@ -36,9 +36,17 @@ def entitled(env: dict, member_id: str, role: str, assignee_at: dict[str, str | 
     """The product's rules (DESIGN section 6), for one event, given each thread's holder at that point."""
     kind = env["type"]
     data = env["data"]
-    if kind.startswith("member."):
+    if kind == "member.updated":  # a member is told of their own record too
+        return role in ("owner", "manager") or data["id"] == member_id
+    if kind.startswith(("member.", "oa_link.")) or kind == "wallboard.issued":
         return role in ("owner", "manager")
-    if kind.startswith("label.") or kind == "company.updated":  # every console shows the company
+    if kind == "session.revoked":
+        return data["member_id"] == member_id
+    if kind.startswith(("label.", "department.", "hotline.")) or kind in (
+        "company.updated",  # every console shows the company
+        "extension.created",
+        "extension.removed",
+    ):
         return True
     if kind == "thread.removed":  # only to the one who lost the thread; an owner never loses one
         return role != "owner" and member_id == data["member_id_for_test"]
