@@ -24,6 +24,7 @@ from hub.auth import Principal
 from hub.clock import Clock
 from hub.errors import NotFound
 from hub.ids import new_id
+from hub.missed_calls import MissedCalls
 from hub.phones import e164
 from hub.realtime.publish import Publisher
 from hub.store import Store, time_range
@@ -134,9 +135,16 @@ def looks_internal(number: str, max_digits: int) -> bool:
 
 class Calls:
     def __init__(
-        self, store: Store, clock: Clock, publisher: Publisher, finalize_grace_s: float, extension_max_digits: int = 6
+        self,
+        store: Store,
+        clock: Clock,
+        publisher: Publisher,
+        finalize_grace_s: float,
+        extension_max_digits: int = 6,
+        missed_calls: MissedCalls | None = None,
     ) -> None:
         self.extension_max_digits = extension_max_digits
+        self._missed_calls = missed_calls or MissedCalls(store, clock, publisher, 24.0)
         self._store = store
         self._calls = store.calls
         self._clock = clock
@@ -315,12 +323,16 @@ class Calls:
         return done
 
     async def _finalized(self, before: dict[str, Any], after: dict[str, Any]) -> None:
-        """The final call.updated and, for a missed call, its one call.missed."""
+        """The final call.updated; for a missed call, its one call.missed and its follow-up opened; for an
+        outbound call that reached someone, the missed calls of that number it calls back."""
         await self._effects(before, after)
         if after.get("missed"):
+            # the follow-up first: a console that has the alert has the list's row too
+            await self._missed_calls.opened(after)
             await self._publisher.publish(
                 after["company_id"], "call.missed", call_model.missed_alert(after), await self._audience(after)
             )
+        await self._missed_calls.called_back(after)
 
     async def finish_pending(self, before: datetime) -> int:
         """Publish what finalizing left unpublished (the scheduler's next passes)."""

@@ -39,6 +39,7 @@ class Action(StrEnum):
     queue_thread = "put a thread back in the queue"
     assign_any_thread = "assign any thread"
     all_calls = "see every call and extension"
+    assign_missed_calls = "assign a missed call to a member"
     audit = "read the audit log"
 
 
@@ -58,6 +59,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.queue_thread: OWNER,
     Action.assign_any_thread: OWNER,
     Action.all_calls: SUPERVISING,
+    Action.assign_missed_calls: SUPERVISING,
     Action.audit: OWNER,
 }
 
@@ -167,6 +169,19 @@ def require_assign_thread(actor: Principal, thread: dict[str, Any]) -> None:
         raise Forbidden("only the owner, or a manager for their own threads, assigns threads")
 
 
+# -- missed calls ------------------------------------------------------------------------------------
+
+
+def may_handle_missed_call(actor: Principal, missed: dict[str, Any]) -> bool:
+    """Who sees a missed call's follow-up and marks it handled: owners and managers, the member it is
+    assigned to, a member it rang. Assigning it is Action.assign_missed_calls."""
+    return (
+        may(actor.role, Action.all_calls)
+        or missed.get("assignee_id") == actor.member_id
+        or actor.member_id in (missed.get("members") or [])
+    )
+
+
 def keeps_thread_after_move(role: Role) -> bool:
     """Whether a member still sees a thread moved away from them (else they are told thread.removed)."""
     return may(role, Action.all_threads)
@@ -221,6 +236,12 @@ def thread_taken(thread_id: str, from_member: str) -> Audience:
 def supervisors(members: list[str] | None = None, wallboards: bool = False) -> Audience:
     """Owners and managers, and any members named (the members a call rang, a consent's requester)."""
     return Audience(members=members or [], roles=_roles(Receivers.supervisors), wallboards=wallboards)
+
+
+def missed_call_audience(rang: list[str], assignee_id: str | None, *also: str | None) -> Audience:
+    """missed_call.updated: as call.missed (owners, managers, the members it rang), its assignee, and any
+    other member named (the previous assignee, who must see it leave)."""
+    return supervisors([m for m in dict.fromkeys([*rang, assignee_id, *also]) if m])
 
 
 def oa_link_viewers() -> Audience:

@@ -24,6 +24,7 @@ from hub.consents import Consents
 from hub.directory import Directory
 from hub.inbox import Inbox
 from hub.labels import Labels
+from hub.missed_calls import MissedCalls
 from hub.oa_links import OaLinks
 from hub.presence import Presence, make_presence
 from hub.realtime.bus import Bus, NullBus
@@ -67,6 +68,7 @@ class Runtime:
     labels: Labels
     spawn: Spawn  # runs a coroutine in the background, kept referenced until done
     calls: Calls
+    missed_calls: MissedCalls
     telephony: Telephony
     wallboards: Wallboards
     consents: Consents
@@ -135,7 +137,10 @@ class Runtime:
         chat = ChatIngest(store, clock, threads, oa_links, assignment, spawn)
         replies = Replies(store, clock, threads, oa_links, settings)
         labels = Labels(store, clock, threads, publisher)
-        calls = Calls(store, clock, publisher, settings.call_finalize_grace_s, settings.pbx_extension_max_digits)
+        missed_calls = MissedCalls(store, clock, publisher, settings.missed_callback_hours)
+        calls = Calls(
+            store, clock, publisher, settings.call_finalize_grace_s, settings.pbx_extension_max_digits, missed_calls
+        )
         consents = Consents(store, clock, oa_links, publisher)
         zns = Zns(store, clock, oa_links, publisher)
         inbox = Inbox(store, clock, chat, consents, zns, calls, oa_links, directory, settings.inbox_redo_after_s)
@@ -162,6 +167,7 @@ class Runtime:
             labels=labels,
             spawn=spawn,
             calls=calls,
+            missed_calls=missed_calls,
             telephony=Telephony(store, clock, audit, publisher),
             wallboards=Wallboards(store, clock, jwt_secret, publisher, audit),
             consents=consents,

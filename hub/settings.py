@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     # an outside party: masked on wallboards, never an extension state.
     pbx_extension_max_digits: int = 6
     call_finalize_interval_s: float = 0.25
+    # A missed call is called back when an outbound call reaches its number this many hours after it.
+    missed_callback_hours: float = 24.0
     cors_origins: list[str] = []
 
     # Time-driven work (reply windows, consents, event-log pruning) runs this often.

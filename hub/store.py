@@ -89,6 +89,13 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("state", ASCENDING), ("finalized", ASCENDING), ("ended_seen_at", ASCENDING)]),
         IndexModel([("pending_change_at", ASCENDING)], sparse=True),  # time-driven moves not yet published
     ],
+    # A missed call's follow-up (hub.missed_calls); _id is the call record's.
+    "missed_calls": [
+        IndexModel([("company_id", ASCENDING), ("ended_at", DESCENDING), ("_id", DESCENDING)]),
+        IndexModel([("company_id", ASCENDING), ("from_e164", ASCENDING), ("state", ASCENDING)]),
+        IndexModel([("company_id", ASCENDING), ("members", ASCENDING), ("ended_at", DESCENDING)]),
+        IndexModel([("company_id", ASCENDING), ("assignee_id", ASCENDING), ("ended_at", DESCENDING)]),
+    ],
     # Every PBX webhook as received; _id is a hash of company, format and body.
     "call_events": [
         IndexModel([("company_id", ASCENDING), ("received_at", DESCENDING)]),
@@ -202,6 +209,10 @@ class Store:
     @property
     def calls(self) -> AsyncCollection:
         return self.db["calls"]
+
+    @property
+    def missed_calls(self) -> AsyncCollection:
+        return self.db["missed_calls"]
 
     @property
     def requests(self) -> AsyncCollection:

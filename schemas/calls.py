@@ -189,3 +189,46 @@ class CallRecord(BaseModel):
 
 class CallList(BaseModel):
     calls: list[CallRecord]
+
+
+MissedCallState = Literal["open", "called_back", "handled"]
+
+
+class RangExtension(BaseModel):
+    extension: str
+    ring_s: float | None
+
+
+class MissedCallView(BaseModel):
+    """A missed call as work (hub.missed_calls): who rang, how long they waited, which extensions rang, and
+    its follow-up: open until called back (`callback_call_id`, the outbound call that reached the number)
+    or handled by hand (`note`)."""
+
+    id: str  # the call record's id
+    call_id: str
+    from_number: str | None
+    hotline: str | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    wait_s: float | None
+    rang: list[RangExtension]
+    members: list[str]  # the members it rang
+    state: MissedCallState
+    assignee_id: str | None
+    note: str | None
+    handled_by: str | None
+    handled_at: datetime | None
+    callback_call_id: str | None
+    called_back_at: datetime | None
+    version: int
+
+
+class MissedCallCounts(BaseModel):
+    open: int
+    called_back: int
+    handled: int
+
+
+class MissedCallList(BaseModel):
+    missed_calls: list[MissedCallView]
+    counts: MissedCallCounts  # by state, over the same filter but the state

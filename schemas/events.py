@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.calls import CallRecord
+from schemas.calls import CallRecord, MissedCallView
 from schemas.chat import Failure, Label, Message, ThreadSummary
 from schemas.directory import Company, Department, Member, Role
 from schemas.rest import OaLink
@@ -235,6 +235,12 @@ class CallMissed(_Event):
     text: dict[str, str]  # {"vi": ..., "en": ...}
 
 
+class MissedCallUpdated(MissedCallView):
+    """missed_call.updated: a missed call's follow-up (opened, assigned, called back, handled)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class ExtensionState(_Event):
     extension: str
     state: str
@@ -322,6 +328,7 @@ STORED: dict[str, type[BaseModel]] = {
     "extension.removed": ExtensionRemoved,
     "call.updated": CallUpdated,
     "call.missed": CallMissed,
+    "missed_call.updated": MissedCallUpdated,
     "extension.state": ExtensionState,
     "consent.updated": ConsentUpdated,
     "zns.updated": ZnsUpdated,

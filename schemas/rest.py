@@ -68,6 +68,14 @@ class ExtensionAssign(BaseModel):
     extension: str = Field(min_length=1, max_length=16, pattern=r"^[0-9A-Za-z*#+_-]+$")
 
 
+class MissedCallHandled(BaseModel):
+    note: str = Field(min_length=1, max_length=2000)  # what was done about it
+
+
+class MissedCallAssign(BaseModel):
+    member_id: str | None  # None: nobody
+
+
 class DepartmentCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=2000)

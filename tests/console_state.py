@@ -17,12 +17,16 @@ The state is plain JSON, one entry per thing a console shows:
 - consents: GET /api/consents, by id
 - zns: GET /api/zns/messages, by id (owners and managers; None for a user)
 - wallboard_tokens: GET /api/wallboard-tokens, by id (owners and managers; None for a user)
+- missed_calls: GET /api/missed-calls, by id (a user: the ones that rang them or are assigned to them)
+- me: the member id the token speaks for (what decides whether a user still holds a missed call)
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import copy
+import json
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -53,7 +57,7 @@ async def fetch(http: httpx.AsyncClient, url: str, token: str, role: str) -> Sta
     async def nothing() -> None:
         return None
 
-    (company, labels, threads, members, extensions, calls, live, consents, zns, tokens) = await asyncio.gather(
+    (company, labels, threads, members, extensions, calls, live, consents, zns, tokens, missed) = await asyncio.gather(
         get("/api/company"),
         get("/api/labels"),
         get("/api/threads", limit=THREAD_LIMIT),
@@ -64,6 +68,7 @@ async def fetch(http: httpx.AsyncClient, url: str, token: str, role: str) -> Sta
         get("/api/consents"),
         get("/api/zns/messages") if supervisor else nothing(),
         get("/api/wallboard-tokens") if supervisor else nothing(),
+        get("/api/missed-calls", limit=500),
     )
     assert len(threads["threads"]) < THREAD_LIMIT, "more threads than one page: raise THREAD_LIMIT"
     pages = await asyncio.gather(
@@ -83,6 +88,9 @@ async def fetch(http: httpx.AsyncClient, url: str, token: str, role: str) -> Sta
         "consents": by_id(consents["consents"]),
         "zns": by_id(zns["messages"]) if zns is not None else None,
         "wallboard_tokens": by_id(tokens["wallboard_tokens"]) if tokens is not None else None,
+        "missed_calls": by_id(missed["missed_calls"]),
+        "me": json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "==="))["sub"],
+        "supervisor": supervisor,
     }
 
 
@@ -176,7 +184,15 @@ def apply(state: State, envelope: dict[str, Any]) -> None:
             else:
                 state["live_calls"].pop(data["id"], None)
     elif kind == "call.missed":
-        pass  # an alert to show; the call record itself changes by its call.updated
+        pass  # an alert to show; the call record itself changes by its call.updated (its follow-up by missed_call.updated)
+    elif kind == "missed_call.updated":
+        known = state["missed_calls"].get(data["id"])
+        if known is None or known["version"] <= data["version"]:
+            # a user holds the ones that rang them or are assigned to them: one assigned away leaves
+            if state["supervisor"] or state["me"] in data["members"] or data["assignee_id"] == state["me"]:
+                state["missed_calls"][data["id"]] = data
+            else:
+                state["missed_calls"].pop(data["id"], None)
     elif kind == "extension.state":
         state["extensions"][data["extension"]] = data["state"]
     elif kind == "consent.updated":

@@ -548,6 +548,58 @@ async def test_a_call_to_an_extension_nobody_holds_converges(role: str, worlds) 
     w.assert_converged()
 
 
+@pytest.mark.parametrize("role", ROLES)
+async def test_missed_calls_converge(role: str, worlds) -> None:
+    """A missed call's follow-up: assigned to the console's member and away again, handled; another called
+    back by an outbound call that reaches the number."""
+    w = await worlds(role)
+    start = datetime.now(UTC) - timedelta(minutes=10)
+
+    def follow_ups(call_id: str) -> list[dict[str, Any]]:
+        return [e["data"] for e in w.observer.of_type("missed_call.updated") if e["data"]["call_id"] == call_id]
+
+    async def missed(call_id: str, extension: str, at: datetime) -> None:
+        leg = {"leg_id": f"{call_id}-{extension}", "extension": extension}
+        await w.call_event(call_id, "ringing", at, **leg)
+        await w.call_event(call_id, "ended", at + timedelta(seconds=12), sip_code=487, hangup_by="caller")
+        await w.finalized(leg["leg_id"], missed=True)
+        await w.wait(w.observer, lambda: bool(follow_ups(call_id)))
+
+    nobodys = "call-" + secrets.token_hex(6)
+    await w.verify("a call to an extension nobody holds is missed", missed(nobodys, "109", start))
+    url = f"{w.url}/api/missed-calls/{follow_ups(nobodys)[0]['id']}"
+
+    async def assign(member: Person) -> None:
+        response = await w.http.put(f"{url}/assignee", headers=w.owner.auth, json={"member_id": member.id})
+        assert response.status_code == 200, response.text
+
+    await w.verify("the owner assigns it to the console's member", assign(w.me))
+    await w.verify("the owner assigns it to someone else", assign(w.other))
+    await w.verify("and back", assign(w.me))
+
+    async def handled() -> None:
+        response = await w.http.post(f"{url}/handled", headers=w.me.auth, json={"note": "đã gọi lại"})
+        assert response.status_code == 200, response.text
+
+    await w.verify("the console's member marks it handled", handled())
+
+    theirs = "call-" + secrets.token_hex(6)
+    await w.verify("a call to the subject's extension is missed", missed(theirs, w.extension, start))
+
+    async def called_back() -> None:
+        out = "out-" + secrets.token_hex(6)
+        leg = {"leg_id": f"{out}-callee", "extension": w.extension}
+        back = {"direction": "outbound", "from": w.extension, "to": "+84912345678", "hotline": None}
+        await w.call_event(out, "ringing", start + timedelta(minutes=1), **leg, **back)
+        await w.call_event(out, "answered", start + timedelta(minutes=1, seconds=4), **leg, **back)
+        await w.call_event(out, "ended", start + timedelta(minutes=2), sip_code=200, **back)
+        await w.finalized(leg["leg_id"])
+        await w.wait(w.observer, lambda: follow_ups(theirs)[-1]["state"] == "called_back")
+
+    await w.verify("the subject calls the customer back", called_back())
+    w.assert_converged()
+
+
 # -- consents and ZNS ------------------------------------------------------------------------------------
 
 

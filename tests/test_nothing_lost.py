@@ -11,7 +11,7 @@ import asyncio
 import json
 import secrets
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -315,6 +315,49 @@ async def test_a_missed_call_alert_cut_after_finalizing_still_comes_once(shop, f
     assert len([e for e in console.of_type("call.missed") if e["data"]["call_id"] == call_id]) == 1
     finals = [e for e in console.of_type("call.updated") if e["data"]["call_id"] == call_id and e["data"]["outcome"]]
     assert len(finals) == 1
+
+
+async def test_a_callback_cut_after_its_link_still_reaches_the_console_once(shop, failpoints) -> None:
+    """The outbound call's finalizing change links the missed call, then fails before publishing: the
+    scheduler's next pass re-does the change, finds the link made, and publishes it once."""
+    company, _oa, console = shop
+    response = await company.http.post(f"{company.url}/api/pbx/secret", headers=company.owner.auth)
+    pbx = Pbx(url=company.url, company_code=company.code, secret=response.json()["secret"])
+    now = datetime.now(UTC)
+    missed = canonical("no_answer", base=now - timedelta(minutes=10))
+    for event in missed:
+        assert (await pbx.post(company.http, event)).status_code == 200
+
+    def follow_ups() -> list[dict[str, Any]]:
+        return [
+            e["data"] for e in console.of_type("missed_call.updated") if e["data"]["call_id"] == missed[0]["call_id"]
+        ]
+
+    await console.wait_for(lambda: len(follow_ups()) == 1, WAIT_S)
+    failpoints.arm("missed_calls.called_back")
+    out = "out-" + secrets.token_hex(6)
+    common = {"call_id": out, "direction": "outbound", "from": "101", "to": "84912345678"}
+    leg = {"leg_id": f"{out}-callee", "extension": "101"}
+    at = now - timedelta(minutes=2)
+    for event in (
+        {**common, **leg, "event": "ringing", "occurred_at": at.isoformat()},
+        {**common, **leg, "event": "answered", "occurred_at": (at + timedelta(seconds=5)).isoformat()},
+        {**common, "event": "ended", "occurred_at": (at + timedelta(seconds=50)).isoformat(), "sip_code": 200},
+    ):
+        assert (await pbx.post(company.http, event)).status_code == 200
+    await console.wait_for(lambda: follow_ups()[-1]["state"] == "called_back", WAIT_S)
+    assert failpoints.spent()
+    marker = canonical("answered")
+    for event in marker:
+        assert (await pbx.post(company.http, event)).status_code == 200
+    await console.wait_for(
+        lambda: any(
+            e["data"]["call_id"] == marker[0]["call_id"] and e["data"]["outcome"]
+            for e in console.of_type("call.updated")
+        ),
+        WAIT_S,
+    )
+    assert [f["state"] for f in follow_ups()] == ["open", "called_back"]
 
 
 async def test_a_request_already_applied_is_not_run_again_for_its_key(shop) -> None:

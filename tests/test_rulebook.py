@@ -33,6 +33,7 @@ ACTIONS: dict[Action, set[Role]] = {
     Action.queue_thread: {OWN},
     Action.assign_any_thread: {OWN},
     Action.all_calls: {OWN, MAN},
+    Action.assign_missed_calls: {OWN, MAN},
     Action.audit: {OWN},
 }
 
@@ -135,6 +136,22 @@ def test_who_sets_whose_extension(actor: Role, actor_id: str, target: Role, targ
     assert rulebook.can_set_extension(actor, actor_id, target, target_id) is allowed
 
 
+@pytest.mark.parametrize(
+    "role,rang,assignee,handles",
+    [
+        (OWN, [], None, True),
+        (MAN, [], None, True),
+        (USR, ["m1"], None, True),
+        (USR, [], "m1", True),
+        (USR, ["m2"], "m3", False),
+        (USR, [], None, False),
+    ],
+)
+def test_who_handles_a_missed_call(role: Role, rang: list[str], assignee: str | None, handles: bool) -> None:
+    actor = Principal("m1", "c1", role)
+    assert rulebook.may_handle_missed_call(actor, {"members": rang, "assignee_id": assignee}) is handles
+
+
 # -- who receives what --------------------------------------------------------------------------------
 
 
@@ -181,6 +198,14 @@ RECEIVES: list[tuple[str, Audience, set[str]]] = [
     ("company.updated", rulebook.everyone(), {"owner", "manager", "agent", "previous", "other", "asker"}),
     ("call.updated", rulebook.supervisors(["agent"]), {"owner", "manager", "agent"}),
     ("call.updated", rulebook.wall_displays(), {"display"}),
+    ("missed_call.updated", rulebook.missed_call_audience(["agent"], None), {"owner", "manager", "agent"}),
+    ("missed_call.updated", rulebook.missed_call_audience(["agent"], "other"), {"owner", "manager", "agent", "other"}),
+    ("missed_call.updated", rulebook.missed_call_audience([], "other"), {"owner", "manager", "other"}),
+    (
+        "missed_call.updated",
+        rulebook.missed_call_audience([], "other", "previous"),
+        {"owner", "manager", "other", "previous"},
+    ),
     ("extension.state", rulebook.supervisors(["agent"], wallboards=True), {"owner", "manager", "agent", "display"}),
     ("consent.updated", rulebook.supervisors(["asker"]), {"owner", "manager", "asker"}),
     ("oa_link.created", rulebook.oa_link_viewers(), {"owner", "manager"}),

@@ -10,8 +10,8 @@ from starlette.responses import Response
 
 from hub.api.routing import ApiRoute, QueryParam, principal, query_int, query_text, query_time, reply, runtime
 from hub.calls import today_start
-from schemas.calls import CallList, CallRecord
-from schemas.rest import ExtensionCreate, HotlineCreate, WallboardTokenCreate
+from schemas.calls import CallList, CallRecord, MissedCallList, MissedCallView
+from schemas.rest import ExtensionCreate, HotlineCreate, MissedCallAssign, MissedCallHandled, WallboardTokenCreate
 
 
 async def history(request: Request) -> Response:
@@ -51,6 +51,31 @@ async def stats(request: Request) -> Response:
         start = day - timedelta(days=day.weekday()) if period == "week" else day.replace(day=1)
     end = end or now
     return reply(await hub.calls.stats(actor, start, end))
+
+
+async def missed_calls(request: Request) -> Response:
+    found = await runtime(request).missed_calls.list(
+        principal(request),
+        state=query_text(request, "state"),
+        assignee=query_text(request, "assignee"),
+        start=query_time(request, "from"),
+        end=query_time(request, "to"),
+        before=query_text(request, "before"),
+        limit=query_int(request, "limit"),
+    )
+    return reply(MissedCallList.model_validate(found))
+
+
+async def missed_call_handled(request: Request, body: MissedCallHandled) -> Response:
+    return reply(
+        await runtime(request).missed_calls.mark_handled(principal(request), request.path_params["call_id"], body.note)
+    )
+
+
+async def missed_call_assignee(request: Request, body: MissedCallAssign) -> Response:
+    return reply(
+        await runtime(request).missed_calls.assign(principal(request), request.path_params["call_id"], body.member_id)
+    )
 
 
 async def rotate_secret(request: Request) -> Response:
@@ -148,6 +173,40 @@ ROUTES = [
             QueryParam("from", "time", "Calls that started at or after this time (instead of period)"),
             QueryParam("to", "time", "Calls that started before this time (default now)"),
         ),
+    ),
+    ApiRoute(
+        "GET",
+        "/api/missed-calls",
+        missed_calls,
+        "Missed calls as work, newest first, with counts by state; owners and managers see all, a user the ones "
+        "that rang them or are assigned to them",
+        response=MissedCallList,
+        query=(
+            QueryParam("state", "string", "The follow-up's state", enum=("open", "called_back", "handled")),
+            QueryParam("assignee", "string", "A member's id, or none for the unassigned"),
+            QueryParam("from", "time", "Missed calls that ended at or after this time"),
+            QueryParam("to", "time", "Missed calls that ended before this time"),
+            QueryParam("before", "string", "The id of the previous page's last missed call"),
+            QueryParam("limit", "integer", "Missed calls at most, 1 to 500", default=100),
+        ),
+    ),
+    ApiRoute(
+        "POST",
+        "/api/missed-calls/{call_id}/handled",
+        missed_call_handled,
+        "Mark an open missed call handled, saying what was done (owners, managers, its assignee, a member it rang)",
+        request=MissedCallHandled,
+        response=MissedCallView,
+        publishes=True,
+    ),
+    ApiRoute(
+        "PUT",
+        "/api/missed-calls/{call_id}/assignee",
+        missed_call_assignee,
+        "Assign an open missed call to a member, or to nobody (owners, managers)",
+        request=MissedCallAssign,
+        response=MissedCallView,
+        publishes=True,
     ),
     ApiRoute(
         "POST",

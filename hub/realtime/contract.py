@@ -44,6 +44,8 @@ RECEIVERS: dict[str, str] = {
     "call.updated": "owners, managers and the members the call rang; wall displays a masked copy (outside "
     "numbers masked, no recordings)",
     "call.missed": "owners, managers and the members the call rang",
+    "missed_call.updated": "owners, managers, the members the call rang, the member it is assigned to and, when it "
+    "is assigned to someone else, the member it was assigned to",
     "extension.state": "owners, managers, the extension's member (also when it is given to them), and wall displays",
     "consent.updated": "owners, managers and the member who requested it",
     "zns.updated": "owners and managers",
