@@ -1,5 +1,5 @@
 // Calls in the console: live calls with running timers, extension states, history with the product's
-// filters, and the missed-call alert that pops up whatever tab is open.
+// filters, the missed-call alert that pops up whatever tab is open, and missed calls as work (assign, handle).
 import { api } from "./api.js";
 import { $, h, option, replace } from "./dom.js";
 import * as fmt from "./format.js";
@@ -42,6 +42,8 @@ export class Calls {
     this.historyLoaded = false;
     this.alerts = []; // missed calls not yet dismissed, newest first: drawn from data, so in any language
     this.departments = [];
+    this.missedCalls = new Map(); // id -> follow-up view (missed_call.updated keeps it current)
+    this.missedCounts = null;
     $("#call-filters").addEventListener("submit", (event) => {
       event.preventDefault();
       this.loadHistory().catch((err) => console.error(err));
@@ -49,12 +51,15 @@ export class Calls {
   }
 
   async load() {
-    const [{ calls }, extensions, departments] = await Promise.all([
+    const [{ calls }, missed, extensions, departments] = await Promise.all([
       api.get("/api/calls/live"),
+      api.get("/api/missed-calls", { limit: 200 }),
       api.get("/api/extensions").catch(() => ({ extensions: [] })),
       api.get("/api/departments").catch(() => ({ departments: [] })),
     ]);
     this.departments = departments?.departments || [];
+    this.missedCalls = new Map(missed.missed_calls.map((m) => [m.id, m]));
+    this.missedCounts = missed.counts;
     this.live = new Map(calls.map((call) => [call.id, call]));
     // A user is told only their own extension's state (null for the others): tiles for what is known.
     const known = extensions.extensions.filter((e) => e.state !== null);
@@ -104,6 +109,68 @@ export class Calls {
     this.renderExtensions();
     this.renderHistory();
     this.renderAlerts();
+    this.renderMissed();
+  }
+
+  // A user holds the missed calls that rang them or are assigned to them: one assigned away leaves.
+  mayHold(m) {
+    return this.ctx.supervisor || m.members.includes(this.ctx.me.id) || m.assignee_id === this.ctx.me.id;
+  }
+
+  missedUpdated(view) {
+    const known = this.missedCalls.get(view.id);
+    if (known && known.version > view.version) return;
+    if (this.missedCounts) {
+      if (known && this.mayHold(known)) this.missedCounts[known.state] -= 1;
+      if (this.mayHold(view)) this.missedCounts[view.state] += 1;
+    }
+    if (this.mayHold(view)) this.missedCalls.set(view.id, view);
+    else this.missedCalls.delete(view.id);
+    this.renderMissed();
+  }
+
+  renderMissed() {
+    if (this.missedCounts) $("#missed-counts").textContent = t("missedList.counts", this.missedCounts);
+    const rows = [...this.missedCalls.values()].sort((a, b) => (a.ended_at < b.ended_at ? 1 : -1));
+    replace($("#missed-calls tbody"), rows.length ? rows.map((m) => this.missedRow(m))
+      : h("tr", {}, h("td", { colspan: 7, class: "muted" }, t("missedList.none"))));
+  }
+
+  missedRow(m) {
+    const open = m.state === "open";
+    const mine = this.ctx.supervisor || m.assignee_id === this.ctx.me.id || m.members.includes(this.ctx.me.id);
+    const rang = m.rang.length ? m.rang.map((r) => `${r.extension} (${Math.round(r.ring_s || 0)} s)`).join(", ")
+      : t("missed.nobody");
+    const assignee = this.ctx.supervisor && open
+      ? h("select", { class: "assignee", "aria-label": t("missedList.assignee"),
+        onchange: (event) => this.act(() => api.put(`/api/missed-calls/${m.id}/assignee`, { member_id: event.target.value || null })) },
+        option("", t("missedList.nobody")),
+        [...this.ctx.members.values()].map((member) => option(member.id, member.name, member.id === m.assignee_id)))
+      : (m.assignee_id ? this.ctx.memberName(m.assignee_id) : "–");
+    const action = open && mine
+      ? h("form", { class: "handle", onsubmit: (event) => {
+        event.preventDefault();
+        const note = new FormData(event.target).get("note");
+        this.act(() => api.post(`/api/missed-calls/${m.id}/handled`, { note }));
+      } },
+      h("input", { name: "note", required: true, placeholder: t("missedList.note"), "aria-label": t("missedList.note") }),
+      h("button", { type: "submit" }, t("missedList.handle")))
+      : h("span", { class: "missed-note" }, m.note || "");
+    return h("tr", { dataset: { missedId: m.id, state: m.state } },
+      h("td", {}, fmt.when(m.ended_at)),
+      h("td", { class: "caller" }, m.from_number || "–"),
+      h("td", { class: "waited" }, fmt.duration(m.wait_s)),
+      h("td", { class: "rang" }, rang),
+      h("td", {}, h("span", { class: `badge missed-state ${m.state}` }, t(`missedState.${m.state}`))),
+      h("td", { class: "assignee" }, assignee),
+      h("td", {}, action));
+  }
+
+  // The answer's missed_call.updated redraws the row; a refusal is said above the list.
+  act(request) {
+    const error = $("#missed-error");
+    error.textContent = "";
+    request().catch((err) => { error.textContent = this.ctx.errorText(err); });
   }
 
   renderLive() {

@@ -176,6 +176,9 @@ function apply(envelope) {
     case "call.missed":
       calls.missed(data);
       break;
+    case "missed_call.updated":
+      calls.missedUpdated(data);
+      break;
     case "extension.state":
       calls.extensionState(data);
       admin.apply(envelope.type, data);
