@@ -140,11 +140,11 @@ class Calls:
         clock: Clock,
         publisher: Publisher,
         finalize_grace_s: float,
-        extension_max_digits: int = 6,
-        missed_calls: MissedCalls | None = None,
+        extension_max_digits: int,
+        missed_calls: MissedCalls,
     ) -> None:
         self.extension_max_digits = extension_max_digits
-        self._missed_calls = missed_calls or MissedCalls(store, clock, publisher, 24.0)
+        self._missed_calls = missed_calls  # finalizing opens follow-ups and calls them back
         self._store = store
         self._calls = store.calls
         self._clock = clock
