@@ -80,7 +80,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     "calls": [
         IndexModel([("company_id", ASCENDING), ("call_id", ASCENDING)], unique=True),
-        IndexModel([("company_id", ASCENDING), ("started_at", DESCENDING)]),
+        IndexModel([("company_id", ASCENDING), ("started_at", DESCENDING), ("_id", DESCENDING)]),
         IndexModel([("company_id", ASCENDING), ("from_e164", ASCENDING)]),
         IndexModel([("company_id", ASCENDING), ("to_e164", ASCENDING)]),
         IndexModel([("company_id", ASCENDING), ("state", ASCENDING)]),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -314,6 +315,43 @@ async def test_history_filters_and_dashboard(company: Company) -> None:
     per = {row["extension"]: row for row in stats["per_extension"]}
     assert per["101"]["calls"] == 3 and per["101"]["answered"] == 1
     assert per["102"] == {"extension": "102", "calls": 2, "answered": 1, "missed": 1, "failed": 0, "duration_s": 60.0}
+
+
+async def test_history_pages_through_every_call_once_newest_first(company: Company) -> None:
+    pbx = await _pbx(company)
+    base = datetime.now(UTC) - timedelta(hours=1)
+    # Eleven calls, three pairs of them starting in the very same millisecond: the id breaks the tie.
+    starts = [base - timedelta(minutes=minute) for minute in (0, 1, 1, 2, 3, 3, 4, 5, 5, 6, 7)]
+    for n, start in enumerate(starts):
+        for event in canonical("answered", base=start, call_id=f"page-{n:02d}"):
+            assert (await pbx.post(company.http, event)).status_code < 300
+    seen: list[dict] = []
+    before: str | None = None
+    pages = 0
+    while True:
+        params = {"limit": "3", "hotline": HOTLINE, **({"before": before} if before else {})}
+        response = await company.http.get(f"{company.url}/api/calls", headers=company.owner.auth, params=params)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        seen += page["calls"]
+        pages += 1
+        before = page["next_before"]
+        if before is None:
+            break
+        assert len(page["calls"]) == 3
+    assert pages == 4
+    ids = [c["call_id"] for c in seen]
+    assert sorted(ids) == [f"page-{n:02d}" for n in range(len(starts))]  # every call, none twice
+    order = [(c["started_at"], c["id"]) for c in seen]
+    assert order == sorted(order, reverse=True)
+
+    missing = await company.http.get(
+        f"{company.url}/api/calls", headers=company.owner.auth, params={"before": "no-such-call"}
+    )
+    assert missing.status_code == 422
+    agent = await company.add("user")  # a call the user may not see is no cursor for them either
+    hidden = await company.http.get(f"{company.url}/api/calls", headers=agent.auth, params={"before": seen[0]["id"]})
+    assert hidden.status_code == 422
 
 
 async def test_hotlines_and_extensions_are_managed_by_owners_and_managers(company: Company) -> None:

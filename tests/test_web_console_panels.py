@@ -501,3 +501,24 @@ async def test_missed_call_alerts_hide_no_control_of_the_open_conversation(
     await page.click("#send", timeout=5_000)
     await expect(messages(page).last).to_contain_text("Dạ em tư vấn ngay ạ")
     await expect(alerts).to_have_count(2)
+
+
+async def test_call_history_shows_older_calls_a_page_at_a_time(
+    company: Company, http: httpx.AsyncClient, new_page
+) -> None:
+    secret = (await http.post(f"{company.url}/api/pbx/secret", headers=company.owner.auth)).json()["secret"]
+    pbx = Pbx(company.url, company.code, secret)
+    base = datetime.now(UTC) - timedelta(hours=1)
+    for n in range(101):  # one more than a page: each a call the PBX reports once, when it ended
+        ended = {"call_id": f"old-{n:03d}", "event": "ended", "direction": "inbound", "from": "0912345678"}
+        at = (base - timedelta(seconds=n)).isoformat()
+        assert (await pbx.post(http, {**ended, "to": "19001234", "occurred_at": at})).status_code < 300
+    page = await console_of(new_page, company.owner, company.url)
+    await page.click("[data-tab=calls]")
+    rows = page.locator("#call-history tbody tr[data-call-id]")
+    await expect(rows).to_have_count(100)
+    older = page.locator("#calls-older")
+    await expect(older).to_have_text("Cũ hơn")
+    await older.click()
+    await expect(rows).to_have_count(101)
+    await expect(older).to_be_hidden()

@@ -9,26 +9,30 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hub.api.routing import ApiRoute, QueryParam, principal, query_int, query_text, query_time, reply, runtime
-from hub.calls import today_start
+from hub.calls import CallFilter, today_start
 from schemas.calls import CallList, CallRecord
 from schemas.rest import ExtensionCreate, HotlineCreate, WallboardTokenCreate
 
 
-async def history(request: Request) -> Response:
-    status = query_text(request, "status")
-    calls = await runtime(request).calls.history(
-        principal(request),
+def _filter(request: Request) -> CallFilter:
+    """The history's filters as the route declares them (CALL_FILTERS)."""
+    return CallFilter(
         start=query_time(request, "from"),
         end=query_time(request, "to"),
-        status=status,
+        status=query_text(request, "status"),
         direction=query_text(request, "direction"),
         hotline=query_text(request, "hotline"),
         extension=query_text(request, "extension"),
         department=query_text(request, "department"),
         phone=query_text(request, "phone"),
-        limit=query_int(request, "limit"),
     )
-    return reply(CallList(calls=calls))
+
+
+async def history(request: Request) -> Response:
+    calls = await runtime(request).calls.history(
+        principal(request), _filter(request), before=query_text(request, "before"), limit=query_int(request, "limit")
+    )
+    return reply(calls)
 
 
 async def live(request: Request) -> Response:
@@ -106,27 +110,30 @@ async def revoke_wallboard(request: Request) -> Response:
     return Response(status_code=204)
 
 
+# The history's filters, read by _filter: the same for a page of the history and for its export.
+CALL_FILTERS = (
+    QueryParam("from", "time", "Calls that started at or after this time"),
+    QueryParam("to", "time", "Calls that started before this time"),
+    QueryParam("status", "string", "The call's outcome", enum=("answered", "missed", "short_abandoned", "failed")),
+    QueryParam("direction", "string", "inbound, outbound or internal"),
+    QueryParam("hotline", "string", "A hotline's number"),
+    QueryParam("extension", "string", "An extension's number that the call rang or reached"),
+    QueryParam("department", "string", "A department's id: calls that rang its members"),
+    QueryParam("phone", "string", "The customer's number as caller or callee, in any form (0912…, 84912…, +84912…)"),
+)
+
 ROUTES = [
     ApiRoute(
         "GET",
         "/api/calls",
         history,
         "Call history (from, to, status answered|missed|short_abandoned|failed, direction, hotline, "
-        "extension, department, phone, limit); users see their own extension's calls",
+        "extension, department, phone), newest first, a page of `limit` at a time (`before`: the previous page's "
+        "next_before); users see the calls that rang them",
         response=CallList,
         query=(
-            QueryParam("from", "time", "Calls that started at or after this time"),
-            QueryParam("to", "time", "Calls that started before this time"),
-            QueryParam(
-                "status", "string", "The call's outcome", enum=("answered", "missed", "short_abandoned", "failed")
-            ),
-            QueryParam("direction", "string", "inbound, outbound or internal"),
-            QueryParam("hotline", "string", "A hotline's number"),
-            QueryParam("extension", "string", "An extension's number that the call rang or reached"),
-            QueryParam("department", "string", "A department's id: calls that rang its members"),
-            QueryParam(
-                "phone", "string", "The customer's number as caller or callee, in any form (0912…, 84912…, +84912…)"
-            ),
+            *CALL_FILTERS,
+            QueryParam("before", "string", "The id of the last call of the previous page (its next_before)"),
             QueryParam("limit", "integer", "Calls at most, 1 to 500", default=100),
         ),
     ),

@@ -6,6 +6,7 @@ import * as fmt from "./format.js";
 import { lang, t } from "./i18n.js";
 
 const LIVE_STATES = ["new", "ringing", "queued", "answered", "held"];
+const PAGE = 100; // calls a page of history loads (the hub serves up to 500)
 
 // When a live call's present phase began: talking since the answer, else waiting since the start.
 function runningSince(call) {
@@ -40,12 +41,14 @@ export class Calls {
     this.holders = new Map(); // number -> member id
     this.history = [];
     this.historyLoaded = false;
+    this.olderThan = null; // the history's next page starts after this call (the hub's next_before)
     this.alerts = []; // missed calls not yet dismissed, newest first: drawn from data, so in any language
     this.departments = [];
     $("#call-filters").addEventListener("submit", (event) => {
       event.preventDefault();
       this.loadHistory().catch((err) => console.error(err));
     });
+    $("#calls-older").addEventListener("click", () => this.loadHistory(true).catch((err) => console.error(err)));
   }
 
   async load() {
@@ -64,14 +67,17 @@ export class Calls {
     if (this.historyLoaded) await this.loadHistory();
   }
 
-  async loadHistory() {
+  // The first page of the filtered history, or (older) the next page below what is shown.
+  async loadHistory(older = false) {
     const form = new FormData($("#call-filters"));
     const params = Object.fromEntries(form.entries());
     params.from = fmt.zoneMidnight(params.from);
     if (params.to) params.to = new Date(Date.parse(fmt.zoneMidnight(params.to)) + 86400000).toISOString();
     else params.to = null;
-    const { calls } = await api.get("/api/calls", { ...params, limit: 200 });
-    this.history = calls;
+    if (older) params.before = this.olderThan;
+    const { calls, next_before } = await api.get("/api/calls", { ...params, limit: PAGE });
+    this.history = older ? [...this.history, ...calls.filter((c) => !this.history.some((h) => h.id === c.id))] : calls;
+    this.olderThan = next_before;
     this.historyLoaded = true;
     this.renderHistory();
   }
@@ -126,6 +132,7 @@ export class Calls {
   renderHistory() {
     const body = $("#call-history tbody");
     if (!this.historyLoaded) return;
+    $("#calls-older").hidden = !this.olderThan;
     replace(body, this.history.length ? this.history.map((call) => h("tr", { dataset: { callId: call.id, outcome: call.outcome || "" } },
       h("td", {}, fmt.when(call.started_at)),
       h("td", {}, t(`dir.${call.direction || "inbound"}`)),
