@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
 
 class Settings(BaseSettings):
@@ -75,6 +79,9 @@ class Settings(BaseSettings):
     # an outside party: masked on wallboards, never an extension state.
     pbx_extension_max_digits: int = 6
     call_finalize_interval_s: float = 0.25
+    # Origins the PBX serves call recordings from (comma-separated: https://rec.pbx.vn,https://cdn.pbx.vn):
+    # the console's Content-Security-Policy lets recordings play from exactly these. None by default.
+    recording_hosts: Annotated[tuple[str, ...], NoDecode] = ()
     cors_origins: list[str] = []
 
     # Time-driven work (reply windows, consents, event-log pruning) runs this often.
@@ -116,6 +123,19 @@ class Settings(BaseSettings):
     zalo_openapi_url: str = "https://openapi.zalo.me"
     zalo_oauth_url: str = "https://oauth.zaloapp.com"
     zalo_business_url: str = "https://business.openapi.zalo.me"
+
+    @field_validator("recording_hosts", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        """Comma-separated origins; anything but scheme://host[:port] is refused, since each goes into a
+        Content-Security-Policy as it is."""
+        if not isinstance(value, str):
+            return value
+        origins = tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
+        for origin in origins:
+            if not _ORIGIN.fullmatch(origin):
+                raise ValueError(f"{origin!r} is not an origin such as https://rec.pbx.vn or http://10.0.0.5:8080")
+        return origins
 
     @property
     def event_retention_s(self) -> float:

@@ -142,8 +142,9 @@ export class Calls {
       h("td", { class: "department" }, this.departmentNames(call) || "–"),
       h("td", {}, call.outcome ? h("span", { class: `badge outcome ${call.outcome}` }, t(`outcome.${call.outcome}`)) : "–"),
       h("td", {}, fmt.duration(call.duration_s)),
-      h("td", {}, call.end_reason_text ? call.end_reason_text[lang()] : "")))
-      : h("tr", {}, h("td", { colspan: 9, class: "muted" }, t("calls.none"))));
+      h("td", {}, call.end_reason_text ? call.end_reason_text[lang()] : ""),
+      h("td", { class: "recordings" }, (call.recording_urls || []).map(recording))))
+      : h("tr", {}, h("td", { colspan: 10, class: "muted" }, t("calls.none"))));
   }
 
   // The departments of whom the call rang, as they were then (the hub keeps them on the call).
@@ -166,6 +167,14 @@ export class Calls {
   renderAlerts() {
     replace($("#toasts"), this.alerts.map((alert) => missedAlert(alert, () => this.dismiss(alert.id))));
   }
+}
+
+// A recording plays in the page when its host is one the hub's policy names (HUB_RECORDING_HOSTS);
+// the browser refuses any other, and the link still says where it is.
+function recording(url) {
+  return h("div", { class: "recording" },
+    h("audio", { controls: true, preload: "none", src: url }),
+    h("a", { href: url, target: "_blank", rel: "noopener" }, t("calls.recordingLink")));
 }
 
 function missedAlert(alert, dismiss) {
