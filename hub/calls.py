@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -440,6 +441,20 @@ class Calls:
         more = len(docs) > limit
         docs = docs[:limit]
         return CallList(calls=[record_view(d) for d in docs], next_before=docs[-1]["_id"] if more and docs else None)
+
+    async def each(self, actor: Principal, wanted: CallFilter, batch: int = 500) -> AsyncIterator[CallRecord]:
+        """Every call of the history's filter, in its order, read `batch` at a time by the same cursor as
+        its pages: an export of any size holds one batch."""
+        query = await self._matching(actor, wanted)
+        after: dict[str, Any] | None = None
+        while True:
+            page = {**query, "$and": [*query.get("$and", []), after]} if after else query
+            docs = [doc async for doc in self._calls.find(page).sort(HISTORY_ORDER).limit(batch)]
+            for doc in docs:
+                yield record_view(doc)
+            if len(docs) < batch:
+                return
+            after = _older_than(docs[-1].get("started_at"), docs[-1]["_id"])
 
     async def live(self, actor: Principal) -> list[CallRecord]:
         query = {**await self._visible_filter(actor), "state": {"$in": list(LIVE_STATES)}}

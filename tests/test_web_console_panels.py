@@ -4,11 +4,13 @@ consent, label and resolve, see Zalo's refusals and a closed reply window, and r
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import openpyxl
 from playwright.async_api import expect
 
 from hub.runtime import Runtime
@@ -503,7 +505,7 @@ async def test_missed_call_alerts_hide_no_control_of_the_open_conversation(
     await expect(alerts).to_have_count(2)
 
 
-async def test_call_history_shows_older_calls_a_page_at_a_time(
+async def test_call_history_shows_older_calls_a_page_at_a_time_and_exports_them_all(
     company: Company, http: httpx.AsyncClient, new_page
 ) -> None:
     secret = (await http.post(f"{company.url}/api/pbx/secret", headers=company.owner.auth)).json()["secret"]
@@ -522,3 +524,16 @@ async def test_call_history_shows_older_calls_a_page_at_a_time(
     await older.click()
     await expect(rows).to_have_count(101)
     await expect(older).to_be_hidden()
+
+    # The filter as it stands, every call of it (not only the pages shown), as a file.
+    async with page.expect_download() as xlsx:
+        await page.click("#calls-export-xlsx")
+    download = await xlsx.value
+    assert re.fullmatch(r"calls-\d{4}-\d{2}-\d{2}\.xlsx", download.suggested_filename)
+    sheet = openpyxl.load_workbook(io.BytesIO((await download.path()).read_bytes()), read_only=True).worksheets[0]
+    header, *exported = list(sheet.iter_rows(values_only=True))
+    assert header[0] == "Thời điểm" and len(exported) == 101
+    assert {row[2] for row in exported} == {"0912345678"}
+    async with page.expect_download() as csv_file:
+        await page.click("#calls-export-csv")
+    assert (await csv_file.value).suggested_filename.endswith(".csv")

@@ -4,10 +4,13 @@ wallboard tokens."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import cast
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from hub import call_sheet, sheets
 from hub.api.routing import ApiRoute, QueryParam, principal, query_int, query_text, query_time, reply, runtime
 from hub.calls import CallFilter, today_start
 from schemas.calls import CallList, CallRecord
@@ -33,6 +36,24 @@ async def history(request: Request) -> Response:
         principal(request), _filter(request), before=query_text(request, "before"), limit=query_int(request, "limit")
     )
     return reply(calls)
+
+
+async def export(request: Request) -> Response:
+    """The history's filter as a sheet, streamed: same calls, same order, the console table's columns."""
+    hub = runtime(request)
+    actor = principal(request)
+    company = await hub.directory.company(actor)
+    departments = {d.id: d.name for d in await hub.directory.list_departments(actor)}
+    lang = cast(call_sheet.Lang, query_text(request, "lang"))
+    fmt = cast(sheets.SheetFormat, query_text(request, "format"))
+    calls = hub.calls.each(actor, _filter(request))
+    day = hub.clock.now().astimezone(ZoneInfo(company.timezone)).date().isoformat()
+    return sheets.sheet_response(
+        f"calls-{day}",
+        fmt,
+        call_sheet.HEADER[lang],
+        call_sheet.rows(calls, lang, company.timezone, departments),
+    )
 
 
 async def live(request: Request) -> Response:
@@ -135,6 +156,18 @@ ROUTES = [
             *CALL_FILTERS,
             QueryParam("before", "string", "The id of the last call of the previous page (its next_before)"),
             QueryParam("limit", "integer", "Calls at most, 1 to 500", default=100),
+        ),
+    ),
+    ApiRoute(
+        "GET",
+        "/api/calls/export",
+        export,
+        "The call history's filter as an Excel (.xlsx) or CSV file, streamed: the console table's columns, "
+        "times in the company's time zone, words in `lang`; the same calls as the history shows the reader",
+        query=(
+            QueryParam("format", "string", "xlsx or csv", enum=sheets.FORMATS, default="xlsx"),
+            QueryParam("lang", "string", "The language of the words in the sheet", enum=("vi", "en"), default="vi"),
+            *CALL_FILTERS,
         ),
     ),
     ApiRoute("GET", "/api/calls/live", live, "Calls ringing, queued, answered or on hold now", response=CallList),

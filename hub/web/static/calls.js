@@ -49,6 +49,10 @@ export class Calls {
       this.loadHistory().catch((err) => console.error(err));
     });
     $("#calls-older").addEventListener("click", () => this.loadHistory(true).catch((err) => console.error(err)));
+    for (const format of ["xlsx", "csv"]) {
+      $(`#calls-export-${format}`).addEventListener("click", () =>
+        api.download("/api/calls/export", { ...this.filters(), format, lang: lang() }).catch((err) => console.error(err)));
+    }
   }
 
   async load() {
@@ -67,13 +71,18 @@ export class Calls {
     if (this.historyLoaded) await this.loadHistory();
   }
 
-  // The first page of the filtered history, or (older) the next page below what is shown.
-  async loadHistory(older = false) {
-    const form = new FormData($("#call-filters"));
-    const params = Object.fromEntries(form.entries());
+  // The history's filters as the hub reads them (days from midnight to midnight in the company's time zone).
+  filters() {
+    const params = Object.fromEntries(new FormData($("#call-filters")).entries());
     params.from = fmt.zoneMidnight(params.from);
     if (params.to) params.to = new Date(Date.parse(fmt.zoneMidnight(params.to)) + 86400000).toISOString();
     else params.to = null;
+    return params;
+  }
+
+  // The first page of the filtered history, or (older) the next page below what is shown.
+  async loadHistory(older = false) {
+    const params = this.filters();
     if (older) params.before = this.olderThan;
     const { calls, next_before } = await api.get("/api/calls", { ...params, limit: PAGE });
     this.history = older ? [...this.history, ...calls.filter((c) => !this.history.some((h) => h.id === c.id))] : calls;
