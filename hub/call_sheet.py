@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
-from typing import Literal
 from zoneinfo import ZoneInfo
 
-from hub.sheets import Cell
+from hub.sheets import Cell, Lang
 from schemas.calls import CallRecord
-
-Lang = Literal["vi", "en"]
 
 HEADER: dict[Lang, tuple[str, ...]] = {
     "vi": (

@@ -15,6 +15,7 @@ from openpyxl import Workbook
 from starlette.responses import StreamingResponse
 
 SheetFormat = Literal["csv", "xlsx"]
+Lang = Literal["vi", "en"]  # the language of a sheet's words (`lang=`)
 FORMATS: tuple[SheetFormat, ...] = ("xlsx", "csv")
 _CHUNK = 64 * 1024
 _MEDIA = {

@@ -4,6 +4,7 @@ consent, label and resolve, see Zalo's refusals and a closed reply window, and r
 from __future__ import annotations
 
 import asyncio
+import csv
 import io
 import re
 from datetime import UTC, datetime, timedelta
@@ -134,6 +135,12 @@ async def test_consent_panel_shows_a_request_and_the_customers_answer_live(compa
 
     await page.click("#consent-form button[type=submit]")  # the product's resend rule refuses
     await expect(page.locator("#consent-error")).to_contain_text("Chưa được gửi lại yêu cầu")
+
+    async with page.expect_download() as xlsx:  # the list as a file
+        await page.click("#consents-export-xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO((await (await xlsx.value).path()).read_bytes()), read_only=True)
+    header, *rows = list(sheet.worksheets[0].iter_rows(values_only=True))
+    assert [(row[2], row[6]) for row in rows] == [("84987654321", "Đồng ý")]
 
 
 async def test_request_info_labels_typing_and_resolve_reach_everyone_on_the_thread(
@@ -537,3 +544,18 @@ async def test_call_history_shows_older_calls_a_page_at_a_time_and_exports_them_
     async with page.expect_download() as csv_file:
         await page.click("#calls-export-csv")
     assert (await csv_file.value).suggested_filename.endswith(".csv")
+
+
+async def test_thread_list_exports_its_filter(company: Company, oa: Oa, new_page) -> None:
+    for text in ("cần tư vấn gói cước", "hỏi giá"):
+        assert (await oa.deliver(company.http, company.url, oa.user_message(zalo_id(), text=text))).status_code == 200
+    page = await console_of(new_page, company.owner, company.url)
+    await expect(page.locator("#thread-list li")).to_have_count(2)
+    await page.fill("#f-text", "gói cước")
+    await expect(page.locator("#thread-list li")).to_have_count(1)
+    async with page.expect_download() as csv_file:
+        await page.click("#threads-export-csv")
+    download = await csv_file.value
+    assert re.fullmatch(r"threads-\d{4}-\d{2}-\d{2}\.csv", download.suggested_filename)
+    header, *rows = list(csv.reader(io.StringIO((await download.path()).read_text("utf-8-sig"))))
+    assert header[0] == "Khách hàng" and [row[8] for row in rows] == ["cần tư vấn gói cước"]

@@ -44,7 +44,7 @@ async def export(request: Request) -> Response:
     actor = principal(request)
     company = await hub.directory.company(actor)
     departments = {d.id: d.name for d in await hub.directory.list_departments(actor)}
-    lang = cast(call_sheet.Lang, query_text(request, "lang"))
+    lang = cast(sheets.Lang, query_text(request, "lang"))
     fmt = cast(sheets.SheetFormat, query_text(request, "format"))
     calls = hub.calls.each(actor, _filter(request))
     day = hub.clock.now().astimezone(ZoneInfo(company.timezone)).date().isoformat()
