@@ -196,7 +196,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         *starlette_routes(API_ROUTES),
         *zalo_webhooks.ROUTES,
         *pbx_webhooks.ROUTES,
-        *pages.ROUTES,
+        *pages.routes(settings.recording_hosts, settings.zalo_media_hosts),
     ]
     web = Starlette(
         routes=routes,

@@ -12,6 +12,8 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,18 +24,36 @@ from pymongo.errors import DuplicateKeyError
 from hub import call_model, changes, faults, rulebook
 from hub.auth import Principal
 from hub.clock import Clock
-from hub.errors import NotFound
+from hub.errors import NotFound, Unprocessable
 from hub.ids import new_id
 from hub.missed_calls import MissedCalls
 from hub.phones import e164
 from hub.realtime.publish import Publisher
 from hub.store import Store, time_range
-from schemas.calls import LIVE_STATES, CallEvent, CallRecord
+from schemas.calls import LIVE_STATES, CallEvent, CallList, CallRecord
 from schemas.directory import CompanySettings
 from schemas.events import Audience
 from schemas.zalo import ZaloWebhook, epoch_ms
 
 log = logging.getLogger(__name__)
+
+# The history's order: newest first, the id breaking ties (an index of its own: hub.store).
+HISTORY_ORDER = [("started_at", DESCENDING), ("_id", DESCENDING)]
+
+
+@dataclass(frozen=True)
+class CallFilter:
+    """What the call history is narrowed to: the history's filters, shared by its page and its export."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    status: str | None = None
+    direction: str | None = None
+    hotline: str | None = None
+    extension: str | None = None
+    department: str | None = None
+    phone: str | None = None
+
 
 _VOLATILE = ("version", "ended_seen_at", "applied", "from_e164", "to_e164")
 
@@ -372,35 +392,24 @@ class Calls:
             update={"member_id": held["member_id"], "department_id": (member or {}).get("department_id")}
         )
 
-    async def history(
-        self,
-        actor: Principal,
-        start: datetime | None = None,
-        end: datetime | None = None,
-        status: str | None = None,
-        direction: str | None = None,
-        hotline: str | None = None,
-        extension: str | None = None,
-        department: str | None = None,
-        phone: str | None = None,
-        limit: int = 100,
-    ) -> list[CallRecord]:
+    async def _matching(self, actor: Principal, wanted: CallFilter) -> dict[str, Any]:
+        """The query for the calls the actor may see that match the history's filters."""
         query = await self._visible_filter(actor)
-        if bounds := time_range(start, end):
+        if bounds := time_range(wanted.start, wanted.end):
             query["started_at"] = bounds
-        if status:
-            query["outcome"] = status
-        if direction:
-            query["direction"] = direction
-        if hotline:
-            query["hotline"] = hotline
+        if wanted.status:
+            query["outcome"] = wanted.status
+        if wanted.direction:
+            query["direction"] = wanted.direction
+        if wanted.hotline:
+            query["hotline"] = wanted.hotline
         conditions: list[dict[str, Any]] = []
-        if phone:  # the caller's or the callee's number, in any of its forms
-            normal = e164(phone)
+        if wanted.phone:  # the caller's or the callee's number, in any of its forms
+            normal = e164(wanted.phone)
             conditions.append({"$or": [{"from_e164": normal}, {"to_e164": normal}]} if normal else {"_id": {"$in": []}})
-        if extension:
-            conditions.append({"extensions": extension})
-        if department:  # the department of whom it rang, then (older records: their extensions' members now)
+        if wanted.extension:
+            conditions.append({"extensions": wanted.extension})
+        if department := wanted.department:  # of whom it rang, then (older records: their extensions' members now)
             members = [
                 m["_id"]
                 async for m in self._store.members.find(
@@ -423,8 +432,41 @@ class Calls:
             )
         if conditions:
             query["$and"] = conditions
-        cursor = self._calls.find(query).sort("started_at", DESCENDING).limit(max(1, min(limit, 500)))
-        return [record_view(doc) async for doc in cursor]
+        return query
+
+    async def history(
+        self, actor: Principal, wanted: CallFilter, before: str | None = None, limit: int = 100
+    ) -> CallList:
+        """Newest first (started_at, then id: a stable order however many calls share a second). `before`
+        is the id of the last call of the previous page (its `next_before`), looked up among the calls the
+        actor may see."""
+        if not 1 <= limit <= 500:
+            raise Unprocessable("limit is 1 to 500", "invalid_query")
+        query = await self._matching(actor, wanted)
+        if before:
+            last = await self._calls.find_one({**await self._visible_filter(actor), "_id": before}, {"started_at": 1})
+            if last is None:
+                raise Unprocessable("before: no such call", "invalid_query")
+            query.setdefault("$and", []).append(_older_than(last.get("started_at"), before))
+        cursor = self._calls.find(query).sort(HISTORY_ORDER).limit(limit + 1)
+        docs = [doc async for doc in cursor]
+        more = len(docs) > limit
+        docs = docs[:limit]
+        return CallList(calls=[record_view(d) for d in docs], next_before=docs[-1]["_id"] if more and docs else None)
+
+    async def each(self, actor: Principal, wanted: CallFilter, batch: int = 500) -> AsyncIterator[CallRecord]:
+        """Every call of the history's filter, in its order, read `batch` at a time by the same cursor as
+        its pages: an export of any size holds one batch."""
+        query = await self._matching(actor, wanted)
+        after: dict[str, Any] | None = None
+        while True:
+            page = {**query, "$and": [*query.get("$and", []), after]} if after else query
+            docs = [doc async for doc in self._calls.find(page).sort(HISTORY_ORDER).limit(batch)]
+            for doc in docs:
+                yield record_view(doc)
+            if len(docs) < batch:
+                return
+            after = _older_than(docs[-1].get("started_at"), docs[-1]["_id"])
 
     async def live(self, actor: Principal) -> list[CallRecord]:
         query = {**await self._visible_filter(actor), "state": {"$in": list(LIVE_STATES)}}
@@ -494,6 +536,20 @@ class Calls:
             "per_member": rows(per_member, "member_id"),
             "per_extension": rows(per_extension, "extension"),
         }
+
+
+def _older_than(started_at: datetime | None, call_id: str) -> dict[str, Any]:
+    """The calls after this one in HISTORY_ORDER (a call with no start time sorts last, as MongoDB puts
+    null below every date)."""
+    if started_at is None:
+        return {"started_at": None, "_id": {"$lt": call_id}}
+    return {
+        "$or": [
+            {"started_at": {"$lt": started_at}},
+            {"started_at": started_at, "_id": {"$lt": call_id}},
+            {"started_at": None},
+        ]
+    }
 
 
 def _same(before: dict[str, Any], after: dict[str, Any]) -> bool:

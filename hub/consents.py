@@ -11,6 +11,7 @@ happens — and is published — once, however many processes run it.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,7 +29,7 @@ from hub.ids import new_id
 from hub.oa_links import OaLinks
 from hub.phones import zalo_form
 from hub.realtime.publish import Publisher
-from hub.store import Store, record_filter
+from hub.store import Store, newest_first, record_filter
 from schemas.events import Audience
 from schemas.zalo import ZaloWebhook, epoch_ms, from_epoch_ms, zalo_phone
 
@@ -186,6 +187,17 @@ class Consents:
         return view(doc, now)
 
     async def list(self, actor: Principal, filters: dict[str, Any]) -> list[dict[str, Any]]:
+        now = self._clock.now()
+        cursor = self._consents.find(self._query(actor, filters)).sort("created_at", DESCENDING).limit(500)
+        return [view(doc, now) async for doc in cursor]
+
+    def each(self, actor: Principal, filters: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        """Every request of the list's filter, newest first, a batch at a time (an export of any size); the
+        filter is checked here, before an export's answer starts."""
+        now, query = self._clock.now(), self._query(actor, filters)
+        return (view(doc, now) async for doc in newest_first(self._consents, query, "created_at"))
+
+    def _query(self, actor: Principal, filters: dict[str, Any]) -> dict[str, Any]:
         query = record_filter(
             actor.company_id, filters, ("oa_id", "status", "call_type", "requested_by", "customer_answer"), "created_at"
         )
@@ -197,9 +209,7 @@ class Consents:
             query["phone"] = zalo_form(filters["phone"]) or filters["phone"]
         if not rulebook.may(actor.role, rulebook.Action.all_consents):
             query["requested_by"] = actor.member_id  # last: no filter widens a user's view
-        now = self._clock.now()
-        cursor = self._consents.find(query).sort("created_at", DESCENDING).limit(500)
-        return [view(doc, now) async for doc in cursor]
+        return query
 
     # -- webhooks -------------------------------------------------------------------------------
 

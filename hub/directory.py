@@ -377,6 +377,14 @@ class Directory:
         cursor = self._store.members.find({"company_id": actor.company_id}).sort("created_at", 1)
         return [_member(doc) async for doc in cursor]
 
+    async def member_names(self, actor: Principal) -> dict[str, str]:
+        """Whom an export may name: every member for who may see the member list, else the reader alone (a
+        user's threads and requests are their own)."""
+        query: dict[str, Any] = {"company_id": actor.company_id}
+        if not rulebook.may(actor.role, rulebook.Action.member_list):
+            query["_id"] = actor.member_id
+        return {doc["_id"]: doc.get("name") or "" async for doc in self._store.members.find(query, {"name": 1})}
+
     async def create_member(self, actor: Principal, body: MemberCreate) -> tuple[Member, str | None]:
         rulebook.require_create_member(actor, body.role)
         if body.department_id is not None:

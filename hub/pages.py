@@ -23,22 +23,21 @@ SOCKET_IO_CLIENT = WEB / "node_modules" / "socket.io-client" / "dist" / "socket.
 # The QR code of a wallboard display's link, drawn in the page (uqr: one dependency-free ES module).
 QR_ENCODER = WEB / "node_modules" / "uqr" / "dist" / "index.mjs"
 
-# Everything from the hub itself; Zalo's pictures (avatars, images, stickers) come from Zalo's hosts.
-_POLICY = (
-    "default-src 'self'; img-src 'self' data: https: http:; media-src 'self' https:; "
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-)
-_HEADERS = {
-    "Content-Security-Policy": _POLICY,
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-cache",
-    "X-Content-Type-Options": "nosniff",
-}
+
+def content_security_policy(recording_hosts: tuple[str, ...], zalo_media: str = "") -> str:
+    """Everything from the hub itself; pictures from anywhere (Zalo's avatars, images, stickers come from
+    many hosts); sound and video only from Zalo's media hosts and the PBX's recording hosts
+    (HUB_RECORDING_HOSTS), so a recording link to any other host does not play in the console."""
+    media = " ".join(("'self'", *zalo_media.split(), *recording_hosts))
+    return (
+        f"default-src 'self'; img-src 'self' data: https: http:; media-src {media}; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    )
 
 
-def _page(name: str) -> Callable[[Request], Awaitable[Response]]:
+def _page(name: str, headers: dict[str, str]) -> Callable[[Request], Awaitable[Response]]:
     async def serve(request: Request) -> Response:
-        return FileResponse(WEB / "pages" / name, media_type="text/html; charset=utf-8", headers=_HEADERS)
+        return FileResponse(WEB / "pages" / name, media_type="text/html; charset=utf-8", headers=headers)
 
     serve.__name__ = f"page_{name.removesuffix('.html')}"
     return serve
@@ -68,21 +67,29 @@ socket_io_client = _vendor(SOCKET_IO_CLIENT)
 qr_encoder = _vendor(QR_ENCODER)
 
 
-# Scripts and styles go compressed (the Socket.IO client: 41 KB -> 13 KB); pages are small.
-ROUTES: list[BaseRoute] = [
-    Route("/", _page("login.html"), methods=["GET"]),
-    Route("/console", _page("console.html"), methods=["GET"]),
-    Route("/wallboard", _page("wallboard.html"), methods=["GET"]),
-    Mount(
-        "/vendor",
-        GZipMiddleware(
-            Router(
-                [
-                    Route("/socket.io.esm.min.js", socket_io_client, methods=["GET"]),
-                    Route("/uqr.mjs", qr_encoder, methods=["GET"]),
-                ]
-            )
+def routes(recording_hosts: tuple[str, ...], zalo_media: str = "") -> list[BaseRoute]:
+    """The pages, sent with the Content-Security-Policy; scripts and styles go compressed (the Socket.IO
+    client: 41 KB -> 13 KB); pages are small."""
+    headers = {
+        "Content-Security-Policy": content_security_policy(recording_hosts, zalo_media),
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-cache",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return [
+        Route("/", _page("login.html", headers), methods=["GET"]),
+        Route("/console", _page("console.html", headers), methods=["GET"]),
+        Route("/wallboard", _page("wallboard.html", headers), methods=["GET"]),
+        Mount(
+            "/vendor",
+            GZipMiddleware(
+                Router(
+                    [
+                        Route("/socket.io.esm.min.js", socket_io_client, methods=["GET"]),
+                        Route("/uqr.mjs", qr_encoder, methods=["GET"]),
+                    ]
+                )
+            ),
         ),
-    ),
-    Mount("/static", GZipMiddleware(StaticFiles(directory=WEB / "static")), name="static"),
-]
+        Mount("/static", GZipMiddleware(StaticFiles(directory=WEB / "static")), name="static"),
+    ]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
 
 class Settings(BaseSettings):
@@ -77,6 +81,12 @@ class Settings(BaseSettings):
     call_finalize_interval_s: float = 0.25
     # A missed call is called back when an outbound call reaches its number this many hours after it.
     missed_callback_hours: float = 24.0
+    # Origins the PBX serves call recordings from (comma-separated: https://rec.pbx.vn,https://cdn.pbx.vn):
+    # the console's Content-Security-Policy lets recordings play from exactly these. None by default.
+    recording_hosts: Annotated[tuple[str, ...], NoDecode] = ()
+    # Where Zalo serves chat voice and video (CSP media-src sources, space-separated). UNCERTAIN: these are
+    # the hosts seen in Zalo's payloads; add one here if a chat voice message does not play.
+    zalo_media_hosts: str = "https://*.zdn.vn https://*.zadn.vn"
     cors_origins: list[str] = []
 
     # Time-driven work (reply windows, consents, event-log pruning) runs this often.
@@ -118,6 +128,19 @@ class Settings(BaseSettings):
     zalo_openapi_url: str = "https://openapi.zalo.me"
     zalo_oauth_url: str = "https://oauth.zaloapp.com"
     zalo_business_url: str = "https://business.openapi.zalo.me"
+
+    @field_validator("recording_hosts", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        """Comma-separated origins; anything but scheme://host[:port] is refused, since each goes into a
+        Content-Security-Policy as it is."""
+        if not isinstance(value, str):
+            return value
+        origins = tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
+        for origin in origins:
+            if not _ORIGIN.fullmatch(origin):
+                raise ValueError(f"{origin!r} is not an origin such as https://rec.pbx.vn or http://10.0.0.5:8080")
+        return origins
 
     @property
     def event_retention_s(self) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -80,7 +81,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     "calls": [
         IndexModel([("company_id", ASCENDING), ("call_id", ASCENDING)], unique=True),
-        IndexModel([("company_id", ASCENDING), ("started_at", DESCENDING)]),
+        IndexModel([("company_id", ASCENDING), ("started_at", DESCENDING), ("_id", DESCENDING)]),
         IndexModel([("company_id", ASCENDING), ("from_e164", ASCENDING)]),
         IndexModel([("company_id", ASCENDING), ("to_e164", ASCENDING)]),
         IndexModel([("company_id", ASCENDING), ("state", ASCENDING)]),
@@ -299,6 +300,28 @@ def record_filter(company_id: str, filters: dict[str, Any], exact: tuple[str, ..
     if bounds := time_range(filters.get("from"), filters.get("to")):
         query[time_field] = bounds
     return query
+
+
+async def newest_first(
+    collection: AsyncCollection, query: dict[str, Any], field: str, batch: int = 500
+) -> AsyncIterator[dict[str, Any]]:
+    """Every document of `query`, newest `field` first (the id breaking ties), read `batch` at a time from
+    where the previous batch ended: an export of any size holds one batch (documents lacking `field` last)."""
+    after: dict[str, Any] | None = None
+    while True:
+        page = {"$and": [query, after]} if after else query
+        docs = [
+            doc async for doc in collection.find(page).sort([(field, DESCENDING), ("_id", DESCENDING)]).limit(batch)
+        ]
+        for doc in docs:
+            yield doc
+        if len(docs) < batch:
+            return
+        last, last_id = docs[-1].get(field), docs[-1]["_id"]
+        later: list[dict[str, Any]] = [{field: last, "_id": {"$lt": last_id}}]
+        if last is not None:
+            later += [{field: {"$lt": last}}, {field: None}]
+        after = {"$or": later}
 
 
 def connect(uri: str, db_name: str, timeout_ms: int = 5000) -> Store:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 import re
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
@@ -339,6 +340,23 @@ class Threads:
             query.setdefault("$and", []).append({"$or": later})
         cursor = self._threads.find(query).sort([("last_message_at", DESCENDING), ("_id", DESCENDING)])
         return [summary(doc) async for doc in cursor.limit(max(1, min(limit, 200)))]
+
+    async def each(self, actor: Principal, batch: int = 200, **filters: Any) -> AsyncIterator[ThreadSummary]:
+        """Every thread `list` gives with these filters, in its order, a page of `batch` at a time (an export
+        of any size holds one page). The first page is read here, so a refused filter is refused before an
+        export's answer starts."""
+        first = await self.list(actor, **filters, limit=batch)
+
+        async def pages() -> AsyncIterator[ThreadSummary]:
+            page = first
+            while True:
+                for thread in page:
+                    yield thread
+                if len(page) < batch:
+                    return
+                page = await self.list(actor, **filters, after=page[-1].id, limit=batch)
+
+        return pages()
 
     async def messages_page(
         self, actor: Principal, thread_id: str, before: str | None, limit: int

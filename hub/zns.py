@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,7 +29,7 @@ from hub.ids import new_id
 from hub.oa_links import OaLinks
 from hub.phones import zalo_form
 from hub.realtime.publish import Publisher
-from hub.store import Store, record_filter
+from hub.store import Store, newest_first, record_filter
 from schemas.zalo import ZaloWebhook, epoch_ms, from_epoch_ms, zalo_phone
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,16 @@ def view(doc: dict[str, Any]) -> dict[str, Any]:
 
 def _supervisor(actor: Principal) -> None:
     rulebook.require(actor, rulebook.Action.zns)
+
+
+def _query(actor: Principal, filters: dict[str, Any]) -> dict[str, Any]:
+    _supervisor(actor)
+    query = record_filter(
+        actor.company_id, filters, ("oa_id", "template_id", "status", "tracking_id", "msg_id"), "sent_at"
+    )
+    if filters.get("phone"):  # any form of the number; ZNS messages keep Zalo's (84…)
+        query["phone"] = zalo_form(filters["phone"]) or filters["phone"]
+    return query
 
 
 class Zns:
@@ -255,14 +266,14 @@ class Zns:
     # -- console reads ----------------------------------------------------------------------------
 
     async def list(self, actor: Principal, filters: dict[str, Any]) -> list[dict[str, Any]]:
-        _supervisor(actor)
-        query = record_filter(
-            actor.company_id, filters, ("oa_id", "template_id", "status", "tracking_id", "msg_id"), "sent_at"
-        )
-        if filters.get("phone"):  # any form of the number; ZNS messages keep Zalo's (84…)
-            query["phone"] = zalo_form(filters["phone"]) or filters["phone"]
-        cursor = self._messages.find(query).sort("sent_at", DESCENDING).limit(500)
+        cursor = self._messages.find(_query(actor, filters)).sort("sent_at", DESCENDING).limit(500)
         return [view(doc) async for doc in cursor]
+
+    def each(self, actor: Principal, filters: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        """Every message of the list's filter, newest first, a batch at a time (an export of any size). Who may
+        is checked here, before an export's answer starts."""
+        query = _query(actor, filters)
+        return (view(doc) async for doc in newest_first(self._messages, query, "sent_at"))
 
     async def get(self, actor: Principal, message_id: str) -> dict[str, Any]:
         _supervisor(actor)

@@ -189,6 +189,8 @@ class CallRecord(BaseModel):
 
 class CallList(BaseModel):
     calls: list[CallRecord]
+    # The id of this page's last call, to send as `before` for the next page; null on the last page.
+    next_before: str | None = None
 
 
 MissedCallState = Literal["open", "called_back", "handled"]

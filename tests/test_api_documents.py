@@ -53,7 +53,10 @@ async def test_every_path_and_query_parameter_of_every_route_is_in_the_document(
     [
         ("/api/threads", {"oa", "assignee", "label", "unread", "text", "status", "before", "after", "limit"}),
         ("/api/threads/{thread_id}/messages", {"before", "limit"}),
-        ("/api/calls", {"from", "to", "status", "direction", "hotline", "extension", "department", "phone", "limit"}),
+        (
+            "/api/calls",
+            {"from", "to", "status", "direction", "hotline", "extension", "department", "phone", "before", "limit"},
+        ),
         ("/api/stats/calls", {"period", "from", "to"}),
         (
             "/api/consents",

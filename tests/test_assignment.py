@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
+import openpyxl
+
+from hub.auth import read_token
 from tests.conftest import Company, Person
 from tests.consoles import TestConsole
+from tests.servers import TEST_JWT_SECRET
 from tests.zalo_payloads import Oa, zalo_id
 
 
@@ -239,3 +246,34 @@ async def test_thread_list_pages_through_every_thread_once(company: Company, oa:
     outsider = await company.add("user")
     refused = await company.http.get(url, headers=outsider.auth, params={"after": everything[0]})
     assert refused.status_code == 404, "a cursor the member may not see is refused"
+
+
+async def test_thread_list_exports_as_the_list_shows_it(company: Company, oa: Oa, runtime) -> None:
+    for n in range(5):
+        message = oa.user_message(zalo_id(), text=f"xin chào {n}")
+        assert (await oa.deliver(company.http, company.url, message)).status_code == 200
+    url = f"{company.url}/api/threads"
+    listed = (await company.http.get(url, headers=company.owner.auth, params={"limit": 200})).json()["threads"]
+    assert len(listed) == 5
+    # Read a page at a time, as the export does: pages of 2 give the list's threads in its order.
+    owner = read_token(TEST_JWT_SECRET, company.owner.token)
+    assert [t.id async for t in await runtime.threads.each(owner, batch=2)] == [t["id"] for t in listed]
+
+    response = await company.http.get(f"{url}/export", headers=company.owner.auth, params={"lang": "en"})
+    assert response.status_code == 200, response.text
+    assert "attachment" in response.headers["content-disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True).worksheets[0]
+    header, *rows = list(sheet.iter_rows(values_only=True))
+    assert header[:4] == ("Customer", "Phone", "OA", "Status")
+    assert [(r[2], r[3], r[6], r[8]) for r in rows] == [
+        (t["oa_id"], "Open", t["unread"], t["last_message"]["text"]) for t in listed
+    ]
+
+    response = await company.http.get(f"{url}/export", headers=company.owner.auth, params={"format": "csv"})
+    header, *rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert header[3] == "Trạng thái" and [r[8] for r in rows] == [t["last_message"]["text"] for t in listed]
+    # Same visibility as the list: a user with no thread gets the header alone.
+    user = await company.add("user")
+    response = await company.http.get(f"{url}/export", headers=user.auth, params={"format": "csv"})
+    assert response.status_code == 200, response.text
+    assert len(list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))) == 1

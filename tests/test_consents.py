@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
+import openpyxl
+
 from tests.conftest import Company, link_oa, make_company
 from tests.zalo_payloads import Oa
 
@@ -106,3 +111,28 @@ async def test_a_user_sees_only_their_own_requests_whatever_they_filter_by(compa
     assert widened.json()["consents"] == [], "a filter never widens a user's view"
     owners = (await company.http.get(url, headers=company.owner.auth, params={"phone": PHONE})).json()["consents"]
     assert [c["requested_by"] for c in owners] == [company.owner.id]
+
+
+async def test_the_consent_list_exports_as_it_shows(company: Company, oa: Oa) -> None:
+    for phone in ("0987000001", "0987000002", "0987000003"):
+        response = await company.http.post(
+            f"{company.url}/api/consents",
+            headers=company.owner.auth,
+            json={"oa_id": oa.oa_id, "phone": phone, "reason_code": 101, "call_type": "audio"},
+        )
+        assert response.status_code == 201, response.text
+    url = f"{company.url}/api/consents"
+    listed = (await company.http.get(url, headers=company.owner.auth)).json()["consents"]
+    response = await company.http.get(f"{url}/export", headers=company.owner.auth, params={"lang": "en"})
+    assert response.status_code == 200, response.text
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True).worksheets[0]
+    header, *rows = list(sheet.iter_rows(values_only=True))
+    assert header[:3] == ("Requested at", "OA", "Phone")
+    assert [(r[2], r[5], r[6]) for r in rows] == [(c["phone"], "Owner", "Waiting") for c in listed]
+    assert len(rows) == 3
+
+    # A user's file holds their own requests, as their list does: none here.
+    agent = await company.add("user")
+    response = await company.http.get(f"{url}/export", headers=agent.auth, params={"format": "csv"})
+    assert response.status_code == 200, response.text
+    assert list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))[1:] == []

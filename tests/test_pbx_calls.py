@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 import random
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import httpx
+import openpyxl
 import pytest
 
+from hub.auth import read_token
+from hub.calls import CallFilter
 from tests.conftest import Company, Person, make_company
 from tests.consoles import TestConsole
 from tests.pbx_payloads import CALLER, HOTLINE, Pbx, canonical, etelecom, twilio
+from tests.servers import TEST_JWT_SECRET
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "pbx"
 
@@ -316,6 +325,43 @@ async def test_history_filters_and_dashboard(company: Company) -> None:
     assert per["102"] == {"extension": "102", "calls": 2, "answered": 1, "missed": 1, "failed": 0, "duration_s": 60.0}
 
 
+async def test_history_pages_through_every_call_once_newest_first(company: Company) -> None:
+    pbx = await _pbx(company)
+    base = datetime.now(UTC) - timedelta(hours=1)
+    # Eleven calls, three pairs of them starting in the very same millisecond: the id breaks the tie.
+    starts = [base - timedelta(minutes=minute) for minute in (0, 1, 1, 2, 3, 3, 4, 5, 5, 6, 7)]
+    for n, start in enumerate(starts):
+        for event in canonical("answered", base=start, call_id=f"page-{n:02d}"):
+            assert (await pbx.post(company.http, event)).status_code < 300
+    seen: list[dict] = []
+    before: str | None = None
+    pages = 0
+    while True:
+        params = {"limit": "3", "hotline": HOTLINE, **({"before": before} if before else {})}
+        response = await company.http.get(f"{company.url}/api/calls", headers=company.owner.auth, params=params)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        seen += page["calls"]
+        pages += 1
+        before = page["next_before"]
+        if before is None:
+            break
+        assert len(page["calls"]) == 3
+    assert pages == 4
+    ids = [c["call_id"] for c in seen]
+    assert sorted(ids) == [f"page-{n:02d}" for n in range(len(starts))]  # every call, none twice
+    order = [(c["started_at"], c["id"]) for c in seen]
+    assert order == sorted(order, reverse=True)
+
+    missing = await company.http.get(
+        f"{company.url}/api/calls", headers=company.owner.auth, params={"before": "no-such-call"}
+    )
+    assert missing.status_code == 422
+    agent = await company.add("user")  # a call the user may not see is no cursor for them either
+    hidden = await company.http.get(f"{company.url}/api/calls", headers=agent.auth, params={"before": seen[0]["id"]})
+    assert hidden.status_code == 422
+
+
 async def test_hotlines_and_extensions_are_managed_by_owners_and_managers(company: Company) -> None:
     manager, user = await company.add("manager"), await company.add("user")
     url = company.url
@@ -349,3 +395,96 @@ async def test_hotlines_and_extensions_are_managed_by_owners_and_managers(compan
         await company.http.delete(f"{url}/api/hotlines/{created.json()['id']}", headers=manager.auth)
     ).status_code == 204
     assert (await company.http.post(f"{url}/api/pbx/secret", headers=manager.auth)).status_code == 403
+
+
+async def test_export_gives_the_historys_calls_as_xlsx_and_csv(company: Company, runtime) -> None:
+    pbx = await _pbx(company)
+    sales = (
+        await company.http.post(
+            f"{company.url}/api/departments", headers=company.owner.auth, json={"name": "Kinh doanh"}
+        )
+    ).json()["id"]
+    agent = await company.add("user", department_id=sales)
+    await company.http.put(
+        f"{company.url}/api/members/{agent.id}/extension", headers=company.owner.auth, json={"extension": "102"}
+    )
+    owner = await company.console(company.owner).connect()
+    base = datetime.now(UTC) - timedelta(hours=2)
+    kinds = ("answered", "no_answer", "second_answers", "short_cancel", "answered", "no_answer", "second_answers")
+    for n, kind in enumerate(kinds):
+        for event in canonical(kind, base=base - timedelta(minutes=n), call_id=f"exp-{n}"):
+            assert (await pbx.post(company.http, event)).status_code < 300
+    for n in range(len(kinds)):
+        await _call(company, owner, f"exp-{n}")
+
+    async def history(who: Person, query: dict) -> list[dict]:
+        response = await company.http.get(f"{company.url}/api/calls", headers=who.auth, params={**query, "limit": 500})
+        assert response.status_code == 200
+        return response.json()["calls"]
+
+    async def export(who: Person, query: dict) -> httpx.Response:
+        response = await company.http.get(f"{company.url}/api/calls/export", headers=who.auth, params=query)
+        assert response.status_code == 200, response.text
+        return response
+
+    zone = ZoneInfo("Asia/Ho_Chi_Minh")
+    words = {"answered": "Answered", "missed": "Missed", "short_abandoned": "Short abandoned", "failed": "Failed"}
+
+    def expected(call: dict, lang: str) -> list:
+        started = datetime.fromisoformat(call["started_at"]).astimezone(zone).replace(tzinfo=None, microsecond=0)
+        outcome = (
+            words[call["outcome"]]
+            if lang == "en"
+            else {"answered": "Đã nghe", "missed": "Gọi nhỡ"}.get(call["outcome"], "Bỏ máy sớm")
+        )
+        return [
+            started,
+            "Inbound" if lang == "en" else "Gọi vào",
+            call["from_number"],
+            call["to_number"],
+            call["hotline"],
+            ", ".join(call["extensions"]),
+            "Kinh doanh" if sales in call["departments"] else None,
+            outcome,
+            call["wait_s"],
+            call["talk_s"],
+            call["end_reason_text"][lang],
+            " ".join(call["recording_urls"]) or None,
+        ]
+
+    query = {"hotline": HOTLINE, "from": (base - timedelta(hours=1)).isoformat()}
+    calls = await history(company.owner, query)
+    assert len(calls) == len(kinds)
+    response = await export(company.owner, {**query, "format": "xlsx", "lang": "en"})
+    assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert "attachment" in response.headers["content-disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True).worksheets[0]
+    header, *rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert header[0] == "Time" and header[6] == "Department" and len(header) == 12
+    rows = [[r[0].replace(microsecond=0), *r[1:]] for r in rows]
+    assert rows == [expected(call, "en") for call in calls]
+
+    # The export reads the history's cursor a batch at a time: batches of 2 give the same calls in the same order.
+    owner_principal = read_token(TEST_JWT_SECRET, company.owner.token)
+    read = [c.id async for c in runtime.calls.each(owner_principal, CallFilter(hotline=HOTLINE), batch=2)]
+    assert read == [c["id"] for c in calls]
+
+    answered = await history(company.owner, {**query, "status": "answered"})
+    response = await export(company.owner, {**query, "status": "answered", "format": "csv", "lang": "vi"})
+    assert response.headers["content-type"].startswith("text/csv")
+    header, *rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert header[0] == "Thời điểm" and len(rows) == len(answered) == 4
+
+    def as_text(cell: object) -> str:
+        return "" if cell is None else cell.strftime("%Y-%m-%d %H:%M:%S") if isinstance(cell, datetime) else str(cell)
+
+    assert rows == [[as_text(cell) for cell in expected(call, "vi")] for call in answered]
+
+    # Same visibility as the history: the user sees in the file the calls that rang them, no others.
+    mine = await history(agent, {})
+    response = await export(agent, {"format": "csv"})
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))[1:]
+    assert 0 < len(rows) == len(mine) < len(kinds)
+    assert [r[5] for r in rows] == [", ".join(c["extensions"]) for c in mine]
+    refused = await company.http.get(f"{company.url}/api/calls/export?format=pdf", headers=company.owner.auth)
+    assert refused.status_code == 422

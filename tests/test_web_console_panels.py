@@ -4,11 +4,14 @@ consent, label and resolve, see Zalo's refusals and a closed reply window, and r
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import openpyxl
 from playwright.async_api import expect
 
 from hub.runtime import Runtime
@@ -132,6 +135,12 @@ async def test_consent_panel_shows_a_request_and_the_customers_answer_live(compa
 
     await page.click("#consent-form button[type=submit]")  # the product's resend rule refuses
     await expect(page.locator("#consent-error")).to_contain_text("Chưa được gửi lại yêu cầu")
+
+    async with page.expect_download() as xlsx:  # the list as a file
+        await page.click("#consents-export-xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO((await (await xlsx.value).path()).read_bytes()), read_only=True)
+    header, *rows = list(sheet.worksheets[0].iter_rows(values_only=True))
+    assert [(row[2], row[6]) for row in rows] == [("84987654321", "Đồng ý")]
 
 
 async def test_request_info_labels_typing_and_resolve_reach_everyone_on_the_thread(
@@ -501,3 +510,52 @@ async def test_missed_call_alerts_hide_no_control_of_the_open_conversation(
     await page.click("#send", timeout=5_000)
     await expect(messages(page).last).to_contain_text("Dạ em tư vấn ngay ạ")
     await expect(alerts).to_have_count(2)
+
+
+async def test_call_history_shows_older_calls_a_page_at_a_time_and_exports_them_all(
+    company: Company, http: httpx.AsyncClient, new_page
+) -> None:
+    secret = (await http.post(f"{company.url}/api/pbx/secret", headers=company.owner.auth)).json()["secret"]
+    pbx = Pbx(company.url, company.code, secret)
+    base = datetime.now(UTC) - timedelta(hours=1)
+    for n in range(101):  # one more than a page: each a call the PBX reports once, when it ended
+        ended = {"call_id": f"old-{n:03d}", "event": "ended", "direction": "inbound", "from": "0912345678"}
+        at = (base - timedelta(seconds=n)).isoformat()
+        assert (await pbx.post(http, {**ended, "to": "19001234", "occurred_at": at})).status_code < 300
+    page = await console_of(new_page, company.owner, company.url)
+    await page.click("[data-tab=calls]")
+    rows = page.locator("#call-history tbody tr[data-call-id]")
+    await expect(rows).to_have_count(100)
+    older = page.locator("#calls-older")
+    await expect(older).to_have_text("Cũ hơn")
+    await older.click()
+    await expect(rows).to_have_count(101)
+    await expect(older).to_be_hidden()
+
+    # The filter as it stands, every call of it (not only the pages shown), as a file.
+    async with page.expect_download() as xlsx:
+        await page.click("#calls-export-xlsx")
+    download = await xlsx.value
+    assert re.fullmatch(r"calls-\d{4}-\d{2}-\d{2}\.xlsx", download.suggested_filename)
+    sheet = openpyxl.load_workbook(io.BytesIO((await download.path()).read_bytes()), read_only=True).worksheets[0]
+    header, *exported = list(sheet.iter_rows(values_only=True))
+    assert header[0] == "Thời điểm" and len(exported) == 101
+    assert {row[2] for row in exported} == {"0912345678"}
+    async with page.expect_download() as csv_file:
+        await page.click("#calls-export-csv")
+    assert (await csv_file.value).suggested_filename.endswith(".csv")
+
+
+async def test_thread_list_exports_its_filter(company: Company, oa: Oa, new_page) -> None:
+    for text in ("cần tư vấn gói cước", "hỏi giá"):
+        assert (await oa.deliver(company.http, company.url, oa.user_message(zalo_id(), text=text))).status_code == 200
+    page = await console_of(new_page, company.owner, company.url)
+    await expect(page.locator("#thread-list li")).to_have_count(2)
+    await page.fill("#f-text", "gói cước")
+    await expect(page.locator("#thread-list li")).to_have_count(1)
+    async with page.expect_download() as csv_file:
+        await page.click("#threads-export-csv")
+    download = await csv_file.value
+    assert re.fullmatch(r"threads-\d{4}-\d{2}-\d{2}\.csv", download.suggested_filename)
+    header, *rows = list(csv.reader(io.StringIO((await download.path()).read_text("utf-8-sig"))))
+    assert header[0] == "Khách hàng" and [row[8] for row in rows] == ["cần tư vấn gói cước"]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
+
+import openpyxl
 
 from tests.conftest import Company
 from tests.zalo_payloads import Oa
@@ -122,3 +126,22 @@ async def test_quiet_hours_are_vietnams_whatever_the_companys_zone(company: Comp
         json={"oa_id": oa.oa_id, "phone": "0912000111", "template_id": "t"},
     )
     assert forbidden.status_code == 403
+
+
+async def test_the_zns_list_exports_as_it_shows(company: Company, oa: Oa, clock) -> None:
+    agent = await company.add("user")  # before the hub's clock moves to daytime: its token from the real clock
+    await _daytime(company, clock)
+    for n in range(3):
+        assert (await _send(company, oa, False, tracking_id=f"export-{n}")).status_code == 201
+    url = f"{company.url}/api/zns/messages"
+    listed = (await company.http.get(url, headers=company.owner.auth)).json()["messages"]
+    response = await company.http.get(f"{url}/export", headers=company.owner.auth, params={"format": "csv"})
+    assert response.status_code == 200, response.text
+    header, *rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert header[:3] == ["Gửi lúc", "OA", "Số điện thoại"]
+    assert [(r[4], r[5]) for r in rows] == [(m["tracking_id"], m["msg_id"] or "") for m in listed]
+    assert len(rows) == 3
+    sheet = (await company.http.get(f"{url}/export", headers=company.owner.auth, params={"lang": "en"})).content
+    assert len(list(openpyxl.load_workbook(io.BytesIO(sheet), read_only=True).worksheets[0].iter_rows())) == 4
+    # ZNS is for owners and managers: so is its file.
+    assert (await company.http.get(f"{url}/export", headers=agent.auth)).status_code == 403

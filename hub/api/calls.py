@@ -4,31 +4,56 @@ wallboard tokens."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import cast
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from hub import call_sheet, sheets
 from hub.api.routing import ApiRoute, QueryParam, principal, query_int, query_text, query_time, reply, runtime
-from hub.calls import today_start
+from hub.calls import CallFilter, today_start
 from schemas.calls import CallList, CallRecord, MissedCallList, MissedCallView
 from schemas.rest import ExtensionCreate, HotlineCreate, MissedCallAssign, MissedCallHandled, WallboardTokenCreate
 
 
-async def history(request: Request) -> Response:
-    status = query_text(request, "status")
-    calls = await runtime(request).calls.history(
-        principal(request),
+def _filter(request: Request) -> CallFilter:
+    """The history's filters as the route declares them (CALL_FILTERS)."""
+    return CallFilter(
         start=query_time(request, "from"),
         end=query_time(request, "to"),
-        status=status,
+        status=query_text(request, "status"),
         direction=query_text(request, "direction"),
         hotline=query_text(request, "hotline"),
         extension=query_text(request, "extension"),
         department=query_text(request, "department"),
         phone=query_text(request, "phone"),
-        limit=query_int(request, "limit"),
     )
-    return reply(CallList(calls=calls))
+
+
+async def history(request: Request) -> Response:
+    calls = await runtime(request).calls.history(
+        principal(request), _filter(request), before=query_text(request, "before"), limit=query_int(request, "limit")
+    )
+    return reply(calls)
+
+
+async def export(request: Request) -> Response:
+    """The history's filter as a sheet, streamed: same calls, same order, the console table's columns."""
+    hub = runtime(request)
+    actor = principal(request)
+    company = await hub.directory.company(actor)
+    departments = {d.id: d.name for d in await hub.directory.list_departments(actor)}
+    lang = cast(sheets.Lang, query_text(request, "lang"))
+    fmt = cast(sheets.SheetFormat, query_text(request, "format"))
+    calls = hub.calls.each(actor, _filter(request))
+    day = hub.clock.now().astimezone(ZoneInfo(company.timezone)).date().isoformat()
+    return sheets.sheet_response(
+        f"calls-{day}",
+        fmt,
+        call_sheet.HEADER[lang],
+        call_sheet.rows(calls, lang, company.timezone, departments),
+    )
 
 
 async def live(request: Request) -> Response:
@@ -131,28 +156,43 @@ async def revoke_wallboard(request: Request) -> Response:
     return Response(status_code=204)
 
 
+# The history's filters, read by _filter: the same for a page of the history and for its export.
+CALL_FILTERS = (
+    QueryParam("from", "time", "Calls that started at or after this time"),
+    QueryParam("to", "time", "Calls that started before this time"),
+    QueryParam("status", "string", "The call's outcome", enum=("answered", "missed", "short_abandoned", "failed")),
+    QueryParam("direction", "string", "inbound, outbound or internal"),
+    QueryParam("hotline", "string", "A hotline's number"),
+    QueryParam("extension", "string", "An extension's number that the call rang or reached"),
+    QueryParam("department", "string", "A department's id: calls that rang its members"),
+    QueryParam("phone", "string", "The customer's number as caller or callee, in any form (0912…, 84912…, +84912…)"),
+)
+
 ROUTES = [
     ApiRoute(
         "GET",
         "/api/calls",
         history,
         "Call history (from, to, status answered|missed|short_abandoned|failed, direction, hotline, "
-        "extension, department, phone, limit); users see their own extension's calls",
+        "extension, department, phone), newest first, a page of `limit` at a time (`before`: the previous page's "
+        "next_before); users see the calls that rang them",
         response=CallList,
         query=(
-            QueryParam("from", "time", "Calls that started at or after this time"),
-            QueryParam("to", "time", "Calls that started before this time"),
-            QueryParam(
-                "status", "string", "The call's outcome", enum=("answered", "missed", "short_abandoned", "failed")
-            ),
-            QueryParam("direction", "string", "inbound, outbound or internal"),
-            QueryParam("hotline", "string", "A hotline's number"),
-            QueryParam("extension", "string", "An extension's number that the call rang or reached"),
-            QueryParam("department", "string", "A department's id: calls that rang its members"),
-            QueryParam(
-                "phone", "string", "The customer's number as caller or callee, in any form (0912…, 84912…, +84912…)"
-            ),
+            *CALL_FILTERS,
+            QueryParam("before", "string", "The id of the last call of the previous page (its next_before)"),
             QueryParam("limit", "integer", "Calls at most, 1 to 500", default=100),
+        ),
+    ),
+    ApiRoute(
+        "GET",
+        "/api/calls/export",
+        export,
+        "The call history's filter as an Excel (.xlsx) or CSV file, streamed: the console table's columns, "
+        "times in the company's time zone, words in `lang`; the same calls as the history shows the reader",
+        query=(
+            QueryParam("format", "string", "xlsx or csv", enum=sheets.FORMATS, default="xlsx"),
+            QueryParam("lang", "string", "The language of the words in the sheet", enum=("vi", "en"), default="vi"),
+            *CALL_FILTERS,
         ),
     ),
     ApiRoute("GET", "/api/calls/live", live, "Calls ringing, queued, answered or on hold now", response=CallList),

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from hub import consent_sheets, sheets
 from hub.api.routing import ApiRoute, QueryParam, principal, query_text, query_time, reply, runtime
 from schemas.rest import ConsentRequest, ZnsSend
 
@@ -30,6 +33,13 @@ ZNS_FIELDS = (
 )
 CHARGED = QueryParam(
     "charged", "string", "true: only those Zalo charged for; false: only free ones; any other value: both"
+)
+
+
+# An export's own parameters (its filters are the list's).
+SHEET = (
+    QueryParam("format", "string", "xlsx or csv", enum=sheets.FORMATS, default="xlsx"),
+    QueryParam("lang", "string", "The language of the words in the sheet", enum=("vi", "en"), default="vi"),
 )
 
 
@@ -73,6 +83,33 @@ async def list_zns(request: Request) -> Response:
     return reply({"messages": await runtime(request).zns.list(principal(request), filters)})
 
 
+async def _export(
+    request: Request,
+    name: str,
+    header: dict[sheets.Lang, tuple[str, ...]],
+    rows: Any,
+    records: AsyncIterator[dict[str, Any]],
+) -> Response:
+    hub = runtime(request)
+    actor = principal(request)
+    company = await hub.directory.company(actor)
+    members = await hub.directory.member_names(actor)
+    lang = cast(sheets.Lang, query_text(request, "lang"))
+    fmt = cast(sheets.SheetFormat, query_text(request, "format"))
+    day = hub.clock.now().astimezone(ZoneInfo(company.timezone)).date().isoformat()
+    return sheets.sheet_response(f"{name}-{day}", fmt, header[lang], rows(records, lang, company.timezone, members))
+
+
+async def export_consents(request: Request) -> Response:
+    records = runtime(request).consents.each(principal(request), _filters(request, CONSENT_FIELDS))
+    return await _export(request, "consents", consent_sheets.CONSENT_HEADER, consent_sheets.consent_rows, records)
+
+
+async def export_zns(request: Request) -> Response:
+    records = runtime(request).zns.each(principal(request), _filters(request, ZNS_FIELDS))
+    return await _export(request, "zns", consent_sheets.ZNS_HEADER, consent_sheets.zns_rows, records)
+
+
 async def get_zns(request: Request) -> Response:
     return reply(await runtime(request).zns.get(principal(request), request.path_params["message_id"]))
 
@@ -102,6 +139,13 @@ ROUTES = [
         query=(*CONSENT_FIELDS, CHARGED, *_period("Requests made")),
     ),
     ApiRoute(
+        "GET",
+        "/api/consents/export",
+        export_consents,
+        "The consent list's filter as an Excel (.xlsx) or CSV file, streamed, times in the company's time zone",
+        query=(*SHEET, *CONSENT_FIELDS, CHARGED, *_period("Requests made")),
+    ),
+    ApiRoute(
         "POST",
         "/api/zns/messages",
         send_zns,
@@ -116,6 +160,13 @@ ROUTES = [
         list_zns,
         "ZNS messages (from, to, oa_id, phone, template_id, status, tracking_id, msg_id, charged)",
         query=(*ZNS_FIELDS, CHARGED, *_period("Messages sent")),
+    ),
+    ApiRoute(
+        "GET",
+        "/api/zns/messages/export",
+        export_zns,
+        "The ZNS list's filter as an Excel (.xlsx) or CSV file, streamed, times in the company's time zone",
+        query=(*SHEET, *ZNS_FIELDS, CHARGED, *_period("Messages sent")),
     ),
     ApiRoute("GET", "/api/zns/messages/{message_id}", get_zns, "One ZNS message with its delivery and review"),
     ApiRoute(

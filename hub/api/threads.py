@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
 from starlette.requests import Request
 from starlette.responses import Response
 
+from hub import sheets, thread_sheet
 from hub.api.routing import (
     ApiRoute,
     QueryParam,
@@ -31,20 +35,43 @@ from schemas.chat import (
 )
 
 
+def _filters(request: Request) -> dict[str, Any]:
+    """The thread list's filters (THREAD_FILTERS), as Threads.list takes them."""
+    return {
+        "oa": query_text(request, "oa"),
+        "assignee": query_text(request, "assignee"),
+        "label": query_text(request, "label"),
+        "unread": query_bool(request, "unread"),
+        "text": query_text(request, "text"),
+        "status": query_text(request, "status"),
+        "before": query_time(request, "before"),
+    }
+
+
 async def list_threads(request: Request) -> Response:
     threads = await runtime(request).threads.list(
-        principal(request),
-        oa=query_text(request, "oa"),
-        assignee=query_text(request, "assignee"),
-        label=query_text(request, "label"),
-        unread=query_bool(request, "unread"),
-        text=query_text(request, "text"),
-        status=query_text(request, "status"),
-        before=query_time(request, "before"),
-        after=query_text(request, "after"),
-        limit=query_int(request, "limit"),
+        principal(request), **_filters(request), after=query_text(request, "after"), limit=query_int(request, "limit")
     )
     return reply(ThreadList(threads=threads))
+
+
+async def export_threads(request: Request) -> Response:
+    """The list's filter as a sheet, streamed, a page at a time."""
+    hub = runtime(request)
+    actor = principal(request)
+    company = await hub.directory.company(actor)
+    members = await hub.directory.member_names(actor)
+    labels = {label.id: label.name for label in await hub.labels.list(actor)}
+    lang = cast(sheets.Lang, query_text(request, "lang"))
+    fmt = cast(sheets.SheetFormat, query_text(request, "format"))
+    threads = await hub.threads.each(actor, **_filters(request))
+    day = hub.clock.now().astimezone(ZoneInfo(company.timezone)).date().isoformat()
+    return sheets.sheet_response(
+        f"threads-{day}",
+        fmt,
+        thread_sheet.HEADER[lang],
+        thread_sheet.rows(threads, lang, company.timezone, members, labels),
+    )
 
 
 async def get_thread(request: Request) -> Response:
@@ -129,6 +156,22 @@ async def mark_read(request: Request) -> Response:
     return reply(await runtime(request).threads.mark_read(principal(request), request.path_params["thread_id"]))
 
 
+# The thread list's filters, read by _filters: the same for a page of the list and for its export.
+THREAD_FILTERS = (
+    QueryParam("oa", "string", "An OA link's id or the OA's own id"),
+    QueryParam("assignee", "string", "A member's id, or `none` for the queue (managers and users: their own id only)"),
+    QueryParam("label", "string", "A label's id"),
+    QueryParam("unread", "boolean", "true: threads with unread messages; false: threads without"),
+    QueryParam(
+        "text",
+        "string",
+        f"Part of the customer's name or phone number (any form) or of the "
+        f"last message, any case; at most {TEXT_FILTER_MAX} characters",
+    ),
+    QueryParam("status", "string", "open or resolved"),
+    QueryParam("before", "time", "Threads whose last message came before this time"),
+)
+
 ROUTES = [
     ApiRoute(
         "GET",
@@ -138,22 +181,21 @@ ROUTES = [
         "after=<the last thread id of a page> for the next page)",
         response=ThreadList,
         query=(
-            QueryParam("oa", "string", "An OA link's id or the OA's own id"),
-            QueryParam(
-                "assignee", "string", "A member's id, or `none` for the queue (managers and users: their own id only)"
-            ),
-            QueryParam("label", "string", "A label's id"),
-            QueryParam("unread", "boolean", "true: threads with unread messages; false: threads without"),
-            QueryParam(
-                "text",
-                "string",
-                f"Part of the customer's name or phone number (any form) or of the "
-                f"last message, any case; at most {TEXT_FILTER_MAX} characters",
-            ),
-            QueryParam("status", "string", "open or resolved"),
-            QueryParam("before", "time", "Threads whose last message came before this time"),
+            *THREAD_FILTERS,
             QueryParam("after", "string", "The last thread id of the previous page: the page after it"),
             QueryParam("limit", "integer", "Threads per page, 1 to 200", default=50),
+        ),
+    ),
+    ApiRoute(
+        "GET",
+        "/api/threads/export",
+        export_threads,
+        "The thread list's filter as an Excel (.xlsx) or CSV file, streamed (customer, phone, OA, status, "
+        "assignee, labels, unread, last message and when, created), times in the company's time zone",
+        query=(
+            QueryParam("format", "string", "xlsx or csv", enum=sheets.FORMATS, default="xlsx"),
+            QueryParam("lang", "string", "The language of the words in the sheet", enum=("vi", "en"), default="vi"),
+            *THREAD_FILTERS,
         ),
     ),
     ApiRoute("GET", "/api/threads/{thread_id}", get_thread, "One thread", response=ThreadSummary),

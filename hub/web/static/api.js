@@ -66,6 +66,16 @@ export const api = {
   put: (path, json) => call("PUT", path, { json }),
   patch: (path, json) => call("PATCH", path, { json }),
   delete: (path) => call("DELETE", path),
+  // A file the hub sends (an export), saved by the browser under the name the hub gives it.
+  download: async (path, params) => {
+    const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== "" && v != null));
+    const response = await fetch(`${path}?${query}`, { headers: { Authorization: `Bearer ${session()?.token}` } });
+    if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
+    const name = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") || "")?.[1] || "export";
+    const link = Object.assign(document.createElement("a"), { href: URL.createObjectURL(await response.blob()), download: name });
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 0);
+  },
   upload: (path, file) => {
     const form = new FormData();
     form.append("file", file);

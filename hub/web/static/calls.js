@@ -6,6 +6,7 @@ import * as fmt from "./format.js";
 import { lang, t } from "./i18n.js";
 
 const LIVE_STATES = ["new", "ringing", "queued", "answered", "held"];
+const PAGE = 100; // calls a page of history loads (the hub serves up to 500)
 
 // When a live call's present phase began: talking since the answer, else waiting since the start.
 function runningSince(call) {
@@ -40,6 +41,7 @@ export class Calls {
     this.holders = new Map(); // number -> member id
     this.history = [];
     this.historyLoaded = false;
+    this.olderThan = null; // the history's next page starts after this call (the hub's next_before)
     this.alerts = []; // missed calls not yet dismissed, newest first: drawn from data, so in any language
     this.departments = [];
     this.missedCalls = new Map(); // id -> follow-up view (missed_call.updated keeps it current)
@@ -48,6 +50,11 @@ export class Calls {
       event.preventDefault();
       this.loadHistory().catch((err) => console.error(err));
     });
+    $("#calls-older").addEventListener("click", () => this.loadHistory(true).catch((err) => console.error(err)));
+    for (const format of ["xlsx", "csv"]) {
+      $(`#calls-export-${format}`).addEventListener("click", () =>
+        api.download("/api/calls/export", { ...this.filters(), format, lang: lang() }).catch((err) => console.error(err)));
+    }
   }
 
   async load() {
@@ -69,14 +76,22 @@ export class Calls {
     if (this.historyLoaded) await this.loadHistory();
   }
 
-  async loadHistory() {
-    const form = new FormData($("#call-filters"));
-    const params = Object.fromEntries(form.entries());
+  // The history's filters as the hub reads them (days from midnight to midnight in the company's time zone).
+  filters() {
+    const params = Object.fromEntries(new FormData($("#call-filters")).entries());
     params.from = fmt.zoneMidnight(params.from);
     if (params.to) params.to = new Date(Date.parse(fmt.zoneMidnight(params.to)) + 86400000).toISOString();
     else params.to = null;
-    const { calls } = await api.get("/api/calls", { ...params, limit: 200 });
-    this.history = calls;
+    return params;
+  }
+
+  // The first page of the filtered history, or (older) the next page below what is shown.
+  async loadHistory(older = false) {
+    const params = this.filters();
+    if (older) params.before = this.olderThan;
+    const { calls, next_before } = await api.get("/api/calls", { ...params, limit: PAGE });
+    this.history = older ? [...this.history, ...calls.filter((c) => !this.history.some((h) => h.id === c.id))] : calls;
+    this.olderThan = next_before;
     this.historyLoaded = true;
     this.renderHistory();
   }
@@ -193,6 +208,7 @@ export class Calls {
   renderHistory() {
     const body = $("#call-history tbody");
     if (!this.historyLoaded) return;
+    $("#calls-older").hidden = !this.olderThan;
     replace(body, this.history.length ? this.history.map((call) => h("tr", { dataset: { callId: call.id, outcome: call.outcome || "" } },
       h("td", {}, fmt.when(call.started_at)),
       h("td", {}, t(`dir.${call.direction || "inbound"}`)),
@@ -202,8 +218,9 @@ export class Calls {
       h("td", { class: "department" }, this.departmentNames(call) || "–"),
       h("td", {}, call.outcome ? h("span", { class: `badge outcome ${call.outcome}` }, t(`outcome.${call.outcome}`)) : "–"),
       h("td", {}, fmt.duration(call.duration_s)),
-      h("td", {}, call.end_reason_text ? call.end_reason_text[lang()] : "")))
-      : h("tr", {}, h("td", { colspan: 9, class: "muted" }, t("calls.none"))));
+      h("td", {}, call.end_reason_text ? call.end_reason_text[lang()] : ""),
+      h("td", { class: "recordings" }, (call.recording_urls || []).map(recording))))
+      : h("tr", {}, h("td", { colspan: 10, class: "muted" }, t("calls.none"))));
   }
 
   // The departments of whom the call rang, as they were then (the hub keeps them on the call).
@@ -226,6 +243,14 @@ export class Calls {
   renderAlerts() {
     replace($("#toasts"), this.alerts.map((alert) => missedAlert(alert, () => this.dismiss(alert.id))));
   }
+}
+
+// A recording plays in the page when its host is one the hub's policy names (HUB_RECORDING_HOSTS);
+// the browser refuses any other, and the link still says where it is.
+function recording(url) {
+  return h("div", { class: "recording" },
+    h("audio", { controls: true, preload: "none", src: url }),
+    h("a", { href: url, target: "_blank", rel: "noopener" }, t("calls.recordingLink")));
 }
 
 function missedAlert(alert, dismiss) {

@@ -397,6 +397,12 @@ export class Chat {
   }
 
   bindControls() {
+    for (const format of ["xlsx", "csv"]) {
+      $(`#threads-export-${format}`).addEventListener("click", () => {
+        const { limit, ...filters } = this.query(); // the whole filter, not a page of it
+        api.download("/api/threads/export", { ...filters, format, lang: lang() }).catch((err) => console.error(err));
+      });
+    }
     const reload = () => this.load().catch((err) => console.error(err));
     let searchTimer = null;
     $("#f-text").addEventListener("input", () => {

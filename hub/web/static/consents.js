@@ -13,6 +13,11 @@ export class Consents {
       event.preventDefault();
       this.request(new FormData(event.target)).catch((err) => console.error(err));
     });
+    for (const format of ["xlsx", "csv"]) { // the list's filter (its status), every request of it
+      $(`#consents-export-${format}`).addEventListener("click", () =>
+        api.download("/api/consents/export", { status: $("#consent-status").value, format, lang: lang() })
+          .catch((err) => console.error(err)));
+    }
   }
 
   async load() {
