@@ -11,7 +11,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hub import call_sheet, sheets
-from hub.api.routing import ApiRoute, QueryParam, principal, query_int, query_text, query_time, reply, runtime
+from hub.api.routing import (
+    SHEET_QUERY,
+    ApiRoute,
+    QueryParam,
+    principal,
+    query_int,
+    query_text,
+    query_time,
+    reply,
+    runtime,
+)
 from hub.calls import CallFilter, today_start
 from schemas.calls import CallList, CallRecord, MissedCallList, MissedCallView
 from schemas.rest import ExtensionCreate, HotlineCreate, MissedCallAssign, MissedCallHandled, WallboardTokenCreate
@@ -190,8 +200,7 @@ ROUTES = [
         "The call history's filter as an Excel (.xlsx) or CSV file, streamed: the console table's columns, "
         "times in the company's time zone, words in `lang`; the same calls as the history shows the reader",
         query=(
-            QueryParam("format", "string", "xlsx or csv", enum=sheets.FORMATS, default="xlsx"),
-            QueryParam("lang", "string", "The language of the words in the sheet", enum=("vi", "en"), default="vi"),
+            *SHEET_QUERY,
             *CALL_FILTERS,
         ),
     ),

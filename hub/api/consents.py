@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hub import consent_sheets, sheets
-from hub.api.routing import ApiRoute, QueryParam, principal, query_text, query_time, reply, runtime
+from hub.api.routing import SHEET_QUERY, ApiRoute, QueryParam, principal, query_text, query_time, reply, runtime
 from schemas.rest import ConsentRequest, ZnsSend
 
 # The exact-match filters of each list: declared on its route, and what _filters reads.
@@ -33,13 +33,6 @@ ZNS_FIELDS = (
 )
 CHARGED = QueryParam(
     "charged", "string", "true: only those Zalo charged for; false: only free ones; any other value: both"
-)
-
-
-# An export's own parameters (its filters are the list's).
-SHEET = (
-    QueryParam("format", "string", "xlsx or csv", enum=sheets.FORMATS, default="xlsx"),
-    QueryParam("lang", "string", "The language of the words in the sheet", enum=("vi", "en"), default="vi"),
 )
 
 
@@ -143,7 +136,7 @@ ROUTES = [
         "/api/consents/export",
         export_consents,
         "The consent list's filter as an Excel (.xlsx) or CSV file, streamed, times in the company's time zone",
-        query=(*SHEET, *CONSENT_FIELDS, CHARGED, *_period("Requests made")),
+        query=(*SHEET_QUERY, *CONSENT_FIELDS, CHARGED, *_period("Requests made")),
     ),
     ApiRoute(
         "POST",
@@ -166,7 +159,7 @@ ROUTES = [
         "/api/zns/messages/export",
         export_zns,
         "The ZNS list's filter as an Excel (.xlsx) or CSV file, streamed, times in the company's time zone",
-        query=(*SHEET, *ZNS_FIELDS, CHARGED, *_period("Messages sent")),
+        query=(*SHEET_QUERY, *ZNS_FIELDS, CHARGED, *_period("Messages sent")),
     ),
     ApiRoute("GET", "/api/zns/messages/{message_id}", get_zns, "One ZNS message with its delivery and review"),
     ApiRoute(

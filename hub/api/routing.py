@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from hub import sheets
 from hub.auth import InvalidToken, Principal, read_token
 from hub.errors import Forbidden, HubError, Unauthorized, Unprocessable
 from hub.limits import parse_json, read_body
@@ -58,6 +59,13 @@ class QueryParam:
         if self.default is not None:
             schema["default"] = self.default
         return schema
+
+
+# An export's own parameters (hub.sheets); its filters are the list's.
+SHEET_QUERY = (
+    QueryParam("format", "string", "xlsx or csv", enum=sheets.FORMATS, default="xlsx"),
+    QueryParam("lang", "string", "The language of the words in the sheet", enum=("vi", "en"), default="vi"),
+)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from hub import sheets, thread_sheet
 from hub.api.routing import (
+    SHEET_QUERY,
     ApiRoute,
     QueryParam,
     principal,
@@ -193,8 +194,7 @@ ROUTES = [
         "The thread list's filter as an Excel (.xlsx) or CSV file, streamed (customer, phone, OA, status, "
         "assignee, labels, unread, last message and when, created), times in the company's time zone",
         query=(
-            QueryParam("format", "string", "xlsx or csv", enum=sheets.FORMATS, default="xlsx"),
-            QueryParam("lang", "string", "The language of the words in the sheet", enum=("vi", "en"), default="vi"),
+            *SHEET_QUERY,
             *THREAD_FILTERS,
         ),
     ),
