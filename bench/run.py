@@ -54,6 +54,21 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
+def mongo_ops(uri: str) -> int:
+    """Operations the MongoDB server has answered so far (serverStatus opcounters, commands included)."""
+    from pymongo import MongoClient
+
+    with MongoClient(uri) as client:
+        return sum(client.admin.command("serverStatus")["opcounters"].values())
+
+
+def redis_commands(url: str) -> int:
+    import redis
+
+    with redis.Redis.from_url(url) as client:
+        return int(client.info("stats")["total_commands_processed"])
+
+
 def machine() -> dict[str, Any]:
     model = next(
         (
@@ -193,6 +208,13 @@ class Bench:
         if self.mongo:
             self.mongo.stop()
 
+    def storage_counters(self) -> dict[str, float | None]:
+        return {
+            "embedded_cpu_us": cpu_us(self.mongo.process.pid) if self.mongo else None,
+            "mongo_ops": mongo_ops(self.mongo_uri),
+            "redis_commands": redis_commands(self.redis_url),
+        }
+
     # -- data -------------------------------------------------------------------------------------
 
     async def setup(self, agents: int, users: int) -> None:
@@ -323,6 +345,7 @@ class Bench:
         target = self.targets()[name]
         phase = f"chat-{name}-{label}"
         cpu0 = cpu_us(target["pid"])
+        storage0 = self.storage_counters() if name == "hub" else None
         profiler = None
         if self.args.profile and name == "hub" and label == f"rate{max(self.sizes['rates'])}":
             spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
@@ -368,9 +391,22 @@ class Bench:
             "cpu_us_per_webhook": round(cpu / max(1, sent["ok"]), 1),
             "cpu_us_per_delivery": round(cpu / max(1, report["deliveries"]), 1),
         }
+        if storage0 is not None:
+            # What one webhook costs the storage behind the hub: the embedded server's own CPU (when the
+            # bench started it) and the MongoDB operations and Redis commands the hub sent.
+            storage = self.storage_counters()
+            per = max(1, sent["ok"])
+            row["storage_per_webhook"] = {
+                key: round((storage[key] - storage0[key]) / per, 1) for key in storage if storage[key] is not None
+            }
+            if row["storage_per_webhook"].get("embedded_cpu_us") is not None:
+                row["hub_and_embedded_cpu_us_per_webhook"] = round(
+                    row["cpu_us_per_webhook"] + row["storage_per_webhook"]["embedded_cpu_us"], 1
+                )
         self.log(
             f"{phase}: p50 {report['p50_ms']} p99 {report['p99_ms']} ms, "
             f"{row['cpu_us_per_webhook']} us/webhook, {row['cpu_us_per_delivery']} us/delivery"
+            + (f", storage {row['storage_per_webhook']}" if storage0 is not None else "")
         )
         return row
 
