@@ -447,8 +447,10 @@ class ChatIngest:
         if isinstance(detail.get("user_is_follower"), bool):
             # Only where no follow/unfollow event has said so: one that lands while the profile is on its
             # way is newer than this answer and must not be overwritten by it.
+            # Every write to a thread moves its version (hub.threads.update relies on it).
             await self._threads_coll.update_one(
-                {"_id": thread_id, "follower": None}, {"$set": {"follower": detail["user_is_follower"]}}
+                {"_id": thread_id, "follower": None},
+                {"$set": {"follower": detail["user_is_follower"]}, "$inc": {"version": 1}},
             )
         after = await self.threads.update(thread, changes)
         await self.threads.publish(thread, after)

@@ -15,10 +15,10 @@ from typing import Any
 from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from hub import changes, reply_window, rulebook
+from hub import changes, doc_update, reply_window, rulebook
 from hub.auth import Principal
 from hub.changes import current as current_change
-from hub.changes import done, update_once
+from hub.changes import done, guarded, update_once
 from hub.clock import Clock
 from hub.errors import NotFound, Unprocessable
 from hub.ids import new_id
@@ -190,6 +190,19 @@ class Threads:
             update.setdefault("$max", {})["last_user_interaction_at"] = interaction_at
         if free_remaining is not ...:
             update["$set"]["free_replies_remaining"] = free_remaining
+        # The common case: nobody changed the thread since it was read. Then the update, made on that
+        # condition, leaves exactly `thread` with the update applied, computed here (hub.doc_update)
+        # instead of read back. Otherwise (a concurrent change, or a re-do) the update is applied
+        # whatever the version and the thread read again.
+        extra, guarded_update = guarded(update, step)
+        try:
+            expected = doc_update.apply(thread, guarded_update)
+        except doc_update.Unsupported:
+            expected = None
+        if expected is not None:
+            at_version = {"_id": thread["_id"], "version": thread.get("version"), **extra}
+            if (await self._threads.update_one(at_version, guarded_update)).modified_count:
+                return expected
         await update_once(self._threads, {"_id": thread["_id"]}, {}, update, step)
         doc = await self._threads.find_one({"_id": thread["_id"]})
         assert doc is not None
