@@ -176,6 +176,7 @@ class Runtime:
         )
 
     async def close(self) -> None:
+        await self.inbox.marks.close()
         for task in list(self.tasks):
             task.cancel()
         await self.http.aclose()
