@@ -15,6 +15,9 @@ from pymongo.errors import DuplicateKeyError
 
 from schemas.zalo import zalo_phone
 
+# Indexes earlier versions made that nothing needs any more: every write paid for them. Dropped at start-up.
+RETIRED_INDEXES = [("events", "company_id_1_seq_-1")]
+
 # Every index of every query the hub runs, created idempotently at start-up.
 INDEXES: dict[str, list[IndexModel]] = {
     "companies": [IndexModel([("code", ASCENDING)], unique=True)],
@@ -136,8 +139,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("at", ASCENDING)]),
     ],
     "events": [
+        # Read both ways (replay forwards, the floor backwards): one index serves both directions.
         IndexModel([("company_id", ASCENDING), ("seq", ASCENDING)], unique=True),
-        IndexModel([("company_id", ASCENDING), ("seq", DESCENDING)]),
         IndexModel([("at", ASCENDING)]),
         # A change's events carry deterministic keys: re-doing it publishes only what is missing.
         IndexModel(
@@ -262,6 +265,9 @@ class Store:
     async def ensure_indexes(self) -> None:
         for name, models in INDEXES.items():
             await self.db[name].create_indexes(models)
+        for name, index in RETIRED_INDEXES:
+            if index in await self.db[name].index_information():
+                await self.db[name].drop_index(index)
 
     async def ping(self) -> None:
         await self.client.admin.command("ping")
