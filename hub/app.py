@@ -211,3 +211,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     )
     # Outermost, around Starlette's own error handler, so a 500 keeps its request id in the log and the answer.
     return RequestContext(socketio.ASGIApp(sio, other_asgi_app=web, socketio_path="socket.io"))
+
+
+def worker_app() -> ASGIApp:
+    """The app of one of `hub serve --workers N`'s processes: settings and logging from the environment."""
+    settings = get_settings()
+    logs.configure(settings.log_level, settings.log_json)
+    return create_app(settings)
