@@ -25,7 +25,7 @@ from hub.ids import new_id
 from hub.oa_links import OaLinks
 from hub.phones import e164
 from hub.store import Store
-from hub.threads import Threads, last_message
+from hub.threads import StaleThread, Threads, last_message
 from schemas.zalo import STATUS_RANK, EventKind, MessageStatus, ZaloWebhook, message_kind
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,13 @@ class ChatIngest:
             EventKind.submit_info: self._submit_info,
             EventKind.tag: self._tag,
         }.get(kind)
-        if handler is not None:
+        if handler is None:
+            return
+        try:
+            await handler(link, event)
+        except StaleThread:
+            # The thread this process remembered had changed (another process wrote it): nothing of that
+            # update was applied, and the handlers go on from what they find stored. Again, from a read.
             await handler(link, event)
 
     # -- which thread -----------------------------------------------------------------------------
@@ -101,19 +107,21 @@ class ChatIngest:
         return event.user_id
 
     async def _thread_for(
-        self, link: dict[str, Any], event: ZaloWebhook, user_id: str | None = None
+        self, link: dict[str, Any], event: ZaloWebhook, user_id: str | None = None, remembered: bool = False
     ) -> tuple[dict[str, Any], bool] | None:
+        """The event's thread. `remembered`: possibly from memory, for handlers that decide nothing from
+        the thread before updating it (a stale one then fails its update, and the handler runs again)."""
         if event.event_name.startswith(("anonymous_send_", "oa_send_anonymous_")):
             anonymous_id = self._user_side(link, event)
             conversation = event.message.conversation_id if event.message else None
             if not anonymous_id:
                 return None
             key = f"anon:{anonymous_id}:{conversation or ''}"
-            return await self.threads.get_or_create(link, key, None, anonymous=True)
+            return await self.threads.get_or_create(link, key, None, anonymous=True, remembered=remembered)
         user_id = user_id or self._user_side(link, event)
         if not user_id:
             return None
-        return await self.threads.get_or_create(link, user_id, user_id)
+        return await self.threads.get_or_create(link, user_id, user_id, remembered=remembered)
 
     # -- messages ---------------------------------------------------------------------------------
 
@@ -154,7 +162,7 @@ class ChatIngest:
     async def _inbound(self, link: dict[str, Any], event: ZaloWebhook) -> None:
         if event.message is None or not event.message.msg_id:
             return
-        found = await self._thread_for(link, event)
+        found = await self._thread_for(link, event, remembered=True)
         if found is None:
             return
         thread, created = found
@@ -216,7 +224,7 @@ class ChatIngest:
         stored = await self._messages.find_one({"link_id": link["_id"], "zalo_msg_id": msg.msg_id}, {"change": 1})
         if stored and not (change and stored.get("change") == change.key):
             return  # the hub sent it
-        found = await self._thread_for(link, event)
+        found = await self._thread_for(link, event, remembered=True)
         if found is None:
             return
         thread, created = found
