@@ -46,8 +46,16 @@ TICK = os.sysconf("SC_CLK_TCK")
 def _tree(pid: int) -> list[int]:
     """A process and its descendants (`hub serve --workers N` serves from its children)."""
     found = [pid]
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except FileNotFoundError:
+        return []
+    for task in tasks:
+        try:
+            children = (task / "children").read_text().split()
+        except FileNotFoundError:  # a thread that ended meanwhile
+            continue
+        for child in children:
             found += _tree(int(child))
     return found
 
@@ -56,7 +64,10 @@ def cpu_us(pid: int) -> float:
     """CPU time of the process and its descendants, as long as they live."""
     total = 0.0
     for each in _tree(pid):
-        fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
         total += (int(fields[11]) + int(fields[12])) * 1e6 / TICK
     return total
 
@@ -64,7 +75,11 @@ def cpu_us(pid: int) -> float:
 def rss_kb(pid: int) -> int:
     total = 0
     for each in _tree(pid):
-        for line in Path(f"/proc/{each}/status").read_text().splitlines():
+        try:
+            status = Path(f"/proc/{each}/status").read_text()
+        except FileNotFoundError:
+            continue
+        for line in status.splitlines():
             if line.startswith("VmRSS:"):
                 total += int(line.split()[1])
     return total

@@ -8,10 +8,12 @@ So a webhook delivered twice, or twice at once, yields one message and one event
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import json
 import logging
 import time
+import weakref
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -71,6 +73,8 @@ class ChatIngest:
         self._links = links
         self._spawn = spawn
         self._profile_tried: dict[str, float] = {}
+        # A lock per customer while one of their events is applied; gone when nobody holds or awaits it.
+        self._serial: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def apply(self, link: dict[str, Any], event: ZaloWebhook, kind: EventKind) -> None:
         handler = {
@@ -89,12 +93,18 @@ class ChatIngest:
         }.get(kind)
         if handler is None:
             return
-        try:
-            await handler(link, event)
-        except StaleThread:
-            # The thread this process remembered had changed (another process wrote it): nothing of that
-            # update was applied, and the handlers go on from what they find stored. Again, from a read.
-            await handler(link, event)
+        # One change at a time per customer in this process: a burst of messages from one customer then
+        # meets no conflicting update here (the thread in memory stays current), only across processes.
+        who = None if kind is EventKind.tag else self._user_side(link, event)
+        lock = self._serial.setdefault(f"{link['_id']}:{who}", asyncio.Lock()) if who else contextlib.nullcontext()
+        async with lock:
+            try:
+                await handler(link, event)
+            except StaleThread:
+                # The thread this process remembered had changed (another process or route wrote it): nothing
+                # of that update was applied, and the handlers go on from what they find stored. Again, from
+                # a read.
+                await handler(link, event)
 
     # -- which thread -----------------------------------------------------------------------------
 
