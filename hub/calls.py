@@ -24,7 +24,7 @@ from pymongo.errors import DuplicateKeyError
 from hub import call_model, changes, faults, rulebook
 from hub.auth import Principal
 from hub.clock import Clock
-from hub.dashboard import call_rows
+from hub.dashboard import CALL_GROUPS, call_rows
 from hub.errors import NotFound, Unprocessable
 from hub.ids import new_id
 from hub.missed_calls import MissedCalls
@@ -481,7 +481,7 @@ class Calls:
 
     async def stats(self, actor: Principal, start: datetime, end: datetime) -> dict[str, Any]:
         """The product's call figures: totals and, per member (as the calls found them) and per extension,
-        calls, answered, missed, failed, talk time; one aggregation (hub.dashboard.call_rows). A user's
+        calls, answered, missed, failed, talk time; one aggregation (hub.dashboard.CALL_GROUPS). A user's
         figures are their own row only."""
         query = {**await self._visible_filter(actor), "started_at": {"$gte": start, "$lt": end}}
         supervisor = rulebook.may(actor.role, rulebook.Action.all_calls)
@@ -510,37 +510,34 @@ class Calls:
                             }
                         }
                     ],
-                    "per_member": call_rows("members", "answered_member_id", None if supervisor else [actor.member_id]),
-                    "per_extension": call_rows("extensions", "answered_by", None if supervisor else known),
+                    "groups": CALL_GROUPS,
                 }
             },
         ]
         facets = [doc async for doc in await self._calls.aggregate(pipeline)][0]
         totals = facets["totals"][0] if facets["totals"] else {"calls": 0, "duration_s": 0}
 
-        def blank() -> dict[str, Any]:
-            return {"calls": 0, "answered": 0, "missed": 0, "failed": 0, "duration_s": 0.0}
-
-        def rows(found: list[dict[str, Any]], key: str, always: list[str]) -> list[dict[str, Any]]:
-            per = {name: blank() for name in always}
-            for doc in found:  # one per member or extension
-                per[doc["_id"]] = {
-                    "calls": doc["calls"],
-                    "answered": doc["answered"],
-                    "missed": doc["missed"],
-                    "failed": doc["failed"],
-                    "duration_s": round(float(doc["talk_s"]), 3),
+        def rows(key: str, named: str, always: list[str]) -> list[dict[str, Any]]:
+            found = call_rows(facets["groups"], key, None if supervisor else set(always))
+            per = {name: {"calls": 0, "answered": 0, "missed": 0, "failed": 0, "talk_s": 0.0} for name in always}
+            per.update(found)
+            return [
+                {
+                    named: name,
+                    **{k: v for k, v in row.items() if k != "talk_s"},
+                    "duration_s": round(float(row["talk_s"]), 3),
                 }
-            return [{key: name, **row} for name, row in sorted(per.items())]
+                for name, row in sorted(per.items())
+            ]
 
-        per_extension = rows(facets["per_extension"], "extension", known)
+        per_extension = rows("extensions", "extension", known)
         return {
             "from": start,
             "to": end,
             "total_extensions": len(per_extension),
             "total_calls": totals["calls"],
             "total_duration_s": round(float(totals["duration_s"]), 3),
-            "per_member": rows(facets["per_member"], "member_id", [] if supervisor else [actor.member_id]),
+            "per_member": rows("members", "member_id", [] if supervisor else [actor.member_id]),
             "per_extension": per_extension,
         }
 

@@ -1,9 +1,12 @@
 """The dashboard: a period's call and chat figures, each computed by one MongoDB aggregation pipeline.
 
 Every pipeline opens with a `$match` on an indexed (company_id, time) pair (hub.store) and does its
-grouping in the server (`$facet`, `$group`, `$unwind`); days and hours are bucketed in the company's time
-zone by the server (`$dateToString` / `$hour` with `timezone`). Python only fills the empty days and
-hours and names the rows. Percentiles are nearest-rank (the value at rank ceil(p * n) of the sorted
+grouping in the server (`$facet`, `$group`). Calls are grouped by their hour in the company's time zone
+(`$dateTrunc` with `timezone`) and by who they rang and who took them; Python folds those groups (a few
+hundred a month, however many calls) into days, hours of day, members and extensions. On the embedded
+server each expression evaluated per document costs, so the pipelines evaluate few: grouping by the
+local day string and hour of day separately, and unwinding members and extensions, measured four
+times slower (bench/dashboard.py). Percentiles are nearest-rank (the value at rank ceil(p * n) of the sorted
 values), picked in the pipeline, so the same data gives the same figure on MongoDB and the embedded server.
 
 First-response time (per thread, per period): from the customer's first message in the period to the
@@ -91,175 +94,158 @@ def _ranked(values: Any, p: float) -> dict[str, Any]:
     }
 
 
-def call_rows(key: str, taken_by: str, only: list[str] | None = None) -> list[dict[str, Any]]:
-    """Per member or per extension: the calls that rang them (`key` an array field), those they took
-    (`taken_by` the field naming who took it); `only` these members or extensions, when given."""
-    took = {"$eq": [f"${taken_by}", f"${key}"]}
-    return [
-        {"$unwind": f"${key}"},
-        *([{"$match": {key: {"$in": only}}}] if only is not None else []),
-        {
-            "$group": {
-                "_id": f"${key}",
-                "calls": {"$sum": 1},
-                "answered": _count(took),
-                "missed": _count({"$eq": ["$outcome", "missed"]}),
-                "failed": _count({"$eq": ["$outcome", "failed"]}),
-                "talk_s": {"$sum": {"$cond": [took, {"$ifNull": ["$talk_s", 0]}, 0]}},
-            }
-        },
-        {"$sort": {"_id": 1}},
-    ]
+# Who a call rang and who took it, with its outcome: the key of CALL_GROUPS. Calls share a key far more
+# often than not (the same ring group, the same outcome), so a period's groups are few.
+CALL_GROUPS: list[dict[str, Any]] = [
+    {
+        "$group": {
+            "_id": {
+                "members": "$members",
+                "extensions": "$extensions",
+                "member": "$answered_member_id",
+                "extension": "$answered_by",
+                "outcome": "$outcome",
+            },
+            "calls": {"$sum": 1},
+            "talk_s": {"$sum": {"$ifNull": ["$talk_s", 0]}},
+        }
+    }
+]
+
+
+def call_rows(groups: list[dict[str, Any]], key: str, only: set[str] | None = None) -> dict[str, dict[str, Any]]:
+    """Per member (`key` "members") or extension ("extensions"), from CALL_GROUPS: the calls that rang
+    them, those they took and their talk time, and the missed and failed ones; `only` these, when given."""
+    took = {"members": "member", "extensions": "extension"}[key]
+    rows: dict[str, dict[str, Any]] = {}
+    for group in groups:  # one per (who rang, who took it, outcome), not per call
+        found = group["_id"]
+        for name in dict.fromkeys(found.get(key) or []):
+            if only is not None and name not in only:
+                continue
+            row = rows.setdefault(name, {"calls": 0, "answered": 0, "missed": 0, "failed": 0, "talk_s": 0.0})
+            row["calls"] += group["calls"]
+            if found.get(took) == name:
+                row["answered"] += group["calls"]
+                row["talk_s"] += group["talk_s"]
+            if found.get("outcome") in ("missed", "failed"):
+                row[found["outcome"]] += group["calls"]
+    return rows
 
 
 def call_pipeline(match: dict[str, Any], timezone: str) -> list[dict[str, Any]]:
-    """Totals, per day by outcome, per hour of day, per member and per extension, in one pass."""
+    """Calls by local hour and outcome, and by who rang and took them, in one pass over the period's calls.
+    The server truncates each start to its hour in the company's time zone (cheaper for it than a day
+    string); days and hours of day are read from those few hundred buckets in Python."""
     return [
         {"$match": match},
         {
             "$facet": {
-                "totals": [
+                "hours": [
                     {
                         "$group": {
-                            "_id": None,
+                            "_id": {
+                                "hour": {"$dateTrunc": {"date": "$started_at", "unit": "hour", "timezone": timezone}},
+                                "outcome": "$outcome",
+                            },
                             "calls": {"$sum": 1},
-                            **{outcome: _count({"$eq": ["$outcome", outcome]}) for outcome in OUTCOMES},
                             "talk_s": {"$sum": {"$ifNull": ["$talk_s", 0]}},
                             "duration_s": {"$sum": {"$ifNull": ["$duration_s", 0]}},
                         }
                     }
                 ],
-                "per_day": [
-                    {
-                        "$group": {
-                            "_id": {
-                                "day": {
-                                    "$dateToString": {"format": "%Y-%m-%d", "date": "$started_at", "timezone": timezone}
-                                },
-                                "outcome": "$outcome",
-                            },
-                            "n": {"$sum": 1},
-                        }
-                    }
-                ],
-                "per_hour": [
-                    {"$group": {"_id": {"$hour": {"date": "$started_at", "timezone": timezone}}, "n": {"$sum": 1}}}
-                ],
-                "per_member": call_rows("members", "answered_member_id"),
-                "per_extension": call_rows("extensions", "answered_by"),
+                "groups": CALL_GROUPS,
             }
         },
     ]
 
 
 def message_pipeline(match: dict[str, Any]) -> list[dict[str, Any]]:
-    """Messages in and out, and the first-response time of each thread, per responder and overall."""
+    """Messages in and out, and each thread's first-response time, per responder and overall: one pass,
+    grouped by thread, then by responder, then into one document."""
     replied = {"$and": [{"$eq": ["$direction", "out"]}, {"$ne": ["$status", "failed"]}]}
+    # The first reply after the customer's first message: usually the thread's first reply of all (a
+    # document's $min compares `at` first); only when the OA wrote first are the replies searched.
+    later = {"$filter": {"input": "$replies", "cond": {"$gt": ["$$this.at", "$first_in"]}}}
+    first_reply = {"$cond": [{"$gt": ["$first_out.at", "$first_in"]}, "$first_out", {"$min": later}]}
     return [
         {"$match": match},
         {
-            "$facet": {
-                "directions": [{"$group": {"_id": "$direction", "n": {"$sum": 1}}}],
-                "first_response": [
-                    {
-                        "$group": {
-                            "_id": "$thread_id",
-                            "first_in": {"$min": {"$cond": [{"$eq": ["$direction", "in"]}, "$at", None]}},
-                            "replies": {
-                                "$push": {
-                                    "$cond": [
-                                        replied,
-                                        {"at": "$at", "by": {"$ifNull": ["$sent_by_member_id", None]}},
-                                        "$$REMOVE",
-                                    ]
-                                }
+            "$group": {
+                "_id": "$thread_id",
+                "in": _count({"$eq": ["$direction", "in"]}),
+                "out": _count({"$eq": ["$direction", "out"]}),
+                "first_in": {"$min": {"$cond": [{"$eq": ["$direction", "in"]}, "$at", None]}},
+                "first_out": {"$min": {"$cond": [replied, {"at": "$at", "by": "$sent_by_member_id"}, None]}},
+                "replies": {"$push": {"$cond": [replied, {"at": "$at", "by": "$sent_by_member_id"}, "$$REMOVE"]}},
+            }
+        },
+        {"$project": {"in": 1, "out": 1, "first_in": 1, "reply": first_reply}},
+        {
+            "$project": {
+                "in": 1,
+                "out": 1,
+                "waiting": {"$cond": [{"$and": ["$first_in", {"$not": ["$reply.at"]}]}, 1, 0]},
+                "answered": {"$cond": [{"$ifNull": ["$reply.at", False]}, 1, 0]},
+                "by": {"$ifNull": ["$reply.by", None]},
+                "wait_s": {"$divide": [{"$subtract": ["$reply.at", "$first_in"]}, 1000]},
+            }
+        },
+        {
+            "$group": {  # per responder (None: Zalo's OA tools; threads with no reply fall in with it, uncounted)
+                "_id": "$by",
+                "in": {"$sum": "$in"},
+                "out": {"$sum": "$out"},
+                "answered": {"$sum": "$answered"},
+                "awaiting": {"$sum": "$waiting"},
+                "waits": {"$push": {"$cond": ["$answered", "$wait_s", "$$REMOVE"]}},
+            }
+        },
+        {
+            "$group": {
+                "_id": None,
+                "agents": {
+                    "$push": {
+                        "$cond": [
+                            {"$gt": ["$answered", 0]},
+                            {
+                                "member_id": "$_id",
+                                "n": "$answered",
+                                "median": _ranked("$waits", 0.5),
+                                "p90": _ranked("$waits", 0.9),
                             },
-                        }
-                    },
-                    {"$match": {"first_in": {"$ne": None}}},
-                    {
-                        "$project": {
-                            "first_in": 1,
-                            "reply": {
-                                "$first": {
-                                    "$sortArray": {
-                                        "input": {
-                                            "$filter": {
-                                                "input": "$replies",
-                                                "cond": {"$gt": ["$$this.at", "$first_in"]},
-                                            }
-                                        },
-                                        "sortBy": {"at": 1},
-                                    }
-                                }
-                            },
-                        }
-                    },
-                    {
-                        "$project": {
-                            "answered": {"$cond": [{"$ifNull": ["$reply.at", False]}, True, False]},
-                            "by": {"$ifNull": ["$reply.by", None]},
-                            "wait_s": {"$divide": [{"$subtract": ["$reply.at", "$first_in"]}, 1000]},
-                        }
-                    },
-                    {
-                        "$group": {
-                            "_id": {"$cond": ["$answered", "$by", "$$REMOVE"]},
-                            "answered": _count("$answered"),
-                            "awaiting": _count({"$not": ["$answered"]}),
-                            "waits": {"$push": {"$cond": ["$answered", "$wait_s", "$$REMOVE"]}},
-                        }
-                    },
-                    {
-                        "$project": {
-                            "answered": 1,
-                            "awaiting": 1,
-                            "waits": 1,
-                            "median": _ranked("$waits", 0.5),
-                            "p90": _ranked("$waits", 0.9),
-                        }
-                    },
-                    {
-                        "$group": {
-                            "_id": None,
-                            "agents": {
-                                "$push": {
-                                    "$cond": [
-                                        {"$gt": ["$answered", 0]},
-                                        {"member_id": "$_id", "n": "$answered", "median": "$median", "p90": "$p90"},
-                                        "$$REMOVE",
-                                    ]
-                                }
-                            },
-                            "answered": {"$sum": "$answered"},
-                            "awaiting": {"$sum": "$awaiting"},
-                            "waits": {"$push": "$waits"},
-                        }
-                    },
-                    {
-                        "$project": {
-                            "agents": 1,
-                            "answered": 1,
-                            "awaiting": 1,
-                            "all": {
-                                "$reduce": {
-                                    "input": "$waits",
-                                    "initialValue": [],
-                                    "in": {"$concatArrays": ["$$value", "$$this"]},
-                                }
-                            },
-                        }
-                    },
-                    {
-                        "$project": {
-                            "agents": 1,
-                            "answered": 1,
-                            "awaiting": 1,
-                            "median": _ranked("$all", 0.5),
-                            "p90": _ranked("$all", 0.9),
-                        }
-                    },
-                ],
+                            "$$REMOVE",
+                        ]
+                    }
+                },
+                "in": {"$sum": "$in"},
+                "out": {"$sum": "$out"},
+                "answered": {"$sum": "$answered"},
+                "awaiting": {"$sum": "$awaiting"},
+                "waits": {"$push": "$waits"},
+            }
+        },
+        {
+            "$project": {
+                "agents": 1,
+                "in": 1,
+                "out": 1,
+                "answered": 1,
+                "awaiting": 1,
+                "all": {
+                    "$reduce": {"input": "$waits", "initialValue": [], "in": {"$concatArrays": ["$$value", "$$this"]}}
+                },
+            }
+        },
+        {
+            "$project": {
+                "agents": 1,
+                "in": 1,
+                "out": 1,
+                "answered": 1,
+                "awaiting": 1,
+                "median": _ranked("$all", 0.5),
+                "p90": _ranked("$all", 0.9),
             }
         },
     ]
@@ -369,32 +355,45 @@ class Dashboard:
 def _call_figures(
     facets: dict[str, Any], start: datetime, end: datetime, timezone: str, extensions: int, missed: dict[str, int]
 ) -> CallFigures:
-    totals = {k: v for k, v in _first(facets.get("totals", [])).items() if k != "_id"}
+    zone = ZoneInfo(timezone)
+    totals = CallTotals(extensions=extensions)
     days = {day: CallDay(day=day) for day in days_of(start, end, timezone)}
-    for bucket in facets.get("per_day", []):
-        day = days.get(bucket["_id"]["day"])
-        if day is not None:  # one row per (day, outcome): at most 5 x 366
-            outcome = bucket["_id"].get("outcome")
+    hours = [CallHour(hour=hour) for hour in range(24)]
+    for bucket in facets.get("hours", []):  # one per (local hour, outcome): at most 6 x 24 a day
+        local = bucket["_id"]["hour"].astimezone(zone)
+        outcome = bucket["_id"].get("outcome")
+        totals.calls += bucket["calls"]
+        totals.talk_s += bucket["talk_s"]
+        totals.duration_s += bucket["duration_s"]
+        if outcome in OUTCOMES:
+            setattr(totals, outcome, getattr(totals, outcome) + bucket["calls"])
+        hours[local.hour].calls += bucket["calls"]
+        day = days.get(local.date().isoformat())
+        if day is not None:
             field = outcome if outcome in OUTCOMES else "other"
-            setattr(day, field, getattr(day, field) + bucket["n"])
-    hours = {doc["_id"]: doc["n"] for doc in facets.get("per_hour", [])}
+            setattr(day, field, getattr(day, field) + bucket["calls"])
+    totals.talk_s, totals.duration_s = round(totals.talk_s, 3), round(totals.duration_s, 3)
+    groups = facets.get("groups", [])
 
-    def rows(key: str, found: list[dict[str, Any]]) -> list[CallRow]:
-        return [CallRow(**{key: doc["_id"]}, **{k: v for k, v in doc.items() if k != "_id"}) for doc in found]
+    def rows(key: str, named: str) -> list[CallRow]:
+        found = call_rows(groups, key)
+        return [
+            CallRow.model_validate({named: name, **row, "talk_s": round(row["talk_s"], 3)})
+            for name, row in sorted(found.items())
+        ]
 
     return CallFigures(
-        totals=CallTotals(extensions=extensions, **totals),
+        totals=totals,
         per_day=list(days.values()),
-        per_hour=[CallHour(hour=hour, calls=hours.get(hour, 0)) for hour in range(24)],
-        per_member=rows("member_id", facets.get("per_member", [])),
-        per_extension=rows("extension", facets.get("per_extension", [])),
+        per_hour=hours,
+        per_member=rows("members", "member_id"),
+        per_extension=rows("extensions", "extension"),
         missed_calls=MissedCallStates(**{k: v for k, v in missed.items() if k in MissedCallStates.model_fields}),
     )
 
 
 def _chat_figures(messages: dict[str, Any], threads: dict[str, Any]) -> ChatFigures:
-    directions = {doc["_id"]: doc["n"] for doc in messages.get("directions", [])}
-    first = _first(messages.get("first_response", []))
+    first = messages
     agents: dict[str | None, AgentChat] = {}
     for doc in first.get("agents", []):
         agents[doc.get("member_id")] = AgentChat(
@@ -412,8 +411,8 @@ def _chat_figures(messages: dict[str, Any], threads: dict[str, Any]) -> ChatFigu
     every_resolution = _first(threads.get("resolved_all", []))
     return ChatFigures(
         new_threads=_first(threads.get("new", [])).get("n", 0),
-        messages_in=directions.get("in", 0),
-        messages_out=directions.get("out", 0),
+        messages_in=first.get("in", 0),
+        messages_out=first.get("out", 0),
         first_responses=first.get("answered", 0),
         awaiting_reply=first.get("awaiting", 0),
         first_response_median_s=_seconds(first.get("median")),
