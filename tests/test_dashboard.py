@@ -114,11 +114,16 @@ def message(company_id: str, thread_id: str, direction: str, at: datetime, by: s
 
 
 def thread(company_id: str, created: datetime, **more: Any) -> dict:
+    """A thread as hub.threads stores it, with what its summary needs (the console lists it)."""
     return {
         "_id": "t" + secrets.token_hex(8),
         "company_id": company_id,
         "link_id": "l" + secrets.token_hex(4),
+        "oa_id": "oa-dashboard",
         "key": secrets.token_hex(6),
+        "customer": {"name": "Khách hàng"},
+        "reply_window": {"state": "free", "until": None},
+        "version": 1,
         "status": "open",
         "assignee_id": None,
         "queued_at": None,
