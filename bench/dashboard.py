@@ -24,11 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from hub import embedded
-from hub.auth import Principal
 from hub.clock import SystemClock
 from hub.dashboard import Dashboard
+from hub.realtime.publish import EventLog
 from hub.store import Store, connect
-from schemas.directory import Role
 
 TIMEZONE = "Asia/Ho_Chi_Minh"
 START = datetime(2026, 11, 1, 17, 0, tzinfo=UTC)  # 2 November 2026, 00:00 in Hồ Chí Minh City
@@ -166,9 +165,8 @@ async def main(calls: int, messages: int, repeat: int) -> None:
             )
             seeded = time.perf_counter() - started
             print(f"seeded {calls:,} calls and {messages:,} messages (+10% of another company) in {seeded:.0f} s")
-            dashboard = Dashboard(store, SystemClock())
-            owner = Principal(member_id="member-0", company_id="company-a", role=Role.owner)
-            month = await dashboard.figures(owner, TIMEZONE, START, START + timedelta(days=DAYS))
+            dashboard = Dashboard(store, SystemClock(), EventLog(store))
+            month = await dashboard.compute("company-a", TIMEZONE, START, START + timedelta(days=DAYS))
             print(
                 f"month: {month.calls.totals.calls:,} calls, {month.chat.messages_in + month.chat.messages_out:,} "
                 f"messages, {month.chat.first_responses:,} first responses"
@@ -176,7 +174,7 @@ async def main(calls: int, messages: int, repeat: int) -> None:
             for label, days in (("month", DAYS), ("week", 7), ("day", 1)):
                 end = START + timedelta(days=days)
                 result = await _timed(
-                    repeat, server.process.pid, lambda end=end: dashboard.figures(owner, TIMEZONE, START, end)
+                    repeat, server.process.pid, lambda end=end: dashboard.compute("company-a", TIMEZONE, START, end)
                 )
                 print(_line(f"dashboard, {label:5}", result, repeat))
 

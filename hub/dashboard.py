@@ -25,14 +25,18 @@ company (rulebook Action.dashboard).
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import pymongo
 
 from hub import rulebook
 from hub.auth import Principal
 from hub.clock import Clock
 from hub.errors import Unprocessable
+from hub.realtime.publish import EventLog
 from hub.store import Store
 from schemas.dashboard import (
     AgentChat,
@@ -47,6 +51,9 @@ from schemas.dashboard import (
 )
 
 MAX_DAYS = 366  # the longest period asked for at once
+KEEP_S = 60.0  # an answer is reused this long at most, while the company publishes no event
+# A year of a large company on the embedded server takes far longer than the store's per-operation limit.
+COMPUTE_TIMEOUT_S = 300.0
 OUTCOMES = ("answered", "missed", "short_abandoned", "failed")
 
 
@@ -299,8 +306,12 @@ def missed_pipeline(company_id: str, start: datetime, end: datetime) -> list[dic
     ]
 
 
+async def _all(cursor: Any) -> list[dict[str, Any]]:
+    return [doc async for doc in await cursor]
+
+
 async def _one(cursor: Any) -> dict[str, Any]:
-    docs = [doc async for doc in await cursor]
+    docs = await _all(cursor)
     return docs[0] if docs else {}
 
 
@@ -313,9 +324,15 @@ def _seconds(value: Any) -> float | None:
 
 
 class Dashboard:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    """The figures of a period, computed once per change: supervisors' consoles refresh on the same events
+    at once, so they share one computation, keyed by the company's latest event seq (every change that
+    moves a figure publishes an event) and kept at most KEEP_S."""
+
+    def __init__(self, store: Store, clock: Clock, event_log: EventLog) -> None:
         self._store = store
         self._clock = clock
+        self._event_log = event_log
+        self._answers: dict[tuple[Any, ...], tuple[float, asyncio.Future[DashboardFigures]]] = {}
 
     def bounds(
         self, timezone: str, period: str, start: datetime | None, end: datetime | None
@@ -333,16 +350,34 @@ class Dashboard:
 
     async def figures(self, actor: Principal, timezone: str, start: datetime, end: datetime) -> DashboardFigures:
         rulebook.require(actor, rulebook.Action.dashboard)
-        company = actor.company_id
+        key = (actor.company_id, timezone, start, end, await self._event_log.max_seq(actor.company_id))
+        now = time.monotonic()
+        for old in [k for k, (until, _) in self._answers.items() if until < now]:
+            del self._answers[old]
+        held = self._answers.get(key)
+        if held is None:
+            held = self._answers[key] = (now + KEEP_S, asyncio.ensure_future(self.compute(*key[:4])))
+        try:
+            return await asyncio.shield(held[1])
+        except Exception:
+            if self._answers.get(key) is held:
+                del self._answers[key]  # the next request tries again
+            raise
+
+    async def compute(self, company: str, timezone: str, start: datetime, end: datetime) -> DashboardFigures:
+        """The figures, read afresh (four aggregations and a count, side by side)."""
         period = {"$gte": start, "$lt": end}
-        calls, messages, threads, missed, extensions = await asyncio.gather(
-            _one(self._store.calls.aggregate(call_pipeline({"company_id": company, "started_at": period}, timezone))),
-            _one(self._store.messages.aggregate(message_pipeline({"company_id": company, "at": period}))),
-            _one(self._store.threads.aggregate(thread_pipeline(company, start, end))),
-            self._store.missed_calls.aggregate(missed_pipeline(company, start, end)),
-            self._store.extensions.count_documents({"company_id": company}),
-        )
-        missed_states = {doc["_id"]: doc["n"] async for doc in missed}
+        with pymongo.timeout(COMPUTE_TIMEOUT_S):  # the store's per-operation limit is for one document's reads
+            calls, messages, threads, missed, extensions = await asyncio.gather(
+                _one(
+                    self._store.calls.aggregate(call_pipeline({"company_id": company, "started_at": period}, timezone))
+                ),
+                _one(self._store.messages.aggregate(message_pipeline({"company_id": company, "at": period}))),
+                _one(self._store.threads.aggregate(thread_pipeline(company, start, end))),
+                _all(self._store.missed_calls.aggregate(missed_pipeline(company, start, end))),
+                self._store.extensions.count_documents({"company_id": company}),
+            )
+        missed_states = {doc["_id"]: doc["n"] for doc in missed}
         return DashboardFigures(
             start=start,
             end=end,

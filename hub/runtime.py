@@ -169,7 +169,7 @@ class Runtime:
             labels=labels,
             spawn=spawn,
             calls=calls,
-            dashboard=Dashboard(store, clock),
+            dashboard=Dashboard(store, clock, event_log),
             missed_calls=missed_calls,
             telephony=Telephony(store, clock, audit, publisher),
             wallboards=Wallboards(store, clock, jwt_secret, publisher, audit),

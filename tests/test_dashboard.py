@@ -315,6 +315,20 @@ async def test_chat_figures_first_response_and_resolution_per_agent(
     assert per_agent[None]["first_responses"] == 1 and per_agent[None]["first_response_median_s"] == 20.0
 
 
+async def test_an_answer_is_shared_until_the_company_publishes_an_event(
+    company: Company, runtime: Runtime, http: httpx.AsyncClient
+) -> None:
+    a, b = await _members(company, http)
+    first = call(company.id, "2026-11-03T10:00:00+07:00", "missed", [(a.id, "101")])
+    await runtime.store.calls.insert_one(first)
+    assert (await _dashboard(company, http, company.owner, **PERIOD)).json()["calls"]["totals"]["calls"] == 1
+    # written behind the hub's back (no event): every console is given the same answer as before
+    await runtime.store.calls.insert_one(call(company.id, "2026-11-03T11:00:00+07:00", "missed", [(b.id, "102")]))
+    assert (await _dashboard(company, http, company.owner, **PERIOD)).json()["calls"]["totals"]["calls"] == 1
+    manager = await company.add("manager")  # ... until something is published: a new member, here
+    assert (await _dashboard(company, http, manager, **PERIOD)).json()["calls"]["totals"]["calls"] == 2
+
+
 async def test_a_manager_sees_the_dashboard_and_a_user_is_refused(company: Company, http: httpx.AsyncClient) -> None:
     manager = await company.add("manager")
     user = await company.add("user")

@@ -1,7 +1,9 @@
 // The Dashboard tab (owners and managers): a period's call and chat figures from GET /api/dashboard, with
 // charts drawn by Chart.js (loaded the first time the tab opens). Live events that change a figure
 // (a call ended or missed, a message, a thread created or moved) refresh it while the tab is on screen,
-// at most once every REFRESH_MS: events, never a polling timer.
+// at most once every REFRESH_MS, and never sooner than three times the last answer took after it came
+// (a large company's month on the embedded server takes tens of seconds: the dashboard must not keep
+// the database busy): events, never a polling timer.
 import { api } from "./api.js";
 import { $, h, replace } from "./dom.js";
 import * as fmt from "./format.js";
@@ -133,8 +135,10 @@ export class Dashboard {
     this.charts = {};
     this.stale = true; // figures older than the last relevant event
     this.loading = null;
+    this.again = false; // another refresh is owed once the one in flight ends: "soon" or "now"
     this.timer = null;
-    this.lastLoad = 0;
+    this.lastEnd = 0; // when the last answer came
+    this.lastTook = 0; // how long it took, ms
     this.build();
     document.addEventListener("visibilitychange", () => {
       if (this.onScreen() && this.stale) this.schedule();
@@ -155,11 +159,11 @@ export class Dashboard {
       h("span", { id: "dash-status", class: "muted", role: "status" }));
     periods.addEventListener("change", () => {
       custom.hidden = periods.value !== "custom";
-      if (periods.value !== "custom") this.refresh();
+      if (periods.value !== "custom") this.refresh(true);
     });
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      this.refresh();
+      this.refresh(true);
     });
     const chart = (id, titleKey) => h("figure", { class: "dash-chart" },
       h("figcaption", { "data-i18n": titleKey }, t(titleKey)),
@@ -202,10 +206,14 @@ export class Dashboard {
     if (this.onScreen()) this.schedule();
   }
 
-  /** At most one refresh every REFRESH_MS, however many events arrive. */
+  /** One refresh at a time, however many events arrive: REFRESH_MS (or three times the last answer's time)
+   * after the last answer came. */
   schedule() {
-    if (this.timer) return;
-    const wait = Math.max(300, this.lastLoad + REFRESH_MS - Date.now());
+    if (this.timer || this.loading) {
+      if (this.loading) this.again ||= "soon";
+      return;
+    }
+    const wait = Math.max(300, this.lastEnd + Math.max(REFRESH_MS, 3 * this.lastTook) - Date.now());
     this.timer = setTimeout(() => {
       this.timer = null;
       if (this.onScreen()) this.refresh();
@@ -223,13 +231,14 @@ export class Dashboard {
     };
   }
 
-  async refresh() {
+  /** Reads the figures now (`asked`: the person chose a period, so it goes right after one in flight). */
+  async refresh(asked = false) {
     if (this.loading) {
-      this.again = true; // once the one in flight ends
+      this.again = asked ? "now" : this.again || "soon"; // once the one in flight ends
       return this.loading;
     }
     this.stale = false;
-    this.lastLoad = Date.now();
+    const started = Date.now();
     const status = $("#dash-status", this.root);
     status.textContent = t("dash.loading");
     this.loading = (async () => {
@@ -245,11 +254,13 @@ export class Dashboard {
         shown.hidden = false;
       } finally {
         this.loading = null;
+        this.lastEnd = Date.now();
+        this.lastTook = this.lastEnd - started;
         status.textContent = this.figures ? this.statusText() : "";
-        if (this.again) {
-          this.again = false;
-          this.schedule();
-        }
+        const again = this.again;
+        this.again = false;
+        if (again === "now") this.refresh();
+        else if (again) this.schedule();
       }
     })();
     return this.loading;
