@@ -35,7 +35,7 @@ addStrings({
     "dash.firstResponses": "Lượt phản hồi đầu", "dash.resolved": "Đã xong",
     "dash.dataTable": "Bảng số liệu của biểu đồ",
     "dash.day": "Ngày", "dash.hour": "Giờ", "dash.minutes": "Phút",
-    "dash.oaTools": "Công cụ OA của Zalo", "dash.unassigned": "Chưa phân công",
+    "dash.oaTools": "OA Zalo / chưa phân công",
     "dash.none": "Không có số liệu trong khoảng này.",
     "dash.chartDays": "Biểu đồ cột chồng: {total} cuộc gọi trong {days} ngày; nhiều nhất {max} cuộc vào {day}.",
     "dash.chartHours": "Biểu đồ cột: cuộc gọi theo giờ; cao điểm {hour} giờ với {max} cuộc.",
@@ -68,7 +68,7 @@ addStrings({
     "dash.firstResponses": "First responses", "dash.resolved": "Resolved",
     "dash.dataTable": "The chart's data as a table",
     "dash.day": "Day", "dash.hour": "Hour", "dash.minutes": "Minutes",
-    "dash.oaTools": "Zalo OA tools", "dash.unassigned": "Unassigned",
+    "dash.oaTools": "Zalo OA / unassigned",
     "dash.none": "No figures in this period.",
     "dash.chartDays": "Stacked bar chart: {total} calls over {days} days; most on {day} with {max}.",
     "dash.chartHours": "Bar chart: calls by hour of day; busiest {hour}:00 with {max}.",
@@ -246,6 +246,7 @@ export class Dashboard {
         const query = this.query();
         if (query.period === undefined && !query.from) return;
         this.figures = await api.get("/api/dashboard", query);
+        this.updatedAt = new Date().toISOString();
         $("#dash-error", this.root).hidden = true;
         await this.render();
       } catch (err) {
@@ -270,7 +271,7 @@ export class Dashboard {
     const f = this.figures;
     const last = new Date(Date.parse(f.end) - 1).toISOString();
     const range = t("dash.range", { from: date(f.start, f.timezone), to: date(last, f.timezone) });
-    return `${range} · ${t("dash.updated", { time: fmt.clock(new Date().toISOString()) })}`;
+    return `${range} · ${t("dash.updated", { time: fmt.clock(this.updatedAt) })}`;
   }
 
   memberName(id) {
@@ -305,6 +306,7 @@ export class Dashboard {
     $("#dash-awaiting", this.root).textContent = chat.awaiting_reply ? t("dash.awaiting", { n: chat.awaiting_reply }) : "";
     this.renderMembers();
     this.renderExtensions();
+    if (!this.loading) $("#dash-status", this.root).textContent = this.statusText(); // a language switch
     await this.renderCharts();
   }
 
