@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-# The web console's front-end dependencies (the official socket.io-client; uqr for QR codes) come from npm.
+# The web console's front-end dependencies (the official socket.io-client; uqr for QR codes; Chart.js for the dashboard) come from npm.
 WEB_STAMP := hub/web/node_modules/.installed
 # Test-only: the official AsyncAPI parser checks the realtime contract document.
 CONTRACT_STAMP := tests/contract/node_modules/.installed
