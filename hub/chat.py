@@ -187,7 +187,7 @@ class ChatIngest:
             "$max": {"last_message_at": message["at"]},
         }
         if reopening:  # the customer wrote again: the assignee's open work again
-            changes["$set"].update({"resolved_at": None, "reopened_by": step("thread")})
+            changes["$set"].update({"resolved_at": None, "opened_at": message["at"], "reopened_by": step("thread")})
         if thread.get("last_message_at") is None or message["at"] >= thread["last_message_at"]:
             changes["$set"]["last_message"] = last_message(message)
         phone = _business_card_phone(message["attachments"]) if message["kind"] == "business_card" else None

@@ -65,6 +65,10 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("reply_window_until", ASCENDING)]),
         IndexModel([("company_id", ASCENDING), ("customer.phone_e164", ASCENDING)]),
         IndexModel([("pending_change_at", ASCENDING)], sparse=True),  # time-driven moves not yet published
+        # the dashboard (hub.dashboard): new and resolved threads of a period, open threads now
+        IndexModel([("company_id", ASCENDING), ("created_at", ASCENDING)]),
+        IndexModel([("company_id", ASCENDING), ("resolved_at", ASCENDING)]),
+        IndexModel([("company_id", ASCENDING), ("status", ASCENDING)]),
     ],
     "messages": [
         IndexModel(
@@ -81,6 +85,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         ),
         IndexModel([("thread_id", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)]),
         IndexModel([("thread_id", ASCENDING), ("status", ASCENDING)]),
+        IndexModel([("company_id", ASCENDING), ("at", ASCENDING)]),  # the dashboard's messages of a period
     ],
     "calls": [
         IndexModel([("company_id", ASCENDING), ("call_id", ASCENDING)], unique=True),

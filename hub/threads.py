@@ -177,6 +177,7 @@ class Threads:
             "profile_fetched": anonymous,
             "version": 1,
             "created_at": now,
+            "opened_at": now,  # since when it is open: the dashboard's resolution time
             "department_id": link.get("department_id"),
             "queued_at": None,
             "resolved_at": None,
