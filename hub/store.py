@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
@@ -17,6 +17,7 @@ from schemas.zalo import zalo_phone
 
 # Indexes earlier versions made that nothing needs any more: every write paid for them. Dropped at start-up.
 RETIRED_INDEXES = [("events", "company_id_1_seq_-1")]
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # Every index of every query the hub runs, created idempotently at start-up.
 INDEXES: dict[str, list[IndexModel]] = {
@@ -67,8 +68,18 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("pending_change_at", ASCENDING)], sparse=True),  # time-driven moves not yet published
         # the dashboard (hub.dashboard): new and resolved threads of a period, open threads now
         IndexModel([("company_id", ASCENDING), ("created_at", ASCENDING)]),
-        IndexModel([("company_id", ASCENDING), ("resolved_at", ASCENDING)]),
-        IndexModel([("company_id", ASCENDING), ("status", ASCENDING)]),
+        # Partial: only resolved threads, and only open ones, have entries (every index entry of a thread
+        # is rewritten on each of its updates on the embedded server: README, "The embedded server").
+        IndexModel(
+            [("company_id", ASCENDING), ("resolved_at", ASCENDING)],
+            partialFilterExpression={"resolved_at": {"$gt": EPOCH}},
+            name="company_resolved_at_partial",
+        ),
+        IndexModel(
+            [("company_id", ASCENDING), ("status", ASCENDING)],
+            partialFilterExpression={"status": "open"},
+            name="company_open_partial",
+        ),
     ],
     "messages": [
         IndexModel(
