@@ -11,7 +11,6 @@ the server's own result for every operator.
 
 from __future__ import annotations
 
-import copy
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +25,8 @@ class Unsupported(Exception):
 
 
 def _parent(doc: dict[str, Any], path: str, create: bool) -> tuple[dict[str, Any] | None, str]:
+    """The document holding the path's last field, copied on the way down (copy on write: the caller's
+    document and its nested documents are never changed)."""
     *parents, last = path.split(".")
     node: Any = doc
     for part in parents:
@@ -33,9 +34,10 @@ def _parent(doc: dict[str, Any], path: str, create: bool) -> tuple[dict[str, Any
         if child is None and part not in node:
             if not create:
                 return None, last
-            child = node[part] = {}
+            child = {}
         if not isinstance(child, dict):
             raise Unsupported(f"{path}: {part} is not a document")
+        child = node[part] = dict(child)
         node = child
     return node, last
 
@@ -88,7 +90,7 @@ def _pull(current: Any, spec: Any) -> Any:
 
 def apply(doc: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     """`doc` after `update` (operators $set, $unset, $inc, $max, $push, $addToSet, $pull), as a read gives it."""
-    after = copy.deepcopy(doc)
+    after = dict(doc)  # nested documents are copied where written (_parent); arrays are rebuilt
     seen: set[str] = set()
     for operator, fields in update.items():
         for path, value in fields.items():
@@ -100,7 +102,7 @@ def apply(doc: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
                 continue  # $unset of something absent
             current = parent.get(name)
             if operator == "$set":
-                parent[name] = copy.deepcopy(value)
+                parent[name] = value  # the result is BSON-decoded afresh: nothing is shared with it
             elif operator == "$unset":
                 parent.pop(name, None)
             elif operator == "$inc":

@@ -3,6 +3,7 @@ uses, applied in memory and on the embedded server, gives the same document as a
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime
 from typing import Any
 
@@ -58,7 +59,9 @@ async def test_an_update_applied_in_memory_gives_what_the_server_stores(collecti
     await collection.insert_one(dict(BEFORE))
     stored_before = await collection.find_one({"_id": "t1"})
     await collection.update_one({"_id": "t1"}, update)
+    untouched = copy.deepcopy(stored_before)
     assert doc_update.apply(stored_before, update) == await collection.find_one({"_id": "t1"})
+    assert stored_before == untouched, "the document given is left as it was"
 
 
 async def test_a_document_never_read_back_still_comes_out_as_a_read_gives_it(collection) -> None:
