@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub import faults, logs, ops, pages, scheduler
+from hub import fastjson, faults, logs, ops, pages, scheduler
 from hub.api import account as account_api
 from hub.api import audit as audit_api
 from hub.api import auth as auth_api
@@ -142,7 +142,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     settings = settings or get_settings()
     clock = clock or clock_from(settings.clock_offset_file)
     faults.configure(settings.failpoints_file)
-    bus = make_bus(settings.redis_url, settings.redis_channel)
+    bus = make_bus(settings.redis_url, settings.redis_channel, fastjson if settings.fast_json else None)
     sio = socket_server(settings, bus)
 
     @contextlib.asynccontextmanager

@@ -40,3 +40,17 @@ def test_the_server_still_has_what_the_fan_out_uses() -> None:
     assert hasattr(sio, "packet_class") and inspect.iscoroutinefunction(sio.eio.send_packet)
     assert list(inspect.signature(sio.eio.send_packet).parameters) == ["sid", "pkt"]
     assert list(inspect.signature(sio.manager.eio_sid_from_sid).parameters) == ["sid", "namespace"]
+
+
+def test_the_redis_manager_still_publishes_and_skips_its_own_messages_as_the_bus_expects() -> None:
+    """RedisBus.publish builds python-socketio's pub/sub message itself and hands it to `_publish`; the
+    listener must still skip messages of its own `host_id` (they were handled when published)."""
+    assert inspect.iscoroutinefunction(socketio.AsyncRedisManager._publish)
+    assert list(inspect.signature(socketio.AsyncRedisManager._publish).parameters) == ["self", "data"]
+    assert "host_id" in inspect.signature(AsyncPubSubManager.__init__).parameters or "self.host_id" in (
+        inspect.getsource(AsyncPubSubManager.__init__)
+    )
+    assert "data.get('host_id') != self.host_id" in inspect.getsource(AsyncPubSubManager._thread)
+    emit = inspect.getsource(AsyncPubSubManager.emit)
+    for key in ("'method': 'emit'", "'event': event", "'binary': binary", "'skip_sid': skip_sid"):
+        assert key in emit, f"python-socketio's pub/sub message no longer has {key}"

@@ -69,12 +69,12 @@ class RedisBus(socketio.AsyncRedisManager):
 
     Redis pub/sub is at-most-once: a process whose subscription dropped may have missed events,
     so every (re)connection to Redis calls `on_resubscribe`, which re-reads the event log.
-    The two overridden methods are python-socketio internals: tests/test_bus_contract.py checks that
+    The two overridden methods, and `_publish` and `host_id` used by `publish`, are python-socketio internals: tests/test_bus_contract.py checks that
     they still exist in the installed version (pyproject.toml pins python-socketio below its next major).
     """
 
-    def __init__(self, url: str, channel: str) -> None:
-        super().__init__(url=url, channel=channel)
+    def __init__(self, url: str, channel: str, json: Any = None) -> None:
+        super().__init__(url=url, channel=channel, json=json)
         self._on_event: EventHandler = _ignore
         self._on_resubscribe: Callable[[], None] = _nothing
 
@@ -82,7 +82,21 @@ class RedisBus(socketio.AsyncRedisManager):
         self._on_event, self._on_resubscribe = on_event, on_resubscribe
 
     async def publish(self, messages: list[dict[str, Any]]) -> None:
-        await self.emit(BUS_EVENT, {BATCH: messages}, namespace="/", room=BUS_ROOM)
+        # What python-socketio's emit() would build, without its search of the whole payload for binary
+        # parts (stored events are JSON): handled here, then published for the other processes.
+        message = {
+            "method": "emit",
+            "event": BUS_EVENT,
+            "data": [{BATCH: messages}],
+            "binary": False,
+            "namespace": "/",
+            "room": BUS_ROOM,
+            "skip_sid": None,
+            "callback": None,
+            "host_id": self.host_id,
+        }
+        await self._handle_emit(message)
+        await self._publish(message)
 
     async def _handle_emit(self, message):
         if message.get("room") == BUS_ROOM:
@@ -98,5 +112,7 @@ class RedisBus(socketio.AsyncRedisManager):
         self._on_resubscribe()
 
 
-def make_bus(redis_url: str | None, channel: str) -> LocalBus | RedisBus:
-    return RedisBus(redis_url, channel) if redis_url else LocalBus()
+def make_bus(redis_url: str | None, channel: str, json: Any = None) -> LocalBus | RedisBus:
+    """`json`: the module (dumps/loads) bus messages are encoded with; python-socketio's default is the
+    standard library's."""
+    return RedisBus(redis_url, channel, json) if redis_url else LocalBus()

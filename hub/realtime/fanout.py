@@ -20,10 +20,8 @@ NAMESPACE = "/"
 
 
 async def send(sio: socketio.AsyncServer, sids: Iterable[str], event: str, data: Any) -> None:
-    encoded = sio.packet_class(packet.EVENT, namespace=NAMESPACE, data=[event, data]).encode()
-    if isinstance(encoded, list):  # binary attachments (the hub sends none): python-socketio's own path
-        await sio.emit(event, data, to=list(sids), ignore_queue=True)
-        return
+    """`data` is JSON (every event is stored as JSON first): no search for binary attachments."""
+    encoded = sio.packet_class(packet.EVENT, namespace=NAMESPACE, data=[event, data], binary=False).encode()
     shared = eio_packet.Packet(eio_packet.MESSAGE, encoded)
     for sid in sids:
         eio_sid = sio.manager.eio_sid_from_sid(sid, NAMESPACE)
