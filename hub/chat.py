@@ -180,6 +180,23 @@ class ChatIngest:
         if message is None:
             return  # already applied
         await faults.point("chat.message_stored")
+        try:
+            after, reopening = await self._take_message(thread, message)
+        except StaleThread:  # the remembered thread had changed: nothing applied; from a read this time
+            found = await self._thread_for(link, event)
+            assert found is not None
+            thread, created = found
+            after, reopening = await self._take_message(thread, message)
+        await faults.point("chat.thread_updated")
+        await self.threads.publish(None if created else thread, after, message)
+        await faults.point("chat.published")
+        if reopening or (after.get("reopened_by") and after.get("reopened_by") == step("thread")):
+            await self._assignment.adjust_open(after.get("assignee_id"), +1, step=f"reopen:{after['_id']}")
+        await self._assignment.auto_assign(after)
+        self._maybe_fetch_profile(after)
+
+    async def _take_message(self, thread: dict[str, Any], message: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """The thread after taking a customer's message (and whether it was resolved before)."""
         reopening = thread.get("status") == "resolved"
         changes: dict[str, Any] = {
             "$inc": {"unread": 1},
@@ -195,13 +212,7 @@ class ChatIngest:
             changes["$set"].update({"customer.phone": phone, "customer.phone_e164": e164(phone)})
         # A new message resets what Zalo said of free replies: it opens a new window.
         after = await self.threads.update(thread, changes, interaction_at=message["at"], free_remaining=None)
-        await faults.point("chat.thread_updated")
-        await self.threads.publish(None if created else thread, after, message)
-        await faults.point("chat.published")
-        if reopening or (after.get("reopened_by") and after.get("reopened_by") == step("thread")):
-            await self._assignment.adjust_open(after.get("assignee_id"), +1, step=f"reopen:{after['_id']}")
-        await self._assignment.auto_assign(after)
-        self._maybe_fetch_profile(after)
+        return after, reopening
 
     async def _store_message(
         self,
