@@ -21,7 +21,7 @@ from hub.clock import Clock
 from hub.errors import Conflict, NotFound, Unprocessable
 from hub.realtime.publish import Publisher
 from hub.store import Store, time_range
-from schemas.calls import MissedCallView
+from schemas.calls import MissedCallRow, MissedCallView
 
 OPEN, CALLED_BACK, HANDLED = "open", "called_back", "handled"
 CLOSED = (CALLED_BACK, HANDLED)
@@ -219,4 +219,5 @@ class MissedCalls:
         cursor = (
             self._docs.find(query).sort([("ended_at", DESCENDING), ("_id", DESCENDING)]).limit(max(1, min(limit, 500)))
         )
-        return {"missed_calls": [view(doc) async for doc in cursor], "counts": counts}
+        rows = [MissedCallRow(**view(doc).__dict__) async for doc in cursor]  # its customer: hub.call_customers
+        return {"missed_calls": rows, "counts": counts}
