@@ -18,6 +18,7 @@ from playwright.async_api import Page, expect
 from tests.browser import log_in, screenshot_path
 from tests.conftest import Company, Person
 from tests.pbx_payloads import CALLER, canonical
+from tests.servers import HubProcess
 from tests.test_pbx_calls import _agent, _pbx
 from tests.web_steps import assign, zalo_user
 from tests.zalo_payloads import Oa
@@ -295,3 +296,84 @@ async def test_a_call_row_links_to_the_customers_thread_for_whoever_may_see_it(
     await mine.click("[data-tab=calls]")
     await expect(mine.locator("#call-history tbody tr[data-call-id] a.customer-thread")).to_have_count(1)
     await expect(mine.locator("#missed-calls tbody tr[data-missed-id] a.customer-thread")).to_have_count(1)
+
+
+async def test_a_call_row_follows_the_customer_sharing_a_phone_and_the_thread_leaving(
+    company: Company, oa: Oa, fake_zalo, new_page, http: httpx.AsyncClient
+) -> None:
+    pbx = await _pbx(company)
+    agent = await _agent(company, "102")
+    other = await company.add("user")
+    user_id = zalo_user(fake_zalo, "Anh Bảo")
+    thread_id = await assign(company, oa, user_id, agent, "Tôi vừa gọi hotline")
+    page = await recorded_console(new_page, agent, company.url)
+    await page.click("[data-tab=calls]")
+    ringing = [{**e, "from": "0912777555"} for e in canonical("no_answer")][:1]  # rings 102, still ringing
+    assert (await pbx.post(http, ringing[0])).status_code == 200
+    row = page.locator("#live-calls tbody tr[data-call-id]")
+    await expect(row).to_contain_text("0912777555")
+    await expect(row.locator("a.customer-thread")).to_have_count(0)  # nobody shared that number yet
+
+    # The customer shares it in the chat: the live row links to their thread.
+    await oa.deliver(http, company.url, oa.submit_info(user_id, {"name": "Anh Bảo", "phone": "+84912777555"}))
+    await expect(row.locator("a.customer-thread")).to_have_attribute("data-thread-id", thread_id)
+
+    # The thread is given to someone else: this agent's row links to it no more.
+    response = await http.post(
+        f"{company.url}/api/threads/{thread_id}/assign", headers=company.owner.auth, json={"member_id": other.id}
+    )
+    assert response.status_code == 200, response.text
+    await expect(row.locator("a.customer-thread")).to_have_count(0)
+    await expect(row).to_contain_text("0912777555")
+
+
+# The rule of "mine", as a table run in the browser on alerts.js's own function: (event, what the console
+# held before it, hidden) -> the kind of alert raised, or None.
+ME, OTHER = "m-me", "m-other"
+KNOWN = {"t-mine": ME, "t-theirs": OTHER}
+RULE = [
+    (
+        {"type": "thread.assigned", "data": {"id": "t-new", "to_member_id": ME, "from_member_id": None}},
+        False,
+        "assigned",
+    ),
+    (
+        {"type": "thread.assigned", "data": {"id": "t-theirs", "to_member_id": ME, "from_member_id": OTHER}},
+        False,
+        "assigned",
+    ),
+    ({"type": "thread.assigned", "data": {"id": "t-new", "to_member_id": ME, "by_member_id": ME}}, False, None),
+    ({"type": "thread.assigned", "data": {"id": "t-mine", "to_member_id": OTHER, "from_member_id": ME}}, False, None),
+    ({"type": "thread.assigned", "data": {"id": "t-new", "to_member_id": OTHER}}, False, None),  # an owner's view
+    ({"type": "thread.created", "data": {"id": "t-new", "assignee_id": ME}}, False, "assigned"),
+    ({"type": "thread.created", "data": {"id": "t-new", "assignee_id": None}}, False, None),
+    ({"type": "thread.updated", "data": {"id": "t-theirs", "assignee_id": ME}}, False, "assigned"),
+    ({"type": "thread.updated", "data": {"id": "t-mine", "assignee_id": ME}}, False, None),  # mine already
+    ({"type": "thread.updated", "data": {"id": "t-unheld", "assignee_id": ME}}, False, None),  # outside the page
+    ({"type": "message.created", "data": {"id": "x", "thread_id": "t-mine", "direction": "in"}}, True, "message"),
+    ({"type": "message.created", "data": {"id": "x", "thread_id": "t-mine", "direction": "in"}}, False, None),
+    ({"type": "message.created", "data": {"id": "x", "thread_id": "t-mine", "direction": "out"}}, True, None),
+    ({"type": "message.created", "data": {"id": "x", "thread_id": "t-theirs", "direction": "in"}}, True, None),
+    ({"type": "call.missed", "data": {"id": "c-rang-me"}}, False, "missed"),
+    ({"type": "call.missed", "data": {"id": "c-rang-other"}}, False, None),
+    ({"type": "call.missed", "data": {"id": "c-unknown"}}, False, None),
+    ({"type": "call.updated", "data": {"id": "c-rang-me"}}, False, None),
+]
+
+
+async def test_the_rule_of_mine(hub: HubProcess, new_page) -> None:  # type: ignore[no-untyped-def]
+    page = await new_page()
+    await page.goto(f"{hub.url}/")
+    kinds = await page.evaluate(
+        """async ({ rows, me, known }) => {
+          const { alertFor } = await import("/static/alerts.js");
+          const threads = new Map(Object.entries(known).map(([id, assignee]) => [id, { id, assignee_id: assignee, version: 1 }]));
+          const missedCalls = new Map([["c-rang-me", { members: [me] }], ["c-rang-other", { members: ["m-other"] }]]);
+          return rows.map(([envelope, hidden]) => {
+            const data = { version: 2, ...envelope.data };
+            return alertFor({ ...envelope, data, seq: 1 }, { me, threads, missedCalls, hidden })?.kind ?? null;
+          });
+        }""",
+        {"rows": [[envelope, hidden] for envelope, hidden, _ in RULE], "me": ME, "known": KNOWN},
+    )
+    assert kinds == [kind for _, _, kind in RULE]

@@ -127,6 +127,22 @@ export class Calls {
     }
   }
 
+  // A customer shared a phone in a thread (new to this console): numbers known to have no thread are asked
+  // about again at the next drawing.
+  customerChanged(thread, before) {
+    if (!thread.customer?.phone || thread.customer.phone === before?.customer?.phone) return;
+    const unknown = [...this.customers].filter(([, known]) => known === null).map(([number]) => number);
+    for (const number of unknown) this.customers.delete(number);
+    if (unknown.length) this.render();
+  }
+
+  // A thread was taken from this member: its calls link to it no more.
+  customerGone(threadId) {
+    const linked = [...this.customers].filter(([, known]) => known === threadId).map(([number]) => number);
+    for (const number of linked) this.customers.set(number, null);
+    if (linked.length) this.render();
+  }
+
   // The customer's thread of a number, or null; a number not yet known is asked about once (the hub answers
   // with the threads this member may see), and the lists are drawn again when it answers.
   customerThread(number) {

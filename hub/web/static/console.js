@@ -120,9 +120,11 @@ function apply(envelope) {
     case "thread.created":
     case "thread.updated":
     case "thread.assigned":
+      calls.customerChanged(data, chat.threads.get(data.id)); // a phone shared: calls may now link to it
       chat.upsert(data);
       break;
     case "thread.removed":
+      calls.customerGone(data.thread_id);
       chat.remove(data.thread_id);
       break;
     case "message.created":
