@@ -33,9 +33,12 @@ RECORDER = """
   window.__alerts = seen;
   const Real = window.Notification;
   if (Real) {
+    window.__notes = []; // the notifications themselves, to click
     function Recorded(title, options = {}) {
       seen.notifications.push({ title, body: options.body || "" });
-      return new Real(title, options);
+      const note = new Real(title, options);
+      window.__notes.push(note);
+      return note;
     }
     Object.defineProperty(Recorded, "permission", { get: () => Real.permission });
     Recorded.requestPermission = (...args) => {
@@ -145,7 +148,13 @@ async def test_alerts_reach_the_member_they_are_for_and_no_one_else(
     assert note == {"title": "Hội thoại mới được giao cho bạn", "body": "Chị Hoa: Cho mình hỏi lịch giao hàng"}
     assert (await seen(page))["tones"] == 2  # one two-note chime
     await expect(page).to_have_title(f"(1) {base}")
-    await page.locator(f'li.thread[data-thread-id="{thread_id}"]').click()
+    await page.click("[data-tab=calls]")
+    await expect(page.locator("#tab-calls")).to_be_visible()
+    await expect(page).to_have_title(f"(1) {base}")  # the Calls tab reads the calls' alerts only
+    await page.evaluate("() => window.__notes[0].onclick()")  # the member clicks the notification
+    await expect(page.locator("#tab-chats")).to_be_visible()
+    await expect(page.locator(f'li.thread.active[data-thread-id="{thread_id}"]')).to_have_count(1)
+    await expect(page.locator("#conv-name")).to_have_text("Chị Hoa")
     await expect(page).to_have_title(base)
 
     # A thread assigned to someone else: the owner's console receives it, and raises nothing.

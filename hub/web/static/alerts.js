@@ -177,7 +177,7 @@ export class Alerts {
     note.onclick = () => {
       window.focus();
       note.close();
-      if (alert.threadId) this.ctx.openThread(alert.threadId);
+      if (alert.threadId) this.ctx.openThread(alert.threadId).catch((err) => console.error(err)); // moved away since
       else this.ctx.showTab("calls");
     };
   }
