@@ -75,6 +75,13 @@ def view(doc: dict[str, Any]) -> MissedCallView:
     )
 
 
+def row_view(doc: dict[str, Any]) -> MissedCallRow:
+    """A missed call as its list carries it (its customer's thread is set by hub.call_customers)."""
+    return MissedCallRow(
+        id=doc["_id"], **{k: v for k, v in doc.items() if k in MissedCallRow.model_fields and k != "id"}
+    )
+
+
 class MissedCalls:
     def __init__(self, store: Store, clock: Clock, publisher: Publisher, callback_hours: float) -> None:
         self._store = store
@@ -219,5 +226,4 @@ class MissedCalls:
         cursor = (
             self._docs.find(query).sort([("ended_at", DESCENDING), ("_id", DESCENDING)]).limit(max(1, min(limit, 500)))
         )
-        rows = [MissedCallRow(**view(doc).__dict__) async for doc in cursor]  # its customer: hub.call_customers
-        return {"missed_calls": rows, "counts": counts}
+        return {"missed_calls": [row_view(doc) async for doc in cursor], "counts": counts}

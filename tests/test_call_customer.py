@@ -78,7 +78,7 @@ async def test_a_call_links_to_its_customers_thread_for_the_owner_and_the_assign
     missed = canonical("no_answer", base=now - timedelta(minutes=10))
     answered = canonical("answered", base=now - timedelta(minutes=8))
     stranger = [{**e, "from": "0987000111"} for e in canonical("no_answer", base=now - timedelta(minutes=7))]
-    back = _outbound("+84" + CALLER[1:], now - timedelta(minutes=5))
+    back = _outbound("+84" + CALLER[1:], now - timedelta(minutes=15))  # before: it calls no missed call back
     for event in [*missed, *answered, *stranger, *back]:
         assert (await pbx.post(company.http, event)).status_code == 200
 
