@@ -66,6 +66,7 @@ export class Calls {
     // see, null for none, "asking" while the hub is asked. Rows read over REST bring theirs (thread_id); a call
     // that arrives live is looked up once per number.
     this.customers = new Map();
+    this.customerMoves = 0; // phones shared and threads taken away since start: an answer asked before may be stale
     $("#call-filters").addEventListener("submit", (event) => {
       event.preventDefault();
       this.loadHistory().catch((err) => console.error(err));
@@ -131,6 +132,7 @@ export class Calls {
   // about again at the next drawing.
   customerChanged(thread, before) {
     if (!thread.customer?.phone || thread.customer.phone === before?.customer?.phone) return;
+    this.customerMoves += 1;
     const unknown = [...this.customers].filter(([, known]) => known === null).map(([number]) => number);
     for (const number of unknown) this.customers.delete(number);
     if (unknown.length) this.render();
@@ -138,6 +140,7 @@ export class Calls {
 
   // A thread was taken from this member: its calls link to it no more.
   customerGone(threadId) {
+    this.customerMoves += 1;
     const linked = [...this.customers].filter(([, known]) => known === threadId).map(([number]) => number);
     for (const number of linked) this.customers.set(number, null);
     if (linked.length) this.render();
@@ -150,10 +153,12 @@ export class Calls {
     const known = this.customers.get(number);
     if (known !== undefined) return known === "asking" ? null : known;
     this.customers.set(number, "asking");
+    const moves = this.customerMoves;
     api.get("/api/threads", { phone: number, limit: 1 })
       .then(({ threads }) => {
-        this.customers.set(number, threads[0]?.id ?? null);
-        if (threads.length) this.render();
+        if (moves !== this.customerMoves) this.customers.delete(number); // the answer may be stale: ask again
+        else this.customers.set(number, threads[0]?.id ?? null);
+        if (this.customers.get(number) !== null) this.render();
       })
       .catch(() => this.customers.delete(number)); // asked again at the next drawing
     return null;
