@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-# The web console's front-end dependencies (the official socket.io-client; uqr for QR codes) come from npm.
+# The web console's front-end dependencies (the official socket.io-client; uqr for QR codes; Chart.js for the dashboard) come from npm.
 WEB_STAMP := hub/web/node_modules/.installed
 # Test-only: the official AsyncAPI parser checks the realtime contract document.
 CONTRACT_STAMP := tests/contract/node_modules/.installed
@@ -44,7 +44,7 @@ lint: $(STAMP)
 
 # Regenerates the README's screenshots (docs/screenshots) from the browser tests.
 screenshots: $(STAMP) $(WEB_STAMP)
-	HUB_SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/test_web_console.py tests/test_web_console_panels.py tests/test_web_oa_links.py tests/test_web_admin.py tests/test_web_alerts.py
+	HUB_SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/test_web_console.py tests/test_web_console_panels.py tests/test_web_oa_links.py tests/test_web_admin.py tests/test_web_dashboard.py tests/test_web_alerts.py
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[test,bench]'

@@ -5,7 +5,7 @@ far lighter than python-socketio's AsyncClient, so hundreds fit beside the serve
 Messages whose text or call id carries `bench:<phase>:<n>:<sent monotonic ns>` are timed.
 
 Commands: {"cmd": "connect", "url", "auths": [...]} -> {"connected": n, "failed": n}
-          {"cmd": "report", "phase"} -> latencies (ms) and deliveries of that phase
+          {"cmd": "report", "phase", "values"?} -> latencies (ms) and deliveries of that phase (every one too)
           {"cmd": "disconnect"} -> {"disconnected": n}
           {"cmd": "storm", "url"} -> reconnect all with their last_seq; time until every sync.done
           {"cmd": "quit"}
@@ -153,7 +153,7 @@ class Fleet:
             "replayed_max": max(c.replayed for c in self.consoles),
         }
 
-    def report(self, phase: str) -> dict[str, Any]:
+    def report(self, phase: str, values_too: bool = False) -> dict[str, Any]:
         values = sorted(self.latencies.get(phase, []))
 
         def pick(q: float) -> float | None:
@@ -167,6 +167,7 @@ class Fleet:
             "p95_ms": pick(0.95),
             "p99_ms": pick(0.99),
             "max_ms": pick(1.0),
+            **({"values": values} if values_too else {}),
         }
 
 
@@ -181,7 +182,7 @@ async def main() -> None:
         if cmd == "connect":
             result: Any = await fleet.connect(command["url"], command["auths"])
         elif cmd == "report":
-            result = fleet.report(command["phase"])
+            result = fleet.report(command["phase"], command.get("values", False))
         elif cmd == "disconnect":
             result = await fleet.disconnect()
         elif cmd == "storm":

@@ -30,6 +30,7 @@ from hub.api import auth as auth_api
 from hub.api import calls as calls_api
 from hub.api import company as company_api
 from hub.api import consents as consents_api
+from hub.api import dashboard as dashboard_api
 from hub.api import labels as labels_api
 from hub.api import members as members_api
 from hub.api import oa_links as oa_links_api
@@ -56,6 +57,7 @@ API_ROUTES: list[ApiRoute] = [
     *threads_api.ROUTES,
     *labels_api.ROUTES,
     *calls_api.ROUTES,
+    *dashboard_api.ROUTES,
     *consents_api.ROUTES,
     *audit_api.ROUTES,
 ]
@@ -211,3 +213,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     )
     # Outermost, around Starlette's own error handler, so a 500 keeps its request id in the log and the answer.
     return RequestContext(socketio.ASGIApp(sio, other_asgi_app=web, socketio_path="socket.io"))
+
+
+def worker_app() -> ASGIApp:
+    """The app of one of `hub serve --workers N`'s processes: settings and logging from the environment."""
+    settings = get_settings()
+    logs.configure(settings.log_level, settings.log_json)
+    return create_app(settings)

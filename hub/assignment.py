@@ -299,7 +299,7 @@ class Assignment:
             self._store.threads,
             {"_id": thread["_id"]},
             {"status": "resolved"},
-            {"$set": {"status": "open", "resolved_at": None}, "$inc": {"version": 1}},
+            {"$set": {"status": "open", "resolved_at": None, "opened_at": self._clock.now()}, "$inc": {"version": 1}},
             "reopen",
         )
         after = await self._threads.get(thread["_id"])

@@ -24,6 +24,7 @@ from pymongo.errors import DuplicateKeyError
 from hub import call_model, changes, faults, rulebook
 from hub.auth import Principal
 from hub.clock import Clock
+from hub.dashboard import CALL_GROUPS, call_rows
 from hub.errors import NotFound, Unprocessable
 from hub.ids import new_id
 from hub.missed_calls import MissedCalls
@@ -484,10 +485,10 @@ class Calls:
         return row_view(doc)
 
     async def stats(self, actor: Principal, start: datetime, end: datetime) -> dict[str, Any]:
-        """The product's dashboard: totals and, per member (as the calls found them) and per extension, calls,
-        answered, missed, failed, talk time. A user's figures are their own row only."""
+        """The product's call figures: totals and, per member (as the calls found them) and per extension,
+        calls, answered, missed, failed, talk time; one aggregation (hub.dashboard.CALL_GROUPS). A user's
+        figures are their own row only."""
         query = {**await self._visible_filter(actor), "started_at": {"$gte": start, "$lt": end}}
-        calls = [doc async for doc in self._calls.find(query, {"legs": 0})]
         supervisor = rulebook.may(actor.role, rulebook.Action.all_calls)
         mine = (
             None
@@ -501,45 +502,48 @@ class Calls:
             if supervisor
             else ([mine["number"]] if mine else [])
         )
+        pipeline = [
+            {"$match": query},
+            {
+                "$facet": {
+                    "totals": [
+                        {
+                            "$group": {
+                                "_id": None,
+                                "calls": {"$sum": 1},
+                                "duration_s": {"$sum": {"$ifNull": ["$duration_s", 0]}},
+                            }
+                        }
+                    ],
+                    "groups": CALL_GROUPS,
+                }
+            },
+        ]
+        facets = [doc async for doc in await self._calls.aggregate(pipeline)][0]
+        totals = facets["totals"][0] if facets["totals"] else {"calls": 0, "duration_s": 0}
 
-        def blank() -> dict[str, float]:
-            return {"calls": 0, "answered": 0, "missed": 0, "failed": 0, "duration_s": 0.0}
-
-        per_extension: dict[str, dict[str, float]] = {n: blank() for n in known}
-        per_member: dict[str, dict[str, float]] = {} if supervisor else {actor.member_id: blank()}
-
-        def count(row: dict[str, float], doc: dict[str, Any], answered: bool) -> None:
-            row["calls"] += 1
-            if answered:
-                row["answered"] += 1
-                row["duration_s"] += doc.get("talk_s") or 0
-            elif doc.get("outcome") == "missed":
-                row["missed"] += 1
-            elif doc.get("outcome") == "failed":
-                row["failed"] += 1
-
-        for doc in calls:
-            for extension in doc["extensions"]:
-                if supervisor or extension in per_extension:
-                    count(per_extension.setdefault(extension, blank()), doc, doc.get("answered_by") == extension)
-            for member in doc.get("members") or []:
-                if supervisor or member == actor.member_id:
-                    count(per_member.setdefault(member, blank()), doc, doc.get("answered_member_id") == member)
-
-        def rows(per: dict[str, dict[str, float]], key: str) -> list[dict[str, Any]]:
+        def rows(key: str, named: str, always: list[str]) -> list[dict[str, Any]]:
+            found = call_rows(facets["groups"], key, None if supervisor else set(always))
+            per = {name: {"calls": 0, "answered": 0, "missed": 0, "failed": 0, "talk_s": 0.0} for name in always}
+            per.update(found)
             return [
-                {key: name, **{k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}}
+                {
+                    named: name,
+                    **{k: v for k, v in row.items() if k != "talk_s"},
+                    "duration_s": round(float(row["talk_s"]), 3),
+                }
                 for name, row in sorted(per.items())
             ]
 
+        per_extension = rows("extensions", "extension", known)
         return {
             "from": start,
             "to": end,
             "total_extensions": len(per_extension),
-            "total_calls": len(calls),
-            "total_duration_s": round(sum(d.get("duration_s") or 0 for d in calls), 3),
-            "per_member": rows(per_member, "member_id"),
-            "per_extension": rows(per_extension, "extension"),
+            "total_calls": totals["calls"],
+            "total_duration_s": round(float(totals["duration_s"]), 3),
+            "per_member": rows("members", "member_id", [] if supervisor else [actor.member_id]),
+            "per_extension": per_extension,
         }
 
 

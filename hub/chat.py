@@ -8,10 +8,12 @@ So a webhook delivered twice, or twice at once, yields one message and one event
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import json
 import logging
 import time
+import weakref
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -25,7 +27,7 @@ from hub.ids import new_id
 from hub.oa_links import OaLinks
 from hub.phones import e164
 from hub.store import Store
-from hub.threads import Threads, last_message
+from hub.threads import StaleThread, Threads, last_message
 from schemas.zalo import STATUS_RANK, EventKind, MessageStatus, ZaloWebhook, message_kind
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,8 @@ class ChatIngest:
         self._links = links
         self._spawn = spawn
         self._profile_tried: dict[str, float] = {}
+        # A lock per customer while one of their events is applied; gone when nobody holds or awaits it.
+        self._serial: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def apply(self, link: dict[str, Any], event: ZaloWebhook, kind: EventKind) -> None:
         handler = {
@@ -87,8 +91,20 @@ class ChatIngest:
             EventKind.submit_info: self._submit_info,
             EventKind.tag: self._tag,
         }.get(kind)
-        if handler is not None:
-            await handler(link, event)
+        if handler is None:
+            return
+        # One change at a time per customer in this process: a burst of messages from one customer then
+        # meets no conflicting update here (the thread in memory stays current), only across processes.
+        who = None if kind is EventKind.tag else self._user_side(link, event)
+        lock = self._serial.setdefault(f"{link['_id']}:{who}", asyncio.Lock()) if who else contextlib.nullcontext()
+        async with lock:
+            try:
+                await handler(link, event)
+            except StaleThread:
+                # The thread this process remembered had changed (another process or route wrote it): nothing
+                # of that update was applied, and the handlers go on from what they find stored. Again, from
+                # a read.
+                await handler(link, event)
 
     # -- which thread -----------------------------------------------------------------------------
 
@@ -101,19 +117,21 @@ class ChatIngest:
         return event.user_id
 
     async def _thread_for(
-        self, link: dict[str, Any], event: ZaloWebhook, user_id: str | None = None
+        self, link: dict[str, Any], event: ZaloWebhook, user_id: str | None = None, remembered: bool = False
     ) -> tuple[dict[str, Any], bool] | None:
+        """The event's thread. `remembered`: possibly from memory, for handlers that decide nothing from
+        the thread before updating it (a stale one then fails its update, and the handler runs again)."""
         if event.event_name.startswith(("anonymous_send_", "oa_send_anonymous_")):
             anonymous_id = self._user_side(link, event)
             conversation = event.message.conversation_id if event.message else None
             if not anonymous_id:
                 return None
             key = f"anon:{anonymous_id}:{conversation or ''}"
-            return await self.threads.get_or_create(link, key, None, anonymous=True)
+            return await self.threads.get_or_create(link, key, None, anonymous=True, remembered=remembered)
         user_id = user_id or self._user_side(link, event)
         if not user_id:
             return None
-        return await self.threads.get_or_create(link, user_id, user_id)
+        return await self.threads.get_or_create(link, user_id, user_id, remembered=remembered)
 
     # -- messages ---------------------------------------------------------------------------------
 
@@ -154,7 +172,7 @@ class ChatIngest:
     async def _inbound(self, link: dict[str, Any], event: ZaloWebhook) -> None:
         if event.message is None or not event.message.msg_id:
             return
-        found = await self._thread_for(link, event)
+        found = await self._thread_for(link, event, remembered=True)
         if found is None:
             return
         thread, created = found
@@ -169,7 +187,7 @@ class ChatIngest:
             "$max": {"last_message_at": message["at"]},
         }
         if reopening:  # the customer wrote again: the assignee's open work again
-            changes["$set"].update({"resolved_at": None, "reopened_by": step("thread")})
+            changes["$set"].update({"resolved_at": None, "opened_at": message["at"], "reopened_by": step("thread")})
         if thread.get("last_message_at") is None or message["at"] >= thread["last_message_at"]:
             changes["$set"]["last_message"] = last_message(message)
         phone = _business_card_phone(message["attachments"]) if message["kind"] == "business_card" else None
@@ -216,7 +234,7 @@ class ChatIngest:
         stored = await self._messages.find_one({"link_id": link["_id"], "zalo_msg_id": msg.msg_id}, {"change": 1})
         if stored and not (change and stored.get("change") == change.key):
             return  # the hub sent it
-        found = await self._thread_for(link, event)
+        found = await self._thread_for(link, event, remembered=True)
         if found is None:
             return
         thread, created = found
@@ -447,8 +465,10 @@ class ChatIngest:
         if isinstance(detail.get("user_is_follower"), bool):
             # Only where no follow/unfollow event has said so: one that lands while the profile is on its
             # way is newer than this answer and must not be overwritten by it.
+            # Every write to a thread moves its version (hub.threads.update relies on it).
             await self._threads_coll.update_one(
-                {"_id": thread_id, "follower": None}, {"$set": {"follower": detail["user_is_follower"]}}
+                {"_id": thread_id, "follower": None},
+                {"$set": {"follower": detail["user_is_follower"]}, "$inc": {"version": 1}},
             )
         after = await self.threads.update(thread, changes)
         await self.threads.publish(thread, after)

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -88,6 +89,13 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     host = args.host or settings.host
     port = args.port or settings.port
+    workers = args.workers or settings.workers
+    if workers > 1 and not settings.redis_url:
+        return _fail(
+            f"--workers {workers} needs HUB_REDIS_URL: the processes hand each other their events through "
+            "Redis. Set it (a local `redis-server` will do), or serve with one worker.",
+            2,
+        )
     server = None
     if not settings.mongodb_uri:
         uri = embedded.running_uri(settings.data_dir.resolve())
@@ -99,17 +107,23 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             server = embedded.start(settings.data_dir, settings.embedded_start_timeout_s)
             uri = server.uri
         settings = settings.model_copy(update={"mongodb_uri": uri})
+        os.environ["HUB_MONGODB_URI"] = uri  # the workers read their settings from the environment
     # uvicorn re-raises SIGTERM after its graceful shutdown; turn it into a normal exit so the
     # embedded server below is stopped too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         print(
             f"hub: serving on http://{host}:{port} (MongoDB {settings.mongodb_uri}, "
-            f"fan-out {'Redis' if settings.redis_url else 'in memory'})",
+            f"fan-out {'Redis' if settings.redis_url else 'in memory'}"
+            + (f", {workers} worker processes" if workers > 1 else "")
+            + ")",
             file=sys.stderr,
         )
         uvicorn.run(
-            create_app(settings),
+            # Workers are separate processes: each builds its app from the environment (hub.app.worker_app).
+            "hub.app:worker_app" if workers > 1 else create_app(settings),
+            factory=workers > 1,
+            workers=workers,
             host=host,
             port=port,
             loop="uvloop",
@@ -134,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve the hub (HTTP, webhooks, Socket.IO)")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
+    p.add_argument(
+        "--workers", type=int, help="processes serving the port (default HUB_WORKERS, 1); needs Redis above 1"
+    )
     p.set_defaults(run=cmd_serve)
 
     p = sub.add_parser("bootstrap", help="create a company and its owner; prints {company_id, member_id, password}")

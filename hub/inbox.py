@@ -6,6 +6,10 @@ change (hub.changes) keyed by the entry's id, and marked `applied_at` last. A re
 entry without the mark applies it again, and so does the sweeper for an entry left unmarked for
 `inbox_redo_after_s` (a PBX may never retry; Zalo may give up). Re-applying publishes only the
 events that are missing and repeats no counter, so an entry is applied exactly once in effect.
+That makes a lost mark harmless (the entry is re-done, to no effect), so webhook entries are marked
+in batches (`AppliedMarks`: one write per `MARK_BATCH_S` for every entry applied meanwhile) rather
+than one write each, after the answer; a REST request's mark is written before its answer, as a
+retry with the same Idempotency-Key must find it.
 
 A REST request that publishes is journaled the same way (collection `requests`): its route,
 parameters, body and the member it spoke for, keyed by the caller's `Idempotency-Key` (scoped to
@@ -17,6 +21,8 @@ skipping, and never call Zalo twice for one change.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import functools
 import json
 import logging
@@ -26,7 +32,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -50,8 +56,60 @@ log = logging.getLogger(__name__)
 LEASE_S = 60.0  # one process re-applies an entry at a time; a lease outlives a slow attempt
 SWEEP_BATCH = 100
 MAX_ATTEMPTS = 10  # an entry that keeps failing (a bug, not an outage) is given up and logged
+MARK_BATCH_S = 0.05  # webhook entries applied within this long are marked applied in one write
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class AppliedMarks:
+    """`applied_at` for webhook entries, written for all entries of a collection applied within
+    MARK_BATCH_S in one update. A mark that never gets written (the process died, storage failed)
+    only makes the sweeper re-do its entry, which changes nothing."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._pending: dict[str, tuple[AsyncCollection, list[Any]]] = {}
+        self._flushing: asyncio.Task | None = None
+        self._writing: list[tuple[str, set[Any]]] = []  # marks being written now
+
+    def add(self, collection: AsyncCollection, entry_id: Any) -> None:
+        self._pending.setdefault(collection.name, (collection, []))[1].append(entry_id)
+        if self._flushing is None or self._flushing.done():
+            # No part of the change that asked: a failed flush must not fail it.
+            self._flushing = asyncio.create_task(self._flush_soon(), context=contextvars.Context())
+
+    def holds(self, collection: AsyncCollection, entry_id: Any) -> bool:
+        """Was this entry applied here, its mark not yet written?"""
+        return entry_id in self._pending.get(collection.name, (collection, []))[1] or any(
+            entry_id in ids for name, ids in self._writing if name == collection.name
+        )
+
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(MARK_BATCH_S)
+        await self.flush()
+
+    async def flush(self) -> None:
+        pending, self._pending = self._pending, {}
+        for collection, ids in pending.values():
+            writing = (collection.name, set(ids))
+            self._writing.append(writing)
+            try:
+                await collection.update_many(
+                    {"_id": {"$in": ids}, "applied_at": None}, {"$set": {"applied_at": self._clock.now()}}
+                )
+            except PyMongoError:
+                log.warning(
+                    "could not mark %s applied inbox entries; the sweeper re-does them, to no effect",
+                    len(ids),
+                    exc_info=True,
+                )
+            finally:
+                self._writing.remove(writing)
+
+    async def close(self) -> None:
+        if self._flushing is not None and not self._flushing.done():
+            self._flushing.cancel()
+        await self.flush()
 
 
 class Inbox:
@@ -76,6 +134,7 @@ class Inbox:
         self._calls = calls
         self._links = links
         self.redo_after_s = redo_after_s
+        self.marks = AppliedMarks(clock)
         # Set by the serving app (hub.app): what re-runs a journaled REST request.
         self._app: Any = None
         self._endpoints: dict[str, Endpoint] = {}
@@ -93,6 +152,8 @@ class Inbox:
         if event is None or kind is None or link["status"] != "active":
             entry["applied_at"] = entry["received_at"]  # nothing to apply: kept raw
         stored, redo = await self._store_entry(self._store.zalo_events, entry)
+        if redo and self.marks.holds(self._store.zalo_events, stored["_id"]):
+            return "duplicate"  # applied here a moment ago; its mark is on its way
         if stored.get("applied_at") is not None:
             if redo:
                 return "duplicate"
@@ -114,7 +175,7 @@ class Inbox:
             event.model_dump(mode="json", by_alias=True, include=set(CallEvent.model_fields)) for event in events
         ]
         stored, redo = await self._store_entry(self._store.call_events, entry)
-        if stored.get("applied_at") is not None:
+        if stored.get("applied_at") is not None or (redo and self.marks.holds(self._store.call_events, stored["_id"])):
             return "duplicate", []
         calls = await self._run(
             self._store.call_events, stored, redo, lambda: self._calls.apply(stored["company_id"], events)
@@ -178,7 +239,10 @@ class Inbox:
                     await collection.update_one({"_id": entry["_id"]}, {"$set": {"applied_at": self._clock.now()}})
                 raise
         await faults.point("inbox.applied")
-        await collection.update_one({"_id": entry["_id"]}, {"$set": {"applied_at": self._clock.now()}})
+        if collection.name == "requests":
+            await collection.update_one({"_id": entry["_id"]}, {"$set": {"applied_at": self._clock.now()}})
+        else:
+            self.marks.add(collection, entry["_id"])
         return result
 
     async def _apply_zalo(self, link: dict[str, Any], event: ZaloWebhook, kind: EventKind) -> None:
@@ -256,6 +320,7 @@ class Inbox:
                         exc_info=True,
                         extra={"entry": claimed["_id"]},
                     )
+        await self.marks.flush()
         if redone:
             log.info("re-applied inbox entries", extra={"count": redone})
         return redone

@@ -1,4 +1,5 @@
-"""The bundled web console: its three pages, its own static files, and the npm-installed Socket.IO client.
+"""The bundled web console: its three pages, its own static files, and the npm-installed Socket.IO client
+(with uqr for QR codes and Chart.js for the dashboard's charts).
 
 The console is a plain client of the public contract (REST under /api, events over /socket.io): it
 gets no private endpoint, so what it does any integrator can do. Pages and scripts live in
@@ -22,6 +23,8 @@ WEB = Path(__file__).parent / "web"
 SOCKET_IO_CLIENT = WEB / "node_modules" / "socket.io-client" / "dist" / "socket.io.esm.min.js"
 # The QR code of a wallboard display's link, drawn in the page (uqr: one dependency-free ES module).
 QR_ENCODER = WEB / "node_modules" / "uqr" / "dist" / "index.mjs"
+# The dashboard's charts (Chart.js's UMD build: one file, no dependencies, loaded when the tab opens).
+CHART_JS = WEB / "node_modules" / "chart.js" / "dist" / "chart.umd.min.js"
 
 
 def content_security_policy(recording_hosts: tuple[str, ...], zalo_media: str = "") -> str:
@@ -59,12 +62,13 @@ def _vendor(path: Path) -> Callable[[Request], Awaitable[Response]]:
             )
         return FileResponse(path, media_type="text/javascript; charset=utf-8", headers={"Cache-Control": "no-cache"})
 
-    serve.__name__ = f"vendor_{path.parent.parent.name.replace('-', '_')}"
+    serve.__name__ = f"vendor_{path.parent.parent.name.replace('-', '_').replace('.', '_')}"
     return serve
 
 
 socket_io_client = _vendor(SOCKET_IO_CLIENT)
 qr_encoder = _vendor(QR_ENCODER)
+chart_js = _vendor(CHART_JS)
 
 
 def routes(recording_hosts: tuple[str, ...], zalo_media: str = "") -> list[BaseRoute]:
@@ -87,6 +91,7 @@ def routes(recording_hosts: tuple[str, ...], zalo_media: str = "") -> list[BaseR
                     [
                         Route("/socket.io.esm.min.js", socket_io_client, methods=["GET"]),
                         Route("/uqr.mjs", qr_encoder, methods=["GET"]),
+                        Route("/chart.umd.min.js", chart_js, methods=["GET"]),
                     ]
                 )
             ),

@@ -41,6 +41,7 @@ class Action(StrEnum):
     all_calls = "see every call and extension"
     assign_missed_calls = "assign a missed call to a member"
     audit = "read the audit log"
+    dashboard = "see the dashboard's call and chat figures"
 
 
 ALLOWED: dict[Action, frozenset[Role]] = {
@@ -61,6 +62,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.all_calls: SUPERVISING,
     Action.assign_missed_calls: SUPERVISING,
     Action.audit: OWNER,
+    Action.dashboard: SUPERVISING,  # the product guide: managers "view dashboard"; figures, no chat content
 }
 
 _WHO = {OWNER: "the owner", SUPERVISING: "owners and managers"}

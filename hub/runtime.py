@@ -21,6 +21,7 @@ from hub.calls import Calls
 from hub.chat import ChatIngest, Spawn, background
 from hub.clock import Clock
 from hub.consents import Consents
+from hub.dashboard import Dashboard
 from hub.directory import Directory
 from hub.inbox import Inbox
 from hub.labels import Labels
@@ -68,6 +69,7 @@ class Runtime:
     labels: Labels
     spawn: Spawn  # runs a coroutine in the background, kept referenced until done
     calls: Calls
+    dashboard: Dashboard
     missed_calls: MissedCalls
     telephony: Telephony
     wallboards: Wallboards
@@ -167,6 +169,7 @@ class Runtime:
             labels=labels,
             spawn=spawn,
             calls=calls,
+            dashboard=Dashboard(store, clock, event_log),
             missed_calls=missed_calls,
             telephony=Telephony(store, clock, audit, publisher),
             wallboards=Wallboards(store, clock, jwt_secret, publisher, audit),
@@ -176,6 +179,7 @@ class Runtime:
         )
 
     async def close(self) -> None:
+        await self.inbox.marks.close()
         for task in list(self.tasks):
             task.cancel()
         await self.http.aclose()

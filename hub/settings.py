@@ -30,6 +30,9 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(8000, validation_alias=AliasChoices("HUB_PORT", "PORT"))
+    # Processes serving the one port (`hub serve --workers N`), each with its own event loop; above 1
+    # they share events through Redis, so HUB_REDIS_URL is required. One per core is the usual choice.
+    workers: int = Field(1, ge=1, le=64)
 
     # Tokens. Unset -> a random secret generated once and kept in the database, so every hub
     # process and the CLI of one deployment agree. Production should set it.

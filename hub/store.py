@@ -15,6 +15,9 @@ from pymongo.errors import DuplicateKeyError
 
 from schemas.zalo import zalo_phone
 
+# Indexes earlier versions made that nothing needs any more: every write paid for them. Dropped at start-up.
+RETIRED_INDEXES = [("events", "company_id_1_seq_-1")]
+
 # Every index of every query the hub runs, created idempotently at start-up.
 INDEXES: dict[str, list[IndexModel]] = {
     "companies": [IndexModel([("code", ASCENDING)], unique=True)],
@@ -62,6 +65,10 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("reply_window_until", ASCENDING)]),
         IndexModel([("company_id", ASCENDING), ("customer.phone_e164", ASCENDING)]),
         IndexModel([("pending_change_at", ASCENDING)], sparse=True),  # time-driven moves not yet published
+        # the dashboard (hub.dashboard): new and resolved threads of a period, open threads now
+        IndexModel([("company_id", ASCENDING), ("created_at", ASCENDING)]),
+        IndexModel([("company_id", ASCENDING), ("resolved_at", ASCENDING)]),
+        IndexModel([("company_id", ASCENDING), ("status", ASCENDING)]),
     ],
     "messages": [
         IndexModel(
@@ -78,6 +85,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         ),
         IndexModel([("thread_id", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)]),
         IndexModel([("thread_id", ASCENDING), ("status", ASCENDING)]),
+        IndexModel([("company_id", ASCENDING), ("at", ASCENDING)]),  # the dashboard's messages of a period
     ],
     "calls": [
         IndexModel([("company_id", ASCENDING), ("call_id", ASCENDING)], unique=True),
@@ -136,8 +144,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("at", ASCENDING)]),
     ],
     "events": [
+        # Read both ways (replay forwards, the floor backwards): one index serves both directions.
         IndexModel([("company_id", ASCENDING), ("seq", ASCENDING)], unique=True),
-        IndexModel([("company_id", ASCENDING), ("seq", DESCENDING)]),
         IndexModel([("at", ASCENDING)]),
         # A change's events carry deterministic keys: re-doing it publishes only what is missing.
         IndexModel(
@@ -262,6 +270,9 @@ class Store:
     async def ensure_indexes(self) -> None:
         for name, models in INDEXES.items():
             await self.db[name].create_indexes(models)
+        for name, index in RETIRED_INDEXES:
+            if index in await self.db[name].index_information():
+                await self.db[name].drop_index(index)
 
     async def ping(self) -> None:
         await self.client.admin.command("ping")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 import re
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
@@ -15,10 +16,10 @@ from typing import Any
 from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from hub import changes, reply_window, rulebook
+from hub import changes, doc_update, reply_window, rulebook
 from hub.auth import Principal
 from hub.changes import current as current_change
-from hub.changes import done, update_once
+from hub.changes import done, guarded, update_once
 from hub.clock import Clock
 from hub.errors import NotFound, Unprocessable
 from hub.ids import new_id
@@ -28,10 +29,17 @@ from hub.store import Store
 from schemas.chat import Customer, Message, ThreadSummary
 
 MESSAGE_PAGE_MAX = 100
+THREADS_REMEMBERED = 2_000  # per process: the threads chat ingest finds without a read (see `get_or_create`)
+FROM_MEMORY = "_from_memory"  # marks a thread handed out from memory (never stored: updates send operators only)
 TEXT_FILTER_MAX = 200  # a name, a phone number or a phrase; the escaped pattern stays far below any regex limit
 
 
 audience = rulebook.thread_audience
+
+
+class StaleThread(Exception):
+    """A thread handed out from memory had changed meanwhile (another process, another route): nothing of
+    the update was applied; read it again and do the work again (ChatIngest.apply does)."""
 
 
 def summary(doc: dict[str, Any]) -> ThreadSummary:
@@ -115,16 +123,34 @@ class Threads:
         self._messages = store.messages
         self._clock = clock
         self._publisher = publisher
+        # The threads this process last wrote or read for chat ingest, as stored (LRU). One handed out from
+        # here is only ever updated on the condition that it is still at its version (`update`).
+        self._remembered: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+
+    def _remember(self, doc: dict[str, Any]) -> None:
+        place = (doc["link_id"], doc["key"])
+        self._remembered[place] = doc
+        self._remembered.move_to_end(place)
+        if len(self._remembered) > THREADS_REMEMBERED:
+            self._remembered.popitem(last=False)
 
     # -- storage ----------------------------------------------------------------------------------
 
     async def get_or_create(
-        self, link: dict[str, Any], key: str, user_id: str | None, anonymous: bool = False
+        self, link: dict[str, Any], key: str, user_id: str | None, anonymous: bool = False, remembered: bool = False
     ) -> tuple[dict[str, Any], bool]:
-        """The thread of (OA link, key), created when new. Returns it and whether this call created it."""
+        """The thread of (OA link, key), created when new. Returns it and whether this call created it.
+
+        With `remembered`, a thread this process holds in memory comes without a read: chat ingest's
+        common case, a customer writing again. Its update then raises StaleThread if it was not current."""
         change = current_change()
+        if remembered and not (change and change.redo):
+            known = self._remembered.get((link["_id"], key))
+            if known is not None:
+                return {**known, FROM_MEMORY: True}, False
         doc = await self._threads.find_one({"link_id": link["_id"], "key": key})
         if doc:  # created by an earlier attempt of this very change: still "created" for its events
+            self._remember(doc)
             return doc, bool(change and doc.get("created_by") == change.key)
         now = self._clock.now()
         doc = {
@@ -151,6 +177,7 @@ class Threads:
             "profile_fetched": anonymous,
             "version": 1,
             "created_at": now,
+            "opened_at": now,  # since when it is open: the dashboard's resolution time
             "department_id": link.get("department_id"),
             "queued_at": None,
             "resolved_at": None,
@@ -158,6 +185,7 @@ class Threads:
         }
         try:
             await self._threads.insert_one(doc)
+            self._remember(doc_update.apply(doc, {}))  # as a read would give it
             return doc, True
         except DuplicateKeyError:  # created concurrently by another delivery
             existing = await self._threads.find_one({"link_id": link["_id"], "key": key})
@@ -190,9 +218,30 @@ class Threads:
             update.setdefault("$max", {})["last_user_interaction_at"] = interaction_at
         if free_remaining is not ...:
             update["$set"]["free_replies_remaining"] = free_remaining
+        # The common case: nobody changed the thread since it was read. Then the update, made on that
+        # condition, leaves exactly `thread` with the update applied, computed here (hub.doc_update)
+        # instead of read back. Otherwise (a concurrent change, or a re-do) the update is applied
+        # whatever the version and the thread read again.
+        # A thread from memory that was not current had nothing applied: the caller reads it again.
+        extra, guarded_update = guarded(update, step)
+        thread = dict(thread)
+        from_memory = thread.pop(FROM_MEMORY, False)
+        try:
+            expected = doc_update.apply(thread, guarded_update)
+        except doc_update.Unsupported:
+            expected = None
+        if expected is not None:
+            at_version = {"_id": thread["_id"], "version": thread.get("version"), **extra}
+            if (await self._threads.update_one(at_version, guarded_update)).modified_count:
+                self._remember(expected)
+                return expected
+        if from_memory:
+            self._remembered.pop((thread["link_id"], thread["key"]), None)
+            raise StaleThread(thread["_id"])
         await update_once(self._threads, {"_id": thread["_id"]}, {}, update, step)
         doc = await self._threads.find_one({"_id": thread["_id"]})
         assert doc is not None
+        self._remember(doc)
         return doc
 
     async def publish(

@@ -58,6 +58,7 @@ async def test_every_path_and_query_parameter_of_every_route_is_in_the_document(
             {"from", "to", "status", "direction", "hotline", "extension", "department", "phone", "before", "limit"},
         ),
         ("/api/stats/calls", {"period", "from", "to"}),
+        ("/api/dashboard", {"period", "from", "to"}),
         (
             "/api/consents",
             {

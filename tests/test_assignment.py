@@ -146,6 +146,25 @@ async def test_resolve_keeps_history_and_a_new_message_reopens(company: Company,
     assert [m["text"] for m in page.json()["messages"]] == ["lại là tôi", "Xin chào"]
 
 
+async def test_a_message_after_other_routes_changed_the_thread_carries_the_thread_as_it_is(
+    company: Company, oa: Oa
+) -> None:
+    """Chat ingest keeps the threads it wrote in memory (hub.threads); assignment, labels and resolving
+    write elsewhere. The next message must start from the stored thread, not the remembered one."""
+    user = await company.add("user")
+    owner = await company.console(company.owner).connect()
+    thread_id, zalo_user = await _new_thread(company, oa, owner)
+    await _assign(company, company.owner, thread_id, user.id)
+    resolved = await company.http.post(f"{company.url}/api/threads/{thread_id}/resolve", headers=user.auth)
+    assert resolved.status_code == 200
+    await oa.deliver(company.http, company.url, oa.user_message(zalo_user, text="còn tôi đây"))
+    await owner.wait_for(lambda: owner.of_type("message.created")[-1]["data"]["text"] == "còn tôi đây")
+    latest = owner.of_type("thread.updated")[-1]["data"]
+    assert latest["assignee_id"] == user.id and latest["status"] == "open" and latest["resolved_at"] is None
+    stored = (await company.http.get(f"{company.url}/api/threads/{thread_id}", headers=user.auth)).json()
+    assert latest["version"] == stored["version"] and latest["unread"] == stored["unread"]
+
+
 async def test_unread_belongs_to_the_assignee(company: Company, oa: Oa) -> None:
     user = await company.add("user")
     owner = await company.console(company.owner).connect()

@@ -32,3 +32,11 @@ def test_the_redis_manager_still_reads_the_room_from_the_message() -> None:
 def test_both_buses_speak_the_same_protocol() -> None:
     for bus in (LocalBus, RedisBus):
         assert callable(bus.publish) and callable(bus.listen)
+
+
+def test_the_server_still_has_what_the_fan_out_uses() -> None:
+    """hub/realtime/fanout.py queues one encoded packet on each socket through these internals."""
+    sio = socketio.AsyncServer(async_mode="asgi")
+    assert hasattr(sio, "packet_class") and inspect.iscoroutinefunction(sio.eio.send_packet)
+    assert list(inspect.signature(sio.eio.send_packet).parameters) == ["sid", "pkt"]
+    assert list(inspect.signature(sio.manager.eio_sid_from_sid).parameters) == ["sid", "namespace"]

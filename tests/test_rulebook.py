@@ -35,6 +35,7 @@ ACTIONS: dict[Action, set[Role]] = {
     Action.all_calls: {OWN, MAN},
     Action.assign_missed_calls: {OWN, MAN},
     Action.audit: {OWN},
+    Action.dashboard: {OWN, MAN},
 }
 
 

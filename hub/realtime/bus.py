@@ -1,6 +1,7 @@
 """The fan-out bus between hub processes, built on python-socketio's client managers.
 
-Stored events travel as one message per event on a private room; each process hands them to
+Stored events travel on a private room, the events of one change in one message (one Redis round
+trip however many events a change publishes); each process hands them, one by one, to
 its realtime dispatcher (the `on_event` given to `listen`), which orders them per company and
 checks each console's entitlement before sending. The realtime layer talks to the `Bus` protocol
 and never knows whether fan-out is in memory (one process) or through Redis (any number).
@@ -15,6 +16,7 @@ import socketio
 
 BUS_ROOM = "hub:events"  # never joined by a console: only carries stored events between processes
 BUS_EVENT = "hub.event"
+BATCH = "events"  # a bus message's list of events
 
 EventHandler = Callable[[dict[str, Any]], None]
 
@@ -28,8 +30,8 @@ def _nothing() -> None:
 
 
 class Bus(Protocol):
-    async def publish(self, message: dict[str, Any]) -> None:
-        """Hand a stored event to every hub process, this one included."""
+    async def publish(self, messages: list[dict[str, Any]]) -> None:
+        """Hand stored events (in seq order) to every hub process, this one included."""
 
     def listen(self, on_event: EventHandler, on_resubscribe: Callable[[], None]) -> None:
         """Receive every published event (`on_event`), and a call whenever the subscription was (re)made,
@@ -39,7 +41,7 @@ class Bus(Protocol):
 class NullBus:
     """No process listens (the CLI): consoles pick its events up from the log."""
 
-    async def publish(self, message: dict[str, Any]) -> None:
+    async def publish(self, messages: list[dict[str, Any]]) -> None:
         return None
 
     def listen(self, on_event: EventHandler, on_resubscribe: Callable[[], None]) -> None:
@@ -57,8 +59,9 @@ class LocalBus(socketio.AsyncManager):
     def listen(self, on_event: EventHandler, on_resubscribe: Callable[[], None]) -> None:
         self._on_event, self._on_resubscribe = on_event, on_resubscribe
 
-    async def publish(self, message: dict[str, Any]) -> None:
-        self._on_event(message)
+    async def publish(self, messages: list[dict[str, Any]]) -> None:
+        for message in messages:
+            self._on_event(message)
 
 
 class RedisBus(socketio.AsyncRedisManager):
@@ -78,13 +81,15 @@ class RedisBus(socketio.AsyncRedisManager):
     def listen(self, on_event: EventHandler, on_resubscribe: Callable[[], None]) -> None:
         self._on_event, self._on_resubscribe = on_event, on_resubscribe
 
-    async def publish(self, message: dict[str, Any]) -> None:
-        await self.emit(BUS_EVENT, message, namespace="/", room=BUS_ROOM)
+    async def publish(self, messages: list[dict[str, Any]]) -> None:
+        await self.emit(BUS_EVENT, {BATCH: messages}, namespace="/", room=BUS_ROOM)
 
     async def _handle_emit(self, message):
         if message.get("room") == BUS_ROOM:
             data = message["data"]
-            self._on_event(data[0] if isinstance(data, list) else data)
+            data = data[0] if isinstance(data, list) else data
+            for event in data.get(BATCH, [data]):
+                self._on_event(event)
             return
         await super()._handle_emit(message)
 

@@ -26,6 +26,7 @@ from typing import Any
 import socketio
 
 from hub import metrics
+from hub.realtime import fanout
 from hub.realtime.console import Console
 from hub.realtime.publish import EventLog, envelope
 from hub.realtime.stream import CompanyStream
@@ -238,7 +239,7 @@ class Delivery:
             console.last_sent = max(console.last_sent, message["seq"])
         if not targets:
             return
-        await self.sio.emit(message["type"], envelope(message), to=[c.sid for c in targets], ignore_queue=True)
+        await fanout.send(self.sio, [c.sid for c in targets], message["type"], envelope(message))
         metrics.EVENTS_DELIVERED.labels(path=path).inc(len(targets))
         if losing := [c for c in targets if c.loses_thread(message)]:
             self._lost_thread(message["audience"]["thread_id"], losing)

@@ -212,7 +212,7 @@ class Publisher:
         messages = [to_message(doc) for doc in docs]
         for message in messages:
             metrics.EVENTS_PUBLISHED.labels(type=message["type"]).inc()
-            await self._bus.publish(message)
+        await self._bus.publish(messages)
         return messages
 
     async def _published(self, docs: list[dict[str, Any]]) -> set[str]:

@@ -8,6 +8,7 @@ import logging
 
 import socketio
 
+from hub.realtime import fanout
 from hub.realtime.console import Console
 from hub.settings import Settings
 from hub.wallboard import Wallboards
@@ -37,7 +38,7 @@ class WallboardFeed:
 
     async def _send_snapshot(self, company_id: str, sids: list[str]) -> None:
         snapshot = await self._wallboards.snapshot(company_id)
-        await self.sio.emit("wallboard.snapshot", snapshot, to=sids, ignore_queue=True)
+        await fanout.send(self.sio, sids, "wallboard.snapshot", snapshot)
 
     def touched(self, company_id: str) -> None:
         """An event for wallboards may have moved today's figures: `wallboard.counters` within a moment,
@@ -55,7 +56,7 @@ class WallboardFeed:
                 ]
                 if sids:
                     figures = await self._wallboards.figures(company_id)
-                    await self.sio.emit("wallboard.counters", figures, to=sids, ignore_queue=True)
+                    await fanout.send(self.sio, sids, "wallboard.counters", figures)
             except Exception:
                 log.exception("wallboard refresh failed", extra={"company_id": company_id})
             finally:

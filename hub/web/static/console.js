@@ -10,6 +10,7 @@ import { api, ApiError, endSession, session } from "./api.js";
 import { Calls, tickTimers } from "./calls.js";
 import { Chat } from "./chat.js";
 import { Consents } from "./consents.js";
+import { Dashboard } from "./dashboard.js";
 import { $ } from "./dom.js";
 import * as fmt from "./format.js";
 import { applyI18n, has, langButton, onLangChange, say, t } from "./i18n.js";
@@ -44,6 +45,7 @@ const chat = new Chat(ctx);
 const calls = new Calls(ctx);
 const consents = new Consents(ctx);
 const admin = new Admin(ctx, $("#tab-admin"));
+const dashboard = ctx.supervisor ? new Dashboard(ctx, $("#tab-dashboard")) : null; // rulebook: Action.dashboard
 const alerts = new Alerts(ctx, { chat, calls }); // notifications, sound, the unread count in the title
 ctx.showTab = (name) => showTab(name);
 ctx.threadOpened = (threadId) => alerts.threadOpened(threadId);
@@ -116,6 +118,7 @@ function apply(envelope) {
     return;
   }
   const data = envelope.data;
+  dashboard?.apply(envelope.type, data); // figures a call, a message or a thread changed: refreshed soon
   switch (envelope.type) {
     case "thread.created":
     case "thread.updated":
@@ -223,6 +226,7 @@ function showTab(name) {
   for (const panel of document.querySelectorAll(".tab-panel")) panel.hidden = panel.id !== `tab-${name}`;
   if (name === "calls" && !calls.historyLoaded) calls.loadHistory().catch((err) => console.error(err));
   if (name === "admin") admin.open();
+  if (name === "dashboard") dashboard?.open();
   alerts.tabShown(name);
 }
 
@@ -243,6 +247,7 @@ langButton($("#lang"));
 onLangChange(() => {
   rerender();
   admin.render();
+  dashboard?.render();
 });
 $("#who").textContent = `${me.name} · ${t(`role.${me.role}`)}`;
 $("#presence").value = localStorage.getItem("hub.presence") || "available";
@@ -259,6 +264,7 @@ $("#presence").addEventListener("change", (event) => {
   ctx.live.emit("presence.set", { status: event.target.value });
 });
 if (ctx.supervisor) {
+  $("[data-tab=dashboard]").hidden = false;
   $("#wallboard-link").hidden = false;
   $("#wallboard-link").addEventListener("click", async () => {
     try {
