@@ -351,14 +351,18 @@ RULE = [
         False,
         "assigned",
     ),
+    (  # a thread.updated of the new version came first: still news
+        {"type": "thread.assigned", "data": {"id": "t-mine", "to_member_id": ME, "from_member_id": OTHER}},
+        False,
+        "assigned",
+    ),
     ({"type": "thread.assigned", "data": {"id": "t-new", "to_member_id": ME, "by_member_id": ME}}, False, None),
+    ({"type": "thread.assigned", "data": {"id": "t-mine", "to_member_id": ME, "from_member_id": ME}}, False, None),
     ({"type": "thread.assigned", "data": {"id": "t-mine", "to_member_id": OTHER, "from_member_id": ME}}, False, None),
     ({"type": "thread.assigned", "data": {"id": "t-new", "to_member_id": OTHER}}, False, None),  # an owner's view
-    ({"type": "thread.created", "data": {"id": "t-new", "assignee_id": ME}}, False, "assigned"),
-    ({"type": "thread.created", "data": {"id": "t-new", "assignee_id": None}}, False, None),
-    ({"type": "thread.updated", "data": {"id": "t-theirs", "assignee_id": ME}}, False, "assigned"),
-    ({"type": "thread.updated", "data": {"id": "t-mine", "assignee_id": ME}}, False, None),  # mine already
-    ({"type": "thread.updated", "data": {"id": "t-unheld", "assignee_id": ME}}, False, None),  # outside the page
+    ({"type": "thread.assigned", "data": {"id": "t-alerted", "to_member_id": ME}}, False, None),  # raised already
+    ({"type": "thread.created", "data": {"id": "t-new", "assignee_id": ME}}, False, None),  # its thread.assigned says
+    ({"type": "thread.updated", "data": {"id": "t-theirs", "assignee_id": ME}}, False, None),
     ({"type": "message.created", "data": {"id": "x", "thread_id": "t-mine", "direction": "in"}}, True, "message"),
     ({"type": "message.created", "data": {"id": "x", "thread_id": "t-mine", "direction": "in"}}, False, None),
     ({"type": "message.created", "data": {"id": "x", "thread_id": "t-mine", "direction": "out"}}, True, None),
@@ -380,7 +384,8 @@ async def test_the_rule_of_mine(hub: HubProcess, new_page) -> None:  # type: ign
           const missedCalls = new Map([["c-rang-me", { members: [me] }], ["c-rang-other", { members: ["m-other"] }]]);
           return rows.map(([envelope, hidden]) => {
             const data = { version: 2, ...envelope.data };
-            return alertFor({ ...envelope, data, seq: 1 }, { me, threads, missedCalls, hidden })?.kind ?? null;
+            const mine = new Set(["t-alerted"]);
+            return alertFor({ ...envelope, data, seq: 1 }, { me, threads, missedCalls, hidden, mine })?.kind ?? null;
           });
         }""",
         {"rows": [[envelope, hidden] for envelope, hidden, _ in RULE], "me": ME, "known": KNOWN},

@@ -52,20 +52,16 @@ addStrings({
 });
 
 // What an event raises for member `me`, or null. `threads` and `missedCalls` are the console's lists as they
-// were before the event; `mine`, the threads already alerted as assigned to me (while the lists are being
-// read, events wait unapplied: a thread's second event must not raise again).
+// were before the event; `mine`, the threads already alerted as assigned to me and still mine.
 export function alertFor(envelope, { me, threads, missedCalls, hidden, mine = new Set() }) {
   const data = envelope.data;
   switch (envelope.type) {
-    case "thread.created":
-    case "thread.updated":
     case "thread.assigned": {
-      // A thread raises once, when it becomes mine: an update of a thread this console does not hold (one
-      // outside its loaded page) is no news, and a thread I gave myself tells me nothing.
-      const known = threads.get(data.id);
-      const to = envelope.type === "thread.assigned" ? data.to_member_id : data.assignee_id;
-      if (to !== me || data.by_member_id === me || mine.has(data.id)) return null;
-      if (known ? known.assignee_id === me || known.version > data.version : envelope.type === "thread.updated") return null;
+      // Every assignment is published as thread.assigned (by hand, automatic, from the queue), so it alone
+      // says a thread became mine; thread.updated may even arrive before it (a later version of the thread).
+      // Not when I gave it to myself, nor twice while it stays mine (a re-published assignment).
+      if (data.to_member_id !== me || data.from_member_id === me || data.by_member_id === me) return null;
+      if (mine.has(data.id)) return null;
       return { key: `assigned:${data.id}:${data.version}`, kind: "assigned", threadId: data.id, thread: data };
     }
     case "message.created": {
@@ -155,7 +151,8 @@ export class Alerts {
       me, threads: this.chat.threads, missedCalls: this.calls.missedCalls, hidden: document.hidden, mine: this.mine,
     });
     const { type, data } = envelope;
-    if (type === "thread.removed" || (type.startsWith("thread.") && data.assignee_id !== me)) this.mine.delete(data.thread_id ?? data.id);
+    if (type === "thread.removed") this.mine.delete(data.thread_id);
+    if (type === "thread.assigned" && data.to_member_id !== me) this.mine.delete(data.id);
     if (!alert || this.raised.has(alert.key)) return;
     this.raised.add(alert.key);
     if (alert.kind === "assigned") this.mine.add(alert.threadId);
