@@ -31,7 +31,7 @@ from hub.missed_calls import MissedCalls
 from hub.phones import e164
 from hub.realtime.publish import Publisher
 from hub.store import Store, time_range
-from schemas.calls import LIVE_STATES, CallEvent, CallList, CallRecord
+from schemas.calls import LIVE_STATES, CallEvent, CallList, CallRecord, CallRow
 from schemas.directory import CompanySettings
 from schemas.events import Audience
 from schemas.zalo import ZaloWebhook, epoch_ms
@@ -68,6 +68,11 @@ def mask(number: str | None) -> str | None:
 
 def record_view(doc: dict[str, Any]) -> CallRecord:
     return CallRecord(id=doc["_id"], **{k: v for k, v in doc.items() if k in CallRecord.model_fields and k != "id"})
+
+
+def row_view(doc: dict[str, Any]) -> CallRow:
+    """A call as the console's lists carry it (its customer's thread is set by hub.call_customers)."""
+    return CallRow(id=doc["_id"], **{k: v for k, v in doc.items() if k in CallRow.model_fields and k != "id"})
 
 
 def wallboard_view(doc: dict[str, Any]) -> dict[str, Any]:
@@ -453,7 +458,7 @@ class Calls:
         docs = [doc async for doc in cursor]
         more = len(docs) > limit
         docs = docs[:limit]
-        return CallList(calls=[record_view(d) for d in docs], next_before=docs[-1]["_id"] if more and docs else None)
+        return CallList(calls=[row_view(d) for d in docs], next_before=docs[-1]["_id"] if more and docs else None)
 
     async def each(self, actor: Principal, wanted: CallFilter, batch: int = 500) -> AsyncIterator[CallRecord]:
         """Every call of the history's filter, in its order, read `batch` at a time by the same cursor as
@@ -469,15 +474,15 @@ class Calls:
                 return
             after = _older_than(docs[-1].get("started_at"), docs[-1]["_id"])
 
-    async def live(self, actor: Principal) -> list[CallRecord]:
+    async def live(self, actor: Principal) -> list[CallRow]:
         query = {**await self._visible_filter(actor), "state": {"$in": list(LIVE_STATES)}}
-        return [record_view(doc) async for doc in self._calls.find(query).sort("started_at", 1)]
+        return [row_view(doc) async for doc in self._calls.find(query).sort("started_at", 1)]
 
-    async def get(self, actor: Principal, call_id: str) -> CallRecord:
+    async def get(self, actor: Principal, call_id: str) -> CallRow:
         doc = await self._calls.find_one({**await self._visible_filter(actor), "_id": call_id})
         if doc is None:
             raise NotFound("no such call", "call_not_found")
-        return record_view(doc)
+        return row_view(doc)
 
     async def stats(self, actor: Principal, start: datetime, end: datetime) -> dict[str, Any]:
         """The product's call figures: totals and, per member (as the calls found them) and per extension,

@@ -37,7 +37,16 @@ from schemas.directory import (
     Member,
     Role,
 )
-from schemas.rest import AccountCompany, CompanyUpdate, DepartmentCreate, DepartmentUpdate, MemberCreate, MemberUpdate
+from schemas.rest import (
+    AccountCompany,
+    AlertPreferences,
+    AlertPreferencesChange,
+    CompanyUpdate,
+    DepartmentCreate,
+    DepartmentUpdate,
+    MemberCreate,
+    MemberUpdate,
+)
 
 MEMBER_CHECK_S = 1.0  # how long a process trusts what it read of a token's member
 
@@ -686,6 +695,26 @@ class Directory:
         if member is None:
             raise Unauthorized("this member was removed from the company; log in again", "member_removed")
         return member
+
+    async def preferences(self, actor: Principal) -> AlertPreferences:
+        """The member's own alert preferences (defaults until they change one)."""
+        doc = await self._store.members.find_one(
+            {"_id": actor.member_id, "company_id": actor.company_id}, {"preferences": 1}
+        )
+        if doc is None:
+            raise Unauthorized("this member was removed from the company; log in again", "member_removed")
+        return AlertPreferences.model_validate(doc.get("preferences") or {})
+
+    async def set_preferences(self, actor: Principal, change: AlertPreferencesChange) -> AlertPreferences:
+        """Change only the preferences sent; one atomic update of the member's document."""
+        fields = {f"preferences.{k}": v for k, v in change.model_dump(exclude_none=True).items()}
+        if fields:
+            result = await self._store.members.update_one(
+                {"_id": actor.member_id, "company_id": actor.company_id}, {"$set": fields}
+            )
+            if not result.matched_count:
+                raise Unauthorized("this member was removed from the company; log in again", "member_removed")
+        return await self.preferences(actor)
 
     async def account_companies(self, actor: Principal) -> list[AccountCompany]:
         account = await self._account_of(actor)

@@ -21,7 +21,7 @@ from hub.clock import Clock
 from hub.errors import Conflict, NotFound, Unprocessable
 from hub.realtime.publish import Publisher
 from hub.store import Store, time_range
-from schemas.calls import MissedCallView
+from schemas.calls import MissedCallRow, MissedCallView
 
 OPEN, CALLED_BACK, HANDLED = "open", "called_back", "handled"
 CLOSED = (CALLED_BACK, HANDLED)
@@ -72,6 +72,13 @@ def calls_back(outbound: dict[str, Any]) -> bool:
 def view(doc: dict[str, Any]) -> MissedCallView:
     return MissedCallView(
         id=doc["_id"], **{k: v for k, v in doc.items() if k in MissedCallView.model_fields and k != "id"}
+    )
+
+
+def row_view(doc: dict[str, Any]) -> MissedCallRow:
+    """A missed call as its list carries it (its customer's thread is set by hub.call_customers)."""
+    return MissedCallRow(
+        id=doc["_id"], **{k: v for k, v in doc.items() if k in MissedCallRow.model_fields and k != "id"}
     )
 
 
@@ -219,4 +226,4 @@ class MissedCalls:
         cursor = (
             self._docs.find(query).sort([("ended_at", DESCENDING), ("_id", DESCENDING)]).limit(max(1, min(limit, 500)))
         )
-        return {"missed_calls": [view(doc) async for doc in cursor], "counts": counts}
+        return {"missed_calls": [row_view(doc) async for doc in cursor], "counts": counts}

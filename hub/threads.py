@@ -329,6 +329,29 @@ class Threads:
             raise NotFound("no such thread", "thread_not_found")
         return thread
 
+    @staticmethod
+    def _visible_query(actor: Principal) -> dict[str, Any]:
+        """The threads the actor may see, as a query (rulebook.may_see_thread)."""
+        query: dict[str, Any] = {"company_id": actor.company_id}
+        if not rulebook.may(actor.role, rulebook.Action.all_threads):
+            query["assignee_id"] = actor.member_id
+        return query
+
+    async def of_numbers(self, actor: Principal, numbers: builtins.list[str]) -> dict[str, str]:
+        """The thread of each customer number (E.164) among the threads the actor may see: one query for a
+        page of calls. A number shared in several threads (two OAs) gives the one with the latest message."""
+        wanted = sorted(set(numbers))
+        if not wanted:
+            return {}
+        query = {**self._visible_query(actor), "customer.phone_e164": {"$in": wanted}}
+        cursor = self._threads.find(query, {"customer.phone_e164": 1}).sort(
+            [("last_message_at", DESCENDING), ("_id", DESCENDING)]
+        )
+        found: dict[str, str] = {}
+        async for doc in cursor:
+            found.setdefault(doc["customer"]["phone_e164"], doc["_id"])
+        return found
+
     async def list(
         self,
         actor: Principal,
@@ -341,12 +364,11 @@ class Threads:
         before: datetime | None = None,
         after: str | None = None,
         limit: int = 50,
+        phone: str | None = None,
     ) -> list[ThreadSummary]:
         """Newest activity first; `after` (the last thread id of a page) gives the next page."""
-        query: dict[str, Any] = {"company_id": actor.company_id}
+        query = self._visible_query(actor)
         sees_all = rulebook.may(actor.role, rulebook.Action.all_threads)
-        if not sees_all:
-            query["assignee_id"] = actor.member_id
         if assignee is not None:
             if not sees_all and assignee != actor.member_id:
                 return []
@@ -361,6 +383,8 @@ class Threads:
             query["unread"] = 0
         if status:
             query["status"] = status
+        if phone:  # the customer's shared number, in any form; no number at all matches nothing
+            query["customer.phone_e164"] = e164(phone) or {"$in": []}
         if text:
             if len(text) > TEXT_FILTER_MAX:
                 raise Unprocessable(

@@ -187,8 +187,15 @@ class CallRecord(BaseModel):
     version: int = 0
 
 
+class CallRow(CallRecord):
+    """A call as the console's lists show it (GET /api/calls, /api/calls/live, /api/calls/{call_id}): its
+    record, and the Zalo thread of the customer behind it when the reader may see one (hub.call_customers)."""
+
+    thread_id: str | None = None
+
+
 class CallList(BaseModel):
-    calls: list[CallRecord]
+    calls: list[CallRow]
     # The id of this page's last call, to send as `before` for the next page; null on the last page.
     next_before: str | None = None
 
@@ -225,6 +232,13 @@ class MissedCallView(BaseModel):
     version: int
 
 
+class MissedCallRow(MissedCallView):
+    """A missed call as GET /api/missed-calls lists it: with the Zalo thread of the caller when the reader may
+    see one (hub.call_customers)."""
+
+    thread_id: str | None = None
+
+
 class MissedCallCounts(BaseModel):
     open: int
     called_back: int
@@ -232,5 +246,5 @@ class MissedCallCounts(BaseModel):
 
 
 class MissedCallList(BaseModel):
-    missed_calls: list[MissedCallView]
+    missed_calls: list[MissedCallRow]
     counts: MissedCallCounts  # by state, over the same filter but the state

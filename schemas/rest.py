@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from schemas.directory import (
     CompanyBusiness,
@@ -206,6 +206,22 @@ class SessionToken(BaseModel):
 
     token: str
     member: Member
+
+
+class AlertPreferences(BaseModel):
+    """The member's own alerts in the console (GET/PATCH /api/account/preferences): browser notifications
+    (off until the member turns them on, which asks the browser's permission) and a short sound."""
+
+    notify: bool = False
+    sound: bool = True
+
+
+class AlertPreferencesChange(BaseModel):
+    """PATCH /api/account/preferences: only the fields sent change; each is true or false, nothing else."""
+
+    model_config = ConfigDict(extra="forbid")
+    notify: StrictBool | None = None
+    sound: StrictBool | None = None
 
 
 class AccountCompany(BaseModel):

@@ -51,7 +51,7 @@ async def test_every_path_and_query_parameter_of_every_route_is_in_the_document(
 @pytest.mark.parametrize(
     "path, names",
     [
-        ("/api/threads", {"oa", "assignee", "label", "unread", "text", "status", "before", "after", "limit"}),
+        ("/api/threads", {"oa", "assignee", "label", "unread", "text", "status", "before", "phone", "after", "limit"}),
         ("/api/threads/{thread_id}/messages", {"before", "limit"}),
         (
             "/api/calls",

@@ -1,5 +1,5 @@
 """The caller's account: change its password (every other token of it stops working), list its companies,
-switch to another company without logging in again."""
+switch to another company without logging in again, and the member's own alert preferences."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ from starlette.responses import Response
 
 from hub.api.auth import token_for
 from hub.api.routing import ApiRoute, principal, reply, runtime
-from schemas.rest import AccountCompanies, CompanySwitch, PasswordChange, SessionToken
+from schemas.rest import (
+    AccountCompanies,
+    AlertPreferences,
+    AlertPreferencesChange,
+    CompanySwitch,
+    PasswordChange,
+    SessionToken,
+)
 
 
 async def change_password(request: Request, change: PasswordChange) -> Response:
@@ -23,6 +30,14 @@ async def companies(request: Request) -> Response:
 async def switch(request: Request, choice: CompanySwitch) -> Response:
     member = await runtime(request).directory.switch_company(principal(request), choice.company_code)
     return reply(SessionToken(token=await token_for(request, member), member=member))
+
+
+async def preferences(request: Request) -> Response:
+    return reply(await runtime(request).directory.preferences(principal(request)))
+
+
+async def change_preferences(request: Request, change: AlertPreferencesChange) -> Response:
+    return reply(await runtime(request).directory.set_preferences(principal(request), change))
 
 
 ROUTES = [
@@ -52,5 +67,22 @@ ROUTES = [
         request=CompanySwitch,
         response=SessionToken,
         errors=(400, 401, 403, 422),
+    ),
+    ApiRoute(
+        "GET",
+        "/api/account/preferences",
+        preferences,
+        "The caller's own alert preferences in this company: browser notifications (`notify`) and a sound",
+        response=AlertPreferences,
+    ),
+    ApiRoute(
+        "PATCH",
+        "/api/account/preferences",
+        change_preferences,
+        "Turn the caller's own browser notifications (`notify`) or alert sound on or off; only the fields sent "
+        "change (true or false, 422 otherwise)",
+        request=AlertPreferencesChange,
+        response=AlertPreferences,
+        errors=(400, 401, 422),
     ),
 ]

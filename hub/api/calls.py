@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hub import call_sheet, sheets
+from hub import call_customers, call_sheet, sheets
 from hub.api.routing import (
     SHEET_QUERY,
     ApiRoute,
@@ -23,7 +23,7 @@ from hub.api.routing import (
     runtime,
 )
 from hub.calls import CallFilter, today_start
-from schemas.calls import CallList, CallRecord, MissedCallList, MissedCallView
+from schemas.calls import CallList, CallRow, MissedCallList, MissedCallView
 from schemas.rest import ExtensionCreate, HotlineCreate, MissedCallAssign, MissedCallHandled, WallboardTokenCreate
 
 
@@ -42,9 +42,11 @@ def _filter(request: Request) -> CallFilter:
 
 
 async def history(request: Request) -> Response:
-    calls = await runtime(request).calls.history(
-        principal(request), _filter(request), before=query_text(request, "before"), limit=query_int(request, "limit")
+    hub, actor = runtime(request), principal(request)
+    calls = await hub.calls.history(
+        actor, _filter(request), before=query_text(request, "before"), limit=query_int(request, "limit")
     )
+    await call_customers.link(hub.threads, actor, calls.calls)
     return reply(calls)
 
 
@@ -67,11 +69,17 @@ async def export(request: Request) -> Response:
 
 
 async def live(request: Request) -> Response:
-    return reply(CallList(calls=await runtime(request).calls.live(principal(request))))
+    hub, actor = runtime(request), principal(request)
+    calls = await hub.calls.live(actor)
+    await call_customers.link(hub.threads, actor, calls)
+    return reply(CallList(calls=calls))
 
 
 async def one(request: Request) -> Response:
-    return reply(await runtime(request).calls.get(principal(request), request.path_params["call_id"]))
+    hub, actor = runtime(request), principal(request)
+    call = await hub.calls.get(actor, request.path_params["call_id"])
+    await call_customers.link(hub.threads, actor, [call])
+    return reply(call)
 
 
 async def stats(request: Request) -> Response:
@@ -89,8 +97,9 @@ async def stats(request: Request) -> Response:
 
 
 async def missed_calls(request: Request) -> Response:
-    found = await runtime(request).missed_calls.list(
-        principal(request),
+    hub, actor = runtime(request), principal(request)
+    found = await hub.missed_calls.list(
+        actor,
         state=query_text(request, "state"),
         assignee=query_text(request, "assignee"),
         start=query_time(request, "from"),
@@ -98,6 +107,7 @@ async def missed_calls(request: Request) -> Response:
         before=query_text(request, "before"),
         limit=query_int(request, "limit"),
     )
+    await call_customers.link(hub.threads, actor, found["missed_calls"])
     return reply(MissedCallList.model_validate(found))
 
 
@@ -185,7 +195,8 @@ ROUTES = [
         history,
         "Call history (from, to, status answered|missed|short_abandoned|failed, direction, hotline, "
         "extension, department, phone), newest first, a page of `limit` at a time (`before`: the previous page's "
-        "next_before); users see the calls that rang them",
+        "next_before); users see the calls that rang them. A call whose outside number a Zalo customer shared "
+        "in a thread the reader may see carries that thread's id (thread_id)",
         response=CallList,
         query=(
             *CALL_FILTERS,
@@ -204,8 +215,20 @@ ROUTES = [
             *CALL_FILTERS,
         ),
     ),
-    ApiRoute("GET", "/api/calls/live", live, "Calls ringing, queued, answered or on hold now", response=CallList),
-    ApiRoute("GET", "/api/calls/{call_id}", one, "One call record with its legs", response=CallRecord),
+    ApiRoute(
+        "GET",
+        "/api/calls/live",
+        live,
+        "Calls ringing, queued, answered or on hold now (thread_id as in the history)",
+        response=CallList,
+    ),
+    ApiRoute(
+        "GET",
+        "/api/calls/{call_id}",
+        one,
+        "One call record with its legs, and its customer's thread (thread_id) when the reader may see it",
+        response=CallRow,
+    ),
     ApiRoute(
         "GET",
         "/api/stats/calls",
@@ -228,7 +251,7 @@ ROUTES = [
         "/api/missed-calls",
         missed_calls,
         "Missed calls as work, newest first, with counts by state; owners and managers see all, a user the ones "
-        "that rang them or are assigned to them",
+        "that rang them or are assigned to them; thread_id: the caller's Zalo thread, when the reader may see it",
         response=MissedCallList,
         query=(
             QueryParam("state", "string", "The follow-up's state", enum=("open", "called_back", "handled")),

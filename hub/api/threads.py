@@ -46,6 +46,7 @@ def _filters(request: Request) -> dict[str, Any]:
         "text": query_text(request, "text"),
         "status": query_text(request, "status"),
         "before": query_time(request, "before"),
+        "phone": query_text(request, "phone"),
     }
 
 
@@ -171,6 +172,7 @@ THREAD_FILTERS = (
     ),
     QueryParam("status", "string", "open or resolved"),
     QueryParam("before", "time", "Threads whose last message came before this time"),
+    QueryParam("phone", "string", "The customer's shared phone number, in any form (0912…, 84912…, +84912…)"),
 )
 
 ROUTES = [
@@ -178,8 +180,8 @@ ROUTES = [
         "GET",
         "/api/threads",
         list_threads,
-        "List visible threads, newest first (filters: oa, assignee, label, unread, text, status, before, limit; "
-        "after=<the last thread id of a page> for the next page)",
+        "List visible threads, newest first (filters: oa, assignee, label, unread, text, status, before, phone, "
+        "limit; after=<the last thread id of a page> for the next page)",
         response=ThreadList,
         query=(
             *THREAD_FILTERS,

@@ -3,7 +3,12 @@
 import { api } from "./api.js";
 import { $, h, option, replace } from "./dom.js";
 import * as fmt from "./format.js";
-import { lang, t } from "./i18n.js";
+import { addStrings, lang, t } from "./i18n.js";
+
+addStrings({
+  vi: { "calls.customerThread": "Hội thoại Zalo", "calls.customerThreadTitle": "Mở hội thoại Zalo của khách này" },
+  en: { "calls.customerThread": "Zalo chat", "calls.customerThreadTitle": "Open this customer's Zalo chat" },
+});
 
 const LIVE_STATES = ["new", "ringing", "queued", "answered", "held"];
 const PAGE = 100; // calls a page of history loads (the hub serves up to 500)
@@ -28,6 +33,17 @@ export function callTimer(tag, call) {
   return h(tag, { class: "timer", dataset: { since } }, fmt.duration(fmt.secondsSince(since || null)));
 }
 
+// The outside party's number as the PBX wrote it: the caller of an inbound call, the callee of an outbound one.
+export function outsideNumber(call) {
+  if (call.direction === "internal") return null;
+  return call.direction === "outbound" ? call.to_number : call.from_number;
+}
+
+// A number worth asking the hub about: a phone number's digits, not an extension (hub.phones decides for real).
+function looksLikePhone(number) {
+  return Boolean(number) && /^\+?[\d\s().-]+$/.test(number) && number.replace(/\D/g, "").length >= 8;
+}
+
 export function callExtensions(call) {
   const fromLegs = (call.legs || []).map((leg) => leg.extension).filter(Boolean);
   return [...new Set(call.extensions?.length ? call.extensions : fromLegs)].join(", ");
@@ -46,6 +62,11 @@ export class Calls {
     this.departments = [];
     this.missedCalls = new Map(); // id -> follow-up view (missed_call.updated keeps it current)
     this.missedCounts = null;
+    // The customer behind a call: outside number (as written) -> the id of their Zalo thread this member may
+    // see, null for none, "asking" while the hub is asked. Rows read over REST bring theirs (thread_id); a call
+    // that arrives live is looked up once per number.
+    this.customers = new Map();
+    this.customerMoves = 0; // phones shared and threads taken away since start: an answer asked before may be stale
     $("#call-filters").addEventListener("submit", (event) => {
       event.preventDefault();
       this.loadHistory().catch((err) => console.error(err));
@@ -65,6 +86,9 @@ export class Calls {
       api.get("/api/departments").catch(() => ({ departments: [] })),
     ]);
     this.departments = departments?.departments || [];
+    this.customers = new Map();
+    this.learnCustomers(calls, outsideNumber);
+    this.learnCustomers(missed.missed_calls, (m) => m.from_number);
     this.missedCalls = new Map(missed.missed_calls.map((m) => [m.id, m]));
     this.missedCounts = missed.counts;
     this.live = new Map(calls.map((call) => [call.id, call]));
@@ -90,10 +114,66 @@ export class Calls {
     const params = this.filters();
     if (older) params.before = this.olderThan;
     const { calls, next_before } = await api.get("/api/calls", { ...params, limit: PAGE });
+    this.learnCustomers(calls, outsideNumber);
     this.history = older ? [...this.history, ...calls.filter((c) => !this.history.some((h) => h.id === c.id))] : calls;
     this.olderThan = next_before;
     this.historyLoaded = true;
     this.renderHistory();
+  }
+
+  learnCustomers(rows, numberOf) {
+    for (const row of rows) {
+      const number = numberOf(row);
+      if (number && "thread_id" in row) this.customers.set(number, row.thread_id);
+    }
+  }
+
+  // A customer shared a phone in a thread (new to this console): numbers known to have no thread are asked
+  // about again at the next drawing.
+  customerChanged(thread, before) {
+    if (!thread.customer?.phone || thread.customer.phone === before?.customer?.phone) return;
+    this.customerMoves += 1;
+    const unknown = [...this.customers].filter(([, known]) => known === null).map(([number]) => number);
+    for (const number of unknown) this.customers.delete(number);
+    if (unknown.length) this.render();
+  }
+
+  // A thread was taken from this member: its calls link to it no more.
+  customerGone(threadId) {
+    this.customerMoves += 1;
+    const linked = [...this.customers].filter(([, known]) => known === threadId).map(([number]) => number);
+    for (const number of linked) this.customers.set(number, null);
+    if (linked.length) this.render();
+  }
+
+  // The customer's thread of a number, or null; a number not yet known is asked about once (the hub answers
+  // with the threads this member may see), and the lists are drawn again when it answers.
+  customerThread(number) {
+    if (!looksLikePhone(number)) return null;
+    const known = this.customers.get(number);
+    if (known !== undefined) return known === "asking" ? null : known;
+    this.customers.set(number, "asking");
+    const moves = this.customerMoves;
+    api.get("/api/threads", { phone: number, limit: 1 })
+      .then(({ threads }) => {
+        if (moves !== this.customerMoves) this.customers.delete(number); // the answer may be stale: ask again
+        else this.customers.set(number, threads[0]?.id ?? null);
+        if (this.customers.get(number) !== null) this.render();
+      })
+      .catch(() => this.customers.delete(number)); // asked again at the next drawing
+    return null;
+  }
+
+  // A cell showing `text`, with a link to the Zalo thread of the customer whose number is `number`, if any.
+  numberCell(text, number, attrs = {}) {
+    const threadId = this.customerThread(number);
+    return h("td", attrs, text || "–", threadId ? [" ", h("a", {
+      href: "#", class: "customer-thread", dataset: { threadId }, title: t("calls.customerThreadTitle"),
+      onclick: (event) => {
+        event.preventDefault();
+        this.ctx.openThread(threadId).catch((err) => console.error(err));
+      },
+    }, t("calls.customerThread"))] : null);
   }
 
   // Owners and managers see every call, so they may narrow the history to a department's extensions.
@@ -173,7 +253,7 @@ export class Calls {
       : h("span", { class: "missed-note" }, m.note || "");
     return h("tr", { dataset: { missedId: m.id, state: m.state } },
       h("td", {}, fmt.when(m.ended_at)),
-      h("td", { class: "caller" }, m.from_number || "–"),
+      this.numberCell(m.from_number, m.from_number, { class: "caller" }),
       h("td", { class: "waited" }, fmt.duration(m.wait_s)),
       h("td", { class: "rang" }, rang),
       h("td", {}, h("span", { class: `badge missed-state ${m.state}` }, t(`missedState.${m.state}`))),
@@ -192,12 +272,19 @@ export class Calls {
     const rows = [...this.live.values()].sort((a, b) => (a.started_at < b.started_at ? -1 : 1));
     replace($("#live-calls tbody"), rows.length ? rows.map((call) => h("tr", { dataset: { callId: call.id, state: call.state } },
       h("td", {}, t(`dir.${call.direction || "inbound"}`)),
-      h("td", {}, call.from_number || "–"),
-      h("td", {}, call.hotline || call.to_number || "–"),
+      ...this.partyCells(call),
       h("td", {}, callExtensions(call) || "–"),
       h("td", {}, h("span", { class: `badge call ${call.state}` }, t(`state.${call.state}`))),
       callTimer("td", call)))
       : h("tr", {}, h("td", { colspan: 6, class: "muted" }, t("calls.none"))));
+  }
+
+  // The "from" and "to" cells of a call row; the outside party's carries its customer's thread.
+  partyCells(call) {
+    const to = call.hotline || call.to_number;
+    if (call.direction === "outbound") return [h("td", {}, call.from_number || "–"), this.numberCell(to, call.to_number)];
+    if (call.direction === "internal") return [h("td", {}, call.from_number || "–"), h("td", {}, to || "–")];
+    return [this.numberCell(call.from_number, call.from_number), h("td", {}, to || "–")];
   }
 
   renderExtensions() {
@@ -212,8 +299,7 @@ export class Calls {
     replace(body, this.history.length ? this.history.map((call) => h("tr", { dataset: { callId: call.id, outcome: call.outcome || "" } },
       h("td", {}, fmt.when(call.started_at)),
       h("td", {}, t(`dir.${call.direction || "inbound"}`)),
-      h("td", {}, call.from_number || "–"),
-      h("td", {}, call.hotline || call.to_number || "–"),
+      ...this.partyCells(call),
       h("td", {}, callExtensions(call) || "–"),
       h("td", { class: "department" }, this.departmentNames(call) || "–"),
       h("td", {}, call.outcome ? h("span", { class: `badge outcome ${call.outcome}` }, t(`outcome.${call.outcome}`)) : "–"),

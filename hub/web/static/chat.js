@@ -169,6 +169,7 @@ export class Chat {
     this.renderList();
     this.renderConversation();
     this.ctx.live.emit("thread.viewing", { thread_id: threadId, viewing: true });
+    this.ctx.threadOpened?.(threadId); // its alerts are read
     try {
       await this.loadMessages(threadId);
     } catch (err) {

@@ -5,6 +5,7 @@
 // meanwhile are applied on top (threads and calls by `version`, messages by id). After a drop the
 // socket resumes from the last applied seq (live.js); after sync.reset the lists are read again.
 import { Admin } from "./admin.js";
+import { Alerts } from "./alerts.js";
 import { api, ApiError, endSession, session } from "./api.js";
 import { Calls, tickTimers } from "./calls.js";
 import { Chat } from "./chat.js";
@@ -45,6 +46,15 @@ const calls = new Calls(ctx);
 const consents = new Consents(ctx);
 const admin = new Admin(ctx, $("#tab-admin"));
 const dashboard = ctx.supervisor ? new Dashboard(ctx, $("#tab-dashboard")) : null; // rulebook: Action.dashboard
+const alerts = new Alerts(ctx, { chat, calls }); // notifications, sound, the unread count in the title
+ctx.showTab = (name) => showTab(name);
+ctx.threadOpened = (threadId) => alerts.threadOpened(threadId);
+// A thread named elsewhere (a call's customer, a notification): the Chats tab, on it, even outside the filters.
+ctx.openThread = async (threadId) => {
+  showTab("chats");
+  if (!chat.threads.has(threadId)) chat.upsert(await api.get(`/api/threads/${threadId}`));
+  await chat.open(threadId);
+};
 ctx.companyChanged = (company) => {
   applyCompany(company);
   rerender();
@@ -82,7 +92,7 @@ function applyCompany(company) {
   fmt.setTimeZone(company.timezone);
   $("#brand").removeAttribute("data-i18n"); // the company's name, in every language
   $("#brand").textContent = company.name;
-  document.title = `${company.name} — Hub`;
+  alerts.setTitle(`${company.name} — Hub`);
 }
 
 // Lists are (re)read while events are held back, then the held events are applied in seq order.
@@ -100,6 +110,9 @@ async function reload() {
 }
 
 function apply(envelope) {
+  // Whether it is news to this member, judged as it arrives: against the lists before it moves them (and
+  // before a reload under way reads them with it already in).
+  alerts.seen(envelope);
   if (!ready) {
     held.push(envelope);
     return;
@@ -110,9 +123,11 @@ function apply(envelope) {
     case "thread.created":
     case "thread.updated":
     case "thread.assigned":
+      calls.customerChanged(data, chat.threads.get(data.id)); // a phone shared: calls may now link to it
       chat.upsert(data);
       break;
     case "thread.removed":
+      calls.customerGone(data.thread_id);
       chat.remove(data.thread_id);
       break;
     case "message.created":
@@ -212,6 +227,7 @@ function showTab(name) {
   if (name === "calls" && !calls.historyLoaded) calls.loadHistory().catch((err) => console.error(err));
   if (name === "admin") admin.open();
   if (name === "dashboard") dashboard?.open();
+  alerts.tabShown(name);
 }
 
 function rerender() {
@@ -264,6 +280,7 @@ if (ctx.supervisor) {
   });
 }
 setInterval(tickTimers, 1000);
+alerts.load().catch((err) => console.error(err));
 
 ctx.live = saved?.token && connectLive({
   token: () => {
