@@ -33,46 +33,107 @@ def aggregate(statuses: list[str]) -> Status:
 
 class _Table(Protocol):
     async def entries(self, company_id: str) -> dict[str, tuple[str, float]]: ...
+    async def member_entries(self, company_id: str, member_id: str) -> dict[str, tuple[str, float]]: ...
     async def put(self, company_id: str, key: str, status: str, expires: float) -> None: ...
     async def put_many(self, items: list[tuple[str, str, str, float]]) -> None: ...
     async def delete(self, company_id: str, keys: list[str]) -> None: ...
     async def companies(self) -> list[str]: ...
 
 
+# Entries are keyed `member|sid`. Tables keep them per member, so one member's status is one small
+# read however many consoles the company has (a console joining asks for its member's status).
+
+
+def _split(key: str) -> tuple[str, str]:
+    member, _, sid = key.partition("|")
+    return member, sid
+
+
 class MemoryTable:
     def __init__(self) -> None:
-        self._data: dict[str, dict[str, tuple[str, float]]] = {}
+        self._data: dict[str, dict[str, dict[str, tuple[str, float]]]] = {}  # company -> member -> sid
 
     async def entries(self, company_id: str) -> dict[str, tuple[str, float]]:
-        return dict(self._data.get(company_id, {}))
+        return {
+            f"{member}|{sid}": entry
+            for member, consoles in self._data.get(company_id, {}).items()
+            for sid, entry in consoles.items()
+        }
+
+    async def member_entries(self, company_id: str, member_id: str) -> dict[str, tuple[str, float]]:
+        return dict(self._data.get(company_id, {}).get(member_id, {}))
 
     async def put(self, company_id: str, key: str, status: str, expires: float) -> None:
-        self._data.setdefault(company_id, {})[key] = (status, expires)
+        member, sid = _split(key)
+        self._data.setdefault(company_id, {}).setdefault(member, {})[sid] = (status, expires)
 
     async def put_many(self, items: list[tuple[str, str, str, float]]) -> None:
         for company_id, key, status, expires in items:
             await self.put(company_id, key, status, expires)
 
     async def delete(self, company_id: str, keys: list[str]) -> None:
+        members = self._data.get(company_id, {})
         for key in keys:
-            self._data.get(company_id, {}).pop(key, None)
+            member, sid = _split(key)
+            consoles = members.get(member, {})
+            consoles.pop(sid, None)
+            if not consoles:
+                members.pop(member, None)
 
     async def companies(self) -> list[str]:
-        return [c for c, entries in self._data.items() if entries]
+        return [c for c, members in self._data.items() if members]
+
+
+# Removes consoles from a member's hash and, when none is left, the member from the company's set: at
+# once, so a console joining meanwhile cannot be left out of the set.
+_DELETE = """
+redis.call('HDEL', KEYS[1], unpack(ARGV, 2))
+if redis.call('HLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[1]) end
+return 1
+"""
 
 
 class RedisTable:
+    """Per company, a set of members with live consoles and, per member, a hash sid -> "status|expires"."""
+
     def __init__(self, redis: Redis, prefix: str = "hub:presence:") -> None:
         self._redis = redis
         self._prefix = prefix
+        self._delete = redis.register_script(_DELETE)
+
+    def _member_key(self, company_id: str, member_id: str) -> str:
+        return f"{self._prefix}{company_id}:m:{member_id}"
+
+    def _members_key(self, company_id: str) -> str:
+        return f"{self._prefix}{company_id}:members"
+
+    @staticmethod
+    def _decode(raw: dict[bytes, bytes]) -> dict[str, tuple[str, float]]:
+        result = {}
+        for sid, value in raw.items():
+            status, _, expires = value.decode().partition("|")
+            result[sid.decode()] = (status, float(expires or 0))
+        return result
 
     async def entries(self, company_id: str) -> dict[str, tuple[str, float]]:
-        raw = cast(dict[bytes, bytes], await self._redis.hgetall(self._prefix + company_id))
-        result = {}
-        for key, value in raw.items():
-            status, _, expires = value.decode().partition("|")
-            result[key.decode()] = (status, float(expires or 0))
-        return result
+        members = sorted(
+            m.decode() for m in cast(set[bytes], await self._redis.smembers(self._members_key(company_id)))
+        )
+        if not members:
+            return {}
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for member in members:
+                pipe.hgetall(self._member_key(company_id, member))
+            hashes = await pipe.execute()
+        return {
+            f"{member}|{sid}": entry
+            for member, raw in zip(members, hashes, strict=True)
+            for sid, entry in self._decode(raw).items()
+        }
+
+    async def member_entries(self, company_id: str, member_id: str) -> dict[str, tuple[str, float]]:
+        raw = cast(dict[bytes, bytes], await self._redis.hgetall(self._member_key(company_id, member_id)))
+        return self._decode(raw)
 
     async def put(self, company_id: str, key: str, status: str, expires: float) -> None:
         await self.put_many([(company_id, key, status, expires)])
@@ -82,13 +143,21 @@ class RedisTable:
             return
         async with self._redis.pipeline(transaction=False) as pipe:
             for company_id, key, status, expires in items:
-                pipe.hset(self._prefix + company_id, key, f"{status}|{expires}")
+                member, sid = _split(key)
+                pipe.hset(self._member_key(company_id, member), sid, f"{status}|{expires}")
+                pipe.sadd(self._members_key(company_id), member)
                 pipe.sadd(self._prefix + "companies", company_id)
             await pipe.execute()
 
     async def delete(self, company_id: str, keys: list[str]) -> None:
-        if keys:
-            await self._redis.hdel(self._prefix + company_id, *keys)
+        by_member: dict[str, list[str]] = {}
+        for key in keys:
+            member, sid = _split(key)
+            by_member.setdefault(member, []).append(sid)
+        for member, sids in by_member.items():
+            await self._delete(
+                keys=[self._member_key(company_id, member), self._members_key(company_id)], args=[member, *sids]
+            )
 
     async def companies(self) -> list[str]:
         members = cast(set[bytes], await self._redis.smembers(self._prefix + "companies"))
@@ -115,7 +184,10 @@ class Presence:
         return {member: aggregate(values) for member, values in statuses.items()}
 
     async def status(self, company_id: str, member_id: str) -> Status:
-        return (await self.members(company_id)).get(member_id, Status.offline)
+        """One member's status: a read of that member's consoles only."""
+        now = self._wall()
+        entries = await self._table.member_entries(company_id, member_id)
+        return aggregate([status for status, expires in entries.values() if expires > now])
 
     async def set(self, company_id: str, member_id: str, sid: str, status: Status) -> tuple[Status, Status]:
         """A console joined or changed status; returns the member's status before and after."""

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import uuid
 
+import pytest
 import websockets
+from redis.asyncio import Redis
 
-from hub.presence import MemoryTable, Presence, Status
+from hub.presence import MemoryTable, Presence, RedisTable, Status
 from tests.conftest import Company
 
 
@@ -51,9 +54,20 @@ async def test_a_console_that_vanished_without_disconnecting_goes_offline(compan
         await socket.close()
 
 
-async def test_entries_of_a_dead_process_expire_and_are_swept() -> None:
+@pytest.fixture(params=["memory", "redis"])
+async def table(request, redis_url: str):
+    """Both tables: one process's memory, and Redis shared by every process."""
+    if request.param == "memory":
+        yield MemoryTable()
+        return
+    client = Redis.from_url(redis_url)
+    yield RedisTable(client, prefix=f"test:presence:{uuid.uuid4().hex}:")
+    await client.aclose()
+
+
+async def test_entries_of_a_dead_process_expire_and_are_swept(table) -> None:
     now = [1000.0]
-    presence = Presence(MemoryTable(), ttl_s=45, wall=lambda: now[0])
+    presence = Presence(table, ttl_s=45, wall=lambda: now[0])
     await presence.set("co", "agent", "sid-1", Status.available)
     await presence.set("co", "agent", "sid-2", Status.away)
     await presence.set("co", "other", "sid-3", Status.available)
@@ -64,3 +78,17 @@ async def test_entries_of_a_dead_process_expire_and_are_swept() -> None:
     assert await presence.sweep() == [("co", "agent", Status.offline)]
     assert await presence.members("co") == {"other": Status.available}
     assert await presence.sweep() == []
+
+
+async def test_a_member_status_is_read_from_that_member_consoles_alone(table) -> None:
+    """A console joining asks its member's status: the answer must not depend on (nor read) everyone's."""
+    presence = Presence(table, ttl_s=60)
+    for n in range(50):
+        await presence.set("big", f"agent{n}", f"sid-{n}", Status.available)
+    assert await presence.set("big", "late", "sid-a", Status.away) == (Status.offline, Status.away)
+    assert await presence.set("big", "late", "sid-b", Status.available) == (Status.away, Status.available)
+    assert await presence.leave("big", "late", "sid-b") == (Status.available, Status.away)
+    assert await presence.leave("big", "late", "sid-a") == (Status.away, Status.offline)
+    members = await presence.members("big")
+    assert len(members) == 50 and "late" not in members
+    assert await table.member_entries("big", "late") == {}
