@@ -141,12 +141,15 @@ class RedisTable:
     async def put_many(self, items: list[tuple[str, str, str, float]]) -> None:
         if not items:
             return
+        members: dict[str, set[str]] = {}
         async with self._redis.pipeline(transaction=False) as pipe:
             for company_id, key, status, expires in items:
                 member, sid = _split(key)
                 pipe.hset(self._member_key(company_id, member), sid, f"{status}|{expires}")
-                pipe.sadd(self._members_key(company_id), member)
-                pipe.sadd(self._prefix + "companies", company_id)
+                members.setdefault(company_id, set()).add(member)
+            for company_id, ids in members.items():  # once per member and company, however many consoles
+                pipe.sadd(self._members_key(company_id), *sorted(ids))
+            pipe.sadd(self._prefix + "companies", *sorted(members))
             await pipe.execute()
 
     async def delete(self, company_id: str, keys: list[str]) -> None:
