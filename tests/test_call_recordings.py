@@ -17,6 +17,7 @@ import pytest_asyncio
 from playwright.async_api import expect
 
 from hub.runtime import Runtime
+from tests.browser import screenshot_path
 from tests.conftest import hub_of_its_own, make_company, runtime_of
 from tests.pbx_payloads import Pbx, canonical
 from tests.servers import HubProcess
@@ -93,6 +94,7 @@ async def test_a_recording_plays_from_the_pbxs_host_and_not_from_another(
     recordings: tuple[RecordingHost, RecordingHost],
     http: httpx.AsyncClient,
     new_page,
+    tmp_path: Path,
 ) -> None:
     pbx_host, other_host = recordings
     company = await make_company(recording_runtime, recording_hub.url, http)
@@ -116,6 +118,7 @@ async def test_a_recording_plays_from_the_pbxs_host_and_not_from_another(
     assert await refused.evaluate(_LOADED) == -1
     assert other_host.asked == [], "the policy kept the browser from even asking another host"
     await expect(page.locator(f'#call-history a[href="{other_host.origin}/call.wav"]')).to_be_visible()
+    await page.screenshot(path=screenshot_path("console-call-history.png", tmp_path))
 
     policy = (await http.get(f"{company.url}/console")).headers["content-security-policy"]
     media = next(d for d in policy.split("; ") if d.startswith("media-src"))
