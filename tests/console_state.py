@@ -83,12 +83,12 @@ async def fetch(http: httpx.AsyncClient, url: str, token: str, role: str) -> Sta
         "messages": {t["id"]: by_id(page["messages"]) for t, page in zip(threads["threads"], pages, strict=True)},
         "members": by_id(members["members"]) if members is not None else None,
         "extensions": {e["number"]: e["state"] for e in extensions["extensions"] if e["state"] is not None},
-        "calls": by_id(calls["calls"]),
-        "live_calls": by_id(live["calls"]),
+        "calls": by_id(without_customer_link(calls["calls"])),
+        "live_calls": by_id(without_customer_link(live["calls"])),
         "consents": by_id(consents["consents"]),
         "zns": by_id(zns["messages"]) if zns is not None else None,
         "wallboard_tokens": by_id(tokens["wallboard_tokens"]) if tokens is not None else None,
-        "missed_calls": by_id(missed["missed_calls"]),
+        "missed_calls": by_id(without_customer_link(missed["missed_calls"])),
         "me": json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "==="))["sub"],
         "supervisor": supervisor,
     }
@@ -96,6 +96,13 @@ async def fetch(http: httpx.AsyncClient, url: str, token: str, role: str) -> Sta
 
 def by_id(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {item["id"]: item for item in items}
+
+
+def without_customer_link(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A call read over REST names its customer's thread (`thread_id`) when the reader may see it: a
+    link worked out per reader at read time, which call events do not carry (the console finds it from
+    the threads it holds, or asks GET /api/threads?phone=). Not part of what events must keep current."""
+    return [{k: v for k, v in call.items() if k != "thread_id"} for call in calls]
 
 
 # -- the reducer ------------------------------------------------------------------------------------
