@@ -346,6 +346,9 @@ async def newest_first(
         after = {"$or": later}
 
 
+IDLE_CONNECTION_MS = 240_000
+
+
 def connect(uri: str, db_name: str, timeout_ms: int = 5000) -> Store:
     client: AsyncMongoClient = AsyncMongoClient(
         uri,
@@ -353,6 +356,9 @@ def connect(uri: str, db_name: str, timeout_ms: int = 5000) -> Store:
         serverSelectionTimeoutMS=timeout_ms,
         connectTimeoutMS=timeout_ms,
         timeoutMS=timeout_ms,
+        # The embedded server closes a connection idle for 300 s; a pooled one older than that would fail
+        # the first write after a quiet spell (a standalone server's writes are not retried). Drop them first.
+        maxIdleTimeMS=IDLE_CONNECTION_MS,
         appname="hub",
     )
     return Store(client=client, db=client[db_name])
