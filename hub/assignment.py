@@ -199,8 +199,10 @@ class Assignment:
                     after = await self._threads.get(thread["_id"])
                     assert after is not None
                     if after.get("assignee_id") != member["_id"] and reserved == "now":
-                        # Another process (or a concurrent attempt of this change) assigned it: free our turn.
+                        # Another process (or a concurrent attempt of this change) assigned it: free our turn,
+                        # and offer it to the queue (a thread may have been queued while it was held).
                         await self.adjust_open(member["_id"], -1, step=f"unreserve:{thread['_id']}")
+                        await self.drain(thread["company_id"])
                     if not (took or done(after, "assign")):
                         return after  # assigned by another change
                     await self._publish_assigned(after, None, after["assignee_id"], None)
@@ -217,8 +219,18 @@ class Assignment:
                 after = await self._threads.get(thread["_id"])
                 assert after is not None
                 await self._threads.publish(thread, after)
+                if department and await self._candidates(thread["company_id"], department, limit, thread["_id"]):
+                    # A turn held while this thread looked for one has been freed since: drain now rather than
+                    # leave the thread waiting for the next resolve or arrival.
+                    return await self._drained(after)
                 return after
         return thread
+
+    async def _drained(self, thread: dict[str, Any]) -> dict[str, Any]:
+        await self.drain(thread["company_id"])
+        after = await self._threads.get(thread["_id"])
+        assert after is not None
+        return after
 
     async def _candidates(
         self, company_id: str, department_id: str, limit: int, thread_id: str

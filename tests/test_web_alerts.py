@@ -143,7 +143,7 @@ async def test_alerts_reach_the_member_they_are_for_and_no_one_else(
 
     # A thread assigned to me: a notification, a chime, the count in the title; opening it reads it.
     zalo_user_id = zalo_user(fake_zalo, "Chị Hoa")
-    thread_id = await assign(company, oa, zalo_user_id, agent, "Cho mình hỏi lịch giao hàng")
+    thread_id = await assign(company, oa, zalo_user_id, agent, "Cho mình hỏi lịch giao hàng", named="Chị Hoa")
     [note] = await expect_notifications(page, 1)
     assert note == {"title": "Hội thoại mới được giao cho bạn", "body": "Chị Hoa: Cho mình hỏi lịch giao hàng"}
     assert (await seen(page))["tones"] == 2  # one two-note chime

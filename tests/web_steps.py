@@ -21,9 +21,19 @@ def zalo_user(fake_zalo: FakeZalo, name: str) -> str:
     return user_id
 
 
-async def assign(company: Company, oa: Oa, user_id: str, to: Person, text: str) -> str:
-    """The customer writes in; the owner gives the thread to `to`. Returns the thread id."""
+async def assign(company: Company, oa: Oa, user_id: str, to: Person, text: str, named: str | None = None) -> str:
+    """The customer writes in; the owner gives the thread to `to`. Returns the thread id. With `named`, the
+    thread is given only once the customer's Zalo profile (fetched in the background) has named them."""
+    watcher = await company.console(company.owner).connect() if named else None
     assert (await oa.deliver(company.http, company.url, oa.user_message(user_id, text=text))).status_code == 200
+    if watcher is not None:
+        await watcher.wait_for(
+            lambda: any(
+                e["data"]["customer"].get("name") == named
+                for e in watcher.of_type("thread.created") + watcher.of_type("thread.updated")
+            )
+        )
+        await watcher.disconnect()
     threads = (
         await company.http.get(f"{company.url}/api/threads", headers=company.owner.auth, params={"text": text})
     ).json()["threads"]
