@@ -164,7 +164,12 @@ async def test_removing_a_member_who_holds_an_extension_takes_it_away_in_one_cli
         "Thành viên này đang giữ một số máy lẻ: cần gỡ số máy lẻ trước khi xoá khỏi công ty."
     )
     await expect(member_row(page, agent)).to_be_visible()  # nothing done yet
-    await dialog.locator("#remove-both").click()
+    # The row goes on `member.removed`, published just before the member is deleted: wait for the answer.
+    async with page.expect_response(
+        lambda r: r.request.method == "DELETE" and r.url.endswith(f"/api/members/{agent.id}")
+    ) as removal:
+        await dialog.locator("#remove-both").click()
+    assert (await removal.value).ok
     await expect(member_row(page, agent)).to_have_count(0)
     members = (await company.http.get(f"{company.url}/api/members", headers=company.owner.auth)).json()["members"]
     assert agent.id not in {m["id"] for m in members}
