@@ -85,8 +85,10 @@ class AppliedMarks:
         )
 
     async def _flush_soon(self) -> None:
-        await asyncio.sleep(MARK_BATCH_S)
-        await self.flush()
+        # Marks added while a batch is being written go with the next one, without waiting for another add.
+        while self._pending:
+            await asyncio.sleep(MARK_BATCH_S)
+            await self.flush()
 
     async def flush(self) -> None:
         pending, self._pending = self._pending, {}
