@@ -236,11 +236,10 @@ class Assignment:
         self, company_id: str, department_id: str, limit: int, thread_id: str
     ) -> list[dict[str, Any]]:
         """Available department members with room, least recently assigned first."""
-        online = await self._presence.members(company_id)
         cursor = self._store.members.find({"company_id": company_id, "department_id": department_id})
-        members = [
-            m async for m in cursor if online.get(m["_id"]) is Status.available and m.get("open_threads", 0) < limit
-        ]
+        department = [m async for m in cursor if m.get("open_threads", 0) < limit]
+        online = await self._presence.statuses(company_id, [m["_id"] for m in department])
+        members = [m for m in department if online[m["_id"]] is Status.available]
         # On a re-do, the member an earlier attempt reserved comes first (its reservation is not made twice).
         members.sort(
             key=lambda m: (

@@ -34,6 +34,9 @@ def aggregate(statuses: list[str]) -> Status:
 class _Table(Protocol):
     async def entries(self, company_id: str) -> dict[str, tuple[str, float]]: ...
     async def member_entries(self, company_id: str, member_id: str) -> dict[str, tuple[str, float]]: ...
+    async def members_entries(
+        self, company_id: str, member_ids: list[str]
+    ) -> dict[str, dict[str, tuple[str, float]]]: ...
     async def put(self, company_id: str, key: str, status: str, expires: float) -> None: ...
     async def put_many(self, items: list[tuple[str, str, str, float]]) -> None: ...
     async def delete(self, company_id: str, keys: list[str]) -> None: ...
@@ -62,6 +65,9 @@ class MemoryTable:
 
     async def member_entries(self, company_id: str, member_id: str) -> dict[str, tuple[str, float]]:
         return dict(self._data.get(company_id, {}).get(member_id, {}))
+
+    async def members_entries(self, company_id: str, member_ids: list[str]) -> dict[str, dict[str, tuple[str, float]]]:
+        return {member: await self.member_entries(company_id, member) for member in member_ids}
 
     async def put(self, company_id: str, key: str, status: str, expires: float) -> None:
         member, sid = _split(key)
@@ -119,21 +125,24 @@ class RedisTable:
         members = sorted(
             m.decode() for m in cast(set[bytes], await self._redis.smembers(self._members_key(company_id)))
         )
-        if not members:
-            return {}
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for member in members:
-                pipe.hgetall(self._member_key(company_id, member))
-            hashes = await pipe.execute()
         return {
             f"{member}|{sid}": entry
-            for member, raw in zip(members, hashes, strict=True)
-            for sid, entry in self._decode(raw).items()
+            for member, consoles in (await self.members_entries(company_id, members)).items()
+            for sid, entry in consoles.items()
         }
 
     async def member_entries(self, company_id: str, member_id: str) -> dict[str, tuple[str, float]]:
         raw = cast(dict[bytes, bytes], await self._redis.hgetall(self._member_key(company_id, member_id)))
         return self._decode(raw)
+
+    async def members_entries(self, company_id: str, member_ids: list[str]) -> dict[str, dict[str, tuple[str, float]]]:
+        if not member_ids:
+            return {}
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for member in member_ids:
+                pipe.hgetall(self._member_key(company_id, member))
+            hashes = await pipe.execute()
+        return {member: self._decode(raw) for member, raw in zip(member_ids, hashes, strict=True)}
 
     async def put(self, company_id: str, key: str, status: str, expires: float) -> None:
         await self.put_many([(company_id, key, status, expires)])
@@ -188,9 +197,16 @@ class Presence:
 
     async def status(self, company_id: str, member_id: str) -> Status:
         """One member's status: a read of that member's consoles only."""
+        return (await self.statuses(company_id, [member_id]))[member_id]
+
+    async def statuses(self, company_id: str, member_ids: list[str]) -> dict[str, Status]:
+        """These members' statuses (offline included): a read of their consoles only, not the company's."""
         now = self._wall()
-        entries = await self._table.member_entries(company_id, member_id)
-        return aggregate([status for status, expires in entries.values() if expires > now])
+        found = await self._table.members_entries(company_id, member_ids)
+        return {
+            member: aggregate([status for status, expires in found.get(member, {}).values() if expires > now])
+            for member in member_ids
+        }
 
     async def set(self, company_id: str, member_id: str, sid: str, status: Status) -> tuple[Status, Status]:
         """A console joined or changed status; returns the member's status before and after."""

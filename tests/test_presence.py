@@ -92,3 +92,4 @@ async def test_a_member_status_is_read_from_that_member_consoles_alone(table) ->
     members = await presence.members("big")
     assert len(members) == 50 and "late" not in members
     assert await table.member_entries("big", "late") == {}
+    assert await presence.statuses("big", ["agent3", "late"]) == {"agent3": Status.available, "late": Status.offline}
