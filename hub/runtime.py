@@ -24,6 +24,7 @@ from hub.consents import Consents
 from hub.dashboard import Dashboard
 from hub.directory import Directory
 from hub.inbox import Inbox
+from hub.jobs import Jobs
 from hub.labels import Labels
 from hub.missed_calls import MissedCalls
 from hub.oa_links import OaLinks
@@ -76,6 +77,7 @@ class Runtime:
     consents: Consents
     zns: Zns
     inbox: Inbox
+    jobs: Jobs
     tasks: set[asyncio.Task]
 
     @classmethod
@@ -146,6 +148,7 @@ class Runtime:
         consents = Consents(store, clock, oa_links, publisher)
         zns = Zns(store, clock, oa_links, publisher)
         inbox = Inbox(store, clock, chat, consents, zns, calls, oa_links, directory, settings.inbox_redo_after_s)
+        jobs = Jobs(store, clock, publisher, settings.job_lease_s)
         return cls(
             settings=settings,
             clock=clock,
@@ -176,9 +179,11 @@ class Runtime:
             consents=consents,
             zns=zns,
             inbox=inbox,
+            jobs=jobs,
         )
 
     async def close(self) -> None:
+        await self.jobs.stop()
         await self.inbox.marks.close()
         for task in list(self.tasks):
             task.cancel()
