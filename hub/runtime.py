@@ -20,6 +20,7 @@ from hub.audit import Audit
 from hub.calls import Calls
 from hub.chat import ChatIngest, Spawn, background
 from hub.clock import Clock
+from hub.consent_bulk import ConsentBulk
 from hub.consents import Consents
 from hub.dashboard import Dashboard
 from hub.directory import Directory
@@ -78,6 +79,7 @@ class Runtime:
     zns: Zns
     inbox: Inbox
     jobs: Jobs
+    consent_bulk: ConsentBulk
     tasks: set[asyncio.Task]
 
     @classmethod
@@ -180,6 +182,7 @@ class Runtime:
             zns=zns,
             inbox=inbox,
             jobs=jobs,
+            consent_bulk=ConsentBulk(store, consents, jobs, settings.zcc_bulk_per_s),
         )
 
     async def close(self) -> None:
