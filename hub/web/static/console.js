@@ -17,6 +17,7 @@ import { applyI18n, has, langButton, onLangChange, say, t } from "./i18n.js";
 import { connectLive } from "./live.js";
 import { jobUpdated } from "./jobs.js";
 import { applyOaLinkEvent } from "./oa_links.js";
+import { Zns } from "./zns.js";
 
 // Why the hub refused this console's connection, as the login page says it.
 const REFUSALS = { member_removed: "removed", token_revoked: "password_changed" };
@@ -47,6 +48,7 @@ const calls = new Calls(ctx);
 const consents = new Consents(ctx);
 const admin = new Admin(ctx, $("#tab-admin"));
 const dashboard = ctx.supervisor ? new Dashboard(ctx, $("#tab-dashboard")) : null; // rulebook: Action.dashboard
+const zns = ctx.supervisor ? new Zns(ctx, $("#tab-zns")) : null; // rulebook: Action.zns
 const alerts = new Alerts(ctx, { chat, calls }); // notifications, sound, the unread count in the title
 ctx.showTab = (name) => showTab(name);
 ctx.threadOpened = (threadId) => alerts.threadOpened(threadId);
@@ -205,11 +207,14 @@ function apply(envelope) {
     case "consent.updated":
       consents.updated(data);
       break;
+    case "zns.updated":
+      zns?.updated(data);
+      break;
     case "job.updated": // an import's, a bulk send's or a sync's progress, on whichever screen shows it
       jobUpdated(data);
       break;
     default:
-      break; // zns.updated and future types: nothing shown here yet
+      break; // future types: nothing shown here yet
   }
 }
 
@@ -231,6 +236,7 @@ function showTab(name) {
   if (name === "calls" && !calls.historyLoaded) calls.loadHistory().catch((err) => console.error(err));
   if (name === "admin") admin.open();
   if (name === "dashboard") dashboard?.open();
+  if (name === "zns") zns?.open();
   alerts.tabShown(name);
 }
 
@@ -251,6 +257,7 @@ langButton($("#lang"));
 onLangChange(() => {
   rerender();
   consents.bulk?.render();
+  zns?.render();
   admin.render();
   dashboard?.render();
 });
@@ -270,6 +277,7 @@ $("#presence").addEventListener("change", (event) => {
 });
 if (ctx.supervisor) {
   $("[data-tab=dashboard]").hidden = false;
+  $("[data-tab=zns]").hidden = false;
   $("#wallboard-link").hidden = false;
   $("#wallboard-link").addEventListener("click", async () => {
     try {
