@@ -23,6 +23,7 @@ from hub.clock import Clock
 from hub.consents import Consents
 from hub.dashboard import Dashboard
 from hub.directory import Directory
+from hub.followers import Followers
 from hub.inbox import Inbox
 from hub.labels import Labels
 from hub.missed_calls import MissedCalls
@@ -77,6 +78,7 @@ class Runtime:
     zns: Zns
     inbox: Inbox
     tasks: set[asyncio.Task]
+    followers: Followers
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock, bus: Bus | None = None) -> Runtime:
@@ -146,6 +148,8 @@ class Runtime:
         consents = Consents(store, clock, oa_links, publisher)
         zns = Zns(store, clock, oa_links, publisher)
         inbox = Inbox(store, clock, chat, consents, zns, calls, oa_links, directory, settings.inbox_redo_after_s)
+        followers = Followers(store, clock, oa_links, publisher, settings.followers_retry_base_s)
+        inbox.followers = followers
         return cls(
             settings=settings,
             clock=clock,
@@ -176,6 +180,7 @@ class Runtime:
             consents=consents,
             zns=zns,
             inbox=inbox,
+            followers=followers,
         )
 
     async def close(self) -> None:

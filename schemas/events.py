@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from schemas.calls import CallRecord, MissedCallView
 from schemas.chat import Failure, Label, Message, ThreadSummary
 from schemas.directory import Company, Department, Member, Role
+from schemas.followers import Follower
 from schemas.rest import OaLink
 
 
@@ -295,6 +296,13 @@ class ZnsTemplateUpdated(_Event):
     reason: str | None
 
 
+class FollowerUpdated(Follower):
+    """follower.updated: an OA follower as GET /api/followers/{id} gives it (new, followed, unfollowed, shared
+    info, tags, detail synced, or a new minute of last interaction)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class SeqSkipped(_Event):
     """A seq held by a concurrent attempt of a change: reaches nobody."""
 
@@ -334,6 +342,7 @@ STORED: dict[str, type[BaseModel]] = {
     "zns.updated": ZnsUpdated,
     "zns.template_updated": ZnsTemplateUpdated,
     "seq.skipped": SeqSkipped,
+    "follower.updated": FollowerUpdated,
 }
 
 

@@ -51,6 +51,7 @@ RECEIVERS: dict[str, str] = {
     "zns.updated": "owners and managers",
     "zns.template_updated": "owners and managers",
     "seq.skipped": "nobody (a seq a concurrent attempt held; consoles never receive it)",
+    "follower.updated": "owners and managers",
     "presence.updated": "owners and managers",
     "typing": "the other consoles that may see the thread",
     "thread.viewing": "the other consoles that may see the thread",
