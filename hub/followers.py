@@ -27,7 +27,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime, time, timedelta, timezone
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from pymongo import DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
@@ -37,15 +37,13 @@ from hub import changes, rulebook
 from hub.auth import Principal
 from hub.clock import Clock
 from hub.errors import Conflict, NotFound
+from hub.jobs import JobFailed, JobRun, Jobs
 from hub.oa_links import OaLinks
 from hub.phones import e164
 from hub.realtime.publish import Publisher
 from hub.store import Store
 from schemas.followers import Follower, FollowerStats, OaFollowerCount, SharedInfo
 from schemas.zalo import EventKind, ZaloWebhook
-
-if TYPE_CHECKING:
-    from hub.jobs import JobRun, Jobs
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -362,8 +360,6 @@ class Followers:
 
     async def sync(self, run: JobRun) -> None:
         """The job's handler: page after page from the checkpoint's offset (see the module's doc)."""
-        from hub.jobs import JobFailed
-
         params = run.job["params"]
         link_id, period = params["link_id"], params.get("period")
         state: dict[str, Any] = dict(run.job.get("state") or {})

@@ -43,6 +43,7 @@ class Action(StrEnum):
     audit = "read the audit log"
     dashboard = "see the dashboard's call and chat figures"
     followers = "see the OAs' followers and sync them from Zalo"
+    all_jobs = "see and cancel every import, bulk send and sync of the company"
 
 
 ALLOWED: dict[Action, frozenset[Role]] = {
@@ -65,6 +66,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.audit: OWNER,
     Action.dashboard: SUPERVISING,  # the product guide: managers "view dashboard"; figures, no chat content
     Action.followers: SUPERVISING,
+    Action.all_jobs: SUPERVISING,  # a user sees the jobs they started
 }
 
 _WHO = {OWNER: "the owner", SUPERVISING: "owners and managers"}

@@ -23,8 +23,10 @@ from hub.clock import Clock
 from hub.consents import Consents
 from hub.dashboard import Dashboard
 from hub.directory import Directory
+from hub.followers import JOB_KIND as FOLLOWERS_SYNC
 from hub.followers import Followers
 from hub.inbox import Inbox
+from hub.jobs import Jobs
 from hub.labels import Labels
 from hub.missed_calls import MissedCalls
 from hub.oa_links import OaLinks
@@ -77,6 +79,7 @@ class Runtime:
     consents: Consents
     zns: Zns
     inbox: Inbox
+    jobs: Jobs
     tasks: set[asyncio.Task]
     followers: Followers
 
@@ -150,6 +153,9 @@ class Runtime:
         inbox = Inbox(store, clock, chat, consents, zns, calls, oa_links, directory, settings.inbox_redo_after_s)
         followers = Followers(store, clock, oa_links, publisher, settings.followers_retry_base_s)
         inbox.followers = followers
+        jobs = Jobs(store, clock, publisher, settings.job_lease_s)
+        followers.jobs = jobs  # the OA followers sync (hub.followers)
+        jobs.register(FOLLOWERS_SYNC, followers.sync)
         return cls(
             settings=settings,
             clock=clock,
@@ -181,9 +187,11 @@ class Runtime:
             zns=zns,
             inbox=inbox,
             followers=followers,
+            jobs=jobs,
         )
 
     async def close(self) -> None:
+        await self.jobs.stop()
         await self.inbox.marks.close()
         for task in list(self.tasks):
             task.cancel()

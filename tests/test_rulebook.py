@@ -37,6 +37,7 @@ ACTIONS: dict[Action, set[Role]] = {
     Action.audit: {OWN},
     Action.dashboard: {OWN, MAN},
     Action.followers: {OWN, MAN},
+    Action.all_jobs: {OWN, MAN},
 }
 
 
