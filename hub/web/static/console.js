@@ -12,6 +12,7 @@ import { Chat } from "./chat.js";
 import { Consents } from "./consents.js";
 import { Dashboard } from "./dashboard.js";
 import { $ } from "./dom.js";
+import { Followers } from "./followers.js";
 import * as fmt from "./format.js";
 import { applyI18n, has, langButton, onLangChange, say, t } from "./i18n.js";
 import { connectLive } from "./live.js";
@@ -47,6 +48,7 @@ const consents = new Consents(ctx);
 const admin = new Admin(ctx, $("#tab-admin"));
 const dashboard = ctx.supervisor ? new Dashboard(ctx, $("#tab-dashboard")) : null; // rulebook: Action.dashboard
 const alerts = new Alerts(ctx, { chat, calls }); // notifications, sound, the unread count in the title
+const followers = ctx.supervisor ? new Followers(ctx, $("#tab-followers")) : null; // rulebook: Action.followers
 ctx.showTab = (name) => showTab(name);
 ctx.threadOpened = (threadId) => alerts.threadOpened(threadId);
 // A thread named elsewhere (a call's customer, a notification): the Chats tab, on it, even outside the filters.
@@ -207,6 +209,7 @@ function apply(envelope) {
     default:
       break; // zns.updated and future types: nothing shown here yet
   }
+  followers?.apply(envelope.type, data); // follower.updated, job.updated (its syncs), OA links (its OA choice)
 }
 
 function onEphemeral(name, data) {
@@ -227,6 +230,7 @@ function showTab(name) {
   if (name === "calls" && !calls.historyLoaded) calls.loadHistory().catch((err) => console.error(err));
   if (name === "admin") admin.open();
   if (name === "dashboard") dashboard?.open();
+  if (name === "followers") followers?.open();
   alerts.tabShown(name);
 }
 
@@ -248,6 +252,7 @@ onLangChange(() => {
   rerender();
   admin.render();
   dashboard?.render();
+  followers?.render();
 });
 $("#who").textContent = `${me.name} · ${t(`role.${me.role}`)}`;
 $("#presence").value = localStorage.getItem("hub.presence") || "available";
@@ -265,6 +270,7 @@ $("#presence").addEventListener("change", (event) => {
 });
 if (ctx.supervisor) {
   $("[data-tab=dashboard]").hidden = false;
+  $("[data-tab=followers]").hidden = false;
   $("#wallboard-link").hidden = false;
   $("#wallboard-link").addEventListener("click", async () => {
     try {
