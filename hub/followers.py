@@ -3,12 +3,13 @@ and kept current by webhooks (reference section 9). The only writer of `follower
 
 - Webhooks (hub.inbox, after the chat step): follow / unfollow set `is_follower`; a user's own act
   (a message, "chat now", a follow, a reaction, submitted info) moves `last_interaction_at`; submitted
-  info fills `shared`; tag events add or remove a tag. One upsert per event (find_one_and_update,
-  returning the document before, so the change is known without a read), so a follower is known
-  before any sync. Receipts (received, seen) are no interaction, as for the reply window (section 4).
-- follower.updated goes to owners and managers when what the list shows changed; a chat moving only
-  the last interaction publishes at most once per follower per minute (the minute the list shows), so a
-  busy conversation does not double the event log's writes.
+  info fills `shared`; tag events add or remove a tag. One update_one upsert per event, so a follower
+  is known before any sync. Receipts (received, seen) are no interaction, as for the reply window
+  (section 4).
+- follower.updated goes to owners and managers (the follower read by _id, then published). A chat that
+  only moves the last interaction publishes when it moves to a minute this process has not announced
+  for that follower (the minute the list shows): a busy conversation costs one update per message and
+  one read and event per minute, not a read and an event per message.
 - The sync (`followers.sync` on the shared job runner, one per OA at a time): walks Zalo's user list
   50 a page and reads each user's detail, saving the offset after each page, so a restart resumes at
   the page it was on (a page re-read is harmless: every save is an upsert keyed by OA link and user).
@@ -29,8 +30,9 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, time, timedelta, timezone
 from typing import Any, TypeVar
 
-from pymongo import DESCENDING, ReturnDocument
+from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
+from pymongo.results import UpdateResult
 
 from clients.zalo import ZaloError, ZaloUnreachable
 from hub import changes, rulebook
@@ -56,6 +58,7 @@ INTERACTION_EVENT_S = 60  # a chat moves the list's last interaction at most thi
 RETRIES = 8  # a rate-limited or unreachable call tried this many times more, waiting longer each time
 ZALO_DAYS = timezone(timedelta(hours=7))  # Zalo's dates (DD/MM/YYYY) are Vietnam's
 TEXT_MAX = 200
+ANNOUNCED_KEPT = 50_000  # followers whose last announced minute a process remembers (then it starts over)
 # Zalo codes that say the OA's authorisation is gone (after hub.oa_links' one refresh): relink.
 RELINK_CODES = frozenset({-216, -220, -14014, -14012, -14002, -1})
 # The user's own acts: each one is an interaction (receipts are not, as for the reply window).
@@ -120,10 +123,6 @@ def _minute(at: datetime | None) -> int | None:
     return None if at is None else int(at.timestamp()) // INTERACTION_EVENT_S
 
 
-def _later(a: datetime | None, b: datetime | None) -> datetime | None:
-    return max(a, b) if a is not None and b is not None else (a or b)
-
-
 class SyncFailed(Exception):
     """The sync cannot go on; the message is for the person who started it."""
 
@@ -139,22 +138,24 @@ class Followers:
         self._links = links
         self._publisher = publisher
         self._retry_base_s = retry_base_s
+        self._announced: dict[str, int | None] = {}  # follower id -> the minute of interaction last published
         self.jobs: Jobs | None = None  # set at assembly (hub.runtime), with the sync registered
 
     # -- one upsert per change ------------------------------------------------------------------------
+    # Never find_one_and_update: the embedded server scans the whole collection for it (README, "The
+    # embedded server"). An update_one upsert, and a read by _id only when an event is to be published.
 
-    async def _upsert(
+    async def _write(
         self,
         link: dict[str, Any],
         user_id: str,
         fields: dict[str, Any],
         at: datetime | None = None,
         tag: tuple[str, str] | None = None,
-    ) -> tuple[dict[str, Any] | None, dict[str, Any]]:
-        """Set `fields`, move last_interaction_at up to `at`, add or pull a tag ("$addToSet"|"$pull", name):
-        one round trip. Returns the document before (None: it is new) and after."""
+    ) -> UpdateResult:
+        """Set `fields`, move last_interaction_at up to `at`, add or pull a tag ("$addToSet"|"$pull", name),
+        creating the follower if new: one update_one."""
         now = self._clock.now()
-        key = follower_key(link["_id"], user_id)
         fresh: dict[str, Any] = {
             "company_id": link["company_id"],
             "link_id": link["_id"],
@@ -169,46 +170,33 @@ class Followers:
             "notes": [],
             "synced_at": None,
             "created_at": now,
+            "updated_at": now,
         }
-        changed = {**fields, "updated_at": now}
-        update: dict[str, Any] = {"$set": changed}
+        update: dict[str, Any] = {}
+        if fields:
+            update["$set"] = {**fields, "updated_at": now}
         if at is not None:
             update["$max"] = {"last_interaction_at": at}
         if tag is not None:
             update[tag[0]] = {"tags": tag[1]}
-        taken = set(changed) | ({"last_interaction_at"} if at is not None else set()) | ({"tags"} if tag else set())
+        taken = set(update.get("$set", {})) | set(update.get("$max", {})) | ({"tags"} if tag else set())
         update["$setOnInsert"] = {k: v for k, v in fresh.items() if k not in taken}
-        for attempt in range(2):
-            try:
-                before = await self._followers.find_one_and_update(
-                    {"_id": key}, update, upsert=True, return_document=ReturnDocument.BEFORE
-                )
-                break
-            except DuplicateKeyError:  # two first events of one user at once: the other inserted it
-                if attempt:
-                    raise
-        after = {**(before or fresh), **changed, "_id": key}
-        after["last_interaction_at"] = _later((before or fresh).get("last_interaction_at"), at)
-        if tag is not None:
-            tags = [t for t in (before or fresh).get("tags") or [] if t != tag[1]]
-            after["tags"] = [*tags, tag[1]] if tag[0] == "$addToSet" else tags
-        return before, after
+        key = follower_key(link["_id"], user_id)
+        try:
+            return await self._followers.update_one({"_id": key}, update, upsert=True)
+        except DuplicateKeyError:  # two first events of one user at once: the other inserted it
+            return await self._followers.update_one({"_id": key}, update, upsert=True)
 
     async def _publish(self, doc: dict[str, Any]) -> None:
+        self._announced[doc["_id"]] = _minute(doc.get("last_interaction_at"))
+        if len(self._announced) > ANNOUNCED_KEPT:
+            self._announced.clear()
         await self._publisher.publish(doc["company_id"], EVENT, view(doc), rulebook.follower_watchers())
 
-    async def _publish_if_shown(self, before: dict[str, Any] | None, after: dict[str, Any]) -> None:
-        """follower.updated when what the list shows changed (a last interaction: its minute), and always on a
-        re-do (the event key drops it if the first attempt published it)."""
-        change = changes.current()
-        if before is None or (change is not None and change.redo):
-            await self._publish(after)
-            return
-        old, new = view(before), view(after)
-        old.pop("last_interaction_at"), new.pop("last_interaction_at")
-        moved = _minute(after.get("last_interaction_at")) != _minute(before.get("last_interaction_at"))
-        if old != new or moved:
-            await self._publish(after)
+    async def _publish_current(self, key: str) -> None:
+        doc = await self._followers.find_one({"_id": key})
+        if doc is not None:
+            await self._publish(doc)
 
     # -- webhooks --------------------------------------------------------------------------------
 
@@ -236,8 +224,15 @@ class Followers:
         if kind is EventKind.submit_info and event.info:
             fields["shared"] = shared_info(event.info)
         at = event.occurred_at if kind in INTERACTIONS else None
-        before, after = await self._upsert(link, user_id, fields, at)
-        await self._publish_if_shown(before, after)
+        result = await self._write(link, user_id, fields, at)
+        key = follower_key(link["_id"], user_id)
+        change = changes.current()
+        if not fields and result.upserted_id is None and not (change is not None and change.redo):
+            # Only the last interaction may have moved (a chat): published when it moved to a minute not
+            # announced yet (at most once a minute per follower and process); no read otherwise.
+            if not result.modified_count or self._announced.get(key) == _minute(at):
+                return
+        await self._publish_current(key)  # on a re-do too: the event key drops what was published
 
     async def _on_tag(self, link: dict[str, Any], event: ZaloWebhook) -> None:
         if event.tag is None:
@@ -249,8 +244,8 @@ class Followers:
             user_ids = event.tag.user_ids
         operator = "$addToSet" if event.event_name == "add_user_to_tag" else "$pull"
         for user_id in user_ids:
-            before, after = await self._upsert(link, str(user_id), {}, tag=(operator, name))
-            await self._publish_if_shown(before, after)
+            await self._write(link, str(user_id), {}, tag=(operator, name))
+            await self._publish_current(follower_key(link["_id"], str(user_id)))
 
     # -- reading -----------------------------------------------------------------------------------
 
@@ -418,10 +413,12 @@ class Followers:
         if isinstance(tags_notes, dict):
             fields["tags"] = [str(t) for t in tags_notes.get("tag_names") or []]
             fields["notes"] = [str(n) for n in tags_notes.get("notes") or []]
-        before, after = await self._upsert(
-            link, user_id, fields, interaction_day(detail.get("user_last_interaction_date"))
-        )
-        await self._publish_if_shown(before, after)
+        key = follower_key(link["_id"], user_id)
+        before = await self._followers.find_one({"_id": key})
+        await self._write(link, user_id, fields, interaction_day(detail.get("user_last_interaction_date")))
+        after = await self._followers.find_one({"_id": key})
+        if after is not None and (before is None or view(before) != view(after)):
+            await self._publish(after)  # only what Zalo changed: a sync of unchanged users publishes nothing
 
     async def _patient(
         self, run: JobRun, state: dict[str, Any], link_id: str, request: Callable[[str], Awaitable[T]]
