@@ -85,6 +85,11 @@ function avatar(f, cls) {
   return h("span", { class: `${cls} letter`, "aria-hidden": "true" }, name.trim().charAt(0).toUpperCase());
 }
 
+// The hub's order: newest interaction first, never-interacted last, the id breaking ties (descending).
+function newestFirst(a, b) {
+  return (b.last_interaction_at ?? "").localeCompare(a.last_interaction_at ?? "") || b.id.localeCompare(a.id);
+}
+
 function status(f) {
   if (f.is_follower === true) return h("span", { class: "badge follower yes" }, t("fol.interested"));
   if (f.is_follower === false) return h("span", { class: "badge follower no" }, t("fol.notInterested"));
@@ -278,9 +283,12 @@ export class Followers {
       }))));
   }
 
+  ordered() {
+    return [...this.rows.values()].sort(newestFirst);
+  }
+
   renderList() {
-    const ordered = [...this.rows.values()].sort((a, b) =>
-      (b.last_interaction_at ?? "").localeCompare(a.last_interaction_at ?? "") || b.id.localeCompare(a.id));
+    const ordered = this.ordered();
     const body = $("#fol-list tbody", this.root);
     replace(body, ordered.length ? ordered.map((f) => h("tr", {
       class: f.id === this.selected ? "selected" : null,
@@ -344,11 +352,31 @@ export class Followers {
   /** follower.updated: the row moves (in, out, or changed) and the counts are read again soon. */
   updated(f) {
     if (!this.loaded) return;
-    if (this.matches(f)) this.rows.set(f.id, f);
-    else this.rows.delete(f.id);
-    this.renderList();
+    if (!this.matches(f)) this.rows.delete(f.id);
+    else if (this.rows.has(f.id) || !this.next) this.rows.set(f.id, f);
+    else {
+      // More pages wait behind the list: a newcomer shows only if it sorts among the rows loaded, and the list
+      // keeps its length (the oldest row goes back behind "More"), so a sync of thousands stays light.
+      const ordered = this.ordered();
+      if (newestFirst(f, ordered[ordered.length - 1]) < 0) {
+        this.rows.set(f.id, f);
+        const last = this.ordered().at(-1);
+        this.rows.delete(last.id);
+        this.next = this.ordered().at(-1).id;
+      }
+    }
+    this.renderSoon();
     if (this.selected === f.id) this.renderDetail(f);
     this.countsSoon();
+  }
+
+  /** One redraw per frame however many events arrive (a sync publishes one per user). */
+  renderSoon() {
+    if (this.drawing) return;
+    this.drawing = requestAnimationFrame(() => {
+      this.drawing = null;
+      this.renderList();
+    });
   }
 
   async startSync(full) {
