@@ -17,7 +17,10 @@ and kept current by webhooks (reference section 9). The only writer of `follower
   it completed (`last_interaction_period` as a date range `YYYY_MM_DD:YYYY_MM_DD`, Vietnam's days), or
   everyone when asked `full`. Zalo's rate limit (-32) and unreachable answers are shown on the job and
   retried with a doubling wait; a token Zalo still refuses after the hub's refresh stops the job with a
-  message asking the owner to relink. Zalo lists at most 10,000 users per filter (offset <= 9951).
+  message asking the owner to relink.
+- Zalo lists at most 10,000 users per filter (offset <= 9951, HUB_ZALO_USER_LIST_MAX_OFFSET): an OA with
+  more is walked in slices of 30 days of last interaction, newest first (a slice still listing too many
+  is halved), until every user Zalo counted was listed or five years back.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import functools
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, TypeVar
 
 from pymongo import DESCENDING
@@ -53,7 +56,8 @@ T = TypeVar("T")
 EVENT = "follower.updated"
 JOB_KIND = "followers.sync"
 PAGE = 50  # Zalo's largest page
-LAST_OFFSET = 9951  # Zalo's largest offset: 10,000 users per filter
+SLICE_DAYS = 30  # an OA listing more users than Zalo gives is walked 30 days at a time (halved when still too many)
+SLICE_BACK_DAYS = 5 * 365  # how far back a full sync in slices goes
 INTERACTION_EVENT_S = 60  # a chat moves the list's last interaction at most this often (the minute shown)
 RETRIES = 8  # a rate-limited or unreachable call tried this many times more, waiting longer each time
 ZALO_DAYS = timezone(timedelta(hours=7))  # Zalo's dates (DD/MM/YYYY) are Vietnam's
@@ -119,6 +123,11 @@ def interaction_day(text: Any) -> datetime | None:
     return datetime.combine(day, time(), ZALO_DAYS)
 
 
+def _day_of(text: str) -> date:
+    """A day of `last_interaction_period` (YYYY_MM_DD)."""
+    return datetime.strptime(text, "%Y_%m_%d").date()
+
+
 def _minute(at: datetime | None) -> int | None:
     return None if at is None else int(at.timestamp()) // INTERACTION_EVENT_S
 
@@ -129,7 +138,13 @@ class SyncFailed(Exception):
 
 class Followers:
     def __init__(
-        self, store: Store, clock: Clock, links: OaLinks, publisher: Publisher, retry_base_s: float = 2.0
+        self,
+        store: Store,
+        clock: Clock,
+        links: OaLinks,
+        publisher: Publisher,
+        retry_base_s: float = 2.0,
+        max_offset: int = 9951,
     ) -> None:
         self._followers = store.followers
         self._syncs = store.follower_syncs
@@ -138,6 +153,7 @@ class Followers:
         self._links = links
         self._publisher = publisher
         self._retry_base_s = retry_base_s
+        self._max_offset = max_offset  # Zalo's largest user-list offset: 9,951 (10,000 users per filter)
         self._announced: dict[str, int | None] = {}  # follower id -> the minute of interaction last published
         self.jobs: Jobs | None = None  # set at assembly (hub.runtime), with the sync registered
 
@@ -354,29 +370,39 @@ class Followers:
         return f"{since:%Y_%m_%d}:{today:%Y_%m_%d}"
 
     async def sync(self, run: JobRun) -> None:
-        """The job's handler: page after page from the checkpoint's offset (see the module's doc)."""
+        """The job's handler: page after page from the checkpoint (see the module's doc). Its state: the walk's
+        `period` and `offset`, `done`, and when one filter lists more users than Zalo gives (`slicing`), the
+        slice of days being walked, the days not walked yet (`floor`), and the users listed so far."""
         params = run.job["params"]
-        link_id, period = params["link_id"], params.get("period")
-        state: dict[str, Any] = dict(run.job.get("state") or {})
-        offset, done = int(state.get("offset", 0)), int(state.get("done", 0))
+        link_id = params["link_id"]
+        state: dict[str, Any] = {"period": params.get("period"), "offset": 0, "done": 0, **(run.job.get("state") or {})}
         link = await self._links_coll.find_one({"_id": link_id})
         if link is None:
             raise JobFailed("the OA link was removed; nothing to sync")
+        listed = self._max_offset + PAGE  # the most users one filter lists
         total = 0
         try:
             while not run.lost:
+                offset, period = int(state["offset"]), state["period"]
                 page = await self._patient(run, state, link_id, functools.partial(self._page, offset, period))
-                total = min(int(page.get("total") or 0), LAST_OFFSET + PAGE)
+                total = int(page.get("total") or 0)
+                if offset == 0 and total > listed and self._narrower(state, params, total):
+                    await run.checkpoint(state=state)
+                    continue
                 users = [str(u["user_id"]) for u in page.get("users") or [] if isinstance(u, dict) and u.get("user_id")]
                 for user_id in users:
                     if run.lost:
                         return
                     await self._save_detail(run, state, link, user_id)
-                offset += len(users)
-                done += len(users)
-                state.update(offset=offset, done=done, total=total)
-                await run.checkpoint(state=state, total=total, done=min(done, total))
-                if not users or offset >= total or offset > LAST_OFFSET:
+                state["offset"] = offset + len(users)
+                state["done"] = int(state["done"]) + len(users)
+                finished = not users or state["offset"] >= total or state["offset"] > self._max_offset
+                if finished and state.get("slicing"):
+                    state["covered"] = int(state.get("covered", 0)) + min(total, listed)
+                    finished = not self._next_slice(state)
+                whole = int(state.get("overall") or min(total, listed))
+                await run.checkpoint(state=state, total=max(whole, state["done"]), done=state["done"])
+                if finished:
                     break
         except SyncFailed as exc:
             raise JobFailed(str(exc)) from None
@@ -385,9 +411,40 @@ class Followers:
         if run.lost:
             return
         record: dict[str, Any] = {"company_id": link["company_id"], "completed_at": self._clock.now()}
-        if period is None:
-            record["zalo_total"] = total
+        if params.get("period") is None:
+            record["zalo_total"] = int(state.get("overall") or total)
         await self._syncs.update_one({"_id": link_id}, {"$set": record}, upsert=True)
+
+    def _narrower(self, state: dict[str, Any], params: dict[str, Any], total: int) -> bool:
+        """The filter lists more users than Zalo gives (reference section 9): walk it in slices of days, newest
+        first, halving a slice that is still too large. False when a single day is (its first users only)."""
+        if not state.get("slicing"):
+            today = self._clock.now().astimezone(ZALO_DAYS).date()
+            asked = params.get("period")
+            floor = _day_of(asked.split(":")[0]) if asked else today - timedelta(days=SLICE_BACK_DAYS)
+            state.update(slicing=True, overall=total, covered=0, floor=floor.isoformat(), slice_end=today.isoformat())
+            state["slice_days"] = SLICE_DAYS
+        elif int(state["slice_days"]) > 1:
+            state["slice_days"] = int(state["slice_days"]) // 2
+        else:
+            return False
+        self._slice(state)
+        return True
+
+    def _next_slice(self, state: dict[str, Any]) -> bool:
+        """On to the days before the slice just walked; False when none are left or every user was listed."""
+        end = date.fromisoformat(state["slice_start"]) - timedelta(days=1)
+        if end < date.fromisoformat(state["floor"]) or int(state["covered"]) >= int(state["overall"]):
+            return False
+        state.update(slice_end=end.isoformat(), slice_days=SLICE_DAYS)
+        self._slice(state)
+        return True
+
+    @staticmethod
+    def _slice(state: dict[str, Any]) -> None:
+        end = date.fromisoformat(state["slice_end"])
+        start = max(date.fromisoformat(state["floor"]), end - timedelta(days=int(state["slice_days"]) - 1))
+        state.update(slice_start=start.isoformat(), period=f"{start:%Y_%m_%d}:{end:%Y_%m_%d}", offset=0)
 
     async def _page(self, offset: int, period: str | None, token: str) -> dict[str, Any]:
         return await self._links.zalo.user_list(token, offset, PAGE, last_interaction_period=period)

@@ -151,7 +151,9 @@ class Runtime:
         consents = Consents(store, clock, oa_links, publisher)
         zns = Zns(store, clock, oa_links, publisher)
         inbox = Inbox(store, clock, chat, consents, zns, calls, oa_links, directory, settings.inbox_redo_after_s)
-        followers = Followers(store, clock, oa_links, publisher, settings.followers_retry_base_s)
+        followers = Followers(
+            store, clock, oa_links, publisher, settings.followers_retry_base_s, settings.zalo_user_list_max_offset
+        )
         inbox.followers = followers
         jobs = Jobs(store, clock, publisher, settings.job_lease_s)
         followers.jobs = jobs  # the OA followers sync (hub.followers)

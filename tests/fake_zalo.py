@@ -82,6 +82,7 @@ class FakeZalo:
     rate_limited_calls: int = 0
     rate_limited_answers: int = 0
     hold_list_at: int | None = None
+    max_offset: int = 9951  # Zalo's (reference section 9); a test lowers it to see an OA larger than one listing
     list_gate: asyncio.Event = field(default_factory=asyncio.Event)
     list_held: asyncio.Event = field(default_factory=asyncio.Event)
     url: str = ""
@@ -366,7 +367,7 @@ class FakeZalo:
         self.list_requests.append({**query, "oa_id": oa_id})
         if limited := self._rate_limited():
             return limited
-        if offset < 0 or offset > 9951 or count < 1 or count > 50:
+        if offset < 0 or offset > self.max_offset or count < 1 or count > 50:
             return JSONResponse({"error": -201, "message": _MESSAGES[-201]})
         if self.hold_list_at is not None and offset == self.hold_list_at:
             self.list_held.set()

@@ -319,6 +319,49 @@ async def test_a_sync_interrupted_half_way_resumes_where_it_stopped(
         await console.disconnect()
 
 
+async def test_an_oa_larger_than_one_listing_is_walked_in_slices_of_days(
+    workdir: Path, mongo_uri: str, fake_zalo: FakeZalo, http: httpx.AsyncClient
+) -> None:
+    """Zalo lists 10,000 users per filter; here (both sides lowered) 150, for an OA of 400."""
+    settings = {
+        "zalo_openapi_url": fake_zalo.url,
+        "zalo_oauth_url": fake_zalo.url,
+        "zalo_business_url": fake_zalo.url,
+        "zalo_user_list_max_offset": "100",
+    }
+    fake_zalo.max_offset = 100
+    try:
+        with hub_of_its_own(workdir, mongo_uri, "followers_slices", **settings) as hub:
+            async with runtime_of(mongo_uri, "followers_slices") as rt:
+                company = await make_company(rt, hub.url, http)
+            oa = await link_oa(company, fake_zalo)
+            users = zalo_users(400)  # about 7 a day over 60 days: 30 days list about 200, 15 days about 100
+            fake_zalo.arrange_users(oa.oa_id, users)
+            details_before = len(fake_zalo.profile_requests)
+            console = await company.console(company.owner).connect()
+            job = await _sync(company, oa)
+            ended = await _finished(console, job["id"])
+            assert ended["status"] == "completed" and ended["done"] == 400 and ended["total"] == 400, ended
+
+            asked = [q for q in fake_zalo.list_requests if q["oa_id"] == oa.oa_id]
+            assert max(q["offset"] for q in asked) <= 100
+            periods = [q.get("last_interaction_period") for q in asked if q["offset"] == 0]
+            assert periods[0] is None  # everyone first: 400, more than one listing gives
+            spans = {_span(p) for p in periods[1:]}
+            assert spans == {15, 30}  # 30 days still too many: halved
+            assert sorted(u for u in fake_zalo.profile_requests[details_before:] if u in users) == sorted(users)
+            stats = (await _get(company, "/api/followers/stats")).json()
+            assert stats["known"] == 400 and stats["oas"][0]["zalo_total"] == 400
+            await console.disconnect()
+    finally:
+        fake_zalo.max_offset = 9951
+
+
+def _span(period: str) -> int:
+    start, end = (datetime.strptime(day, "%Y_%m_%d") for day in period.split(":"))
+    return (end - start).days + 1
+
+
 def _days_ago(detail: dict[str, Any]) -> int:
     day = datetime.strptime(detail["user_last_interaction_date"], "%d/%m/%Y").date()
     return (datetime.now(UTC).astimezone(ZALO_DAYS).date() - day).days
