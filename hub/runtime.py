@@ -20,6 +20,7 @@ from hub.audit import Audit
 from hub.calls import Calls
 from hub.chat import ChatIngest, Spawn, background
 from hub.clock import Clock
+from hub.consent_bulk import ConsentBulk
 from hub.consents import Consents
 from hub.dashboard import Dashboard
 from hub.directory import Directory
@@ -80,6 +81,7 @@ class Runtime:
     zns: Zns
     inbox: Inbox
     jobs: Jobs
+    consent_bulk: ConsentBulk
     tasks: set[asyncio.Task]
     followers: Followers
 
@@ -190,6 +192,7 @@ class Runtime:
             inbox=inbox,
             followers=followers,
             jobs=jobs,
+            consent_bulk=ConsentBulk(store, consents, jobs, settings.zcc_bulk_per_s),
         )
 
     async def close(self) -> None:

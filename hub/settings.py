@@ -102,6 +102,9 @@ class Settings(BaseSettings):
     # looks for queued jobs this often (at once when one is started here).
     job_lease_s: float = 15.0
     job_interval_s: float = 1.0
+    # ZCC call requests sent in bulk go out at most this many a second. UNCERTAIN: Zalo documents no limit
+    # for requestconsent beyond the app-wide one; its rate-limit answer (-32) pauses the sending anyway.
+    zcc_bulk_per_s: float = 5.0
     # Tests only: a file of armed failpoints (hub.faults).
     failpoints_file: str | None = None
     # Tests only: a file holding seconds to add to the hub's clock (hub.clock.OffsetClock).
