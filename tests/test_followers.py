@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
+from clients.zalo import ZaloClient, ZaloError
 from hub.followers import ZALO_DAYS
 from tests.conftest import Company, hub_of_its_own, link_oa, make_company, runtime_of
 from tests.consoles import TestConsole
@@ -365,3 +367,35 @@ def _span(period: str) -> int:
 def _days_ago(detail: dict[str, Any]) -> int:
     day = datetime.strptime(detail["user_last_interaction_date"], "%d/%m/%Y").date()
     return (datetime.now(UTC).astimezone(ZALO_DAYS).date() - day).days
+
+
+async def test_the_zalo_client_lists_users_and_tags_them_as_documented(fake_zalo: FakeZalo) -> None:
+    """clients/zalo.py against the fake: getlist's `data=` JSON and its limits, the OA's tags, tag and untag."""
+    account = Oa.new()
+    access, _refresh = fake_zalo.register_oa(account.app_id, account.app_secret, account.oa_id)
+    users = zalo_users(7)
+    fake_zalo.arrange_users(account.oa_id, users)
+    async with httpx.AsyncClient(timeout=10) as client:
+        zalo = ZaloClient(client, fake_zalo.url, fake_zalo.url, fake_zalo.url)
+        page = await zalo.user_list(access, 5, 50)
+        assert page["total"] == 7 and [u["user_id"] for u in page["users"]] == list(users)[5:]
+        following = await zalo.user_list(access, 0, 50, is_follower=True)
+        assert following["total"] == sum(1 for d in users.values() if d["user_is_follower"])
+        assert fake_zalo.list_requests[-1]["is_follower"] is True
+        with pytest.raises(ZaloError) as refused:
+            await zalo.user_list(access, 0, 51)  # more than 50 a page
+        assert refused.value.code == -201
+        with pytest.raises(ZaloError) as too_far:
+            await zalo.user_list(access, 9952, 50)
+        assert too_far.value.code == -201
+
+        assert await zalo.oa_tags(access) == ["VIP"]
+        someone = list(users)[1]
+        await zalo.tag_user(access, someone, "Khách sỉ")
+        assert sorted(await zalo.oa_tags(access)) == ["Khách sỉ", "VIP"]
+        assert [u["user_id"] for u in (await zalo.user_list(access, 0, 50, tag_name="Khách sỉ"))["users"]] == [someone]
+        await zalo.untag_user(access, someone, "Khách sỉ")
+        assert await zalo.oa_tags(access) == ["VIP"]
+        with pytest.raises(ZaloError) as bad_token:
+            await zalo.oa_tags("at-forged")
+        assert bad_token.value.is_token_error
