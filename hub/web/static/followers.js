@@ -5,7 +5,7 @@
 import { api } from "./api.js";
 import { $, h, option, replace } from "./dom.js";
 import * as fmt from "./format.js";
-import { addStrings, t } from "./i18n.js";
+import { addStrings, locale, t } from "./i18n.js";
 
 addStrings({
   vi: {
@@ -83,6 +83,16 @@ function avatar(f, cls) {
   if (f.avatar) return h("img", { class: cls, alt: "", src: f.avatar });
   const name = f.display_name || f.shared?.name || "?";
   return h("span", { class: `${cls} letter`, "aria-hidden": "true" }, name.trim().charAt(0).toUpperCase());
+}
+
+// A last interaction Zalo gave as a day only (midnight in Vietnam, from user_last_interaction_date): the date.
+function lastSeen(iso) {
+  if (!iso) return null;
+  const vietnam = new Date(Date.parse(iso) + 7 * 3_600_000);
+  if (vietnam.getUTCHours() || vietnam.getUTCMinutes() || vietnam.getUTCSeconds() || vietnam.getUTCMilliseconds()) {
+    return fmt.dateTime(iso);
+  }
+  return new Intl.DateTimeFormat(locale(), { timeZone: "UTC", day: "2-digit", month: "2-digit", year: "numeric" }).format(vietnam);
 }
 
 // The hub's order: newest interaction first, never-interacted last, the id breaking ties (descending).
@@ -299,7 +309,7 @@ export class Followers {
       h("td", { class: "name" }, f.display_name || f.shared?.name || f.user_id),
       h("td", {}, this.oaName(f.oa_id)),
       h("td", { class: "user-id" }, f.user_id),
-      h("td", { class: "last" }, f.last_interaction_at ? fmt.dateTime(f.last_interaction_at) : "–"),
+      h("td", { class: "last" }, lastSeen(f.last_interaction_at) ?? "–"),
       h("td", { class: "phone" }, f.shared?.phone ?? ""),
       h("td", { class: "location" }, location_(f)),
       h("td", {}, status(f))))
@@ -331,7 +341,7 @@ export class Followers {
         h("h3", { id: "fol-detail-name" }, f.display_name || f.shared?.name || f.user_id)),
       h("dl", { dataset: { followerId: f.id } },
         row("fol.status", status(f)),
-        row("fol.last", f.last_interaction_at ? fmt.dateTime(f.last_interaction_at) : null),
+        row("fol.last", lastSeen(f.last_interaction_at)),
         row("fol.userId", h("span", {}, f.user_id, " ",
           h("span", { class: `badge zcc ${callable(f) ? "yes" : "no"}` }, t(callable(f) ? "fol.callable" : "fol.notCallable")))),
         row("fol.oa", this.oaName(f.oa_id)),
