@@ -165,7 +165,7 @@ async def test_a_chat_moves_the_last_interaction_and_a_tag_webhook_tags(company:
     assert await _followers(company, tag="Khách sỉ") == []
 
 
-async def test_bad_filters_are_refused_with_what_to_send(company: Company) -> None:
+async def test_bad_filters_are_refused_with_what_to_send(company: Company, oa: Oa) -> None:
     for params, word in (
         ({"limit": 0}, "limit"),
         ({"interacted_days": -1}, "interacted_days"),
@@ -180,6 +180,18 @@ async def test_bad_filters_are_refused_with_what_to_send(company: Company) -> No
         f"{company.url}/api/oa-links/nolink/followers/sync", headers=company.owner.auth, json={}
     )
     assert missing.status_code == 404
+    gone = await company.http.delete(f"{company.url}/api/oa-links/{oa.link_id}", headers=company.owner.auth)
+    assert gone.status_code == 200
+    disconnected = await company.http.post(
+        f"{company.url}/api/oa-links/{oa.link_id}/followers/sync", headers=company.owner.auth, json={}
+    )
+    assert disconnected.status_code == 409 and "relink" in disconnected.json()["error"]["message"]
+    malformed = await company.http.post(
+        f"{company.url}/api/oa-links/{oa.link_id}/followers/sync",
+        headers=company.owner.auth,
+        json={"full": "yes please"},
+    )
+    assert malformed.status_code == 422
 
 
 # -- the sync from Zalo -----------------------------------------------------------------------------
