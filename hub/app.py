@@ -31,6 +31,7 @@ from hub.api import calls as calls_api
 from hub.api import company as company_api
 from hub.api import consents as consents_api
 from hub.api import dashboard as dashboard_api
+from hub.api import followers as followers_api
 from hub.api import jobs as jobs_api
 from hub.api import labels as labels_api
 from hub.api import members as members_api
@@ -62,6 +63,7 @@ API_ROUTES: list[ApiRoute] = [
     *dashboard_api.ROUTES,
     *consents_api.ROUTES,
     *audit_api.ROUTES,
+    *followers_api.ROUTES,
     *jobs_api.ROUTES,
     *reports_api.ROUTES,
 ]

@@ -24,6 +24,8 @@ from hub.consent_bulk import ConsentBulk
 from hub.consents import Consents
 from hub.dashboard import Dashboard
 from hub.directory import Directory
+from hub.followers import JOB_KIND as FOLLOWERS_SYNC
+from hub.followers import Followers
 from hub.inbox import Inbox
 from hub.jobs import Jobs
 from hub.labels import Labels
@@ -83,6 +85,7 @@ class Runtime:
     consent_bulk: ConsentBulk
     outreach_reports: OutreachReports
     tasks: set[asyncio.Task]
+    followers: Followers
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock, bus: Bus | None = None) -> Runtime:
@@ -152,7 +155,13 @@ class Runtime:
         consents = Consents(store, clock, oa_links, publisher)
         zns = Zns(store, clock, oa_links, publisher)
         inbox = Inbox(store, clock, chat, consents, zns, calls, oa_links, directory, settings.inbox_redo_after_s)
+        followers = Followers(
+            store, clock, oa_links, publisher, settings.followers_retry_base_s, settings.zalo_user_list_max_offset
+        )
+        inbox.followers = followers
         jobs = Jobs(store, clock, publisher, settings.job_lease_s)
+        followers.jobs = jobs  # the OA followers sync (hub.followers)
+        jobs.register(FOLLOWERS_SYNC, followers.sync)
         return cls(
             settings=settings,
             clock=clock,
@@ -183,6 +192,7 @@ class Runtime:
             consents=consents,
             zns=zns,
             inbox=inbox,
+            followers=followers,
             jobs=jobs,
             consent_bulk=ConsentBulk(store, consents, jobs, settings.zcc_bulk_per_s),
             outreach_reports=OutreachReports(store, clock),

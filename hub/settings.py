@@ -140,6 +140,13 @@ class Settings(BaseSettings):
     zalo_oauth_url: str = "https://oauth.zaloapp.com"
     zalo_business_url: str = "https://business.openapi.zalo.me"
 
+    # OA followers sync (hub.followers): the first wait after Zalo's rate limit (-32) or an outage, doubled
+    # on each retry (up to a minute).
+    followers_retry_base_s: float = 2.0
+    # Zalo's largest offset in the user list ("tối đa 9951", reference section 9): 10,000 users per filter,
+    # beyond which a sync walks slices of days.
+    zalo_user_list_max_offset: int = 9951
+
     @field_validator("recording_hosts", mode="before")
     @classmethod
     def _origins(cls, value: object) -> object:

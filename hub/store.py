@@ -160,6 +160,16 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("company_id", ASCENDING), ("member_id", ASCENDING), ("at", DESCENDING)]),
         IndexModel([("at", ASCENDING)]),
     ],
+    # An OA's followers (hub.followers); _id is "<link_id>:<user_id>". The list's filters, newest interaction first.
+    "followers": [
+        IndexModel([("link_id", ASCENDING), ("user_id", ASCENDING)], unique=True),
+        IndexModel([("company_id", ASCENDING), ("last_interaction_at", DESCENDING), ("_id", DESCENDING)]),
+        IndexModel([("company_id", ASCENDING), ("oa_id", ASCENDING), ("last_interaction_at", DESCENDING)]),
+        IndexModel([("company_id", ASCENDING), ("is_follower", ASCENDING), ("last_interaction_at", DESCENDING)]),
+        IndexModel([("company_id", ASCENDING), ("tags", ASCENDING), ("last_interaction_at", DESCENDING)]),
+        IndexModel([("company_id", ASCENDING), ("shared.phone_e164", ASCENDING)]),
+        IndexModel([("link_id", ASCENDING), ("tags", ASCENDING)]),  # remove_tag
+    ],
     "events": [
         # Read both ways (replay forwards, the floor backwards): one index serves both directions.
         IndexModel([("company_id", ASCENDING), ("seq", ASCENDING)], unique=True),
@@ -300,6 +310,14 @@ class Store:
     @property
     def config(self) -> AsyncCollection:
         return self.db["config"]
+
+    @property
+    def followers(self) -> AsyncCollection:
+        return self.db["followers"]
+
+    @property
+    def follower_syncs(self) -> AsyncCollection:
+        return self.db["follower_syncs"]  # _id: OA link id; the last complete sync (hub.followers)
 
     @property
     def jobs(self) -> AsyncCollection:

@@ -12,6 +12,7 @@ import { Chat } from "./chat.js";
 import { Consents } from "./consents.js";
 import { Dashboard } from "./dashboard.js";
 import { $ } from "./dom.js";
+import { Followers } from "./followers.js";
 import * as fmt from "./format.js";
 import { applyI18n, has, langButton, onLangChange, say, t } from "./i18n.js";
 import { connectLive } from "./live.js";
@@ -50,6 +51,7 @@ const admin = new Admin(ctx, $("#tab-admin"));
 const dashboard = ctx.supervisor ? new Dashboard(ctx, $("#tab-dashboard")) : null; // rulebook: Action.dashboard
 const zns = ctx.supervisor ? new Zns(ctx, $("#tab-zns")) : null; // rulebook: Action.zns
 const alerts = new Alerts(ctx, { chat, calls }); // notifications, sound, the unread count in the title
+const followers = ctx.supervisor ? new Followers(ctx, $("#tab-followers")) : null; // rulebook: Action.followers
 ctx.showTab = (name) => showTab(name);
 ctx.threadOpened = (threadId) => alerts.threadOpened(threadId);
 // A thread named elsewhere (a call's customer, a notification): the Chats tab, on it, even outside the filters.
@@ -216,6 +218,7 @@ function apply(envelope) {
     default:
       break; // future types: nothing shown here yet
   }
+  followers?.apply(envelope.type, data); // follower.updated, job.updated (its syncs), OA links (its OA choice)
 }
 
 function onEphemeral(name, data) {
@@ -237,6 +240,7 @@ function showTab(name) {
   if (name === "admin") admin.open();
   if (name === "dashboard") dashboard?.open();
   if (name === "zns") zns?.open();
+  if (name === "followers") followers?.open();
   alerts.tabShown(name);
 }
 
@@ -260,6 +264,7 @@ onLangChange(() => {
   zns?.render();
   admin.render();
   dashboard?.render();
+  followers?.render();
 });
 $("#who").textContent = `${me.name} · ${t(`role.${me.role}`)}`;
 $("#presence").value = localStorage.getItem("hub.presence") || "available";
@@ -278,6 +283,7 @@ $("#presence").addEventListener("change", (event) => {
 if (ctx.supervisor) {
   $("[data-tab=dashboard]").hidden = false;
   $("[data-tab=zns]").hidden = false;
+  $("[data-tab=followers]").hidden = false;
   $("#wallboard-link").hidden = false;
   $("#wallboard-link").addEventListener("click", async () => {
     try {
