@@ -245,12 +245,15 @@ export class Followers {
   async reload() {
     this.rows = new Map();
     this.next = null;
+    this.generation = (this.generation ?? 0) + 1; // an answer to filters changed since is dropped
     await Promise.all([this.load(false), this.loadCounts()]);
   }
 
   async load(more) {
+    const generation = this.generation;
     try {
       const page = await api.get("/api/followers", { ...this.filters(), limit: PAGE, before: more ? this.next : null });
+      if (generation !== this.generation) return;
       for (const f of page.followers) this.rows.set(f.id, f);
       this.next = page.next_before;
       this.showError(null);
