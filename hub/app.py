@@ -30,11 +30,13 @@ from hub.api import auth as auth_api
 from hub.api import calls as calls_api
 from hub.api import company as company_api
 from hub.api import consents as consents_api
+from hub.api import customers as customers_api
 from hub.api import dashboard as dashboard_api
 from hub.api import labels as labels_api
 from hub.api import members as members_api
 from hub.api import oa_links as oa_links_api
 from hub.api import threads as threads_api
+from hub.api import zns_templates as zns_templates_api
 from hub.api.routing import ApiRoute, error_response, openapi, starlette_routes
 from hub.clock import Clock, clock_from
 from hub.errors import HubError, StorageUnavailable, Unprocessable
@@ -60,6 +62,8 @@ API_ROUTES: list[ApiRoute] = [
     *dashboard_api.ROUTES,
     *consents_api.ROUTES,
     *audit_api.ROUTES,
+    *customers_api.ROUTES,
+    *zns_templates_api.ROUTES,
 ]
 
 

@@ -21,6 +21,7 @@ from hub.calls import Calls
 from hub.chat import ChatIngest, Spawn, background
 from hub.clock import Clock
 from hub.consents import Consents
+from hub.customers import Customers
 from hub.dashboard import Dashboard
 from hub.directory import Directory
 from hub.inbox import Inbox
@@ -38,6 +39,7 @@ from hub.telephony import Telephony
 from hub.threads import Threads
 from hub.wallboard import Wallboards
 from hub.zns import Zns
+from hub.zns_templates import ZnsTemplates
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,8 @@ class Runtime:
     zns: Zns
     inbox: Inbox
     tasks: set[asyncio.Task]
+    customers: Customers  # the customer page (hub.customers)
+    zns_templates: ZnsTemplates
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock, bus: Bus | None = None) -> Runtime:
@@ -176,6 +180,8 @@ class Runtime:
             consents=consents,
             zns=zns,
             inbox=inbox,
+            customers=Customers(store, threads, calls, consents, zns),
+            zns_templates=ZnsTemplates(store, clock, oa_links),
         )
 
     async def close(self) -> None:
