@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from hub.api.routing import ApiRoute, principal, runtime
+from hub.api.routing import ApiRoute, principal, reply, runtime
 from hub.threads import summary
 from schemas.chat import ThreadSummary
 from schemas.customers import CustomerPage, CustomerPhone
@@ -15,7 +15,7 @@ async def set_customer_phone(request: Request, typed: CustomerPhone) -> Response
     thread = await runtime(request).customers.set_phone(
         principal(request), request.path_params["thread_id"], typed.phone
     )
-    return JSONResponse(summary(thread).model_dump(mode="json"))
+    return reply(summary(thread))
 
 
 async def customer_page(request: Request) -> Response:
