@@ -42,6 +42,7 @@ class Action(StrEnum):
     assign_missed_calls = "assign a missed call to a member"
     audit = "read the audit log"
     dashboard = "see the dashboard's call and chat figures"
+    all_jobs = "see and cancel every import, bulk send and sync of the company"
 
 
 ALLOWED: dict[Action, frozenset[Role]] = {
@@ -63,6 +64,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.assign_missed_calls: SUPERVISING,
     Action.audit: OWNER,
     Action.dashboard: SUPERVISING,  # the product guide: managers "view dashboard"; figures, no chat content
+    Action.all_jobs: SUPERVISING,  # a user sees the jobs they started
 }
 
 _WHO = {OWNER: "the owner", SUPERVISING: "owners and managers"}

@@ -20,11 +20,13 @@ from hub.audit import Audit
 from hub.calls import Calls
 from hub.chat import ChatIngest, Spawn, background
 from hub.clock import Clock
+from hub.consent_bulk import ConsentBulk
 from hub.consents import Consents
 from hub.customers import Customers
 from hub.dashboard import Dashboard
 from hub.directory import Directory
 from hub.inbox import Inbox
+from hub.jobs import Jobs
 from hub.labels import Labels
 from hub.missed_calls import MissedCalls
 from hub.oa_links import OaLinks
@@ -78,6 +80,8 @@ class Runtime:
     consents: Consents
     zns: Zns
     inbox: Inbox
+    jobs: Jobs
+    consent_bulk: ConsentBulk
     tasks: set[asyncio.Task]
     customers: Customers  # the customer page (hub.customers)
     zns_templates: ZnsTemplates
@@ -150,6 +154,7 @@ class Runtime:
         consents = Consents(store, clock, oa_links, publisher)
         zns = Zns(store, clock, oa_links, publisher)
         inbox = Inbox(store, clock, chat, consents, zns, calls, oa_links, directory, settings.inbox_redo_after_s)
+        jobs = Jobs(store, clock, publisher, settings.job_lease_s)
         return cls(
             settings=settings,
             clock=clock,
@@ -180,11 +185,14 @@ class Runtime:
             consents=consents,
             zns=zns,
             inbox=inbox,
+            jobs=jobs,
+            consent_bulk=ConsentBulk(store, consents, jobs, settings.zcc_bulk_per_s),
             customers=Customers(store, threads, calls, consents, zns),
             zns_templates=ZnsTemplates(store, clock, oa_links),
         )
 
     async def close(self) -> None:
+        await self.jobs.stop()
         await self.inbox.marks.close()
         for task in list(self.tasks):
             task.cancel()

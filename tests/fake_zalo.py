@@ -61,6 +61,9 @@ class FakeZalo:
     quota: dict[str, Any] = field(default_factory=lambda: {"quota_type": "reply", "remain": 7})
     consent_requests: list[dict[str, Any]] = field(default_factory=list)
     zns_sent: list[dict[str, Any]] = field(default_factory=list)
+    # ZCC consent requests: a phone (84…) Zalo refuses with this code; the next N requests meet the rate limit.
+    consent_refusals: dict[str, int] = field(default_factory=dict)
+    consent_rate_limited: int = 0
     # OAuth: the OA each app's admin allows on the permission page, apps whose admin denies, codes
     # issued (code -> app_id, oa_id, challenge, issued at), answers to hand out instead of tokens.
     consenting_oa: dict[str, str] = field(default_factory=dict)  # app_id -> oa_id
@@ -289,6 +292,11 @@ class FakeZalo:
         body = await request.json()
         if body.get("reason_code") not in (101, 103, 105, 106, 107):
             return JSONResponse({"error": -201, "message": _MESSAGES[-201]})
+        if self.consent_rate_limited > 0:
+            self.consent_rate_limited -= 1
+            return JSONResponse({"error": -32, "message": "The request exceeded the limit"})
+        if code := self.consent_refusals.get(str(body.get("phone"))):
+            return JSONResponse({"error": code, "message": _MESSAGES.get(code, "refused")})
         self.consent_requests.append(body)
         return JSONResponse({"error": 0, "message": "Success", "data": {}})
 

@@ -16,6 +16,7 @@ import { $ } from "./dom.js";
 import * as fmt from "./format.js";
 import { applyI18n, has, langButton, onLangChange, say, t } from "./i18n.js";
 import { connectLive } from "./live.js";
+import { jobUpdated } from "./jobs.js";
 import { applyOaLinkEvent } from "./oa_links.js";
 
 // Why the hub refused this console's connection, as the login page says it.
@@ -207,6 +208,9 @@ function apply(envelope) {
     case "consent.updated":
       consents.updated(data);
       break;
+    case "job.updated": // an import's, a bulk send's or a sync's progress, on whichever screen shows it
+      jobUpdated(data);
+      break;
     default:
       break; // zns.updated and future types: nothing shown here yet
   }
@@ -249,6 +253,7 @@ applyI18n();
 langButton($("#lang"));
 onLangChange(() => {
   rerender();
+  consents.bulk?.render();
   admin.render();
   dashboard?.render();
 });
