@@ -13,6 +13,7 @@ shows a reader more than those lists do. ZNS is a section only for the roles tha
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -58,6 +59,9 @@ async def _first(records: AsyncIterator[dict[str, Any]], limit: int) -> tuple[li
     taken: list[dict[str, Any]] = []
     async for record in records:
         if len(taken) == limit:
+            close = getattr(records, "aclose", None)  # its cursor, now rather than when collected
+            if close is not None:
+                await close()
             return taken, True
         taken.append(record)
     return taken, False
@@ -96,11 +100,14 @@ class Customers:
 
     async def page(self, actor: Principal, raw: str) -> CustomerPage:
         phone = customer_number(raw)
-        threads = await self._threads.list(actor, phone=phone, limit=SECTION_LIMIT + 1)
-        calls = await self._calls.history(actor, CallFilter(phone=phone), limit=SECTION_LIMIT)
+        threads, calls, (consents, more_consents), contact, oas = await asyncio.gather(
+            self._threads.list(actor, phone=phone, limit=SECTION_LIMIT + 1),
+            self._calls.history(actor, CallFilter(phone=phone), limit=SECTION_LIMIT),
+            _first(self._consents.each(actor, {"phone": phone}), SECTION_LIMIT),
+            self._contact(actor, phone),
+            self._oas(actor),
+        )
         await call_customers.link(self._threads, actor, calls.calls)
-        consents, more_consents = await _first(self._consents.each(actor, {"phone": phone}), SECTION_LIMIT)
-        contact = await self._contact(actor, phone)
         name = (
             contact.name
             if contact and contact.name
@@ -111,7 +118,7 @@ class Customers:
             "zalo_phone": phone[1:],
             "name": name,
             "contact": contact,
-            "oas": await self._oas(actor),
+            "oas": oas,
             "may_send_zns": rulebook.may(actor.role, rulebook.Action.zns),
             "threads": ThreadSection(items=threads[:SECTION_LIMIT], more=len(threads) > SECTION_LIMIT),
             "calls": CallSection(items=calls.calls, more=calls.next_before is not None),

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hub.customers import SECTION_LIMIT
 from hub.runtime import Runtime
 from tests.conftest import Company, Person
 from tests.fake_zalo import FakeZalo
@@ -225,7 +226,9 @@ async def test_zns_templates_are_listed_and_detailed_through_zalo_and_kept(
         ],
         "listButtons": [],
     }
+    asked = len(fake_zalo.template_requests)
     listed = await _get(company, company.owner, "/api/zns/templates", oa_id=oa.oa_id)
+    assert fake_zalo.template_requests[asked:] == ["/template/all"], "fetched from Zalo when asked"
     assert listed["zalo_error"] is None
     assert {"template_id": template_id, "name": "Xác nhận đơn hàng", "status": "ENABLE", "quality": "HIGH"}.items() <= (
         next(t for t in listed["templates"] if t["template_id"] == template_id).items()
@@ -259,3 +262,17 @@ async def test_zns_templates_are_listed_and_detailed_through_zalo_and_kept(
     kept_list = await _get(company, company.owner, "/api/zns/templates", oa_id=oa.oa_id)
     assert kept_list["zalo_error"] is not None
     assert template_id in [t["template_id"] for t in kept_list["templates"]]
+
+
+async def test_a_long_history_shows_the_newest_and_says_there_is_more(company: Company) -> None:
+    pbx = await _pbx(company)
+    now = datetime.now(UTC)
+    ids = []
+    for n in range(SECTION_LIMIT + 1):
+        events = canonical("short_cancel", base=now - timedelta(minutes=60 - n))
+        ids.append(events[0]["call_id"])
+        for event in events:
+            assert (await pbx.post(company.http, event)).status_code == 200
+    page = await _get(company, company.owner, f"/api/customers/{CALLER}")
+    assert _ids(page["calls"], "call_id") == ids[::-1][:SECTION_LIMIT] and page["calls"]["more"] is True
+    assert page["threads"] == {"items": [], "more": False} and page["contact"] is None and page["name"] is None
