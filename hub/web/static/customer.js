@@ -4,7 +4,7 @@
 import { api } from "./api.js";
 import { $, h, option, replace } from "./dom.js";
 import * as fmt from "./format.js";
-import { addStrings, lang, say, t } from "./i18n.js";
+import { addStrings, has, lang, say, t } from "./i18n.js";
 
 const REASONS = [101, 103, 105, 106, 107]; // hub/consents.py REASON_CODES: the guide's reasons
 const CALL_TYPES = ["audio", "video", "audio_and_video"];
@@ -26,6 +26,7 @@ addStrings({
     "customer.reason": "Lý do", "customer.callType": "Kiểu gọi", "customer.resend": "Gửi lại được từ",
     "customer.typePhone": "Nhập số điện thoại của khách", "customer.changePhone": "Đổi số điện thoại của khách",
     "customer.savePhone": "Lưu số", "customer.typedByAgent": "nhân viên nhập",
+    "customer.zns.processing": "Đang gửi", "customer.zns.success": "Đã nhận", "customer.zns.failure": "Lỗi",
     "customer.zccTitle": "Gửi yêu cầu gọi (ZCC) tới {phone}", "customer.znsTitle": "Gửi tin ZNS tới {phone}",
     "customer.pickOa": "Chọn OA", "customer.pickTemplate": "— Chọn mẫu —", "customer.noTemplates": "OA này chưa có mẫu ZNS nào.",
     "customer.required": "bắt buộc", "customer.maxLength": "tối đa {n} ký tự",
@@ -51,6 +52,7 @@ addStrings({
     "customer.reason": "Reason", "customer.callType": "Call type", "customer.resend": "Can resend from",
     "customer.typePhone": "Type the customer's phone", "customer.changePhone": "Change the customer's phone",
     "customer.savePhone": "Save phone", "customer.typedByAgent": "typed by an agent",
+    "customer.zns.processing": "Sending", "customer.zns.success": "Delivered", "customer.zns.failure": "Failed",
     "customer.zccTitle": "Send a call request (ZCC) to {phone}", "customer.znsTitle": "Send a ZNS message to {phone}",
     "customer.pickOa": "Pick an OA", "customer.pickTemplate": "— Pick a template —", "customer.noTemplates": "This OA has no ZNS template yet.",
     "customer.required": "required", "customer.maxLength": "at most {n} characters",
@@ -193,7 +195,7 @@ export class CustomerPage {
           h("td", {}, fmt.when(m.sent_at)),
           h("td", {}, this.oaName(m.oa_id)),
           h("td", {}, m.template_id),
-          h("td", {}, m.status || "", m.failure ? h("div", { class: "muted" }, lang() === "vi" ? m.failure.reason_vi : m.failure.reason) : null),
+          h("td", {}, has(`customer.zns.${m.status}`) ? t(`customer.zns.${m.status}`) : m.status || "", m.failure ? h("div", { class: "muted" }, lang() === "vi" ? m.failure.reason_vi : m.failure.reason) : null),
           h("td", {}, m.tracking_id || ""))) : null,
       this.section("consents", page.consents, ["customer.time", "customer.oa", "customer.reason", "customer.callType", "customer.status", "customer.resend"],
         (c) => h("tr", { dataset: { consentId: c.id, status: c.status } },
