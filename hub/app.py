@@ -36,6 +36,7 @@ from hub.api import jobs as jobs_api
 from hub.api import labels as labels_api
 from hub.api import members as members_api
 from hub.api import oa_links as oa_links_api
+from hub.api import reports as reports_api
 from hub.api import threads as threads_api
 from hub.api import zns_templates as zns_templates_api
 from hub.api.routing import ApiRoute, error_response, openapi, starlette_routes
@@ -64,6 +65,7 @@ API_ROUTES: list[ApiRoute] = [
     *consents_api.ROUTES,
     *audit_api.ROUTES,
     *jobs_api.ROUTES,
+    *reports_api.ROUTES,
     *customers_api.ROUTES,
     *zns_templates_api.ROUTES,
 ]

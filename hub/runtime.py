@@ -30,6 +30,7 @@ from hub.jobs import Jobs
 from hub.labels import Labels
 from hub.missed_calls import MissedCalls
 from hub.oa_links import OaLinks
+from hub.outreach_reports import OutreachReports
 from hub.presence import Presence, make_presence
 from hub.realtime.bus import Bus, NullBus
 from hub.realtime.publish import EventLog, Publisher
@@ -82,6 +83,7 @@ class Runtime:
     inbox: Inbox
     jobs: Jobs
     consent_bulk: ConsentBulk
+    outreach_reports: OutreachReports
     tasks: set[asyncio.Task]
     customers: Customers  # the customer page (hub.customers)
     zns_templates: ZnsTemplates
@@ -187,6 +189,7 @@ class Runtime:
             inbox=inbox,
             jobs=jobs,
             consent_bulk=ConsentBulk(store, consents, jobs, settings.zcc_bulk_per_s),
+            outreach_reports=OutreachReports(store, clock),
             customers=Customers(store, threads, calls, consents, zns),
             zns_templates=ZnsTemplates(store, clock, oa_links),
         )

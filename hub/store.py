@@ -145,6 +145,12 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("link_id", ASCENDING), ("tracking_id", ASCENDING)], unique=True),
         IndexModel([("link_id", ASCENDING), ("msg_id", ASCENDING)]),
         IndexModel([("company_id", ASCENDING), ("sent_at", DESCENDING)]),
+        # The service reviews list (hub.outreach_reports): only the reviewed messages, newest review first.
+        IndexModel(
+            [("company_id", ASCENDING), ("review.submitted_at", DESCENDING)],
+            partialFilterExpression={"review": {"$type": "object"}},
+            name="zns_reviewed",
+        ),
     ],
     "zns_templates": [IndexModel([("link_id", ASCENDING), ("template_id", ASCENDING)], unique=True)],
     "labels": [IndexModel([("company_id", ASCENDING), ("name", ASCENDING)], unique=True)],

@@ -33,6 +33,9 @@ export class Consents {
       event.preventDefault();
       this.request(new FormData(event.target)).catch((err) => console.error(err));
     });
+    for (const name of ["reason_code", "call_type"]) { // the bulk form offers what a single request offers
+      $(`#consent-bulk-form select[name=${name}]`).append(...[...$(`#consent-form select[name=${name}]`).options].map((o) => o.cloneNode(true)));
+    }
     $("#consent-bulk-form").addEventListener("submit", (event) => {
       event.preventDefault();
       this.upload(new FormData(event.target)).catch((err) => console.error(err));
