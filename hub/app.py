@@ -30,6 +30,7 @@ from hub.api import auth as auth_api
 from hub.api import calls as calls_api
 from hub.api import company as company_api
 from hub.api import consents as consents_api
+from hub.api import customers as customers_api
 from hub.api import dashboard as dashboard_api
 from hub.api import followers as followers_api
 from hub.api import jobs as jobs_api
@@ -38,6 +39,7 @@ from hub.api import members as members_api
 from hub.api import oa_links as oa_links_api
 from hub.api import reports as reports_api
 from hub.api import threads as threads_api
+from hub.api import zns_templates as zns_templates_api
 from hub.api.routing import ApiRoute, error_response, openapi, starlette_routes
 from hub.clock import Clock, clock_from
 from hub.errors import HubError, StorageUnavailable, Unprocessable
@@ -66,6 +68,8 @@ API_ROUTES: list[ApiRoute] = [
     *followers_api.ROUTES,
     *jobs_api.ROUTES,
     *reports_api.ROUTES,
+    *customers_api.ROUTES,
+    *zns_templates_api.ROUTES,
 ]
 
 

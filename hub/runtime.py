@@ -22,6 +22,7 @@ from hub.chat import ChatIngest, Spawn, background
 from hub.clock import Clock
 from hub.consent_bulk import ConsentBulk
 from hub.consents import Consents
+from hub.customers import Customers
 from hub.dashboard import Dashboard
 from hub.directory import Directory
 from hub.followers import JOB_KIND as FOLLOWERS_SYNC
@@ -43,6 +44,7 @@ from hub.telephony import Telephony
 from hub.threads import Threads
 from hub.wallboard import Wallboards
 from hub.zns import Zns
+from hub.zns_templates import ZnsTemplates
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +88,8 @@ class Runtime:
     outreach_reports: OutreachReports
     tasks: set[asyncio.Task]
     followers: Followers
+    customers: Customers  # the customer page (hub.customers)
+    zns_templates: ZnsTemplates
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock, bus: Bus | None = None) -> Runtime:
@@ -196,6 +200,8 @@ class Runtime:
             jobs=jobs,
             consent_bulk=ConsentBulk(store, consents, jobs, settings.zcc_bulk_per_s),
             outreach_reports=OutreachReports(store, clock),
+            customers=Customers(store, threads, calls, consents, zns),
+            zns_templates=ZnsTemplates(store, clock, oa_links),
         )
 
     async def close(self) -> None:

@@ -10,6 +10,7 @@ import { api, ApiError, endSession, session } from "./api.js";
 import { Calls, tickTimers } from "./calls.js";
 import { Chat } from "./chat.js";
 import { Consents } from "./consents.js";
+import { CustomerPage } from "./customer.js";
 import { Dashboard } from "./dashboard.js";
 import { $ } from "./dom.js";
 import { Followers } from "./followers.js";
@@ -106,6 +107,7 @@ async function reload() {
   try {
     await loadAll();
     admin.reload(); // its sections, too, read afresh
+    customer.reload().catch((err) => console.error(err));
   } finally {
     ready = true;
     const backlog = held;
@@ -124,6 +126,7 @@ function apply(envelope) {
   }
   const data = envelope.data;
   dashboard?.apply(envelope.type, data); // figures a call, a message or a thread changed: refreshed soon
+  customer.apply(envelope.type, data); // the open customer page: its number's calls, threads, ZNS, consents
   switch (envelope.type) {
     case "thread.created":
     case "thread.updated":
@@ -320,3 +323,20 @@ ctx.live = saved?.token && connectLive({
     endSession(REFUSALS[code] ?? "expired");
   },
 });
+
+// -- the customer page (customer.js): #customer/<phone>, opened from a call's number or a thread's phone --------
+
+const customer = new CustomerPage(ctx, $("#tab-customer"));
+ctx.openCustomer = (phone) => {
+  $("[data-tab=customer]").hidden = false;
+  showTab("customer");
+  history.replaceState(null, "", `#customer/${encodeURIComponent(phone)}`);
+  customer.open(phone).catch((err) => console.error(err));
+};
+function customerFromHash() {
+  const wanted = location.hash.match(/^#customer\/(.+)$/);
+  if (wanted) ctx.openCustomer(decodeURIComponent(wanted[1]));
+}
+window.addEventListener("hashchange", customerFromHash);
+onLangChange(() => customer.render());
+customerFromHash();
