@@ -157,7 +157,8 @@ class Runtime:
             store, clock, publisher, settings.call_finalize_grace_s, settings.pbx_extension_max_digits, missed_calls
         )
         consents = Consents(store, clock, oa_links, publisher)
-        zns = Zns(store, clock, oa_links, publisher)
+        zns_templates = ZnsTemplates(store, clock, oa_links)
+        zns = Zns(store, clock, oa_links, publisher, zns_templates)
         inbox = Inbox(store, clock, chat, consents, zns, calls, oa_links, directory, settings.inbox_redo_after_s)
         followers = Followers(
             store, clock, oa_links, publisher, settings.followers_retry_base_s, settings.zalo_user_list_max_offset
@@ -201,7 +202,7 @@ class Runtime:
             consent_bulk=ConsentBulk(store, consents, jobs, settings.zcc_bulk_per_s),
             outreach_reports=OutreachReports(store, clock),
             customers=Customers(store, threads, calls, consents, zns),
-            zns_templates=ZnsTemplates(store, clock, oa_links),
+            zns_templates=zns_templates,
         )
 
     async def close(self) -> None:

@@ -72,10 +72,43 @@ def detail(doc: dict[str, Any]) -> dict[str, Any]:
         "otp": _otp(doc.get("tag"), doc.get("timeout")),
         "preview_url": doc.get("preview_url"),
         "price": doc.get("price"),
+        "price_sdt": doc.get("price_sdt"),
+        "price_uid": doc.get("price_uid"),
         "listParams": doc.get("params") or [],
         "listButtons": doc.get("buttons") or [],
         "fetched_at": doc.get("detail_at"),
     }
+
+
+def price_of(template: dict[str, Any], channel: str = "phone") -> float | None:
+    """What Zalo charges for one message of the template (VND): `price_sdt` by phone, `price_uid` by user id,
+    else `price` (reference section 10; the prices come as strings in Zalo's samples)."""
+    raw = template.get("price_sdt" if channel == "phone" else "price_uid") or template.get("price")
+    try:
+        return float(raw) if raw not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def data_problems(params: list[dict[str, Any]], data: dict[str, Any]) -> list[str]:
+    """What Zalo would refuse in `template_data`, by the template's `listParams`: a required parameter
+    missing or empty, a value shorter or longer than its limits. Keys the template does not name are left
+    to Zalo (UNCERTAIN whether it ignores or refuses them)."""
+    problems = []
+    for param in params:
+        name = param["name"]
+        value = data.get(name)
+        text = "" if value is None else str(value)
+        if not text:
+            if param.get("require") and not param.get("acceptNull"):
+                problems.append(f"template_data.{name} is required")
+            continue
+        longest, shortest = param.get("maxLength"), param.get("minLength")
+        if isinstance(longest, int) and longest > 0 and len(text) > longest:
+            problems.append(f"template_data.{name} is longer than {longest} characters")
+        if isinstance(shortest, int) and len(text) < shortest:
+            problems.append(f"template_data.{name} is shorter than {shortest} characters")
+    return problems
 
 
 def _params(raw: Any) -> list[dict[str, Any]]:
@@ -158,7 +191,23 @@ class ZnsTemplates:
 
     async def get(self, actor: Principal, oa_id: str | None, template_id: str) -> dict[str, Any]:
         """One template with its parameters, fetched from Zalo now and kept."""
-        link = await self._link(actor, oa_id)
+        return await self._fetch(await self._link(actor, oa_id), template_id)
+
+    async def for_send(self, link: dict[str, Any], template_id: str) -> dict[str, Any]:
+        """The template a message is about to be sent with: its kept detail, or Zalo's now when none is kept
+        (or the status webhook said it changed since). Zalo's -109 (no such template) is 404."""
+        kept = await self._templates.find_one({"link_id": link["_id"], "template_id": template_id})
+        if kept is not None and kept.get("detail_at"):
+            return detail(kept)
+        return await self._fetch(link, template_id)
+
+    async def forget_detail(self, link_id: str, template_id: str) -> None:
+        """A status or quality change Zalo announced: the next send reads the template again."""
+        await self._templates.update_one(
+            {"link_id": link_id, "template_id": template_id}, {"$set": {"detail_at": None}}
+        )
+
+    async def _fetch(self, link: dict[str, Any], template_id: str) -> dict[str, Any]:
         try:
             data = await self._links.call(link["_id"], lambda token: self._links.zalo.zns_template(token, template_id))
         except ZaloError as exc:
@@ -167,7 +216,7 @@ class ZnsTemplates:
                     "Zalo knows no such template for this OA; pick one from the list", "template_not_found"
                 ) from exc
             kept = await self._templates.find_one({"link_id": link["_id"], "template_id": template_id})
-            if kept and kept.get("detail_at"):
+            if kept and "params" in kept:  # fetched once: its last known detail
                 return {**detail(kept), "zalo_error": exc.as_failure()}
             raise ZaloRefused(
                 f"{exc.reason} Try again, or pick the template again.", details={"zalo": exc.as_failure()}
@@ -186,6 +235,8 @@ class ZnsTemplates:
                 "timeout": data.get("timeout"),
                 "preview_url": data.get("previewUrl"),
                 "price": data.get("price"),
+                "price_sdt": data.get("price_sdt"),
+                "price_uid": data.get("price_uid"),
                 "params": _params(data.get("listParams")),
                 "buttons": data.get("listButtons") if isinstance(data.get("listButtons"), list) else [],
                 "detail_at": self._clock.now(),

@@ -38,6 +38,31 @@ _MESSAGES = {
 }
 
 
+# Every OA's templates unless a test arranges others: an ordinary one and an OTP one (reference section 10).
+DEFAULT_TEMPLATES: dict[str, dict[str, Any]] = {
+    "tpl-1": {
+        "templateId": "tpl-1",
+        "templateName": "Thông báo đơn hàng",
+        "status": "ENABLE",
+        "templateQuality": "HIGH",
+        "templateTag": "TRANSACTION",
+        "timeout": 7200000,
+        "price": "300",
+        "listParams": [],
+    },
+    "tpl-otp": {
+        "templateId": "tpl-otp",
+        "templateName": "Mã xác thực",
+        "status": "ENABLE",
+        "templateQuality": "HIGH",
+        "templateTag": "OTP",
+        "timeout": 15000,
+        "price": "200",
+        "listParams": [{"name": "otp", "require": True, "type": "STRING", "maxLength": 6, "minLength": 4}],
+    },
+}
+
+
 def _challenge(verifier: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode()
 
@@ -90,7 +115,7 @@ class FakeZalo:
     list_held: asyncio.Event = field(default_factory=asyncio.Event)
     # ZNS templates (section 10): template_id -> its `template/info/v2` data (templateId, templateName, status,
     # listParams, ...); `template/all` lists them, paged. template_requests: the paths asked, in order.
-    templates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    templates: dict[str, dict[str, Any]] = field(default_factory=lambda: dict(DEFAULT_TEMPLATES))
     template_requests: list[str] = field(default_factory=list)
     url: str = ""
     _server: uvicorn.Server | None = None
