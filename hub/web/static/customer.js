@@ -5,6 +5,7 @@ import { api } from "./api.js";
 import { $, h, option, replace } from "./dom.js";
 import * as fmt from "./format.js";
 import { addStrings, has, lang, say, t } from "./i18n.js";
+import { ZnsSendDialog } from "./zns_send.js";
 
 const REASONS = [101, 103, 105, 106, 107]; // hub/consents.py REASON_CODES: the guide's reasons
 const CALL_TYPES = ["audio", "video", "audio_and_video"];
@@ -27,9 +28,7 @@ addStrings({
     "customer.typePhone": "Nhập số điện thoại của khách", "customer.changePhone": "Đổi số điện thoại của khách",
     "customer.savePhone": "Lưu số", "customer.typedByAgent": "nhân viên nhập",
     "customer.zns.processing": "Đang gửi", "customer.zns.success": "Đã nhận", "customer.zns.failure": "Lỗi",
-    "customer.zccTitle": "Gửi yêu cầu gọi (ZCC) tới {phone}", "customer.znsTitle": "Gửi tin ZNS tới {phone}",
-    "customer.pickOa": "Chọn OA", "customer.pickTemplate": "— Chọn mẫu —", "customer.noTemplates": "OA này chưa có mẫu ZNS nào.",
-    "customer.required": "bắt buộc", "customer.maxLength": "tối đa {n} ký tự",
+    "customer.zccTitle": "Gửi yêu cầu gọi (ZCC) tới {phone}",
     "customer.send": "Gửi", "customer.cancel": "Huỷ", "customer.noOa": "Công ty chưa liên kết OA nào.",
     "error.invalid_phone": "Số điện thoại không hợp lệ: nhập dạng 0912345678, 84912345678 hoặc +84912345678.",
     "error.zns_quiet_hours": "Zalo không gửi tin ZNS từ 22:00 đến 06:00 (giờ Việt Nam): gửi lại sau 06:00.",
@@ -53,9 +52,7 @@ addStrings({
     "customer.typePhone": "Type the customer's phone", "customer.changePhone": "Change the customer's phone",
     "customer.savePhone": "Save phone", "customer.typedByAgent": "typed by an agent",
     "customer.zns.processing": "Sending", "customer.zns.success": "Delivered", "customer.zns.failure": "Failed",
-    "customer.zccTitle": "Send a call request (ZCC) to {phone}", "customer.znsTitle": "Send a ZNS message to {phone}",
-    "customer.pickOa": "Pick an OA", "customer.pickTemplate": "— Pick a template —", "customer.noTemplates": "This OA has no ZNS template yet.",
-    "customer.required": "required", "customer.maxLength": "at most {n} characters",
+    "customer.zccTitle": "Send a call request (ZCC) to {phone}",
     "customer.send": "Send", "customer.cancel": "Cancel", "customer.noOa": "The company has no linked OA yet.",
     "error.invalid_phone": "Not a phone number: type it as 0912345678, 84912345678 or +84912345678.",
     "error.zns_quiet_hours": "Zalo sends no ZNS message between 22:00 and 06:00 (Vietnam time): send it after 06:00.",
@@ -82,7 +79,7 @@ export class CustomerPage {
     this.page = null; // the hub's answer, kept current by events
     this.asked = null; // the number being shown, as it was asked for
     this.zcc = this.zccDialog();
-    this.zns = this.znsDialog();
+    this.zns = new ZnsSendDialog(ctx, { id: "customer-zns-dialog", onSent: (message) => this.apply("zns.updated", message) });
   }
 
   // -- loading -------------------------------------------------------------------------------------
@@ -272,102 +269,10 @@ export class CustomerPage {
     }
   }
 
-  // -- ZNS: a template message, its parameters from the template ---------------------------------------
-
-  znsDialog() {
-    const dialog = h("dialog", { id: "customer-zns-dialog", class: "customer-dialog" },
-      h("form", { method: "dialog" },
-        h("h3", { class: "title" }),
-        h("label", {}, h("span", { "data-i18n": "customer.oa" }, t("customer.oa")), h("select", { name: "oa_id", required: true })),
-        h("label", {}, h("span", { "data-i18n": "customer.template" }, t("customer.template")),
-          h("select", { name: "template_id", required: true })),
-        h("div", { class: "zns-params" }),
-        h("p", { class: "error", role: "alert", hidden: true }),
-        h("div", { class: "dialog-actions" },
-          h("button", { type: "submit", class: "primary", value: "send", "data-i18n": "customer.send" }, t("customer.send")),
-          h("button", { type: "button", class: "cancel", "data-i18n": "customer.cancel", onclick: () => dialog.close() }, t("customer.cancel")))));
-    const form = dialog.querySelector("form");
-    form.elements.oa_id.addEventListener("change", () => this.loadTemplates().catch((err) => console.error(err)));
-    form.elements.template_id.addEventListener("change", () => this.loadTemplate().catch((err) => console.error(err)));
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      this.sendZns(form).catch((err) => console.error(err));
-    });
-    document.body.append(dialog);
-    return dialog;
-  }
+  // -- ZNS: a template message, its parameters from the template (zns_send.js) ---------------------
 
   openZns() {
-    const form = this.zns.querySelector("form");
-    say(this.zns.querySelector(".title"), () => t("customer.znsTitle", { phone: this.page.phone }));
-    this.oaOptions(form.elements.oa_id);
-    this.template = null;
-    replace(form.elements.template_id);
-    replace(this.zns.querySelector(".zns-params"));
-    this.showError(this.zns, this.page.oas.length ? null : () => t("customer.noOa"));
-    this.zns.showModal();
-    if (this.page.oas.length) this.loadTemplates().catch((err) => console.error(err));
-  }
-
-  async loadTemplates() {
-    const form = this.zns.querySelector("form");
-    const oaId = form.elements.oa_id.value;
-    this.template = null;
-    replace(this.zns.querySelector(".zns-params"));
-    try {
-      const answer = await api.get("/api/zns/templates", { oa_id: oaId });
-      if (form.elements.oa_id.value !== oaId) return;
-      const usable = answer.templates.filter((tpl) => tpl.status === "ENABLE" || !tpl.status);
-      replace(form.elements.template_id, option("", t(usable.length ? "customer.pickTemplate" : "customer.noTemplates")),
-        usable.map((tpl) => option(tpl.template_id, `${tpl.name} (${tpl.template_id})`)));
-      const failure = answer.zalo_error;
-      this.showError(this.zns, failure ? () => (lang() === "vi" ? failure.reason_vi : failure.reason) : null);
-    } catch (err) {
-      this.showError(this.zns, () => this.ctx.errorText(err));
-    }
-  }
-
-  async loadTemplate() {
-    const form = this.zns.querySelector("form");
-    const oaId = form.elements.oa_id.value;
-    const templateId = form.elements.template_id.value;
-    const box = this.zns.querySelector(".zns-params");
-    this.template = null;
-    replace(box);
-    if (!templateId) return;
-    try {
-      const template = await api.get(`/api/zns/templates/${encodeURIComponent(templateId)}`, { oa_id: oaId });
-      if (form.elements.template_id.value !== templateId) return;
-      this.template = template;
-      replace(box, template.listParams.map((param) => h("label", { class: "zns-param" },
-        h("span", {}, param.name, param.require ? h("abbr", { class: "required", title: t("customer.required") }, " *") : null,
-          param.maxLength ? h("small", { class: "muted" }, ` (${t("customer.maxLength", { n: param.maxLength })})`) : null),
-        h("input", {
-          name: `param.${param.name}`, dataset: { param: param.name }, required: param.require,
-          maxlength: param.maxLength || null, minlength: param.require && param.minLength ? param.minLength : null,
-        }))));
-      this.showError(this.zns, null);
-    } catch (err) {
-      this.showError(this.zns, () => this.ctx.errorText(err));
-    }
-  }
-
-  async sendZns(form) {
-    if (!this.template) return;
-    const data = {};
-    for (const input of this.zns.querySelectorAll(".zns-params input")) {
-      if (input.value.trim() !== "") data[input.dataset.param] = input.value.trim();
-    }
-    try {
-      const message = await api.post("/api/zns/messages", {
-        oa_id: form.elements.oa_id.value, phone: this.page.zalo_phone, template_id: this.template.template_id,
-        template_data: data, otp: Boolean(this.template.otp),
-      });
-      this.apply("zns.updated", message);
-      this.zns.close();
-    } catch (err) {
-      this.showError(this.zns, () => this.ctx.errorText(err));
-    }
+    this.zns.open({ phone: this.page.zalo_phone, shown: this.page.phone, oas: this.page.oas });
   }
 
   showError(dialog, text) {
