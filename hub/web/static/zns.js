@@ -118,7 +118,10 @@ export class Zns {
       h("div", { class: "filter-bar" },
         h("select", { id: "zns-template-oa", "aria-label": "OA" }),
         h("button", { type: "button", id: "zns-load-templates", "data-i18n": "zns.loadTemplates", onclick: () => this.loadTemplates() }, t("zns.loadTemplates"))),
-      h("div", { class: "zns-templates" }, h("table", { class: "grid", id: "zns-template-list" }), h("aside", { id: "zns-template-detail" })));
+      h("div", { class: "zns-templates" }, h("table", { class: "grid", id: "zns-template-list" }), h("aside", { id: "zns-template-detail" })),
+      // Filled by their own modules (campaigns.js, journeys.js), built once like this tab.
+      h("section", { id: "zns-campaigns", class: "zns-part" }),
+      h("section", { id: "zns-journeys", class: "zns-part" }));
     this.renderTemplates();
   }
 
