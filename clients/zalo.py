@@ -371,3 +371,70 @@ class ZaloClient:
             token,
             json={"user_id": user_id, "tag_name": tag_name},
         )
+
+    # -- ZNS journeys (reference section 11 "Journey") -------------------------------------------
+
+    async def journey_token(self, token: str, phone: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        """POST {business}/journey/get-token {"phone": "84…"}: a journey token for one phone. Zalo answers at the
+        top level: {error, message, token, journey_id}. `extra` carries fields whose names are uncertain (the
+        token type's, hub.journeys)."""
+        return await self._call(
+            "POST", f"{self._business}/journey/get-token", token, json={"phone": phone, **(extra or {})}
+        )
+
+    async def check_journey_token(self, token: str, journey_token: str) -> dict[str, Any]:
+        """GET {business}/journey/check-token with the `journey_token` header: `data {appId, oaId, createdAt,
+        expiredAt}` (epoch ms strings; `tokenType` by one source)."""
+        body = await self._call(
+            "GET", f"{self._business}/journey/check-token", token, headers={"journey_token": journey_token}
+        )
+        data = body.get("data")
+        return data if isinstance(data, dict) else {}
+
+    async def send_zns_in_journey(
+        self,
+        token: str,
+        journey_token: str,
+        phone: str,
+        template_id: str,
+        template_data: dict[str, Any],
+        tracking_id: str,
+    ) -> dict[str, Any]:
+        """A ZNS template sent within a journey: the ordinary send with the `journey_token` header; returns
+        `data` ({msg_id, sent_time, quota})."""
+        body = await self._call(
+            "POST",
+            f"{self._business}/message/template",
+            token,
+            headers={"journey_token": journey_token},
+            json={
+                "phone": phone,
+                "template_id": template_id,
+                "template_data": template_data,
+                "tracking_id": tracking_id,
+            },
+        )
+        return body.get("data") or {}
+
+
+# Journey token errors (reference section 11), as an operator can act on them.
+REASONS.update(
+    {
+        -148: (
+            "Zalo does not know this journey token; create a new journey for the customer.",
+            "Zalo không tìm thấy token hành trình này; hãy tạo hành trình mới cho khách hàng.",
+        ),
+        -149: (
+            "Zalo says this journey token is invalid; create a new journey for the customer.",
+            "Zalo báo token hành trình không hợp lệ; hãy tạo hành trình mới cho khách hàng.",
+        ),
+        -1491: (
+            "This template cannot be sent with this type of journey token; pick a template of the journey's type.",
+            "Mẫu tin này không dùng được với loại token hành trình này; hãy chọn mẫu đúng loại hành trình.",
+        ),
+        -150: (
+            "The journey token has expired; create a new journey to send more messages.",
+            "Token hành trình đã hết hạn; hãy tạo hành trình mới để gửi thêm tin.",
+        ),
+    }
+)

@@ -34,6 +34,7 @@ from hub.api import customers as customers_api
 from hub.api import dashboard as dashboard_api
 from hub.api import followers as followers_api
 from hub.api import jobs as jobs_api
+from hub.api import journeys as journeys_api
 from hub.api import labels as labels_api
 from hub.api import members as members_api
 from hub.api import oa_links as oa_links_api
@@ -70,6 +71,7 @@ API_ROUTES: list[ApiRoute] = [
     *reports_api.ROUTES,
     *customers_api.ROUTES,
     *zns_templates_api.ROUTES,
+    *journeys_api.ROUTES,
 ]
 
 

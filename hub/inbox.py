@@ -45,6 +45,7 @@ from hub.consents import Consents
 from hub.directory import Directory
 from hub.errors import HubError, Unprocessable
 from hub.followers import Followers
+from hub.journeys import Journeys
 from hub.oa_links import OaLinks
 from hub.store import Store
 from hub.zns import Zns
@@ -142,6 +143,7 @@ class Inbox:
         self._app: Any = None
         self._endpoints: dict[str, Endpoint] = {}
         self.followers: Followers | None = None  # set at assembly (hub.runtime)
+        self.journeys: Journeys | None = None  # set at assembly (hub.runtime)
 
     def serve_requests(self, app: Any, endpoints: dict[str, Endpoint]) -> None:
         self._app = app
@@ -263,6 +265,9 @@ class Inbox:
             await self._calls.apply(link["company_id"], zalo_call_events(link["oa_id"], event))
         elif handler is not None:
             await handler(link, event)
+        elif kind is EventKind.journey:
+            if self.journeys is not None:
+                await self.journeys.on_webhook(link, event)
         else:
             await self._chat.apply(link, event, kind)
         if kind in (EventKind.zalo_call, EventKind.consent_reply):

@@ -29,6 +29,7 @@ from hub.followers import JOB_KIND as FOLLOWERS_SYNC
 from hub.followers import Followers
 from hub.inbox import Inbox
 from hub.jobs import Jobs
+from hub.journeys import Journeys
 from hub.labels import Labels
 from hub.missed_calls import MissedCalls
 from hub.oa_links import OaLinks
@@ -90,6 +91,7 @@ class Runtime:
     followers: Followers
     customers: Customers  # the customer page (hub.customers)
     zns_templates: ZnsTemplates
+    journeys: Journeys  # ZNS journeys (hub.journeys)
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock, bus: Bus | None = None) -> Runtime:
@@ -167,6 +169,8 @@ class Runtime:
         jobs = Jobs(store, clock, publisher, settings.job_lease_s)
         followers.jobs = jobs  # the OA followers sync (hub.followers)
         jobs.register(FOLLOWERS_SYNC, followers.sync)
+        journeys = Journeys(store, clock, oa_links, publisher, zns)
+        inbox.journeys = journeys  # event_journey_acknowledged / event_journey_time_out
         return cls(
             settings=settings,
             clock=clock,
@@ -203,6 +207,7 @@ class Runtime:
             outreach_reports=OutreachReports(store, clock),
             customers=Customers(store, threads, calls, consents, zns),
             zns_templates=zns_templates,
+            journeys=journeys,
         )
 
     async def close(self) -> None:

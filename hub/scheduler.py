@@ -42,6 +42,7 @@ async def finish_pending(runtime: Runtime) -> int:
             await runtime.oa_links.finish_pending(before),
             await runtime.telephony.finish_pending(before),
             await runtime.wallboards.finish_pending(before),
+            await runtime.journeys.finish_pending(before),
         ]
     )
 
@@ -64,6 +65,7 @@ async def run(runtime: Runtime) -> None:
             runtime.consents.expire_due,
             runtime.assignment.drain_all,
             runtime.oa_links.notice_refresh_due,
+            runtime.journeys.expire_due,
         ]
         if loop.time() - last_prune >= PRUNE_EVERY_S:
             jobs += [

@@ -205,6 +205,22 @@ INDEXES: dict[str, list[IndexModel]] = {
 INDEXES["consents"].append(IndexModel([("company_id", ASCENDING), ("phone", ASCENDING), ("created_at", DESCENDING)]))
 INDEXES["zns_messages"].append(IndexModel([("company_id", ASCENDING), ("phone", ASCENDING), ("sent_at", DESCENDING)]))
 
+# ZNS journeys (hub.journeys): the list's filters newest first, a webhook's lookups, expiry by time; the messages
+# sent within one journey.
+INDEXES["journeys"] = [
+    IndexModel([("company_id", ASCENDING), ("created_at", DESCENDING)]),
+    IndexModel([("company_id", ASCENDING), ("oa_id", ASCENDING), ("created_at", DESCENDING)]),
+    IndexModel([("company_id", ASCENDING), ("phone", ASCENDING), ("created_at", DESCENDING)]),
+    IndexModel([("company_id", ASCENDING), ("status", ASCENDING), ("created_at", DESCENDING)]),
+    IndexModel([("link_id", ASCENDING), ("journey_id", ASCENDING)]),
+    IndexModel([("link_id", ASCENDING), ("token", ASCENDING)]),
+    IndexModel([("status", ASCENDING), ("expires_at", ASCENDING)]),
+    IndexModel([("pending_change_at", ASCENDING)], sparse=True),
+]
+INDEXES["zns_messages"].append(
+    IndexModel([("company_id", ASCENDING), ("journey_id", ASCENDING), ("sent_at", DESCENDING)])
+)
+
 
 @dataclass
 class Store:
@@ -330,6 +346,10 @@ class Store:
     @property
     def job_rows(self) -> AsyncCollection:
         return self.db["job_rows"]
+
+    @property
+    def journeys(self) -> AsyncCollection:
+        return self.db["journeys"]  # ZNS journey tokens (hub.journeys)
 
     async def ensure_indexes(self) -> None:
         for name, models in INDEXES.items():

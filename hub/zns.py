@@ -74,7 +74,7 @@ def view(doc: dict[str, Any]) -> dict[str, Any]:
             "review",
             "sent_by",
         )
-    } | {"id": doc["_id"]}
+    } | {"id": doc["_id"], "kind": doc.get("kind") or "phone", "journey_id": doc.get("journey_id")}
 
 
 def _supervisor(actor: Principal) -> None:
@@ -113,7 +113,11 @@ class Zns:
         template_id: str,
         template_data: dict[str, Any],
         tracking_id: str | None,
+        journey_token: str | None = None,
+        journey_id: str | None = None,
     ) -> dict[str, Any]:
+        """Send one template message; with a journey's token (hub.journeys) it goes within that journey and is
+        stored as kind "journey"."""
         _supervisor(actor)
         change = current_change()
         mine = await self._messages.find_one({"_id": change.step("zns")}) if change else None
@@ -158,6 +162,8 @@ class Zns:
             "unit_price": unit_price,
             "review": None,
             "sent_by": actor.member_id,
+            "kind": "journey" if journey_token else "phone",
+            "journey_id": journey_id,
         }
         try:
             await self._messages.insert_one(doc)
@@ -169,8 +175,12 @@ class Zns:
         try:
             data = await self._links.call(
                 link["_id"],
-                lambda token: self._links.zalo.send_zns(
-                    token, doc["phone"], template_id, template_data, doc["tracking_id"]
+                lambda token: (
+                    self._links.zalo.send_zns_in_journey(
+                        token, journey_token, doc["phone"], template_id, template_data, doc["tracking_id"]
+                    )
+                    if journey_token
+                    else self._links.zalo.send_zns(token, doc["phone"], template_id, template_data, doc["tracking_id"])
                 ),
             )
             changes: dict[str, Any] = {"msg_id": str(data.get("msg_id")) if data.get("msg_id") else None}

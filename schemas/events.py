@@ -23,6 +23,7 @@ from schemas.chat import Failure, Label, Message, ThreadSummary
 from schemas.directory import Company, Department, Member, Role
 from schemas.followers import Follower
 from schemas.jobs import Job
+from schemas.journeys import Journey
 from schemas.rest import OaLink
 
 
@@ -288,6 +289,8 @@ class ZnsUpdated(_Event):
     unit_price: float | None
     review: dict[str, Any] | None
     sent_by: str | None
+    kind: str = "phone"  # phone, or journey (sent within a journey, hub.journeys)
+    journey_id: str | None = None
 
 
 class ZnsTemplateUpdated(_Event):
@@ -307,6 +310,13 @@ class FollowerUpdated(Follower):
 class JobUpdated(Job):
     """job.updated: a long job (an import, a bulk send, a sync) changed status or made progress, as
     GET /api/jobs/{id} gives it; to its creator and to owners and managers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class JourneyUpdated(Journey):
+    """journey.updated: a ZNS journey created, sent in, charged or expired (Zalo's webhook or time), as
+    GET /api/zns/journeys/{id} gives it; to owners and managers."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -352,6 +362,7 @@ STORED: dict[str, type[BaseModel]] = {
     "job.updated": JobUpdated,
     "seq.skipped": SeqSkipped,
     "follower.updated": FollowerUpdated,
+    "journey.updated": JourneyUpdated,
 }
 
 

@@ -138,13 +138,11 @@ class EventKind(StrEnum):
     zalo_call = "zalo_call"  # a call through Zalo ended (user_call_oa, oa_call_user)
     oa_daily_quota = "oa_daily_quota"  # the OA's ZNS daily quota changed (hub.oa_links)
     template_quality = "template_quality"  # a ZNS template's sending quality changed (hub.oa_links)
+    journey = "journey"  # a ZNS journey charged or ended (hub.journeys)
     other = "other"  # known to Zalo, kept raw (journeys)
 
 
-_OTHER_KNOWN = {
-    "event_journey_acknowledged",
-    "event_journey_time_out",
-}
+_OTHER_KNOWN: set[str] = set()
 
 
 _BY_NAME: dict[str, EventKind] = {
@@ -166,6 +164,8 @@ _BY_NAME: dict[str, EventKind] = {
     "add_user_to_tag": EventKind.tag,
     "remove_user_from_tag": EventKind.tag,
     "remove_tag": EventKind.tag,
+    "event_journey_acknowledged": EventKind.journey,
+    "event_journey_time_out": EventKind.journey,
 }
 
 

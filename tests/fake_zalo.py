@@ -117,6 +117,15 @@ class FakeZalo:
     # listParams, ...); `template/all` lists them, paged. template_requests: the paths asked, in order.
     templates: dict[str, dict[str, Any]] = field(default_factory=lambda: dict(DEFAULT_TEMPLATES))
     template_requests: list[str] = field(default_factory=list)
+    # ZNS journeys (section 11): token -> {phone, oa_id, journey_id, token_type, createdAt, expiredAt (epoch ms)};
+    # get-token bodies as received; tokens Zalo calls invalid (-149) or expired (-150); templates a journey
+    # token cannot send (-1491); phones get-token refuses with a code.
+    journey_tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
+    journey_requests: list[dict[str, Any]] = field(default_factory=list)
+    invalid_journey_tokens: set[str] = field(default_factory=set)
+    expired_journey_tokens: set[str] = field(default_factory=set)
+    non_journey_templates: set[str] = field(default_factory=set)
+    journey_refusals: dict[str, int] = field(default_factory=dict)
     url: str = ""
     _server: uvicorn.Server | None = None
     _task: asyncio.Task | None = None
@@ -342,6 +351,8 @@ class FakeZalo:
     async def _send_zns(self, request: Request) -> JSONResponse:
         if error := self._token_error(request):
             return error
+        if "journey_token" in request.headers:
+            return await self._send_in_journey(request)
         body = await request.json()
         msg_id = secrets.token_hex(16)
         sent_time = str(int(__import__("time").time() * 1000))
@@ -496,6 +507,89 @@ class FakeZalo:
             return JSONResponse({"error": -109, "message": "Template ID is invalid"})
         return JSONResponse({"error": 0, "message": "Success", "data": template})
 
+    # -- ZNS journeys (reference section 11) -------------------------------------------------------
+
+    async def _journey_get_token(self, request: Request) -> JSONResponse:
+        """POST /journey/get-token {"phone": "84…"} -> top level {error, message, token, journey_id}."""
+        if error := self._token_error(request):
+            return error
+        body = await request.json()
+        self.journey_requests.append(body)
+        phone = str(body.get("phone") or "")
+        if not phone.isdigit() or not phone.startswith("84"):
+            return JSONResponse({"error": -108, "message": "Phone number is invalid"})
+        if code := self.journey_refusals.get(phone):
+            return JSONResponse({"error": code, "message": "refused"})
+        token, journey_id = "jt-" + secrets.token_hex(16), str(secrets.randbelow(10**15))
+        token_type = str(body.get("token_type") or "token_logistics_7")
+        now_ms = int(time.time() * 1000)
+        days = 30 if token_type.endswith("_30") else 7
+        self.journey_tokens[token] = {
+            "phone": phone,
+            "oa_id": self.token_oa.get(request.headers["access_token"], ""),
+            "journey_id": journey_id,
+            "token_type": token_type,
+            "createdAt": str(now_ms),
+            "expiredAt": str(now_ms + days * 86_400_000),
+        }
+        return JSONResponse({"error": 0, "message": "Success", "token": token, "journey_id": journey_id})
+
+    def _journey_refusal(self, journey_token: str) -> JSONResponse | None:
+        if journey_token not in self.journey_tokens:
+            return JSONResponse({"error": -148, "message": "Journey token not found"})
+        if journey_token in self.invalid_journey_tokens:
+            return JSONResponse({"error": -149, "message": "Journey token is invalid"})
+        if journey_token in self.expired_journey_tokens:
+            return JSONResponse({"error": -150, "message": "Journey token is expired"})
+        return None
+
+    async def _journey_check_token(self, request: Request) -> JSONResponse:
+        if error := self._token_error(request):
+            return error
+        journey_token = request.headers.get("journey_token", "")
+        if refusal := self._journey_refusal(journey_token):
+            return refusal
+        known = self.journey_tokens[journey_token]
+        data = {
+            "appId": self.access_tokens[request.headers["access_token"]],
+            "oaId": known["oa_id"],
+            "createdAt": known["createdAt"],
+            "expiredAt": known["expiredAt"],
+            "tokenType": known["token_type"],
+        }
+        return JSONResponse({"error": 0, "message": "Success", "data": data})
+
+    async def _send_in_journey(self, request: Request) -> JSONResponse:
+        """The ordinary template send with a `journey_token` header: recorded in zns_sent with that header."""
+        journey_token = request.headers["journey_token"]
+        body = await request.json()
+        if refusal := self._journey_refusal(journey_token):
+            return refusal
+        if body.get("template_id") in self.non_journey_templates:
+            return JSONResponse({"error": -1491, "message": "Journey token type is incompatible with the template"})
+        if body.get("phone") != self.journey_tokens[journey_token]["phone"]:
+            return JSONResponse({"error": -149, "message": "Journey token is invalid for this phone"})
+        msg_id = secrets.token_hex(16)
+        sent_time = str(int(time.time() * 1000))
+        self.zns_sent.append({**body, "msg_id": msg_id, "sent_time": sent_time, "journey_token": journey_token})
+        return JSONResponse(
+            {
+                "error": 0,
+                "message": "Success",
+                "data": {
+                    "msg_id": msg_id,
+                    "sent_time": sent_time,
+                    "quota": {"dailyQuota": "500", "remainingQuota": "499"},
+                },
+            }
+        )
+
+    def _journey_routes(self) -> list[Route]:
+        return [
+            Route("/journey/get-token", self._journey_get_token, methods=["POST"]),
+            Route("/journey/check-token", self._journey_check_token, methods=["GET"]),
+        ]
+
     # -- serving ----------------------------------------------------------------------------------
 
     def app(self) -> Starlette:
@@ -514,6 +608,7 @@ class FakeZalo:
                 *self._follower_routes(),
                 Route("/template/all", self._template_all, methods=["GET"]),
                 Route("/template/info/v2", self._template_info, methods=["GET"]),
+                *self._journey_routes(),
             ]
         )
 

@@ -240,6 +240,18 @@ class Oa:
         raw, headers = self.encode(payload)
         return await http.post(f"{hub_url}/webhooks/zalo", content=raw, headers=headers)
 
+    # -- ZNS journeys (reference section 11: the fields are a guess, as the hub reads them) ----------
+
+    def journey_event(self, event_name: str, journey_id: str) -> dict[str, Any]:
+        """event_journey_acknowledged (charged) or event_journey_time_out (ended)."""
+        return {
+            "app_id": self.app_id,
+            "event_name": event_name,
+            "oa_id": self.oa_id,
+            "journey_id": journey_id,
+            "timestamp": self.ts(),
+        }
+
 
 # Attachments of each user_send_* kind, shaped as the reference describes.
 ATTACHMENTS: dict[str, list[dict[str, Any]]] = {

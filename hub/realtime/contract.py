@@ -53,6 +53,7 @@ RECEIVERS: dict[str, str] = {
     "job.updated": "owners, managers and the member who started the job",
     "seq.skipped": "nobody (a seq a concurrent attempt held; consoles never receive it)",
     "follower.updated": "owners and managers",
+    "journey.updated": "owners and managers",
     "presence.updated": "owners and managers",
     "typing": "the other consoles that may see the thread",
     "thread.viewing": "the other consoles that may see the thread",
