@@ -20,6 +20,7 @@ import { connectLive } from "./live.js";
 import { jobUpdated } from "./jobs.js";
 import { applyOaLinkEvent } from "./oa_links.js";
 import { Zns } from "./zns.js";
+import { Journeys } from "./journeys.js";
 
 // Why the hub refused this console's connection, as the login page says it.
 const REFUSALS = { member_removed: "removed", token_revoked: "password_changed" };
@@ -51,6 +52,7 @@ const consents = new Consents(ctx);
 const admin = new Admin(ctx, $("#tab-admin"));
 const dashboard = ctx.supervisor ? new Dashboard(ctx, $("#tab-dashboard")) : null; // rulebook: Action.dashboard
 const zns = ctx.supervisor ? new Zns(ctx, $("#tab-zns")) : null; // rulebook: Action.zns
+const journeys = zns ? new Journeys(ctx, $("#zns-journeys")) : null; // ZNS journeys, in the ZNS tab
 const alerts = new Alerts(ctx, { chat, calls }); // notifications, sound, the unread count in the title
 const followers = ctx.supervisor ? new Followers(ctx, $("#tab-followers")) : null; // rulebook: Action.followers
 ctx.showTab = (name) => showTab(name);
@@ -214,6 +216,10 @@ function apply(envelope) {
       break;
     case "zns.updated":
       zns?.updated(data);
+      journeys?.messageUpdated(data);
+      break;
+    case "journey.updated":
+      journeys?.updated(data);
       break;
     case "job.updated": // an import's, a bulk send's or a sync's progress, on whichever screen shows it
       jobUpdated(data);
@@ -243,6 +249,7 @@ function showTab(name) {
   if (name === "admin") admin.open();
   if (name === "dashboard") dashboard?.open();
   if (name === "zns") zns?.open();
+  if (name === "zns") journeys?.open();
   if (name === "followers") followers?.open();
   alerts.tabShown(name);
 }
