@@ -21,6 +21,7 @@ import { jobUpdated } from "./jobs.js";
 import { applyOaLinkEvent } from "./oa_links.js";
 import { Zns } from "./zns.js";
 import { Journeys } from "./journeys.js";
+import { ZccReport } from "./zcc_report.js";
 
 // Why the hub refused this console's connection, as the login page says it.
 const REFUSALS = { member_removed: "removed", token_revoked: "password_changed" };
@@ -53,6 +54,7 @@ const admin = new Admin(ctx, $("#tab-admin"));
 const dashboard = ctx.supervisor ? new Dashboard(ctx, $("#tab-dashboard")) : null; // rulebook: Action.dashboard
 const zns = ctx.supervisor ? new Zns(ctx, $("#tab-zns")) : null; // rulebook: Action.zns
 const journeys = zns ? new Journeys(ctx, $("#zns-journeys")) : null; // ZNS journeys, in the ZNS tab
+const zccReport = ctx.supervisor ? new ZccReport(ctx, $("#zcc-report")) : null; // rulebook: Action.all_consents
 const alerts = new Alerts(ctx, { chat, calls }); // notifications, sound, the unread count in the title
 const followers = ctx.supervisor ? new Followers(ctx, $("#tab-followers")) : null; // rulebook: Action.followers
 ctx.showTab = (name) => showTab(name);
@@ -213,6 +215,7 @@ function apply(envelope) {
       break;
     case "consent.updated":
       consents.updated(data);
+      zccReport?.consentUpdated(data);
       break;
     case "zns.updated":
       zns?.updated(data);
