@@ -223,6 +223,7 @@ RECEIVES: list[tuple[str, Audience, set[str]]] = [
     ("session.revoked", rulebook.sessions_closed("agent"), {"agent"}),
     ("session.revoked", rulebook.sessions_closed("manager"), {"manager"}),
     ("follower.updated", rulebook.follower_watchers(), {"owner", "manager"}),
+    ("journey.updated", rulebook.supervisors(), {"owner", "manager"}),
 ]
 
 
