@@ -30,6 +30,7 @@ from hub.api import auth as auth_api
 from hub.api import calls as calls_api
 from hub.api import company as company_api
 from hub.api import consents as consents_api
+from hub.api import contacts as contacts_api
 from hub.api import dashboard as dashboard_api
 from hub.api import labels as labels_api
 from hub.api import members as members_api
@@ -60,6 +61,7 @@ API_ROUTES: list[ApiRoute] = [
     *dashboard_api.ROUTES,
     *consents_api.ROUTES,
     *audit_api.ROUTES,
+    *contacts_api.ROUTES,
 ]
 
 

@@ -42,6 +42,8 @@ class Action(StrEnum):
     assign_missed_calls = "assign a missed call to a member"
     audit = "read the audit log"
     dashboard = "see the dashboard's call and chat figures"
+    contacts_view = "see, add and edit contacts"
+    contacts_delete = "delete contacts"
 
 
 ALLOWED: dict[Action, frozenset[Role]] = {
@@ -63,6 +65,8 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.assign_missed_calls: SUPERVISING,
     Action.audit: OWNER,
     Action.dashboard: SUPERVISING,  # the product guide: managers "view dashboard"; figures, no chat content
+    Action.contacts_view: EVERYONE,  # the product guide: users see and add contacts
+    Action.contacts_delete: SUPERVISING,
 }
 
 _WHO = {OWNER: "the owner", SUPERVISING: "owners and managers"}

@@ -21,6 +21,7 @@ from hub.calls import Calls
 from hub.chat import ChatIngest, Spawn, background
 from hub.clock import Clock
 from hub.consents import Consents
+from hub.contacts import Contacts
 from hub.dashboard import Dashboard
 from hub.directory import Directory
 from hub.inbox import Inbox
@@ -77,6 +78,7 @@ class Runtime:
     zns: Zns
     inbox: Inbox
     tasks: set[asyncio.Task]
+    contacts: Contacts
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock, bus: Bus | None = None) -> Runtime:
@@ -176,6 +178,7 @@ class Runtime:
             consents=consents,
             zns=zns,
             inbox=inbox,
+            contacts=Contacts(store, clock, publisher),
         )
 
     async def close(self) -> None:

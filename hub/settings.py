@@ -132,6 +132,10 @@ class Settings(BaseSettings):
     zalo_oauth_url: str = "https://oauth.zaloapp.com"
     zalo_business_url: str = "https://business.openapi.zalo.me"
 
+    # Contacts (hub.contact_import): the largest file and the most rows an import takes (413 beyond).
+    contacts_import_max_bytes: int = 20 * 1024 * 1024
+    contacts_import_max_rows: int = 50_000
+
     @field_validator("recording_hosts", mode="before")
     @classmethod
     def _origins(cls, value: object) -> object:

@@ -166,6 +166,18 @@ INDEXES: dict[str, list[IndexModel]] = {
             name="event_key_unique",
         ),
     ],
+    # General contacts (hub.contacts): one customer per phone number (a multikey unique index: no two
+    # contacts of a company share a number), listed newest first.
+    "contacts": [
+        IndexModel([("company_id", ASCENDING), ("phones_e164", ASCENDING)], unique=True),
+        IndexModel([("company_id", ASCENDING), ("_id", DESCENDING)]),
+        # the REST request that made it (a re-done create finds its contact)
+        IndexModel(
+            [("company_id", ASCENDING), ("created_change", ASCENDING)],
+            partialFilterExpression={"created_change": {"$type": "string"}},
+            name="contact_created_change",
+        ),
+    ],
 }
 
 
@@ -300,6 +312,10 @@ class Store:
 
     async def close(self) -> None:
         await self.client.close()
+
+    @property
+    def contacts(self) -> AsyncCollection:
+        return self.db["contacts"]
 
 
 def time_range(start: datetime | None, end: datetime | None) -> dict[str, datetime] | None:
