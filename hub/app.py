@@ -32,6 +32,7 @@ from hub.api import company as company_api
 from hub.api import consents as consents_api
 from hub.api import contacts as contacts_api
 from hub.api import dashboard as dashboard_api
+from hub.api import jobs as jobs_api
 from hub.api import labels as labels_api
 from hub.api import members as members_api
 from hub.api import oa_links as oa_links_api
@@ -61,6 +62,7 @@ API_ROUTES: list[ApiRoute] = [
     *dashboard_api.ROUTES,
     *consents_api.ROUTES,
     *audit_api.ROUTES,
+    *jobs_api.ROUTES,
     *contacts_api.ROUTES,
 ]
 
@@ -169,6 +171,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         jobs = [
             asyncio.create_task(scheduler.run(runtime), name="scheduler"),
             asyncio.create_task(scheduler.finalize_calls(runtime), name="finalize-calls"),
+            asyncio.create_task(runtime.jobs.run_forever(settings.job_interval_s), name="jobs"),
         ]
         if settings.gc_tuning:
             # Start-up objects never die: keep the collector off them, and collect young objects

@@ -25,6 +25,7 @@ from hub.contacts import Contacts
 from hub.dashboard import Dashboard
 from hub.directory import Directory
 from hub.inbox import Inbox
+from hub.jobs import Jobs
 from hub.labels import Labels
 from hub.missed_calls import MissedCalls
 from hub.oa_links import OaLinks
@@ -77,6 +78,7 @@ class Runtime:
     consents: Consents
     zns: Zns
     inbox: Inbox
+    jobs: Jobs
     tasks: set[asyncio.Task]
     contacts: Contacts
 
@@ -148,6 +150,8 @@ class Runtime:
         consents = Consents(store, clock, oa_links, publisher)
         zns = Zns(store, clock, oa_links, publisher)
         inbox = Inbox(store, clock, chat, consents, zns, calls, oa_links, directory, settings.inbox_redo_after_s)
+        jobs = Jobs(store, clock, publisher, settings.job_lease_s)
+        contacts = Contacts(store, clock, publisher)
         return cls(
             settings=settings,
             clock=clock,
@@ -178,10 +182,12 @@ class Runtime:
             consents=consents,
             zns=zns,
             inbox=inbox,
-            contacts=Contacts(store, clock, publisher),
+            jobs=jobs,
+            contacts=contacts,
         )
 
     async def close(self) -> None:
+        await self.jobs.stop()
         await self.inbox.marks.close()
         for task in list(self.tasks):
             task.cancel()

@@ -97,6 +97,11 @@ class Settings(BaseSettings):
     # A stored webhook (inbox entry) still not marked applied this long after it arrived is re-applied
     # by the scheduler: its first attempt failed half-way and its sender may never retry (a PBX).
     inbox_redo_after_s: float = 30.0
+    # Long jobs (hub.jobs: imports, bulk sends, syncs): a running job's lease, renewed while it runs; when
+    # its process dies another process (or this one restarted) resumes it this long after. Each process
+    # looks for queued jobs this often (at once when one is started here).
+    job_lease_s: float = 15.0
+    job_interval_s: float = 1.0
     # Tests only: a file of armed failpoints (hub.faults).
     failpoints_file: str | None = None
     # Tests only: a file holding seconds to add to the hub's clock (hub.clock.OffsetClock).

@@ -166,6 +166,23 @@ INDEXES: dict[str, list[IndexModel]] = {
             name="event_key_unique",
         ),
     ],
+    # Long jobs (hub.jobs): the runner's claim, one active job per key, the lists, the unpublished sweep.
+    "jobs": [
+        IndexModel([("status", ASCENDING), ("lease_until", ASCENDING), ("created_at", ASCENDING)]),
+        IndexModel(
+            [("company_id", ASCENDING), ("active_key", ASCENDING)],
+            unique=True,
+            partialFilterExpression={"active_key": {"$type": "string"}},
+            name="job_active_key_unique",
+        ),
+        IndexModel([("company_id", ASCENDING), ("kind", ASCENDING), ("created_at", DESCENDING)]),
+        IndexModel([("company_id", ASCENDING), ("created_by", ASCENDING), ("created_at", DESCENDING)]),
+        IndexModel([("updated_at", ASCENDING)], partialFilterExpression={"unpublished": True}, name="job_unpublished"),
+    ],
+    "job_rows": [
+        IndexModel([("job_id", ASCENDING), ("n", ASCENDING)], unique=True),
+        IndexModel([("job_id", ASCENDING), ("valid", ASCENDING), ("status", ASCENDING), ("n", ASCENDING)]),
+    ],
     # General contacts (hub.contacts): one customer per phone number (a multikey unique index: no two
     # contacts of a company share a number), listed newest first.
     "contacts": [
@@ -289,6 +306,14 @@ class Store:
     @property
     def config(self) -> AsyncCollection:
         return self.db["config"]
+
+    @property
+    def jobs(self) -> AsyncCollection:
+        return self.db["jobs"]
+
+    @property
+    def job_rows(self) -> AsyncCollection:
+        return self.db["job_rows"]
 
     async def ensure_indexes(self) -> None:
         for name, models in INDEXES.items():

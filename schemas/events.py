@@ -22,6 +22,7 @@ from schemas.calls import CallRecord, MissedCallView
 from schemas.chat import Failure, Label, Message, ThreadSummary
 from schemas.contacts import Contact
 from schemas.directory import Company, Department, Member, Role
+from schemas.jobs import Job
 from schemas.rest import OaLink
 
 
@@ -296,6 +297,13 @@ class ZnsTemplateUpdated(_Event):
     reason: str | None
 
 
+class JobUpdated(Job):
+    """job.updated: a long job (an import, a bulk send, a sync) changed status or made progress, as
+    GET /api/jobs/{id} gives it; to its creator and to owners and managers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class SeqSkipped(_Event):
     """A seq held by a concurrent attempt of a change: reaches nobody."""
 
@@ -334,6 +342,7 @@ STORED: dict[str, type[BaseModel]] = {
     "consent.updated": ConsentUpdated,
     "zns.updated": ZnsUpdated,
     "zns.template_updated": ZnsTemplateUpdated,
+    "job.updated": JobUpdated,
     "seq.skipped": SeqSkipped,
 }
 

@@ -209,6 +209,8 @@ def apply(state: State, envelope: dict[str, Any]) -> None:
             state["zns"][data["id"]] = data
     elif kind == "zns.template_updated":
         pass  # templates have no list over REST yet: nothing a console holds
+    elif kind == "job.updated":
+        pass  # jobs are shown from GET /api/jobs by the screen that started them: not part of this state
     elif kind == "wallboard.revoked":
         if state["wallboard_tokens"] is not None:
             state["wallboard_tokens"].pop(data["id"], None)

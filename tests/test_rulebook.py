@@ -36,6 +36,7 @@ ACTIONS: dict[Action, set[Role]] = {
     Action.assign_missed_calls: {OWN, MAN},
     Action.audit: {OWN},
     Action.dashboard: {OWN, MAN},
+    Action.all_jobs: {OWN, MAN},
     Action.contacts_view: {OWN, MAN, USR},
     Action.contacts_delete: {OWN, MAN},
 }

@@ -50,6 +50,7 @@ RECEIVERS: dict[str, str] = {
     "consent.updated": "owners, managers and the member who requested it",
     "zns.updated": "owners and managers",
     "zns.template_updated": "owners and managers",
+    "job.updated": "owners, managers and the member who started the job",
     "seq.skipped": "nobody (a seq a concurrent attempt held; consoles never receive it)",
     "presence.updated": "owners and managers",
     "typing": "the other consoles that may see the thread",
