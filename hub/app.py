@@ -30,6 +30,7 @@ from hub.api import auth as auth_api
 from hub.api import calls as calls_api
 from hub.api import company as company_api
 from hub.api import consents as consents_api
+from hub.api import contact_imports as contact_imports_api
 from hub.api import contacts as contacts_api
 from hub.api import dashboard as dashboard_api
 from hub.api import jobs as jobs_api
@@ -63,6 +64,7 @@ API_ROUTES: list[ApiRoute] = [
     *consents_api.ROUTES,
     *audit_api.ROUTES,
     *jobs_api.ROUTES,
+    *contact_imports_api.ROUTES,
     *contacts_api.ROUTES,
 ]
 

@@ -21,6 +21,7 @@ from hub.calls import Calls
 from hub.chat import ChatIngest, Spawn, background
 from hub.clock import Clock
 from hub.consents import Consents
+from hub.contact_import import ContactImport
 from hub.contacts import Contacts
 from hub.dashboard import Dashboard
 from hub.directory import Directory
@@ -81,6 +82,7 @@ class Runtime:
     jobs: Jobs
     tasks: set[asyncio.Task]
     contacts: Contacts
+    contact_import: ContactImport
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock, bus: Bus | None = None) -> Runtime:
@@ -152,6 +154,9 @@ class Runtime:
         inbox = Inbox(store, clock, chat, consents, zns, calls, oa_links, directory, settings.inbox_redo_after_s)
         jobs = Jobs(store, clock, publisher, settings.job_lease_s)
         contacts = Contacts(store, clock, publisher)
+        contact_import = ContactImport(
+            jobs, contacts, publisher, settings.contacts_import_max_bytes, settings.contacts_import_max_rows
+        )
         return cls(
             settings=settings,
             clock=clock,
@@ -184,6 +189,7 @@ class Runtime:
             inbox=inbox,
             jobs=jobs,
             contacts=contacts,
+            contact_import=contact_import,
         )
 
     async def close(self) -> None:

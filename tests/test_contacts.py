@@ -4,12 +4,19 @@ hub killed half-way)."""
 
 from __future__ import annotations
 
+import csv
 import io
+from pathlib import Path
 from typing import Any
 
+import httpx
 import openpyxl
+import pytest
 
-from tests.conftest import Company, Person
+from hub.runtime import Runtime
+from tests.conftest import Company, Person, hub_of_its_own, make_company, runtime_of
+from tests.consoles import TestConsole
+from tests.servers import HubProcess
 
 # -- general contacts ---------------------------------------------------------------------------------
 
@@ -163,3 +170,227 @@ async def test_the_export_holds_the_search_read_back_with_openpyxl(company: Comp
     sheet = openpyxl.load_workbook(io.BytesIO(only.content), read_only=True).worksheets[0]
     vi = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert vi[0][:2] == ["Tên", "Số điện thoại"] and [r[0] for r in vi[1:]] == ["Bùi Thu"]
+
+
+# -- imports ------------------------------------------------------------------------------------------
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def xlsx_file(path: Path, header: list[str], rows: Any) -> Path:
+    """A workbook written as a stream (openpyxl write-only): any number of rows in little memory."""
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet("Danh bạ")
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    workbook.save(path)
+    return path
+
+
+def csv_bytes(header: list[str], rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return ("\ufeff" + out.getvalue()).encode()
+
+
+async def upload(company: Company, by: Person, name: str, content: bytes, url: str | None = None) -> httpx.Response:
+    mime = "text/csv" if name.endswith(".csv") else XLSX
+    return await company.http.post(
+        f"{url or company.url}/api/contacts/imports", headers=by.auth, files={"file": (name, content, mime)}
+    )
+
+
+async def rows_of(company: Company, by: Person, job_id: str, **params: Any) -> list[dict[str, Any]]:
+    response = await company.http.get(
+        f"{company.url}/api/contacts/imports/{job_id}/rows", headers=by.auth, params=params
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["rows"]
+
+
+def job_updates(console: TestConsole, job_id: str) -> list[dict[str, Any]]:
+    return [e["data"] for e in console.of_type("job.updated") if e["data"]["id"] == job_id]
+
+
+async def import_finished(console: TestConsole, job_id: str, timeout: float = 60) -> dict[str, Any]:
+    """The job as its last job.updated told the console: completed (or failed, which the caller sees)."""
+    await console.wait_for(
+        lambda: any(u["status"] in ("completed", "failed") for u in job_updates(console, job_id)), timeout
+    )
+    return next(u for u in job_updates(console, job_id) if u["status"] in ("completed", "failed"))
+
+
+async def import_file(company: Company, by: Person, console: TestConsole, name: str, content: bytes) -> dict[str, Any]:
+    staged = await upload(company, by, name, content)
+    assert staged.status_code == 201, staged.text
+    job_id = staged.json()["id"]
+    confirmed = await company.http.post(f"{company.url}/api/contacts/imports/{job_id}/confirm", headers=by.auth)
+    assert confirmed.status_code == 200, confirmed.text
+    return await import_finished(console, job_id)
+
+
+async def test_an_import_previews_each_rows_problem_and_saves_only_once_confirmed(
+    company: Company, tmp_path: Path
+) -> None:
+    user = await company.add("user")
+    existing = await add_contact(company, company.owner, name="Khách cũ", phones=["0935000001"])
+    console = await company.console(user).connect()
+    path = xlsx_file(
+        tmp_path / "danh-ba.xlsx",
+        ["Họ tên", "SĐT", "Email", "Địa chỉ", "Ghi chú", "Cột lạ"],
+        [
+            ["Lý Thị Hoa", "0935000002", "hoa@example.vn", "Đà Nẵng", "", "x"],
+            ["", "0935000003", "", "", "", ""],
+            ["Số sai", "12ab", "", "", "", ""],
+            ["Trùng số", "84935000002", "", "", "", ""],
+            ["Khách cũ đổi tên", 935000001, "", "Huế", "", ""],  # a number typed as a number in Excel
+            [None, None, None, None, None, None],  # empty: skipped
+            ["Hai số", "0935000004; +84935000005", "not-an-email", "", "", ""],
+        ],
+    )
+    staged = await upload(company, user, "danh-ba.xlsx", path.read_bytes())
+    assert staged.status_code == 201, staged.text
+    job = staged.json()
+    assert (job["status"], job["total"], job["valid"], job["invalid"]) == ("staged", 6, 2, 4)
+    assert job["params"]["filename"] == "danh-ba.xlsx"
+
+    problems = await rows_of(company, user, job["id"], problems="true")
+    assert [(r["data"]["line"], r["problems"]) for r in problems] == [
+        (3, ["name_missing"]),
+        (4, ["phone_invalid:12ab"]),
+        (5, ["phone_repeated:2"]),
+        (8, ["email_invalid"]),
+    ]
+    every = await rows_of(company, user, job["id"])
+    assert [r["existing"] for r in every if r["data"]["line"] == 6] == [{"id": existing["id"], "name": "Khách cũ"}]
+    assert await search(company, user, "Lý Thị Hoa") == []  # nothing saved before the confirm
+
+    confirmed = await company.http.post(f"{company.url}/api/contacts/imports/{job['id']}/confirm", headers=user.auth)
+    assert confirmed.status_code == 200 and confirmed.json()["status"] in ("queued", "running", "completed")
+    done = await import_finished(console, job["id"])
+    assert (done["status"], done["done"], done["ok"], done["failed"]) == ("completed", 2, 2, 0)
+    await console.wait_for(lambda: any(e["data"]["job_id"] == job["id"] for e in console.of_type("contacts.imported")))
+    imported = next(e["data"] for e in console.of_type("contacts.imported") if e["data"]["job_id"] == job["id"])
+    assert (imported["created"], imported["updated"]) == (1, 1)
+
+    hoa = await search(company, user, "0935000002")
+    assert [(c["name"], c["email"], c["address"], c["created_by"]) for c in hoa] == [
+        ("Lý Thị Hoa", "hoa@example.vn", "Đà Nẵng", user.id)
+    ]
+    updated = await company.http.get(f"{company.url}/api/contacts/{existing['id']}", headers=user.auth)
+    assert (updated.json()["name"], updated.json()["address"]) == ("Khách cũ đổi tên", "Huế")
+    for left_out in ("0935000003", "0935000004"):
+        assert await search(company, user, left_out) == []
+
+
+async def test_importing_the_same_file_twice_changes_nothing(company: Company) -> None:
+    console = await company.console(company.owner).connect()
+    content = csv_bytes(
+        ["Name", "Phone", "Email", "Address", "Note"],
+        [[f"Customer {i}", f"0944{i:06d}", f"c{i}@example.vn", "HCM", ""] for i in range(30)],
+    )
+    first = await import_file(company, company.owner, console, "contacts.csv", content)
+    assert (first["status"], first["ok"]) == ("completed", 30)
+    before = (
+        await company.http.get(f"{company.url}/api/contacts", headers=company.owner.auth, params={"limit": 200})
+    ).json()
+
+    second = await import_file(company, company.owner, console, "contacts.csv", content)
+    assert (second["status"], second["ok"], second["failed"]) == ("completed", 30, 0)
+    after = (
+        await company.http.get(f"{company.url}/api/contacts", headers=company.owner.auth, params={"limit": 200})
+    ).json()
+    assert after == before  # no duplicate, not even a changed time
+    imported = [e["data"] for e in console.of_type("contacts.imported")]
+    assert [(i["created"], i["updated"]) for i in imported] == [(30, 0), (0, 0)]
+
+
+async def test_a_file_that_is_not_a_contact_list_is_refused_before_anything_is_staged(company: Company) -> None:
+    wrong = await upload(company, company.owner, "x.csv", csv_bytes(["Mã", "Số tiền"], [["1", "2"]]))
+    assert wrong.status_code == 422 and wrong.json()["error"]["code"] == "unknown_columns"
+    assert "Số điện thoại" in wrong.json()["error"]["message"]
+    missing = await company.http.post(
+        f"{company.url}/api/contacts/imports", headers=company.owner.auth, files={"other": ("a.csv", b"x")}
+    )
+    assert missing.status_code == 400 and missing.json()["error"]["code"] == "file_missing"
+    broken = await upload(company, company.owner, "x.xlsx", b"PK\x03\x04 not really a zip")
+    assert broken.status_code == 422 and broken.json()["error"]["code"] == "invalid_file"
+    jobs = await company.http.get(f"{company.url}/api/jobs", headers=company.owner.auth)
+    assert jobs.status_code == 200 and jobs.json()["jobs"] == []
+
+
+def rss_kib(process: HubProcess) -> int:
+    assert process.process is not None
+    status = Path(f"/proc/{process.process.pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
+
+
+@pytest.mark.timeout(600)
+async def test_fifty_thousand_rows_import_with_live_progress_and_flat_memory(
+    company: Company, hub: HubProcess, tmp_path: Path
+) -> None:
+    rows = 50_000
+    path = xlsx_file(
+        tmp_path / "big.xlsx",
+        ["Tên", "Số điện thoại", "Email", "Địa chỉ", "Ghi chú"],
+        (
+            [f"Khách {i}", f"0{(950000000 + i)}", f"k{i}@example.vn", "Số 1 Tràng Tiền, Hà Nội", f"dòng {i}"]
+            for i in range(rows)
+        ),
+    )
+    console = await company.console(company.owner).connect()
+    rss_before = rss_kib(hub)
+    staged = await upload(company, company.owner, "big.xlsx", path.read_bytes())
+    assert staged.status_code == 201, staged.text
+    job = staged.json()
+    assert (job["total"], job["valid"], job["invalid"]) == (rows, rows, 0)
+    confirmed = await company.http.post(
+        f"{company.url}/api/contacts/imports/{job['id']}/confirm", headers=company.owner.auth
+    )
+    assert confirmed.status_code == 200
+    done = await import_finished(console, job["id"], timeout=600)
+    assert (done["status"], done["done"], done["ok"]) == ("completed", rows, rows)
+    growth_mib = (rss_kib(hub) - rss_before) / 1024
+    assert growth_mib < 150, f"the hub grew by {growth_mib:.0f} MiB importing {rows} rows"
+
+    progress = [u["done"] for u in job_updates(console, job["id"]) if u["status"] == "running"]
+    assert len([d for d in progress if 0 < d < rows]) >= 2, progress  # the bar moved while it ran
+    assert progress == sorted(progress)
+    last = await search(company, company.owner, f"0{950000000 + rows - 1}")
+    assert [c["name"] for c in last] == [f"Khách {rows - 1}"]
+
+
+async def test_an_import_whose_hub_is_killed_half_way_finishes_with_every_row_once(
+    workdir: Path, mongo_uri: str, tmp_path: Path
+) -> None:
+    rows = 6_000
+    content = csv_bytes(["Tên", "SĐT"], [[f"Người {i}", f"0966{i:06d}"] for i in range(rows)])
+    with hub_of_its_own(workdir, mongo_uri, "hub_contacts_kill", job_lease_s="2") as process:
+        async with runtime_of(mongo_uri, "hub_contacts_kill") as rt, httpx.AsyncClient(timeout=30) as http:
+            company = await make_company(rt, process.url, http)
+            console = await company.console(company.owner).connect()
+            staged = await upload(company, company.owner, "people.csv", content)
+            job_id = staged.json()["id"]
+            await http.post(f"{company.url}/api/contacts/imports/{job_id}/confirm", headers=company.owner.auth)
+            await console.wait_for(lambda: any(0 < u["done"] < rows for u in job_updates(console, job_id)), 60)
+            assert process.process is not None
+            process.process.kill()  # no goodbye: the lease is left to lapse
+            process.process.wait()
+            await console.wait_disconnected()
+
+            process.start()
+            again = await company.console(company.owner).connect()
+            job = (await http.get(f"{company.url}/api/contacts/imports/{job_id}", headers=company.owner.auth)).json()
+            if job["status"] != "completed":
+                job = await import_finished(again, job_id, timeout=120)
+            assert (job["status"], job["done"], job["ok"], job["failed"]) == ("completed", rows, rows, 0)
+            await check_every_row_once(rt, company.id, rows)
+
+
+async def check_every_row_once(rt: Runtime, company_id: str, rows: int) -> None:
+    names = [doc["name"] async for doc in rt.store.contacts.find({"company_id": company_id}, {"name": 1})]
+    assert len(names) == rows
+    assert sorted(names) == sorted(f"Người {i}" for i in range(rows))
