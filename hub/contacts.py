@@ -68,7 +68,7 @@ def phone_list(raw: list[str]) -> tuple[list[str], list[str]]:
             raise Unprocessable(
                 f"{text!r} is not a phone number: write it as 0912345678, 84912345678 or +84912345678",
                 "invalid_phone",
-                {"phone": text},
+                {"phone": text, "field": "phones"},
             )
         if number not in normal:
             typed.append(text)
@@ -190,7 +190,7 @@ class Contacts:
             f"{shown} is already the number of the contact {other['name']!r}: open that contact and edit it, "
             "or remove the number there first (one customer per phone number)",
             "phone_taken",
-            {"phone": shown, "contact_id": other["_id"], "contact_name": other["name"]},
+            {"phone": shown, "contact_id": other["_id"], "contact_name": other["name"], "field": "phones"},
         )
 
     async def create(self, actor: Principal, body: ContactCreate) -> Contact:

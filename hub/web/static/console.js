@@ -10,6 +10,7 @@ import { api, ApiError, endSession, session } from "./api.js";
 import { Calls, tickTimers } from "./calls.js";
 import { Chat } from "./chat.js";
 import { Consents } from "./consents.js";
+import { Contacts } from "./contacts.js";
 import { Dashboard } from "./dashboard.js";
 import { $ } from "./dom.js";
 import * as fmt from "./format.js";
@@ -47,6 +48,7 @@ const consents = new Consents(ctx);
 const admin = new Admin(ctx, $("#tab-admin"));
 const dashboard = ctx.supervisor ? new Dashboard(ctx, $("#tab-dashboard")) : null; // rulebook: Action.dashboard
 const alerts = new Alerts(ctx, { chat, calls }); // notifications, sound, the unread count in the title
+const contacts = new Contacts(ctx, $("#tab-contacts")); // the Contacts tab (contacts.js)
 ctx.showTab = (name) => showTab(name);
 ctx.threadOpened = (threadId) => alerts.threadOpened(threadId);
 // A thread named elsewhere (a call's customer, a notification): the Chats tab, on it, even outside the filters.
@@ -101,6 +103,7 @@ async function reload() {
   try {
     await loadAll();
     admin.reload(); // its sections, too, read afresh
+    if (contacts.loaded) contacts.reload().catch((err) => console.error(err));
   } finally {
     ready = true;
     const backlog = held;
@@ -119,6 +122,7 @@ function apply(envelope) {
   }
   const data = envelope.data;
   dashboard?.apply(envelope.type, data); // figures a call, a message or a thread changed: refreshed soon
+  if (/^(member|extension|department)\./.test(envelope.type)) contacts.apply(envelope.type, data); // the internal directory
   switch (envelope.type) {
     case "thread.created":
     case "thread.updated":
@@ -204,6 +208,13 @@ function apply(envelope) {
     case "consent.updated":
       consents.updated(data);
       break;
+    case "contact.created":
+    case "contact.updated":
+    case "contact.removed":
+    case "contacts.imported":
+    case "job.updated":
+      contacts.apply(envelope.type, data);
+      break;
     default:
       break; // zns.updated and future types: nothing shown here yet
   }
@@ -227,6 +238,7 @@ function showTab(name) {
   if (name === "calls" && !calls.historyLoaded) calls.loadHistory().catch((err) => console.error(err));
   if (name === "admin") admin.open();
   if (name === "dashboard") dashboard?.open();
+  if (name === "contacts") contacts.open();
   alerts.tabShown(name);
 }
 
@@ -248,6 +260,7 @@ onLangChange(() => {
   rerender();
   admin.render();
   dashboard?.render();
+  contacts.render();
 });
 $("#who").textContent = `${me.name} · ${t(`role.${me.role}`)}`;
 $("#presence").value = localStorage.getItem("hub.presence") || "available";
