@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 PHONES_MAX = 10  # numbers on one contact
 PHONE_TEXT_MAX = 32
+EMAIL = r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$"  # empty, or something@somewhere.tld
 
 
 class Contact(BaseModel):
@@ -32,7 +33,7 @@ class ContactCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     phones: list[str] = Field(min_length=1, max_length=PHONES_MAX)
-    email: str = Field(default="", max_length=200)
+    email: str = Field(default="", max_length=200, pattern=EMAIL)
     address: str = Field(default="", max_length=500)
     note: str = Field(default="", max_length=2000)
 
@@ -44,7 +45,7 @@ class ContactUpdate(BaseModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     phones: list[str] | None = Field(default=None, min_length=1, max_length=PHONES_MAX)
-    email: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=200, pattern=EMAIL)
     address: str | None = Field(default=None, max_length=500)
     note: str | None = Field(default=None, max_length=2000)
 

@@ -17,6 +17,7 @@ from hub.runtime import Runtime
 from tests.conftest import Company, Person, hub_of_its_own, make_company, runtime_of
 from tests.consoles import TestConsole
 from tests.servers import HubProcess
+from tests.test_nothing_lost import Failpoints
 
 # -- general contacts ---------------------------------------------------------------------------------
 
@@ -394,3 +395,59 @@ async def check_every_row_once(rt: Runtime, company_id: str, rows: int) -> None:
     names = [doc["name"] async for doc in rt.store.contacts.find({"company_id": company_id}, {"name": 1})]
     assert len(names) == rows
     assert sorted(names) == sorted(f"Người {i}" for i in range(rows))
+
+
+# -- limits and faults, on a hub of their own ------------------------------------------------------------
+
+
+async def test_a_file_past_the_limits_is_refused_413_and_a_cut_request_is_finished_by_its_retry_once(
+    workdir: Path, mongo_uri: str
+) -> None:
+    failpoints = Failpoints(workdir / "contacts-failpoints.json")
+    settings = {"contacts_import_max_rows": "20", "contacts_import_max_bytes": "4000", "hole_timeout_s": "2"}
+    with hub_of_its_own(
+        workdir, mongo_uri, "hub_contacts_limits", failpoints_file=str(failpoints.path), **settings
+    ) as process:
+        async with runtime_of(mongo_uri, "hub_contacts_limits") as rt, httpx.AsyncClient(timeout=30) as http:
+            company = await make_company(rt, process.url, http)
+            console = await company.console(company.owner).connect()
+
+            many = csv_bytes(["Name", "Phone"], [[f"P {i}", f"0912{i:06d}"] for i in range(21)])
+            refused = await upload(company, company.owner, "many.csv", many)
+            assert refused.status_code == 413 and refused.json()["error"]["code"] == "too_many_rows"
+            big = csv_bytes(["Name", "Phone", "Note"], [[f"P {i}", f"0912{i:06d}", "x" * 400] for i in range(12)])
+            refused = await upload(company, company.owner, "big.csv", big)
+            assert refused.status_code == 413 and refused.json()["error"]["code"] == "file_too_large"
+            assert (await http.get(f"{company.url}/api/jobs", headers=company.owner.auth)).json()["jobs"] == []
+            fits = csv_bytes(["Name", "Phone"], [[f"P {i}", f"0912{i:06d}"] for i in range(20)])
+            assert (await upload(company, company.owner, "fits.csv", fits)).status_code == 201
+
+            # a create cut after its event's seq was reserved: 503, and the retry with the same key makes one contact
+            failpoints.arm("publish.seq_reserved")
+            headers = {**company.owner.auth, "Idempotency-Key": "contact-1"}
+            body = {"name": "Khách Một", "phones": ["0987111222"]}
+            cut = await http.post(f"{company.url}/api/contacts", headers=headers, json=body)
+            assert cut.status_code == 503, cut.text
+            retry = await http.post(f"{company.url}/api/contacts", headers=headers, json=body)
+            assert retry.status_code == 201, retry.text
+            await console.wait_for(lambda: len(console.of_type("contact.created")) == 1, 20)
+            assert [c["id"] for c in await search(company, company.owner, "0987111222")] == [retry.json()["id"]]
+
+            # a delete cut before its event: the retry finishes it, one contact.removed
+            failpoints.arm("publish.before_seq")
+            headers = {**company.owner.auth, "Idempotency-Key": "contact-1-delete"}
+            url = f"{company.url}/api/contacts/{retry.json()['id']}"
+            assert (await http.delete(url, headers=headers)).status_code == 503
+            assert (await http.delete(url, headers=headers)).status_code == 204
+            await console.wait_for(lambda: len(console.of_type("contact.removed")) == 1, 20)
+            assert await search(company, company.owner, "0987111222") == []
+            failpoints.clear()
+
+
+async def test_an_email_that_is_no_address_is_refused(company: Company) -> None:
+    response = await company.http.post(
+        f"{company.url}/api/contacts",
+        headers=company.owner.auth,
+        json={"name": "A", "phones": ["0912000999"], "email": "nope"},
+    )
+    assert response.status_code == 422 and response.json()["error"]["message"].startswith("email")
