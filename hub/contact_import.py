@@ -8,7 +8,7 @@ shared job runner (hub.jobs, kind `contacts.import`), a preview, then the rows u
 - Problems (a row with any is not imported; codes, some with the value after a colon, which the console
   words in the reader's language): `name_missing`, `phone_missing`, `phone_invalid:<as written>`,
   `phone_repeated:<line>` (an earlier line of the file has the number: the first one wins),
-  `too_long:<field>`, `email_invalid`.
+  `too_long:<field>`, `email_invalid`, `row_malformed` (a row edited through /api/jobs into another shape).
 - A number that is already a contact's is no problem: the row updates that contact (its non-empty
   fields win, its numbers are added). The preview says so per row (`existing`), read when the page is
   shown, not when the file was staged.
@@ -191,13 +191,24 @@ class Rows:
             self._workbook.close()
 
 
-class Check:
-    """A row's problems, in file order: remembers each number's first line to name repeats."""
+def well_formed(row: dict[str, Any]) -> bool:
+    """The shape the handler reads (a row edited through /api/jobs comes from a client as any JSON)."""
+    texts = all(isinstance(row.get(name, ""), str) for name in ("name", *LIMITS))
+    phones = row.get("phones", [])
+    return texts and isinstance(phones, list) and len(phones) <= 10 and all(isinstance(p, str) for p in phones)
 
-    def __init__(self) -> None:
-        self._first: dict[str, int] = {}
+
+class Check:
+    """A row's problems, in file order: remembers each number's first line to name repeats (`repeats`
+    False: a row edited in the preview, checked alone; a number it shares with another row is then
+    simply that contact's, whichever row comes first)."""
+
+    def __init__(self, repeats: bool = True) -> None:
+        self._first: dict[str, int] | None = {} if repeats else None
 
     def __call__(self, row: dict[str, Any]) -> list[str]:
+        if not well_formed(row):
+            return ["row_malformed"]
         found: list[str] = []
         if not row.get("name"):
             found.append("name_missing")
@@ -214,6 +225,8 @@ class Check:
             if number is None:
                 found.append(f"phone_invalid:{text[:40]}")
                 continue
+            if self._first is None:
+                continue
             first = self._first.setdefault(number, row.get("line", 0))
             if first != row.get("line", 0):
                 found.append(f"phone_repeated:{first}")
@@ -227,7 +240,7 @@ class ContactImport:
         self._publisher = publisher
         self.max_bytes = max_bytes
         self.max_rows = max_rows
-        jobs.register(KIND, self.run, Check())
+        jobs.register(KIND, self.run, Check(repeats=False))
 
     async def stage(self, actor: Principal, upload: UploadFile) -> dict[str, Any]:
         """The file's rows staged with their problems; the staged job's view (total, valid, invalid)."""

@@ -195,6 +195,8 @@ class Contacts:
 
     async def create(self, actor: Principal, body: ContactCreate) -> Contact:
         rulebook.require(actor, rulebook.Action.contacts_view)
+        if not body.name.strip():
+            raise Unprocessable("name: give the contact a name", "invalid_body")
         typed, numbers = phone_list(body.phones)
         change = current_change()
         now = self._clock.now()
@@ -230,6 +232,8 @@ class Contacts:
                 break
             except DuplicateKeyError:
                 continue  # raced another write of one of the numbers: look again
+        else:
+            raise Conflict("another contact took one of these numbers meanwhile: try again", "phone_taken")
         contact = contact_view(doc)
         await self._publisher.publish(
             actor.company_id, "contact.created", contact.model_dump(mode="json"), CONTACT_AUDIENCE
@@ -252,6 +256,8 @@ class Contacts:
             changes.update(phones=typed, phones_e164=numbers)
         if not changes:
             raise Unprocessable("give at least one of name, phones, email, address, note", "invalid_body")
+        if changes.get("name") == "":
+            raise Unprocessable("name: give the contact a name", "invalid_body")
         changes.update(updated_at=self._clock.now(), updated_by=actor.member_id)
         try:
             await self._contacts.update_one({"_id": contact_id, "company_id": actor.company_id}, {"$set": changes})

@@ -287,6 +287,33 @@ async def test_an_import_previews_each_rows_problem_and_saves_only_once_confirme
         assert await search(company, user, left_out) == []
 
 
+async def test_a_row_fixed_in_the_preview_is_imported_and_a_malformed_edit_is_a_problem(company: Company) -> None:
+    console = await company.console(company.owner).connect()
+    content = csv_bytes(["Tên", "SĐT"], [["Đúng", "0955000001"], ["Sai số", "0955"]])
+    job = (await upload(company, company.owner, "sua.csv", content)).json()
+    assert (job["valid"], job["invalid"]) == (1, 1)
+    bad = (await rows_of(company, company.owner, job["id"], problems="true"))[0]
+    fixed = {**bad["data"], "phones": ["0955000002"]}
+    edited = await company.http.patch(
+        f"{company.url}/api/jobs/{job['id']}/rows/{bad['n']}", headers=company.owner.auth, json={"data": fixed}
+    )
+    assert edited.status_code == 200 and edited.json()["row"]["problems"] == []
+    broken = await company.http.patch(
+        f"{company.url}/api/jobs/{job['id']}/rows/0", headers=company.owner.auth, json={"data": {"phones": "x"}}
+    )
+    assert broken.json()["row"]["problems"] == ["row_malformed"]
+    await company.http.patch(
+        f"{company.url}/api/jobs/{job['id']}/rows/0",
+        headers=company.owner.auth,
+        json={"data": {"line": 2, "name": "Đúng", "phones": ["0955000001"]}},
+    )
+    await company.http.post(f"{company.url}/api/contacts/imports/{job['id']}/confirm", headers=company.owner.auth)
+    done = await import_finished(console, job["id"])
+    assert (done["status"], done["ok"]) == ("completed", 2)
+    assert [c["name"] for c in await search(company, company.owner, "0955000002")] == ["Sai số"]
+    assert [c["name"] for c in await search(company, company.owner, "0955000001")] == ["Đúng"]
+
+
 async def test_importing_the_same_file_twice_changes_nothing(company: Company) -> None:
     console = await company.console(company.owner).connect()
     content = csv_bytes(
