@@ -299,3 +299,58 @@ class ZaloClient:
             if number == -1:  # no error code either (reference section 7: treat as "reconnect")
                 detail = f"answered without tokens ({sorted(body)})" + (f": {detail}" if detail else "")
             raise ZaloError(number, detail) from None
+
+    # -- followers and tags (reference section 9) --------------------------------------------------
+
+    async def user_list(
+        self,
+        token: str,
+        offset: int,
+        count: int,
+        is_follower: bool | None = None,
+        last_interaction_period: str | None = None,
+        tag_name: str | None = None,
+    ) -> dict[str, Any]:
+        """GET /v3.0/oa/user/getlist: one page of the OA's users, `{total, count, offset, users: [{user_id}]}`.
+
+        `offset` is 0-based (at most 9951), `count` at most 50; `last_interaction_period` is TODAY,
+        YESTERDAY, L7D, L30D or YYYY_MM_DD:YYYY_MM_DD. Only `user_id` of each user is relied on."""
+        query: dict[str, Any] = {"offset": offset, "count": count}
+        if is_follower is not None:
+            query["is_follower"] = is_follower
+        if last_interaction_period:
+            query["last_interaction_period"] = last_interaction_period
+        if tag_name:
+            query["tag_name"] = tag_name
+        body = await self._call(
+            "GET", f"{self._openapi}/v3.0/oa/user/getlist", token, params={"data": json.dumps(query)}
+        )
+        data = body.get("data") or {}
+        return data if isinstance(data, dict) else {}
+
+    async def oa_tags(self, token: str) -> list[str]:
+        """GET /v2.0/oa/tag/gettagsofoa: the OA's tag names (a flat list, or objects with `tag_name`:
+        sources disagree, both are read)."""
+        body = await self._call("GET", f"{self._openapi}/v2.0/oa/tag/gettagsofoa", token)
+        data = body.get("data") or []
+        names = []
+        for item in data if isinstance(data, list) else []:
+            name = item.get("tag_name") or item.get("name") if isinstance(item, dict) else item
+            if name:
+                names.append(str(name))
+        return names
+
+    async def tag_user(self, token: str, user_id: str, tag_name: str) -> None:
+        """POST /v2.0/oa/tag/tagfollower (creates a missing tag, by one reading of the sources)."""
+        await self._call(
+            "POST", f"{self._openapi}/v2.0/oa/tag/tagfollower", token, json={"user_id": user_id, "tag_name": tag_name}
+        )
+
+    async def untag_user(self, token: str, user_id: str, tag_name: str) -> None:
+        """POST /v2.0/oa/tag/rmfollowerfromtag."""
+        await self._call(
+            "POST",
+            f"{self._openapi}/v2.0/oa/tag/rmfollowerfromtag",
+            token,
+            json={"user_id": user_id, "tag_name": tag_name},
+        )

@@ -33,10 +33,12 @@ from hub.api import consents as consents_api
 from hub.api import contact_imports as contact_imports_api
 from hub.api import contacts as contacts_api
 from hub.api import dashboard as dashboard_api
+from hub.api import followers as followers_api
 from hub.api import jobs as jobs_api
 from hub.api import labels as labels_api
 from hub.api import members as members_api
 from hub.api import oa_links as oa_links_api
+from hub.api import reports as reports_api
 from hub.api import threads as threads_api
 from hub.api.routing import ApiRoute, error_response, openapi, starlette_routes
 from hub.clock import Clock, clock_from
@@ -63,7 +65,9 @@ API_ROUTES: list[ApiRoute] = [
     *dashboard_api.ROUTES,
     *consents_api.ROUTES,
     *audit_api.ROUTES,
+    *followers_api.ROUTES,
     *jobs_api.ROUTES,
+    *reports_api.ROUTES,
     *contact_imports_api.ROUTES,
     *contacts_api.ROUTES,
 ]

@@ -44,6 +44,7 @@ from hub.clock import Clock
 from hub.consents import Consents
 from hub.directory import Directory
 from hub.errors import HubError, Unprocessable
+from hub.followers import Followers
 from hub.oa_links import OaLinks
 from hub.store import Store
 from hub.zns import Zns
@@ -140,6 +141,7 @@ class Inbox:
         # Set by the serving app (hub.app): what re-runs a journaled REST request.
         self._app: Any = None
         self._endpoints: dict[str, Endpoint] = {}
+        self.followers: Followers | None = None  # set at assembly (hub.runtime)
 
     def serve_requests(self, app: Any, endpoints: dict[str, Endpoint]) -> None:
         self._app = app
@@ -266,6 +268,8 @@ class Inbox:
         if kind in (EventKind.zalo_call, EventKind.consent_reply):
             # Answering a call or a consent request is an interaction: a new reply window (reference section 4).
             await self._chat.interaction(link, event)
+        if self.followers is not None:  # the OA's followers list (one upsert, after the chat step)
+            await self.followers.on_webhook(link, event, kind)
 
     # -- the sweeper (scheduler) ------------------------------------------------------------------
 

@@ -42,6 +42,7 @@ class Action(StrEnum):
     assign_missed_calls = "assign a missed call to a member"
     audit = "read the audit log"
     dashboard = "see the dashboard's call and chat figures"
+    followers = "see the OAs' followers and sync them from Zalo"
     all_jobs = "see and cancel every import, bulk send and sync of the company"
     contacts_view = "see, add and edit contacts"
     contacts_delete = "delete contacts"
@@ -66,6 +67,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.assign_missed_calls: SUPERVISING,
     Action.audit: OWNER,
     Action.dashboard: SUPERVISING,  # the product guide: managers "view dashboard"; figures, no chat content
+    Action.followers: SUPERVISING,
     Action.all_jobs: SUPERVISING,  # a user sees the jobs they started
     Action.contacts_view: EVERYONE,  # the product guide: users see and add contacts
     Action.contacts_delete: SUPERVISING,
@@ -294,3 +296,8 @@ def wallboard_revoked(token_id: str) -> Audience:
     audience = supervisors()
     audience.disconnects = [wallboard_key(token_id)]
     return audience
+
+
+def follower_watchers() -> Audience:
+    """follower.updated: whoever may see the followers list."""
+    return Audience(roles=sorted(ALLOWED[Action.followers], key=list(Role).index))

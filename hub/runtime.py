@@ -20,16 +20,20 @@ from hub.audit import Audit
 from hub.calls import Calls
 from hub.chat import ChatIngest, Spawn, background
 from hub.clock import Clock
+from hub.consent_bulk import ConsentBulk
 from hub.consents import Consents
 from hub.contact_import import ContactImport
 from hub.contacts import Contacts
 from hub.dashboard import Dashboard
 from hub.directory import Directory
+from hub.followers import JOB_KIND as FOLLOWERS_SYNC
+from hub.followers import Followers
 from hub.inbox import Inbox
 from hub.jobs import Jobs
 from hub.labels import Labels
 from hub.missed_calls import MissedCalls
 from hub.oa_links import OaLinks
+from hub.outreach_reports import OutreachReports
 from hub.presence import Presence, make_presence
 from hub.realtime.bus import Bus, NullBus
 from hub.realtime.publish import EventLog, Publisher
@@ -80,7 +84,10 @@ class Runtime:
     zns: Zns
     inbox: Inbox
     jobs: Jobs
+    consent_bulk: ConsentBulk
+    outreach_reports: OutreachReports
     tasks: set[asyncio.Task]
+    followers: Followers
     contacts: Contacts
     contact_import: ContactImport
 
@@ -152,7 +159,13 @@ class Runtime:
         consents = Consents(store, clock, oa_links, publisher)
         zns = Zns(store, clock, oa_links, publisher)
         inbox = Inbox(store, clock, chat, consents, zns, calls, oa_links, directory, settings.inbox_redo_after_s)
+        followers = Followers(
+            store, clock, oa_links, publisher, settings.followers_retry_base_s, settings.zalo_user_list_max_offset
+        )
+        inbox.followers = followers
         jobs = Jobs(store, clock, publisher, settings.job_lease_s)
+        followers.jobs = jobs  # the OA followers sync (hub.followers)
+        jobs.register(FOLLOWERS_SYNC, followers.sync)
         contacts = Contacts(store, clock, publisher)
         contact_import = ContactImport(
             jobs, contacts, publisher, settings.contacts_import_max_bytes, settings.contacts_import_max_rows
@@ -187,7 +200,10 @@ class Runtime:
             consents=consents,
             zns=zns,
             inbox=inbox,
+            followers=followers,
             jobs=jobs,
+            consent_bulk=ConsentBulk(store, consents, jobs, settings.zcc_bulk_per_s),
+            outreach_reports=OutreachReports(store, clock),
             contacts=contacts,
             contact_import=contact_import,
         )

@@ -102,6 +102,9 @@ class Settings(BaseSettings):
     # looks for queued jobs this often (at once when one is started here).
     job_lease_s: float = 15.0
     job_interval_s: float = 1.0
+    # ZCC call requests sent in bulk go out at most this many a second. UNCERTAIN: Zalo documents no limit
+    # for requestconsent beyond the app-wide one; its rate-limit answer (-32) pauses the sending anyway.
+    zcc_bulk_per_s: float = 5.0
     # Tests only: a file of armed failpoints (hub.faults).
     failpoints_file: str | None = None
     # Tests only: a file holding seconds to add to the hub's clock (hub.clock.OffsetClock).
@@ -137,6 +140,12 @@ class Settings(BaseSettings):
     zalo_oauth_url: str = "https://oauth.zaloapp.com"
     zalo_business_url: str = "https://business.openapi.zalo.me"
 
+    # OA followers sync (hub.followers): the first wait after Zalo's rate limit (-32) or an outage, doubled
+    # on each retry (up to a minute).
+    followers_retry_base_s: float = 2.0
+    # Zalo's largest offset in the user list ("tối đa 9951", reference section 9): 10,000 users per filter,
+    # beyond which a sync walks slices of days.
+    zalo_user_list_max_offset: int = 9951
     # Contacts (hub.contact_import): the largest file and the most rows an import takes (413 beyond).
     contacts_import_max_bytes: int = 20 * 1024 * 1024
     contacts_import_max_rows: int = 50_000

@@ -145,6 +145,12 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("link_id", ASCENDING), ("tracking_id", ASCENDING)], unique=True),
         IndexModel([("link_id", ASCENDING), ("msg_id", ASCENDING)]),
         IndexModel([("company_id", ASCENDING), ("sent_at", DESCENDING)]),
+        # The service reviews list (hub.outreach_reports): only the reviewed messages, newest review first.
+        IndexModel(
+            [("company_id", ASCENDING), ("review.submitted_at", DESCENDING)],
+            partialFilterExpression={"review": {"$type": "object"}},
+            name="zns_reviewed",
+        ),
     ],
     "zns_templates": [IndexModel([("link_id", ASCENDING), ("template_id", ASCENDING)], unique=True)],
     "labels": [IndexModel([("company_id", ASCENDING), ("name", ASCENDING)], unique=True)],
@@ -153,6 +159,16 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("company_id", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)]),
         IndexModel([("company_id", ASCENDING), ("member_id", ASCENDING), ("at", DESCENDING)]),
         IndexModel([("at", ASCENDING)]),
+    ],
+    # An OA's followers (hub.followers); _id is "<link_id>:<user_id>". The list's filters, newest interaction first.
+    "followers": [
+        IndexModel([("link_id", ASCENDING), ("user_id", ASCENDING)], unique=True),
+        IndexModel([("company_id", ASCENDING), ("last_interaction_at", DESCENDING), ("_id", DESCENDING)]),
+        IndexModel([("company_id", ASCENDING), ("oa_id", ASCENDING), ("last_interaction_at", DESCENDING)]),
+        IndexModel([("company_id", ASCENDING), ("is_follower", ASCENDING), ("last_interaction_at", DESCENDING)]),
+        IndexModel([("company_id", ASCENDING), ("tags", ASCENDING), ("last_interaction_at", DESCENDING)]),
+        IndexModel([("company_id", ASCENDING), ("shared.phone_e164", ASCENDING)]),
+        IndexModel([("link_id", ASCENDING), ("tags", ASCENDING)]),  # remove_tag
     ],
     "events": [
         # Read both ways (replay forwards, the floor backwards): one index serves both directions.
@@ -306,6 +322,14 @@ class Store:
     @property
     def config(self) -> AsyncCollection:
         return self.db["config"]
+
+    @property
+    def followers(self) -> AsyncCollection:
+        return self.db["followers"]
+
+    @property
+    def follower_syncs(self) -> AsyncCollection:
+        return self.db["follower_syncs"]  # _id: OA link id; the last complete sync (hub.followers)
 
     @property
     def jobs(self) -> AsyncCollection:

@@ -22,6 +22,7 @@ from schemas.calls import CallRecord, MissedCallView
 from schemas.chat import Failure, Label, Message, ThreadSummary
 from schemas.contacts import Contact
 from schemas.directory import Company, Department, Member, Role
+from schemas.followers import Follower
 from schemas.jobs import Job
 from schemas.rest import OaLink
 
@@ -297,6 +298,13 @@ class ZnsTemplateUpdated(_Event):
     reason: str | None
 
 
+class FollowerUpdated(Follower):
+    """follower.updated: an OA follower as GET /api/followers/{id} gives it (new, followed, unfollowed, shared
+    info, tags, detail synced, or a new minute of last interaction)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class JobUpdated(Job):
     """job.updated: a long job (an import, a bulk send, a sync) changed status or made progress, as
     GET /api/jobs/{id} gives it; to its creator and to owners and managers."""
@@ -344,6 +352,7 @@ STORED: dict[str, type[BaseModel]] = {
     "zns.template_updated": ZnsTemplateUpdated,
     "job.updated": JobUpdated,
     "seq.skipped": SeqSkipped,
+    "follower.updated": FollowerUpdated,
 }
 
 

@@ -227,6 +227,8 @@ def apply(state: State, envelope: dict[str, Any]) -> None:
             state["extensions"].pop(data["number"], None)
             if data["state"] is not None:  # the PBX still reports it: listed as one the directory lacks
                 state["extensions"][data["number"]] = data["state"]
+    elif kind == "follower.updated":
+        pass  # the followers screen is not part of the state this reducer holds (it reads its own page)
     elif kind in ("contact.created", "contact.updated", "contact.removed", "contacts.imported"):
         pass  # contacts are not part of the state this reducer holds (tests/test_contacts.py follows them)
     else:

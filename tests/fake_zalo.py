@@ -19,6 +19,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import uvicorn
@@ -61,6 +62,9 @@ class FakeZalo:
     quota: dict[str, Any] = field(default_factory=lambda: {"quota_type": "reply", "remain": 7})
     consent_requests: list[dict[str, Any]] = field(default_factory=list)
     zns_sent: list[dict[str, Any]] = field(default_factory=list)
+    # ZCC consent requests: a phone (84…) Zalo refuses with this code; the next N requests meet the rate limit.
+    consent_refusals: dict[str, int] = field(default_factory=dict)
+    consent_rate_limited: int = 0
     # OAuth: the OA each app's admin allows on the permission page, apps whose admin denies, codes
     # issued (code -> app_id, oa_id, challenge, issued at), answers to hand out instead of tokens.
     consenting_oa: dict[str, str] = field(default_factory=dict)  # app_id -> oa_id
@@ -73,6 +77,17 @@ class FakeZalo:
     oa_profiles: dict[str, dict[str, Any]] = field(default_factory=dict)  # oa_id -> getoa data
     oa_quotas: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # oa_id -> quota rows
     code_life_s: float = 600.0
+    # Followers (reference section 9): oa_id -> user_id -> detail, in the order getlist walks them (the
+    # details also answer /user/detail); getlist queries as received; the next `rate_limited_calls` user
+    # list or detail calls answer -32; a getlist at offset `hold_list_at` waits for `list_gate`.
+    users: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    list_requests: list[dict[str, Any]] = field(default_factory=list)
+    rate_limited_calls: int = 0
+    rate_limited_answers: int = 0
+    hold_list_at: int | None = None
+    max_offset: int = 9951  # Zalo's (reference section 9); a test lowers it to see an OA larger than one listing
+    list_gate: asyncio.Event = field(default_factory=asyncio.Event)
+    list_held: asyncio.Event = field(default_factory=asyncio.Event)
     url: str = ""
     _server: uvicorn.Server | None = None
     _task: asyncio.Task | None = None
@@ -162,6 +177,8 @@ class FakeZalo:
     async def _user_detail(self, request: Request) -> JSONResponse:
         if error := self._token_error(request):
             return error
+        if limited := self._rate_limited():
+            return limited
         user_id = json.loads(request.query_params["data"])["user_id"]
         self.profile_requests.append(user_id)
         if gate := self.held_profiles.get(user_id):
@@ -285,6 +302,11 @@ class FakeZalo:
         body = await request.json()
         if body.get("reason_code") not in (101, 103, 105, 106, 107):
             return JSONResponse({"error": -201, "message": _MESSAGES[-201]})
+        if self.consent_rate_limited > 0:
+            self.consent_rate_limited -= 1
+            return JSONResponse({"error": -32, "message": "The request exceeded the limit"})
+        if code := self.consent_refusals.get(str(body.get("phone"))):
+            return JSONResponse({"error": code, "message": _MESSAGES.get(code, "refused")})
         self.consent_requests.append(body)
         return JSONResponse({"error": 0, "message": "Success", "data": {}})
 
@@ -307,6 +329,115 @@ class FakeZalo:
             }
         )
 
+    # -- followers, user list, tags (reference section 9) -------------------------------------------
+
+    def arrange_users(self, oa_id: str, details: dict[str, dict[str, Any]]) -> None:
+        """Users of an OA, in the order getlist walks them; each detail as /user/detail answers it
+        (display_name, avatar, user_is_follower, user_last_interaction_date "DD/MM/YYYY", shared_info,
+        tags_and_notes_info {tag_names, notes})."""
+        known = self.users.setdefault(oa_id, {})
+        for user_id, detail in details.items():
+            known[user_id] = {"user_id": user_id, **detail}
+            self.profiles[user_id] = known[user_id]
+
+    def list_offsets(self, oa_id: str | None = None) -> list[int]:
+        return [q["offset"] for q in self.list_requests if oa_id is None or q["oa_id"] == oa_id]
+
+    def _rate_limited(self) -> JSONResponse | None:
+        if self.rate_limited_calls > 0:
+            self.rate_limited_calls -= 1
+            self.rate_limited_answers += 1
+            return JSONResponse({"error": -32, "message": "The request exceeded the rate limit of this app"})
+        return None
+
+    @staticmethod
+    def _interacted_within(detail: dict[str, Any], period: str) -> bool:
+        text = detail.get("user_last_interaction_date")
+        if not text:
+            return False
+        day = datetime.strptime(text, "%d/%m/%Y").date()
+        today = datetime.now(UTC).date()
+        if period == "TODAY":
+            return day == today
+        if period == "YESTERDAY":
+            return day == today - timedelta(days=1)
+        if period in ("L7D", "L30D"):
+            return day >= today - timedelta(days=7 if period == "L7D" else 30)
+        start, _, end = period.partition(":")
+        return datetime.strptime(start, "%Y_%m_%d").date() <= day <= datetime.strptime(end, "%Y_%m_%d").date()
+
+    async def _user_list(self, request: Request) -> JSONResponse:
+        if error := self._token_error(request):
+            return error
+        query = json.loads(request.query_params["data"])
+        oa_id = self.token_oa.get(request.headers["access_token"], "")
+        offset, count = int(query.get("offset", 0)), int(query.get("count", 0))
+        self.list_requests.append({**query, "oa_id": oa_id})
+        if limited := self._rate_limited():
+            return limited
+        if offset < 0 or offset > self.max_offset or count < 1 or count > 50:
+            return JSONResponse({"error": -201, "message": _MESSAGES[-201]})
+        if self.hold_list_at is not None and offset == self.hold_list_at:
+            self.list_held.set()
+            await self.list_gate.wait()
+        users = list(self.users.get(oa_id, {}).values())
+        follower = query.get("is_follower")
+        if follower is not None:  # several clients send the string "true"
+            wanted = follower is True or str(follower).lower() == "true"
+            users = [u for u in users if bool(u.get("user_is_follower")) == wanted]
+        if query.get("tag_name"):
+            users = [u for u in users if query["tag_name"] in (u.get("tags_and_notes_info") or {}).get("tag_names", [])]
+        if query.get("last_interaction_period"):
+            users = [u for u in users if self._interacted_within(u, query["last_interaction_period"])]
+        page = users[offset : offset + count]
+        return JSONResponse(
+            {
+                "error": 0,
+                "message": "Success",
+                "data": {
+                    "total": len(users),
+                    "count": len(page),
+                    "offset": offset,
+                    "users": [{"user_id": u["user_id"]} for u in page],
+                },
+            }
+        )
+
+    def _oa_of(self, request: Request) -> dict[str, dict[str, Any]]:
+        return self.users.setdefault(self.token_oa.get(request.headers["access_token"], ""), {})
+
+    async def _tags_of_oa(self, request: Request) -> JSONResponse:
+        if error := self._token_error(request):
+            return error
+        names = {
+            n for u in self._oa_of(request).values() for n in (u.get("tags_and_notes_info") or {}).get("tag_names", [])
+        }
+        return JSONResponse({"error": 0, "message": "Success", "data": sorted(names)})
+
+    async def _tag_follower(self, request: Request) -> JSONResponse:
+        if error := self._token_error(request):
+            return error
+        body = await request.json()
+        user = self._oa_of(request).get(body.get("user_id", ""))
+        if user is None or not body.get("tag_name"):
+            return JSONResponse({"error": -201, "message": _MESSAGES[-201]})
+        info = user.setdefault("tags_and_notes_info", {"tag_names": [], "notes": []})
+        names = info.setdefault("tag_names", [])
+        adding = request.url.path.endswith("/tagfollower")
+        if adding and body["tag_name"] not in names:
+            names.append(body["tag_name"])
+        elif not adding and body["tag_name"] in names:
+            names.remove(body["tag_name"])
+        return JSONResponse({"error": 0, "message": "Success"})
+
+    def _follower_routes(self) -> list[Route]:
+        return [
+            Route("/v3.0/oa/user/getlist", self._user_list, methods=["GET"]),
+            Route("/v2.0/oa/tag/gettagsofoa", self._tags_of_oa, methods=["GET"]),
+            Route("/v2.0/oa/tag/tagfollower", self._tag_follower, methods=["POST"]),
+            Route("/v2.0/oa/tag/rmfollowerfromtag", self._tag_follower, methods=["POST"]),
+        ]
+
     # -- serving ----------------------------------------------------------------------------------
 
     def app(self) -> Starlette:
@@ -322,6 +453,7 @@ class FakeZalo:
                 Route("/v2.0/oa/getoa", self._getoa, methods=["GET"]),
                 Route("/v2.0/oa/call/requestconsent", self._request_consent, methods=["POST"]),
                 Route("/message/template", self._send_zns, methods=["POST"]),
+                *self._follower_routes(),
             ]
         )
 

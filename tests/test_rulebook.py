@@ -36,6 +36,7 @@ ACTIONS: dict[Action, set[Role]] = {
     Action.assign_missed_calls: {OWN, MAN},
     Action.audit: {OWN},
     Action.dashboard: {OWN, MAN},
+    Action.followers: {OWN, MAN},
     Action.all_jobs: {OWN, MAN},
     Action.contacts_view: {OWN, MAN, USR},
     Action.contacts_delete: {OWN, MAN},
@@ -223,6 +224,7 @@ RECEIVES: list[tuple[str, Audience, set[str]]] = [
     ("member.updated", rulebook.supervisors(["agent"]), {"owner", "manager", "agent"}),
     ("session.revoked", rulebook.sessions_closed("agent"), {"agent"}),
     ("session.revoked", rulebook.sessions_closed("manager"), {"manager"}),
+    ("follower.updated", rulebook.follower_watchers(), {"owner", "manager"}),
 ]
 
 

@@ -42,6 +42,8 @@ def entitled(env: dict, member_id: str, role: str, assignee_at: dict[str, str | 
         return role in ("owner", "manager")
     if kind == "session.revoked":
         return data["member_id"] == member_id
+    if kind == "follower.updated":  # the OA followers list: owners and managers
+        return role in ("owner", "manager")
     if kind == "job.updated":  # a long job: its creator, owners and managers
         return role in ("owner", "manager") or data["created_by"] == member_id
     if kind.startswith(("contact.", "contacts.")):  # every member sees and adds contacts

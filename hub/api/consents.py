@@ -9,10 +9,13 @@ from zoneinfo import ZoneInfo
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hub import consent_sheets, sheets
+from hub import consent_bulk, consent_sheets, sheets, uploads
 from hub.api.routing import SHEET_QUERY, ApiRoute, QueryParam, principal, query_text, query_time, reply, runtime
+from hub.errors import Unprocessable
+from schemas.jobs import JobResponse
 from schemas.rest import ConsentRequest, ZnsSend
 
+CALL_TYPES = ("audio", "video", "audio_and_video")
 # The exact-match filters of each list: declared on its route, and what _filters reads.
 CONSENT_FIELDS = (
     QueryParam("oa_id", "string", "The OA's id"),
@@ -57,6 +60,23 @@ async def request_consent(request: Request, ask: ConsentRequest) -> Response:
         principal(request), ask.oa_id, ask.phone, ask.reason_code, ask.call_type
     )
     return reply(consent, status=201)
+
+
+async def import_consents(request: Request) -> Response:
+    """multipart/form-data: `file` (.xlsx or .csv with a phone column and an optional reason column),
+    `reason_code` (the reason of lines that name none), `call_type`. Nothing is sent: the answer is a
+    staged job whose lines (GET /api/jobs/{id}/rows) show their problems; confirm it with the OA."""
+    hub, actor = runtime(request), principal(request)
+    upload = await uploads.receive(request)
+    default = upload.fields.get("reason_code", "").strip()
+    if default and not default.isdigit():
+        raise Unprocessable("reason_code is a number such as 101", "invalid_reason_code")
+    call_type = upload.fields.get("call_type") or "audio"
+    if call_type not in CALL_TYPES:
+        raise Unprocessable(f"call_type is one of {', '.join(CALL_TYPES)}", "invalid_call_type")
+    rows = uploads.rows(upload, consent_bulk.COLUMNS)
+    job = await hub.consent_bulk.stage(actor, upload.filename, rows, int(default) if default else None, call_type)
+    return reply(JobResponse.model_validate({"job": job}), status=201)
 
 
 async def list_consents(request: Request) -> Response:
@@ -114,6 +134,16 @@ async def zns_stats(request: Request) -> Response:
 
 
 ROUTES = [
+    ApiRoute(
+        "POST",
+        "/api/consents/imports",
+        import_consents,
+        "Upload a list of call requests (ZCC) to check before sending: multipart `file` (.xlsx or .csv; columns "
+        "Số điện thoại/Phone and Lý do/Reason), `reason_code`, `call_type`; answers the staged job",
+        response=JobResponse,
+        status=201,
+        errors=(400, 401, 403, 404, 409, 413, 422),
+    ),
     ApiRoute(
         "POST",
         "/api/consents",

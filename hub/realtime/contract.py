@@ -52,6 +52,7 @@ RECEIVERS: dict[str, str] = {
     "zns.template_updated": "owners and managers",
     "job.updated": "owners, managers and the member who started the job",
     "seq.skipped": "nobody (a seq a concurrent attempt held; consoles never receive it)",
+    "follower.updated": "owners and managers",
     "presence.updated": "owners and managers",
     "typing": "the other consoles that may see the thread",
     "thread.viewing": "the other consoles that may see the thread",

@@ -2,7 +2,27 @@
 import { api } from "./api.js";
 import { $, h, option, replace } from "./dom.js";
 import * as fmt from "./format.js";
-import { lang, say, t } from "./i18n.js";
+import { addStrings, lang, say, t } from "./i18n.js";
+import { JobPanel, showJob } from "./jobs.js";
+
+addStrings({
+  vi: {
+    "bulk.title": "Gửi yêu cầu hàng loạt (Import)",
+    "bulk.hint": "Tệp .xlsx hoặc .csv, dòng đầu là tên cột: Số điện thoại, Lý do (mã như 101 hoặc tên lý do). Kiểm tra từng dòng, sửa hoặc xóa, chọn OA rồi gửi.",
+    "bulk.file": "Tệp danh sách", "bulk.defaultReason": "Lý do cho dòng không ghi lý do",
+    "bulk.noDefault": "Không có lý do mặc định", "bulk.upload": "Tải lên và kiểm tra", "bulk.oa": "Gửi qua OA",
+    "bulk.sent": "Đã gửi", "bulk.refused": "Chưa được gửi lại (từ {until})", "bulk.unknown": "Không rõ (đang gửi khi hệ thống dừng)",
+    "bulk.failed": "Thất bại", "bulk.pickOa": "Hãy chọn OA để gửi.",
+  },
+  en: {
+    "bulk.title": "Send requests in bulk (Import)",
+    "bulk.hint": "An .xlsx or .csv file whose first row names the columns: Phone, Reason (a code such as 101 or the reason's name). Check each line, fix or delete it, pick the OA, then send.",
+    "bulk.file": "List file", "bulk.defaultReason": "Reason for lines that name none",
+    "bulk.noDefault": "No default reason", "bulk.upload": "Upload and check", "bulk.oa": "Send through OA",
+    "bulk.sent": "Sent", "bulk.refused": "Cannot resend yet (from {until})", "bulk.unknown": "Unknown (sending when the hub stopped)",
+    "bulk.failed": "Failed", "bulk.pickOa": "Pick the OA to send through.",
+  },
+});
 
 export class Consents {
   constructor(ctx) {
@@ -12,6 +32,13 @@ export class Consents {
     $("#consent-form").addEventListener("submit", (event) => {
       event.preventDefault();
       this.request(new FormData(event.target)).catch((err) => console.error(err));
+    });
+    for (const name of ["reason_code", "call_type"]) { // the bulk form offers what a single request offers
+      $(`#consent-bulk-form select[name=${name}]`).append(...[...$(`#consent-form select[name=${name}]`).options].map((o) => o.cloneNode(true)));
+    }
+    $("#consent-bulk-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.upload(new FormData(event.target)).catch((err) => console.error(err));
     });
     for (const format of ["xlsx", "csv"]) { // the list's filter (its status), every request of it
       $(`#consents-export-${format}`).addEventListener("click", () =>
@@ -49,6 +76,45 @@ export class Consents {
       say(error, () => this.ctx.errorText(err));
       error.hidden = false;
     }
+  }
+
+  // A list of call requests: uploaded and checked by the hub, shown line by line until confirmed (jobs.js).
+  async upload(form) {
+    const error = $("#consent-bulk-error");
+    error.hidden = true;
+    try {
+      const { job } = await api.post("/api/consents/imports", undefined, { form });
+      this.bulk = new JobPanel($("#consent-bulk-job"), job, this.bulkSpec());
+      showJob(this.bulk);
+    } catch (err) {
+      say(error, () => this.ctx.errorText(err));
+      error.hidden = false;
+    }
+  }
+
+  bulkSpec() {
+    const oaChoice = () => $("#consent-form select[name=oa_id]");
+    return {
+      columns: [
+        { label: () => t("consents.phone"), cell: (data) => data.phone, edit: "phone" },
+        { label: () => t("consents.reason"), cell: (data) => (data.reason_code ? t(`reason.${data.reason_code}`) : data.reason), edit: "reason" },
+      ],
+      outcome: (outcome) => {
+        if (outcome.status === "sent") return t("bulk.sent");
+        if (outcome.status === "refused") return t("bulk.refused", { until: fmt.when(outcome.can_resend_at) });
+        if (outcome.status === "unknown") return t("bulk.unknown");
+        const failure = outcome.failure;
+        return failure ? (lang() === "vi" ? failure.reason_vi : failure.reason) : outcome.reason || t("bulk.failed");
+      },
+      confirmControls: () => h("label", {}, t("bulk.oa"), " ",
+        h("select", { name: "bulk_oa", class: "bulk-oa" }, [...oaChoice().options].map((o) => h("option", { value: o.value, selected: o.value === oaChoice().value }, o.textContent)))),
+      confirmParams: () => {
+        const oa = $("#consent-bulk-job select[name=bulk_oa]")?.value;
+        if (!oa) throw new Error(t("bulk.pickOa"));
+        return { oa_id: oa };
+      },
+      errorText: (err) => this.ctx.errorText(err),
+    };
   }
 
   render() {

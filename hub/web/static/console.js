@@ -13,10 +13,13 @@ import { Consents } from "./consents.js";
 import { Contacts } from "./contacts.js";
 import { Dashboard } from "./dashboard.js";
 import { $ } from "./dom.js";
+import { Followers } from "./followers.js";
 import * as fmt from "./format.js";
 import { applyI18n, has, langButton, onLangChange, say, t } from "./i18n.js";
 import { connectLive } from "./live.js";
+import { jobUpdated } from "./jobs.js";
 import { applyOaLinkEvent } from "./oa_links.js";
+import { Zns } from "./zns.js";
 
 // Why the hub refused this console's connection, as the login page says it.
 const REFUSALS = { member_removed: "removed", token_revoked: "password_changed" };
@@ -47,7 +50,9 @@ const calls = new Calls(ctx);
 const consents = new Consents(ctx);
 const admin = new Admin(ctx, $("#tab-admin"));
 const dashboard = ctx.supervisor ? new Dashboard(ctx, $("#tab-dashboard")) : null; // rulebook: Action.dashboard
+const zns = ctx.supervisor ? new Zns(ctx, $("#tab-zns")) : null; // rulebook: Action.zns
 const alerts = new Alerts(ctx, { chat, calls }); // notifications, sound, the unread count in the title
+const followers = ctx.supervisor ? new Followers(ctx, $("#tab-followers")) : null; // rulebook: Action.followers
 const contacts = new Contacts(ctx, $("#tab-contacts")); // the Contacts tab (contacts.js)
 ctx.showTab = (name) => showTab(name);
 ctx.threadOpened = (threadId) => alerts.threadOpened(threadId);
@@ -122,7 +127,6 @@ function apply(envelope) {
   }
   const data = envelope.data;
   dashboard?.apply(envelope.type, data); // figures a call, a message or a thread changed: refreshed soon
-  if (/^(member|extension|department)\./.test(envelope.type)) contacts.apply(envelope.type, data); // the internal directory
   switch (envelope.type) {
     case "thread.created":
     case "thread.updated":
@@ -208,16 +212,17 @@ function apply(envelope) {
     case "consent.updated":
       consents.updated(data);
       break;
-    case "contact.created":
-    case "contact.updated":
-    case "contact.removed":
-    case "contacts.imported":
-    case "job.updated":
-      contacts.apply(envelope.type, data);
+    case "zns.updated":
+      zns?.updated(data);
+      break;
+    case "job.updated": // an import's, a bulk send's or a sync's progress, on whichever screen shows it
+      jobUpdated(data);
       break;
     default:
-      break; // zns.updated and future types: nothing shown here yet
+      break; // future types: nothing shown here yet
   }
+  followers?.apply(envelope.type, data); // follower.updated, job.updated (its syncs), OA links (its OA choice)
+  contacts.apply(envelope.type, data); // contact.*, contacts.imported, job.updated (its imports), the internal directory
 }
 
 function onEphemeral(name, data) {
@@ -238,6 +243,8 @@ function showTab(name) {
   if (name === "calls" && !calls.historyLoaded) calls.loadHistory().catch((err) => console.error(err));
   if (name === "admin") admin.open();
   if (name === "dashboard") dashboard?.open();
+  if (name === "zns") zns?.open();
+  if (name === "followers") followers?.open();
   if (name === "contacts") contacts.open();
   alerts.tabShown(name);
 }
@@ -258,8 +265,11 @@ applyI18n();
 langButton($("#lang"));
 onLangChange(() => {
   rerender();
+  consents.bulk?.render();
+  zns?.render();
   admin.render();
   dashboard?.render();
+  followers?.render();
   contacts.render();
 });
 $("#who").textContent = `${me.name} · ${t(`role.${me.role}`)}`;
@@ -278,6 +288,8 @@ $("#presence").addEventListener("change", (event) => {
 });
 if (ctx.supervisor) {
   $("[data-tab=dashboard]").hidden = false;
+  $("[data-tab=zns]").hidden = false;
+  $("[data-tab=followers]").hidden = false;
   $("#wallboard-link").hidden = false;
   $("#wallboard-link").addEventListener("click", async () => {
     try {

@@ -94,7 +94,7 @@ const RELEVANT = new Set(["call.missed", "missed_call.updated", "message.created
 let chartLibrary = null;
 
 // Chart.js's UMD file, added as a script of the hub's own (the page's Content-Security-Policy allows no other).
-function loadChartLibrary() {
+export function loadChartLibrary() {
   chartLibrary ??= new Promise((resolve, reject) => {
     if (window.Chart) return resolve(window.Chart);
     const script = h("script", { src: CHART_SRC });

@@ -1,0 +1,145 @@
+"""ZCC call requests in bulk (the product guide's "Import"): upload, a preview with each line's problems,
+edit and delete lines, pick the OA, send; each line's outcome kept; Zalo's rate limit retried; nothing
+asked of Zalo twice. Against the fake Zalo."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import openpyxl
+
+from tests.conftest import Company, new_phone
+from tests.zalo_payloads import Oa
+
+
+def zalo(phone: str) -> str:
+    return "84" + phone[1:]
+
+
+def csv_file(lines: list[str]) -> bytes:
+    return ("\n".join(lines) + "\n").encode()
+
+
+async def upload(company: Company, content: bytes, name: str = "calls.csv", by=None, **fields: str):
+    return await company.http.post(
+        f"{company.url}/api/consents/imports",
+        headers=(by or company.owner).auth,
+        files={"file": (name, content)},
+        data=fields,
+    )
+
+
+async def rows(company: Company, job_id: str, **params: Any) -> list[dict[str, Any]]:
+    response = await company.http.get(
+        f"{company.url}/api/jobs/{job_id}/rows", headers=company.owner.auth, params={"limit": 100, **params}
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["rows"]
+
+
+async def test_a_list_is_checked_fixed_and_sent_line_by_line_with_each_lines_outcome(
+    company: Company, oa: Oa, fake_zalo
+) -> None:
+    sent, named, default, bad_reason, waiting, refused_by_zalo = (new_phone() for _ in range(6))
+    # An earlier request still waits for its answer: the resend rule refuses that line.
+    earlier = await company.http.post(
+        f"{company.url}/api/consents",
+        headers=company.owner.auth,
+        json={"oa_id": oa.oa_id, "phone": waiting, "reason_code": 101},
+    )
+    assert earlier.status_code == 201
+    fake_zalo.consent_refusals[zalo(refused_by_zalo)] = -230
+    content = csv_file(
+        [
+            "Số điện thoại,Lý do",
+            f"{sent},101",
+            f"{named},Thông báo giao hàng",
+            "not a phone,101",
+            f"+84{sent[1:]},105",
+            f"{bad_reason},999",
+            f"{default},",
+            f"{waiting},103",
+            f"{refused_by_zalo},101",
+        ]
+    )
+    staged = await upload(company, content, reason_code="107")
+    assert staged.status_code == 201, staged.text
+    job = staged.json()["job"]
+    assert (job["status"], job["total"], job["valid"], job["invalid"]) == ("staged", 8, 5, 3)
+    problems = {row["data"]["line"]: row["problems"] for row in await rows(company, job["id"], problems="true")}
+    assert problems == {"4": ["bad_phone"], "5": ["repeated_phone"], "6": ["bad_reason"]}
+    preview = {row["data"]["line"]: row["data"] for row in await rows(company, job["id"])}
+    assert preview["3"]["reason_code"] == 105 and preview["7"]["reason_code"] == 107  # a name; the default
+
+    # Fix one line, drop the repeated one and the one that is no phone.
+    fixed = await company.http.patch(
+        f"{company.url}/api/jobs/{job['id']}/rows/4",
+        headers=company.owner.auth,
+        json={"data": {"line": "6", "phone": bad_reason, "reason": "Thông báo chuyến bay"}},
+    )
+    assert fixed.status_code == 200 and fixed.json()["row"]["problems"] == []
+    assert fixed.json()["row"]["data"]["reason_code"] == 106
+    for n in (2, 3):
+        assert (
+            await company.http.delete(f"{company.url}/api/jobs/{job['id']}/rows/{n}", headers=company.owner.auth)
+        ).status_code == 204
+
+    owner = await company.console(company.owner).connect()
+    fake_zalo.consent_rate_limited = 1  # the first line meets Zalo's rate limit once, and is tried again
+    confirmed = await company.http.post(
+        f"{company.url}/api/jobs/{job['id']}/confirm", headers=company.owner.auth, json={"params": {"oa_id": oa.oa_id}}
+    )
+    assert confirmed.status_code == 200, confirmed.text
+
+    def status() -> str | None:
+        updates = [e["data"] for e in owner.of_type("job.updated") if e["data"]["id"] == job["id"]]
+        return updates[-1]["status"] if updates else None
+
+    await owner.wait_for(lambda: status() == "completed", timeout=60)
+    last = [e["data"] for e in owner.of_type("job.updated") if e["data"]["id"] == job["id"]][-1]
+    assert (last["total"], last["done"], last["ok"], last["failed"]) == (6, 6, 4, 2)
+    assert last["notice"] is None  # the rate limit's pause is over
+
+    outcomes = {row["data"]["phone"]: row["outcome"] for row in await rows(company, job["id"])}
+    for phone in (sent, named, default, bad_reason):
+        assert outcomes[phone]["status"] == "sent"
+    assert outcomes[waiting]["status"] == "refused" and outcomes[waiting]["can_resend_at"]
+    assert outcomes[refused_by_zalo]["status"] == "failed"
+    assert outcomes[refused_by_zalo]["failure"]["code"] == -230
+
+    asked = [
+        r
+        for r in fake_zalo.consent_requests
+        if r["phone"] in {zalo(p) for p in (sent, named, default, bad_reason, waiting)}
+    ]
+    assert sorted((r["phone"], r["reason_code"]) for r in asked) == sorted(
+        [(zalo(sent), 101), (zalo(named), 105), (zalo(default), 107), (zalo(bad_reason), 106), (zalo(waiting), 101)]
+    ), "each line asked of Zalo once (the waiting phone: only its earlier single request)"
+    listed = await company.http.get(f"{company.url}/api/consents", headers=company.owner.auth, params={"phone": named})
+    assert [c["reason_code"] for c in listed.json()["consents"]] == [105]
+
+
+async def test_an_excel_list_and_files_the_hub_cannot_read(company: Company, oa: Oa) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Phone", "Reason"])
+    sheet.append([912345678, "Order update"])  # Excel keeps the number without its leading 0
+    buffer = io.BytesIO()
+    book.save(buffer)
+    staged = await upload(company, buffer.getvalue(), name="calls.xlsx")
+    assert staged.status_code == 201, staged.text
+    [row] = await rows(company, staged.json()["job"]["id"])
+    assert (row["data"]["zalo_phone"], row["data"]["reason_code"], row["problems"]) == ("84912345678", 107, [])
+
+    no_phone = await upload(company, csv_file(["Tên,Lý do", "Lan,101"]))
+    assert no_phone.status_code == 422 and no_phone.json()["error"]["code"] == "missing_column"
+    assert "Số điện thoại" in no_phone.json()["error"]["message"]
+    wrong_kind = await upload(company, b"%PDF-1.4", name="calls.pdf")
+    assert wrong_kind.status_code == 422 and wrong_kind.json()["error"]["code"] == "unsupported_file"
+    not_excel = await upload(company, b"not a zip", name="calls.xlsx")
+    assert not_excel.status_code == 422 and not_excel.json()["error"]["code"] == "unreadable_file"
+    listed = await company.http.get(
+        f"{company.url}/api/jobs", headers=company.owner.auth, params={"kind": "consents.bulk"}
+    )
+    assert len(listed.json()["jobs"]) == 1, "a refused file leaves no job behind"
