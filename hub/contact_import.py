@@ -1,7 +1,8 @@
 """Contact imports from .xlsx and .csv: the file read as a stream, its rows staged with their problems on the
 shared job runner (hub.jobs, kind `contacts.import`), a preview, then the rows upserted by phone number.
 
-- Reading: openpyxl in read-only mode or the csv module, a batch of rows at a time in a worker thread
+- Reading: received by hub.uploads (the one way a table is uploaded: a temporary file, 413 past the size);
+  then openpyxl in read-only mode or the csv module, a batch of rows at a time in a worker thread
   (never the whole sheet in memory, never the event loop blocked by parsing). The first non-empty row
   names the columns, in Vietnamese or English, with or without diacritics (`COLUMNS`); other columns
   are ignored, so an export (hub.api.contacts) imports back as it is. Entirely empty rows are skipped.
@@ -25,12 +26,10 @@ import asyncio
 import csv
 import io
 import re
-import unicodedata
 from collections.abc import AsyncIterator, Iterator
 from typing import IO, Any
 
 from openpyxl import load_workbook
-from starlette.datastructures import UploadFile
 
 from hub import changes
 from hub.auth import Principal
@@ -39,6 +38,7 @@ from hub.errors import NotFound, PayloadTooLarge, Unprocessable
 from hub.jobs import JobRun, Jobs
 from hub.phones import e164
 from hub.realtime.publish import Publisher
+from hub.uploads import Upload, cell_text, plain
 
 KIND = "contacts.import"
 READ_BATCH = 500
@@ -57,13 +57,6 @@ COLUMNS: dict[str, str] = {
 }
 
 
-def plain(text: str) -> str:
-    """Lower case without diacritics (đ as d), spaces collapsed: `Số Điện Thoại` -> `so dien thoai`."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(bare.lower().replace("_", " ").split())
-
-
 def header_map(cells: list[Any]) -> dict[int, str]:
     """Column index -> field, for the columns whose header names one (the first column of a field wins)."""
     found: dict[int, str] = {}
@@ -72,14 +65,6 @@ def header_map(cells: list[Any]) -> dict[int, str]:
         if field and field not in found.values():
             found[index] = field
     return found
-
-
-def cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # a number typed into Excel: 912345678.0
-    return str(value).strip()
 
 
 class Rows:
@@ -242,13 +227,14 @@ class ContactImport:
         self.max_rows = max_rows
         jobs.register(KIND, self.run, Check(repeats=False))
 
-    async def stage(self, actor: Principal, upload: UploadFile) -> dict[str, Any]:
-        """The file's rows staged with their problems; the staged job's view (total, valid, invalid)."""
-        if upload.size is not None and upload.size > self.max_bytes:
-            raise PayloadTooLarge(
-                f"the file is larger than {self.max_bytes // (1024 * 1024)} MB: split it", "file_too_large"
-            )
-        rows = await asyncio.to_thread(Rows, upload.file, self.max_rows)
+    async def stage(self, actor: Principal, upload: Upload) -> dict[str, Any]:
+        """The file's rows (received by hub.uploads, size-limited there) staged with their problems; the
+        staged job's view (total, valid, invalid)."""
+        try:
+            rows = await asyncio.to_thread(Rows, upload.file, self.max_rows)
+        except BaseException:
+            upload.file.close()
+            raise
         try:
             count = await asyncio.to_thread(rows.count)
             if count > self.max_rows:
@@ -260,6 +246,7 @@ class ContactImport:
             )
         finally:
             rows.close()
+            upload.file.close()
 
     async def _stream(self, rows: Rows) -> AsyncIterator[dict[str, Any]]:
         seen = 0

@@ -343,7 +343,7 @@ async def test_a_file_that_is_not_a_contact_list_is_refused_before_anything_is_s
     missing = await company.http.post(
         f"{company.url}/api/contacts/imports", headers=company.owner.auth, files={"other": ("a.csv", b"x")}
     )
-    assert missing.status_code == 400 and missing.json()["error"]["code"] == "file_missing"
+    assert missing.status_code == 422 and missing.json()["error"]["code"] == "missing_file"
     broken = await upload(company, company.owner, "x.xlsx", b"PK\x03\x04 not really a zip")
     assert broken.status_code == 422 and broken.json()["error"]["code"] == "invalid_file"
     jobs = await company.http.get(f"{company.url}/api/jobs", headers=company.owner.auth)
@@ -444,7 +444,7 @@ async def test_a_file_past_the_limits_is_refused_413_and_a_cut_request_is_finish
             assert refused.status_code == 413 and refused.json()["error"]["code"] == "too_many_rows"
             big = csv_bytes(["Name", "Phone", "Note"], [[f"P {i}", f"0912{i:06d}", "x" * 400] for i in range(12)])
             refused = await upload(company, company.owner, "big.csv", big)
-            assert refused.status_code == 413 and refused.json()["error"]["code"] == "file_too_large"
+            assert refused.status_code == 413 and refused.json()["error"]["code"] == "too_large"
             assert (await http.get(f"{company.url}/api/jobs", headers=company.owner.auth)).json()["jobs"] == []
             fits = csv_bytes(["Name", "Phone"], [[f"P {i}", f"0912{i:06d}"] for i in range(20)])
             assert (await upload(company, company.owner, "fits.csv", fits)).status_code == 201

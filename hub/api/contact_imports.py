@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
+from hub import uploads
 from hub.api.routing import ApiRoute, QueryParam, principal, query_bool, query_int, reply, runtime
-from hub.errors import BadRequest, PayloadTooLarge
 
 
 async def start_import(request: Request) -> Response:
-    """multipart/form-data with the file in `file`: read and staged, answered with the staged job."""
-    hub = runtime(request)
-    importer = hub.contact_import
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > importer.max_bytes + 64 * 1024:
-        raise PayloadTooLarge(
-            f"the file is larger than {importer.max_bytes // (1024 * 1024)} MB: split it", "file_too_large"
-        )
-    async with request.form(max_files=1, max_fields=5) as form:
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise BadRequest(
-                "send the file as multipart/form-data in a field named 'file' (.xlsx or .csv)", "file_missing"
-            )
-        job = await importer.stage(principal(request), upload)
-    return reply(job, status=201)
+    """multipart/form-data with the file in `file` (hub.uploads): read and staged, answered with the staged job."""
+    importer = runtime(request).contact_import
+    upload = await uploads.receive(request, importer.max_bytes)
+    return reply(await importer.stage(principal(request), upload), status=201)
 
 
 async def get_import(request: Request) -> Response:
