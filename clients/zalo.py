@@ -237,6 +237,23 @@ class ZaloClient:
         )
         return body.get("data") or {}
 
+    async def zns_templates(self, token: str, offset: int = 0, limit: int = 100) -> tuple[list[dict[str, Any]], int]:
+        """One page of the OA's ZNS templates (reference section 10): `data[] {templateId, templateName,
+        createdTime, status, templateQuality}` and `metadata.total`; `limit` is at most 100."""
+        body = await self._call(
+            "GET", f"{self._business}/template/all", token, params={"offset": offset, "limit": min(limit, 100)}
+        )
+        data = body.get("data") or []
+        rows = [row for row in data if isinstance(row, dict)] if isinstance(data, list) else []
+        total = (body.get("metadata") or {}).get("total")
+        return rows, int(total) if isinstance(total, int | str) and str(total).isdigit() else len(rows)
+
+    async def zns_template(self, token: str, template_id: str) -> dict[str, Any]:
+        """One ZNS template with its `listParams` (reference section 10, `template/info/v2`)."""
+        body = await self._call("GET", f"{self._business}/template/info/v2", token, params={"template_id": template_id})
+        data = body.get("data")
+        return data if isinstance(data, dict) else {}
+
     # -- the OA itself (reference section 8) ----------------------------------------------------
 
     async def oa_info(self, token: str) -> dict[str, Any]:

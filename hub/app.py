@@ -32,6 +32,7 @@ from hub.api import company as company_api
 from hub.api import consents as consents_api
 from hub.api import contact_imports as contact_imports_api
 from hub.api import contacts as contacts_api
+from hub.api import customers as customers_api
 from hub.api import dashboard as dashboard_api
 from hub.api import followers as followers_api
 from hub.api import jobs as jobs_api
@@ -40,6 +41,7 @@ from hub.api import members as members_api
 from hub.api import oa_links as oa_links_api
 from hub.api import reports as reports_api
 from hub.api import threads as threads_api
+from hub.api import zns_templates as zns_templates_api
 from hub.api.routing import ApiRoute, error_response, openapi, starlette_routes
 from hub.clock import Clock, clock_from
 from hub.errors import HubError, StorageUnavailable, Unprocessable
@@ -68,6 +70,8 @@ API_ROUTES: list[ApiRoute] = [
     *followers_api.ROUTES,
     *jobs_api.ROUTES,
     *reports_api.ROUTES,
+    *customers_api.ROUTES,
+    *zns_templates_api.ROUTES,
     *contact_imports_api.ROUTES,
     *contacts_api.ROUTES,
 ]

@@ -209,7 +209,9 @@ class ChatIngest:
             changes["$set"]["last_message"] = last_message(message)
         phone = _business_card_phone(message["attachments"]) if message["kind"] == "business_card" else None
         if phone and not (thread.get("customer") or {}).get("phone"):
-            changes["$set"].update({"customer.phone": phone, "customer.phone_e164": e164(phone)})
+            changes["$set"].update(
+                {"customer.phone": phone, "customer.phone_e164": e164(phone), "customer.phone_source": "business_card"}
+            )
         # A new message resets what Zalo said of free replies: it opens a new window.
         after = await self.threads.update(thread, changes, interaction_at=message["at"], free_remaining=None)
         return after, reopening
@@ -379,7 +381,13 @@ class ChatIngest:
             return
         changes: dict[str, Any] = {"$set": {"customer.info": info}}
         if info.get("phone"):
-            changes["$set"].update({"customer.phone": str(info["phone"]), "customer.phone_e164": e164(info["phone"])})
+            changes["$set"].update(
+                {
+                    "customer.phone": str(info["phone"]),
+                    "customer.phone_e164": e164(info["phone"]),
+                    "customer.phone_source": "user_submit_info",
+                }
+            )
         address = _address(info)
         if address:
             changes["$set"]["customer.address"] = address

@@ -7,9 +7,9 @@ and kept current by webhooks (reference section 9). The only writer of `follower
   is known before any sync. Receipts (received, seen) are no interaction, as for the reply window
   (section 4).
 - follower.updated goes to owners and managers (the follower read by _id, then published). A chat that
-  only moves the last interaction publishes when it moves to a minute this process has not announced
-  for that follower (the minute the list shows): a busy conversation costs one update per message and
-  one read and event per minute, not a read and an event per message.
+  only moves the last interaction is written and published when it moves to a minute this process has
+  not announced for that follower (the minute the list shows): a busy conversation costs one update, one
+  read and one event per follower per minute and process, nothing per message (the chat hot path).
 - The sync (`followers.sync` on the shared job runner, one per OA at a time): walks Zalo's user list
   50 a page and reads each user's detail, saving the offset after each page, so a restart resumes at
   the page it was on (a page re-read is harmless: every save is an upsert keyed by OA link and user).
@@ -240,9 +240,11 @@ class Followers:
         if kind is EventKind.submit_info and event.info:
             fields["shared"] = shared_info(event.info)
         at = event.occurred_at if kind in INTERACTIONS else None
-        result = await self._write(link, user_id, fields, at)
         key = follower_key(link["_id"], user_id)
         change = changes.current()
+        if not fields and at is not None and self._announced.get(key) == _minute(at) and not (change and change.redo):
+            return  # a chat in a minute this process already wrote and announced: nothing the list shows moves
+        result = await self._write(link, user_id, fields, at)
         if not fields and result.upserted_id is None and not (change is not None and change.redo):
             # Only the last interaction may have moved (a chat): published when it moved to a minute not
             # announced yet (at most once a minute per follower and process); no read otherwise.

@@ -24,7 +24,7 @@ import re
 import secrets
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
@@ -60,6 +60,16 @@ class JobFailed(Exception):
     """Raised by a handler: the job fails with this message, shown to the user as it is."""
 
 
+class JobDeferred(Exception):
+    """Raised by a handler (through JobRun.defer): the job waits, queued, until `until` (quiet hours, a
+    quota spent for the day), then goes on from the first row not done."""
+
+    def __init__(self, until: datetime, notice: str) -> None:
+        super().__init__(notice)
+        self.until = until
+        self.notice = notice
+
+
 class JobLost(Exception):
     """The job was cancelled, or its lease lapsed and another process may run it: stop working."""
 
@@ -84,6 +94,7 @@ def view(job: dict[str, Any]) -> dict[str, Any]:
         "failed": job.get("failed", 0),
         "error": job.get("error"),
         "notice": job.get("notice"),
+        "not_before": job.get("not_before"),
         "created_by": job.get("created_by"),
         "created_at": job.get("created_at"),
         "started_at": job.get("started_at"),
@@ -280,8 +291,11 @@ class Jobs:
         field_ = "valid" if before.get("valid") else "invalid"
         await self._jobs.update_one({"_id": job_id}, {"$inc": {"total": -1, field_: -1}})
 
-    async def confirm(self, actor: Principal, job_id: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Start a staged job (with `params` merged into its own, e.g. the OA picked in the preview)."""
+    async def confirm(
+        self, actor: Principal, job_id: str, params: dict[str, Any] | None = None, run_at: datetime | None = None
+    ) -> dict[str, Any]:
+        """Start a staged job (with `params` merged into its own, e.g. the OA picked in the preview), now or
+        from `run_at` (a scheduled send)."""
         job = await self._own(actor, job_id)
         if job["status"] != STAGED:
             if job["status"] in (QUEUED, RUNNING, COMPLETED):
@@ -289,7 +303,7 @@ class Jobs:
             raise Conflict(f"the job is {job['status']}", "job_not_staged")
         if not job.get("valid"):
             raise Unprocessable("no valid row to work: fix or delete the rows with problems first", "job_empty")
-        changes: dict[str, Any] = {"status": QUEUED}
+        changes: dict[str, Any] = {"status": QUEUED, "not_before": run_at}
         for name, value in (params or {}).items():
             if not PARAM_NAME.fullmatch(name):
                 raise Unprocessable(f"params: {name!r} is not a parameter name", "invalid_params")
@@ -299,6 +313,19 @@ class Jobs:
             return view(await self._own(actor, job_id))
         self._wake.set()
         return view(queued)
+
+    async def reschedule(self, actor: Principal, job_id: str, run_at: datetime | None) -> dict[str, Any]:
+        """Move a confirmed job that has not started yet to `run_at`, or to now (None: "send now")."""
+        job = await self._own(actor, job_id)
+        if job.get("created_by") != actor.member_id and not rulebook.may(actor.role, rulebook.Action.all_jobs):
+            raise Forbidden("only the job's creator, owners and managers change its time")
+        moved = await self._change(
+            job_id, {"status": QUEUED, "started_at": None}, {"not_before": run_at, "notice": None}
+        )
+        if moved is None:
+            raise Conflict(f"the job is {job['status']}: only one not started yet can be moved", "job_started")
+        self._wake.set()
+        return view(moved)
 
     async def cancel(self, actor: Principal, job_id: str) -> dict[str, Any]:
         """Stop a job: a staged or queued one never starts; a running one stops after its current batch
@@ -368,7 +395,10 @@ class Jobs:
             {
                 "status": {"$in": list(ACTIVE)},
                 "kind": {"$in": list(self._kinds)},
-                "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}],
+                "$and": [
+                    {"$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}]},
+                    {"$or": [{"not_before": None}, {"not_before": {"$lte": now}}]},  # scheduled, or deferred
+                ],
             },
             {
                 "$set": {
@@ -431,6 +461,16 @@ class Jobs:
             return
         except JobFailed as exc:
             await self._finish(run, FAILED, str(exc))
+            return
+        except JobDeferred as exc:
+            changes, inc = run.take()
+            await self._change(
+                job["_id"],
+                {"lease_owner": self._owner, "status": RUNNING},
+                {**changes, "status": QUEUED, "not_before": exc.until, "notice": exc.notice,
+                 "lease_until": None, "lease_owner": None},
+                inc=inc,
+            )  # fmt: skip
             return
         except asyncio.CancelledError:
             raise
@@ -550,6 +590,10 @@ class JobRun:
                 return
             after = batch[-1]["n"]
             yield [{"n": row["n"], "data": row["data"]} for row in batch]
+
+    def defer(self, until: datetime, notice: str) -> None:
+        """Stop here and wait, queued, until `until` (raises; the runner keeps the progress so far)."""
+        raise JobDeferred(until, notice)
 
     async def still_mine(self) -> None:
         """Raise JobLost when the job was cancelled or another process took it over (checked before each

@@ -24,6 +24,7 @@ from hub.consent_bulk import ConsentBulk
 from hub.consents import Consents
 from hub.contact_import import ContactImport
 from hub.contacts import Contacts
+from hub.customers import Customers
 from hub.dashboard import Dashboard
 from hub.directory import Directory
 from hub.followers import JOB_KIND as FOLLOWERS_SYNC
@@ -45,6 +46,7 @@ from hub.telephony import Telephony
 from hub.threads import Threads
 from hub.wallboard import Wallboards
 from hub.zns import Zns
+from hub.zns_templates import ZnsTemplates
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +90,8 @@ class Runtime:
     outreach_reports: OutreachReports
     tasks: set[asyncio.Task]
     followers: Followers
+    customers: Customers  # the customer page (hub.customers)
+    zns_templates: ZnsTemplates
     contacts: Contacts
     contact_import: ContactImport
 
@@ -157,7 +161,8 @@ class Runtime:
             store, clock, publisher, settings.call_finalize_grace_s, settings.pbx_extension_max_digits, missed_calls
         )
         consents = Consents(store, clock, oa_links, publisher)
-        zns = Zns(store, clock, oa_links, publisher)
+        zns_templates = ZnsTemplates(store, clock, oa_links)
+        zns = Zns(store, clock, oa_links, publisher, zns_templates)
         inbox = Inbox(store, clock, chat, consents, zns, calls, oa_links, directory, settings.inbox_redo_after_s)
         followers = Followers(
             store, clock, oa_links, publisher, settings.followers_retry_base_s, settings.zalo_user_list_max_offset
@@ -204,6 +209,8 @@ class Runtime:
             jobs=jobs,
             consent_bulk=ConsentBulk(store, consents, jobs, settings.zcc_bulk_per_s),
             outreach_reports=OutreachReports(store, clock),
+            customers=Customers(store, threads, calls, consents, zns),
+            zns_templates=zns_templates,
             contacts=contacts,
             contact_import=contact_import,
         )

@@ -213,6 +213,10 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
 }
 
+# The customer page (hub.customers): one customer's consent requests and ZNS messages, newest first.
+INDEXES["consents"].append(IndexModel([("company_id", ASCENDING), ("phone", ASCENDING), ("created_at", DESCENDING)]))
+INDEXES["zns_messages"].append(IndexModel([("company_id", ASCENDING), ("phone", ASCENDING), ("sent_at", DESCENDING)]))
+
 
 @dataclass
 class Store:

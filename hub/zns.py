@@ -30,6 +30,7 @@ from hub.oa_links import OaLinks
 from hub.phones import zalo_form
 from hub.realtime.publish import Publisher
 from hub.store import Store, newest_first, record_filter
+from hub.zns_templates import ZnsTemplates, data_problems, price_of
 from schemas.zalo import ZaloWebhook, epoch_ms, from_epoch_ms, zalo_phone
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,10 @@ def _query(actor: Principal, filters: dict[str, Any]) -> dict[str, Any]:
 
 
 class Zns:
-    def __init__(self, store: Store, clock: Clock, links: OaLinks, publisher: Publisher) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, links: OaLinks, publisher: Publisher, templates: ZnsTemplates
+    ) -> None:
+        self._templates = templates
         self._store = store
         self._messages = store.zns_messages
         self._clock = clock
@@ -109,7 +113,6 @@ class Zns:
         template_id: str,
         template_data: dict[str, Any],
         tracking_id: str | None,
-        otp: bool,
     ) -> dict[str, Any]:
         _supervisor(actor)
         change = current_change()
@@ -126,7 +129,15 @@ class Zns:
         link = await self._store.oa_links.find_one({"company_id": actor.company_id, "oa_id": oa_id, "status": "active"})
         if link is None:
             raise NotFound("no active OA link with that oa_id", "oa_link_not_found")
+        # The template decides: whether it is OTP (its Z-time), its price, the parameters it takes.
+        template = await self._templates.for_send(link, template_id)
+        if problems := data_problems(template["listParams"], template_data):
+            raise Unprocessable("; ".join(problems), "invalid_template_data", details={"problems": problems})
+        otp = bool(template["otp"])
         prices = (company.get("settings") or {}).get("zns_prices") or {}
+        unit_price = price_of(template)
+        if unit_price is None:
+            unit_price = prices.get(template_id)  # the company's own price list when Zalo gives none
         # Its id comes from the change: two attempts of one request cannot both insert, so Zalo is asked once.
         doc = {
             "_id": change.step("zns") if change else new_id(),
@@ -144,7 +155,7 @@ class Zns:
             "sent_at": now,
             "delivered_at": None,
             "charged": False,
-            "unit_price": prices.get(template_id),
+            "unit_price": unit_price,
             "review": None,
             "sent_by": actor.member_id,
         }
@@ -248,6 +259,7 @@ class Zns:
                     "previous_status": status.get("prev_status"),
                     "reason": extra.get("reason"),
                     "changed_at": event.occurred_at,
+                    "detail_at": None,  # the next send reads the template from Zalo again
                 }
             },
         )

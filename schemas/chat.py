@@ -14,6 +14,8 @@ class Customer(BaseModel):
     phone: str | None = None
     address: str | None = None
     info: dict[str, Any] | None = None  # user_submit_info as received
+    phone_e164: str | None = None  # the phone in E.164: the customer page's key (hub.customers)
+    phone_source: str | None = None  # "agent" when a member typed it (hub.customers); else the customer's
 
 
 class ReplyWindowView(BaseModel):

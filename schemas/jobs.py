@@ -27,6 +27,7 @@ class Job(BaseModel):
     failed: int
     error: str | None
     notice: str | None
+    not_before: datetime | None = None  # scheduled (or paused, see `notice`) until then
     created_by: str | None
     created_at: datetime
     started_at: datetime | None
@@ -66,3 +67,8 @@ class JobRowEdit(BaseModel):
 
 class JobConfirm(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict, description="Choices made in the preview (e.g. oa_id)")
+    run_at: datetime | None = Field(None, description="Start then (a scheduled send), not at once")
+
+
+class JobSchedule(BaseModel):
+    run_at: datetime | None = Field(None, description="The new start time; null: now")

@@ -288,4 +288,6 @@ class ZnsSend(BaseModel):
     template_id: str = Field(min_length=1, max_length=64)
     template_data: dict[str, Any] = Field(default_factory=dict)
     tracking_id: str | None = Field(default=None, min_length=1, max_length=64)
-    otp: bool = False  # an OTP template: charged only if delivered within 15 s
+    # Ignored, kept for older clients: whether a message is OTP (charged only if delivered within 15 s)
+    # comes from Zalo's template (its tag or its Z-time), not from the sender.
+    otp: bool = False

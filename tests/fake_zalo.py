@@ -38,6 +38,31 @@ _MESSAGES = {
 }
 
 
+# Every OA's templates unless a test arranges others: an ordinary one and an OTP one (reference section 10).
+DEFAULT_TEMPLATES: dict[str, dict[str, Any]] = {
+    "tpl-1": {
+        "templateId": "tpl-1",
+        "templateName": "Thông báo đơn hàng",
+        "status": "ENABLE",
+        "templateQuality": "HIGH",
+        "templateTag": "TRANSACTION",
+        "timeout": 7200000,
+        "price": "300",
+        "listParams": [],
+    },
+    "tpl-otp": {
+        "templateId": "tpl-otp",
+        "templateName": "Mã xác thực",
+        "status": "ENABLE",
+        "templateQuality": "HIGH",
+        "templateTag": "OTP",
+        "timeout": 15000,
+        "price": "200",
+        "listParams": [{"name": "otp", "require": True, "type": "STRING", "maxLength": 6, "minLength": 4}],
+    },
+}
+
+
 def _challenge(verifier: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).rstrip(b"=").decode()
 
@@ -88,6 +113,10 @@ class FakeZalo:
     max_offset: int = 9951  # Zalo's (reference section 9); a test lowers it to see an OA larger than one listing
     list_gate: asyncio.Event = field(default_factory=asyncio.Event)
     list_held: asyncio.Event = field(default_factory=asyncio.Event)
+    # ZNS templates (section 10): template_id -> its `template/info/v2` data (templateId, templateName, status,
+    # listParams, ...); `template/all` lists them, paged. template_requests: the paths asked, in order.
+    templates: dict[str, dict[str, Any]] = field(default_factory=lambda: dict(DEFAULT_TEMPLATES))
+    template_requests: list[str] = field(default_factory=list)
     url: str = ""
     _server: uvicorn.Server | None = None
     _task: asyncio.Task | None = None
@@ -438,6 +467,35 @@ class FakeZalo:
             Route("/v2.0/oa/tag/rmfollowerfromtag", self._tag_follower, methods=["POST"]),
         ]
 
+    async def _template_all(self, request: Request) -> JSONResponse:
+        if error := self._token_error(request):
+            return error
+        self.template_requests.append(request.url.path)
+        offset, limit = request.query_params.get("offset", "0"), request.query_params.get("limit", "100")
+        if not (offset.isdigit() and limit.isdigit()) or not 1 <= int(limit) <= 100:
+            return JSONResponse({"error": -201, "message": _MESSAGES[-201]})
+        rows = [
+            {
+                "templateId": int(t["templateId"]) if str(t["templateId"]).isdigit() else t["templateId"],
+                "templateName": t.get("templateName"),
+                "createdTime": t.get("createdTime", 1735689600000),
+                "status": t.get("status", "ENABLE"),
+                "templateQuality": t.get("templateQuality", "UNDEFINED"),
+            }
+            for t in self.templates.values()
+        ]
+        page = rows[int(offset) : int(offset) + int(limit)]
+        return JSONResponse({"error": 0, "message": "Success", "data": page, "metadata": {"total": len(rows)}})
+
+    async def _template_info(self, request: Request) -> JSONResponse:
+        if error := self._token_error(request):
+            return error
+        self.template_requests.append(request.url.path)
+        template = self.templates.get(request.query_params.get("template_id", ""))
+        if template is None:
+            return JSONResponse({"error": -109, "message": "Template ID is invalid"})
+        return JSONResponse({"error": 0, "message": "Success", "data": template})
+
     # -- serving ----------------------------------------------------------------------------------
 
     def app(self) -> Starlette:
@@ -454,6 +512,8 @@ class FakeZalo:
                 Route("/v2.0/oa/call/requestconsent", self._request_consent, methods=["POST"]),
                 Route("/message/template", self._send_zns, methods=["POST"]),
                 *self._follower_routes(),
+                Route("/template/all", self._template_all, methods=["GET"]),
+                Route("/template/info/v2", self._template_info, methods=["GET"]),
             ]
         )
 

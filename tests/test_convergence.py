@@ -761,3 +761,19 @@ async def test_a_console_that_reconnects_with_last_seq_converges(role: str, worl
     )
     w._record("reconnect with last_seq: the state read afterwards", console_state.inconsistencies(w.state), replayed)
     w.assert_converged()
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_a_typed_customer_phone_converges(role: str, worlds) -> None:
+    w = await worlds(role)
+    thread = await w.verify("the customer writes first", w.customer_writes_first(zalo_id()))
+
+    async def typed(by: Person, phone: str) -> None:
+        response = await w.http.put(
+            f"{w.url}/api/threads/{thread}/customer-phone", headers=by.auth, json={"phone": phone}
+        )
+        assert response.status_code == 200, response.text
+
+    await w.verify("the assignee types the customer's phone", typed(w.subject, "0912 345 678"))
+    await w.verify("the owner corrects it", typed(w.owner, "+84 987 654 321"))
+    w.assert_converged()

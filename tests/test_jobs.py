@@ -11,6 +11,7 @@ import asyncio
 import json
 from collections import Counter
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -268,3 +269,40 @@ async def test_the_rest_api_lists_a_members_jobs_and_refuses_anothers(company, r
     assert (empty.status_code, empty.json()["error"]["code"]) == (422, "job_empty")
     owner_view = await company.http.get(f"{company.url}/api/jobs/{mine['id']}", headers=company.owner.auth)
     assert owner_view.json()["job"]["status"] == "staged"
+
+
+async def test_a_scheduled_job_waits_for_its_time_can_be_moved_and_a_deferred_one_resumes(rt) -> None:
+    worked: list[int] = []
+    deferred = False
+
+    async def handler(run: JobRun) -> None:
+        nonlocal deferred
+        async for batch in run.pending_rows(2):
+            if worked and not deferred:  # quiet hours, say: wait a moment, then go on from here
+                deferred = True
+                run.defer(rt.clock.now() + timedelta(seconds=0.3), "paused for quiet hours")
+            worked.extend(row["n"] for row in batch)
+            await run.rows_done([(row["n"], {}, True) for row in batch])
+
+    jobs = runner(rt, handler)
+    job = await jobs.create(OWNER, "test.rows", {}, rows=[{"phone": str(n)} for n in range(6)])
+    later = rt.clock.now() + timedelta(hours=1)
+    scheduled = await jobs.confirm(OWNER, job["id"], run_at=later)
+    assert scheduled["status"] == "queued" and abs(scheduled["not_before"] - later) < timedelta(milliseconds=1)
+    assert await jobs.run_due() == 0, "not before its time"
+    moved = await jobs.reschedule(OWNER, job["id"], None)  # "send now"
+    assert moved["not_before"] is None
+    assert await jobs.run_due() == 1
+
+    async def paused() -> dict[str, Any]:
+        while (current := await jobs.get(OWNER, job["id"]))["notice"] != "paused for quiet hours":
+            await asyncio.sleep(0.02)
+        return current
+
+    waiting = await asyncio.wait_for(paused(), 30)
+    assert waiting["status"] in ("queued", "running") and waiting["done"] == 2
+    done = await finished(jobs, job["id"])
+    assert (done["status"], done["done"]) == ("completed", 6)
+    assert worked == [0, 1, 2, 3, 4, 5], "the deferred job went on from the first row not done"
+    with pytest.raises(Conflict):  # a started job keeps its time
+        await jobs.reschedule(OWNER, job["id"], None)

@@ -67,9 +67,11 @@ async def test_owner_adds_finds_edits_and_deletes_a_contact(company: Company, ne
 
     # a contact opens the customer page
     await contact_row(page, "Nguyễn Văn An (VIP)").locator("td.name button").click()
-    await page.wait_for_url("**/console#customer/+84912000111")
+    await expect(page.locator("#customer-name")).to_have_text("Nguyễn Văn An (VIP)")
+    assert "#customer/" in page.url and "84912000111" in page.url
 
-    # English, on the switch
+    # English, on the switch, back on the Contacts tab
+    await page.click("[data-tab=contacts]")
     await page.click("#lang")
     await expect(page.locator("#contact-list th").first).to_have_text("Name")
     await expect(page.locator("#contacts-add")).to_have_text("Add contact")

@@ -15,7 +15,7 @@ from tests.zalo_payloads import Oa
 
 
 async def test_owner_follows_sent_messages_their_delivery_and_reviews_live(
-    company: Company, oa: Oa, clock, new_page, tmp_path: Path
+    company: Company, oa: Oa, fake_zalo, clock, new_page, tmp_path: Path
 ) -> None:
     user = await company.add("user")
     page = await console_of(new_page, company.owner, company.url)  # tokens from the real clock, before it moves
@@ -52,6 +52,26 @@ async def test_owner_follows_sent_messages_their_delivery_and_reviews_live(
     await tab.locator("#zns-filters button[type=submit]").click()
     await expect(tab.locator("#zns-messages tbody tr")).to_have_count(1)
     await expect(tab.locator("#zns-reviews tbody")).to_contain_text("Chưa có đánh giá nào.")
+
+    # The OA's templates from Zalo, one opened; then a message sent with one, its parameter filled in.
+    await tab.locator("#zns-load-templates").click()
+    await tab.locator('#zns-template-list tr[data-template-id="tpl-otp"]').click()
+    detail = tab.locator("#zns-template-detail")
+    await expect(detail).to_contain_text("Có (15 giây)")
+    await expect(detail.locator('li[data-param="otp"]')).to_contain_text("bắt buộc")
+    await tab.locator("#zns-send").click()
+    dialog = page.locator("#zns-send-dialog")
+    await dialog.locator("input[name=phone]").fill("0912000222")
+    await dialog.locator("select[name=template_id]").select_option("tpl-otp")
+    await dialog.locator('input[data-param="otp"]').fill("4321")
+    await expect(dialog.locator(".zns-template-info")).to_contain_text("Mẫu OTP")
+    await dialog.locator("button[value=send]").click()
+    await expect(dialog).to_be_hidden()
+    await tab.locator("input[name=msg_id]").fill("")
+    await tab.locator("#zns-filters button[type=submit]").click()
+    sent_row = tab.locator("#zns-messages tbody tr").filter(has_text="84912000222")
+    await expect(sent_row).to_contain_text("tpl-otp")
+    assert fake_zalo.zns_sent[-1]["template_data"] == {"otp": "4321"}
 
     await page.click("#lang")
     await expect(tab.locator("h2")).to_have_text("ZNS messages")

@@ -101,6 +101,8 @@ async def test_first_message_creates_a_thread_that_reaches_the_owner_live(
         "phone": None,
         "address": None,
         "info": None,
+        "phone_e164": None,
+        "phone_source": None,
     }
 
     listed = (await company.http.get(f"{company.url}/api/threads", headers=company.owner.auth)).json()["threads"]

@@ -59,9 +59,11 @@ async def test_charged_or_free_at_the_two_z_time_limits(company: Company, oa: Oa
     cases = [(True, 15, True), (True, 16, False), (False, 7200, True), (False, 7201, False)]
     sent = []
     for otp, _, _ in cases:
-        response = await _send(company, oa, otp, template="tpl-otp" if otp else "tpl-1")
+        # The template says whether it is OTP (tpl-otp: tag OTP, Z-time 15 s), whatever the sender's flag.
+        response = await _send(company, oa, not otp, template="tpl-otp" if otp else "tpl-1")
         assert response.status_code == 201, response.text
         assert response.json()["status"] == "processing" and response.json()["msg_id"]
+        assert response.json()["otp"] is otp
         sent.append(response.json())
     assert fake_zalo.zns_sent[-1]["phone"] == "84912000111"
     for message, (_, delay, _) in zip(sent, cases, strict=True):
@@ -145,3 +147,39 @@ async def test_the_zns_list_exports_as_it_shows(company: Company, oa: Oa, clock)
     assert len(list(openpyxl.load_workbook(io.BytesIO(sheet), read_only=True).worksheets[0].iter_rows())) == 4
     # ZNS is for owners and managers: so is its file.
     assert (await company.http.get(f"{url}/export", headers=agent.auth)).status_code == 403
+
+
+async def test_the_template_decides_price_and_parameters_before_zalo_is_asked(
+    company: Company, oa: Oa, fake_zalo, clock
+) -> None:
+    await _daytime(company, clock)  # the company's own prices: tpl-1 300, tpl-otp 200
+    fake_zalo.templates["tpl-priced"] = {
+        "templateId": "tpl-priced", "templateName": "Khuyến mãi", "status": "ENABLE", "templateTag": "PROMOTION",
+        "timeout": 7200000, "price": "500", "price_sdt": "450", "price_uid": "400",
+        "listParams": [{"name": "code", "require": True, "type": "STRING", "maxLength": 8, "minLength": 2}],
+    }  # fmt: skip
+    fake_zalo.templates["tpl-unpriced"] = {**fake_zalo.templates["tpl-priced"], "templateId": "tpl-unpriced"}
+    del fake_zalo.templates["tpl-unpriced"]["price"], fake_zalo.templates["tpl-unpriced"]["price_sdt"]
+    del fake_zalo.templates["tpl-unpriced"]["price_uid"]
+    await company.http.patch(
+        f"{company.url}/api/company",
+        headers=company.owner.auth,
+        json={"settings": {"zns_prices": {"tpl-1": 300.0, "tpl-otp": 200.0, "tpl-unpriced": 250.0}}},
+    )
+    priced = await _send(company, oa, False, template="tpl-priced", template_data={"code": "SALE10"})
+    assert priced.status_code == 201, priced.text
+    assert priced.json()["unit_price"] == 450.0  # Zalo's price of a message by phone
+    unpriced = await _send(company, oa, False, template="tpl-unpriced", template_data={"code": "SALE10"})
+    assert unpriced.json()["unit_price"] == 250.0  # none from Zalo: the company's own
+
+    before = len(fake_zalo.zns_sent)
+    missing = await _send(company, oa, False, template="tpl-priced", template_data={})
+    assert (missing.status_code, missing.json()["error"]["code"]) == (422, "invalid_template_data")
+    assert missing.json()["error"]["problems"] == ["template_data.code is required"]
+    too_long = await _send(company, oa, False, template="tpl-otp", template_data={"otp": "1234567"})
+    assert too_long.json()["error"]["problems"] == ["template_data.otp is longer than 6 characters"]
+    unknown = await _send(company, oa, False, template="tpl-nowhere")
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "template_not_found")
+    assert len(fake_zalo.zns_sent) == before, "nothing refused reached Zalo"
+    listed = (await company.http.get(f"{company.url}/api/zns/messages", headers=company.owner.auth)).json()
+    assert len(listed["messages"]) == 2, "a refused message leaves no record"

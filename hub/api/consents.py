@@ -86,7 +86,7 @@ async def list_consents(request: Request) -> Response:
 
 async def send_zns(request: Request, zns: ZnsSend) -> Response:
     message = await runtime(request).zns.send(
-        principal(request), zns.oa_id, zns.phone, zns.template_id, zns.template_data, zns.tracking_id, zns.otp
+        principal(request), zns.oa_id, zns.phone, zns.template_id, zns.template_data, zns.tracking_id
     )
     return reply(message, status=201)
 

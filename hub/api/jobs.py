@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from hub.api.routing import ApiRoute, QueryParam, principal, query_bool, query_int, query_text, reply, runtime
 from hub.errors import NotFound
-from schemas.jobs import JobConfirm, JobList, JobResponse, JobRowEdit, JobRowResponse, JobRows
+from schemas.jobs import JobConfirm, JobList, JobResponse, JobRowEdit, JobRowResponse, JobRows, JobSchedule
 
 
 def _row_number(request: Request) -> int:
@@ -54,7 +54,14 @@ async def delete_row(request: Request) -> Response:
 
 
 async def confirm_job(request: Request, confirm: JobConfirm) -> Response:
-    job = await runtime(request).jobs.confirm(principal(request), request.path_params["job_id"], confirm.params)
+    job = await runtime(request).jobs.confirm(
+        principal(request), request.path_params["job_id"], confirm.params, confirm.run_at
+    )
+    return reply(JobResponse.model_validate({"job": job}))
+
+
+async def schedule_job(request: Request, schedule: JobSchedule) -> Response:
+    job = await runtime(request).jobs.reschedule(principal(request), request.path_params["job_id"], schedule.run_at)
     return reply(JobResponse.model_validate({"job": job}))
 
 
@@ -109,6 +116,15 @@ ROUTES = [
         confirm_job,
         "Start a staged job: its valid rows are worked, once each, with live progress (job.updated)",
         request=JobConfirm,
+        response=JobResponse,
+        publishes=True,
+    ),
+    ApiRoute(
+        "POST",
+        "/api/jobs/{job_id}/schedule",
+        schedule_job,
+        "Move a job not started yet to another time (`run_at`), or start it now (`run_at` null)",
+        request=JobSchedule,
         response=JobResponse,
         publishes=True,
     ),

@@ -44,6 +44,18 @@ function looksLikePhone(number) {
   return Boolean(number) && /^\+?[\d\s().-]+$/.test(number) && number.replace(/\D/g, "").length >= 8;
 }
 
+// A customer's number linking to their customer page (customer.js), when it looks like a phone number.
+export function customerLink(ctx, text, number) {
+  if (!looksLikePhone(number) || !ctx.openCustomer) return text || "–";
+  return h("a", {
+    href: `#customer/${encodeURIComponent(number)}`, class: "customer-page", title: t("customer.open"),
+    onclick: (event) => {
+      event.preventDefault();
+      ctx.openCustomer(number);
+    },
+  }, text || number);
+}
+
 export function callExtensions(call) {
   const fromLegs = (call.legs || []).map((leg) => leg.extension).filter(Boolean);
   return [...new Set(call.extensions?.length ? call.extensions : fromLegs)].join(", ");
@@ -167,7 +179,7 @@ export class Calls {
   // A cell showing `text`, with a link to the Zalo thread of the customer whose number is `number`, if any.
   numberCell(text, number, attrs = {}) {
     const threadId = this.customerThread(number);
-    return h("td", attrs, text || "–", threadId ? [" ", h("a", {
+    return h("td", attrs, customerLink(this.ctx, text, number), threadId ? [" ", h("a", {
       href: "#", class: "customer-thread", dataset: { threadId }, title: t("calls.customerThreadTitle"),
       onclick: (event) => {
         event.preventDefault();

@@ -3,6 +3,7 @@ import { api } from "./api.js";
 import { $, h, option, replace, safeUrl } from "./dom.js";
 import * as fmt from "./format.js";
 import { lang, say, t } from "./i18n.js";
+import { customerLink } from "./calls.js";
 
 const MARKS = { sending: "…", sent: "✓", delivered: "✓✓", seen: "✓✓", failed: "!" };
 const PAGE = 50; // threads per request; "load more" asks for the next page after the last one
@@ -257,10 +258,12 @@ export class Chat {
     $("#conv-avatar").hidden = !c.avatar;
     $("#conv-name").textContent = customerName(thread);
     replace($("#conv-contact"),
-      c.phone ? h("span", { class: "phone" }, `${t("thread.phone")}: `, h("a", { href: `tel:${c.phone}` }, c.phone)) : null,
+      c.phone ? h("span", { class: "phone" }, `${t("thread.phone")}: `, customerLink(this.ctx, c.phone, c.phone_e164 || c.phone),
+        c.phone_source === "agent" ? h("span", { class: "muted" }, ` (${t("customer.typedByAgent")})`) : null) : null,
       c.address ? h("span", { class: "address" }, `${t("thread.address")}: ${c.address}`) : null,
       thread.follower === null || thread.follower === undefined ? null
         : h("span", { class: "muted" }, t(thread.follower ? "thread.follower" : "thread.notFollower")));
+    this.renderPhoneForm(thread);
     replace($("#conv-window"), windowBadge(thread.reply_window, false));
     const blocked = thread.reply_window.state === "blocked";
     $("#composer-text").disabled = blocked;
@@ -289,6 +292,45 @@ export class Chat {
     resolve.textContent = t(thread.status === "resolved" ? "thread.reopen" : "thread.resolve");
     resolve.dataset.action = thread.status === "resolved" ? "reopen" : "resolve";
     this.renderViewers();
+  }
+
+  // The customer's phone, typed by the agent (the product guide: "add the customer's phone yourself"): a form
+  // under the customer's details, made once; its field keeps what is being typed while the thread changes.
+  renderPhoneForm(thread) {
+    let form = $("#conv-phone-form");
+    if (!form) {
+      const input = h("input", { id: "conv-phone-input", name: "phone", type: "tel", size: 16, maxlength: 32, required: true });
+      const error = h("span", { id: "conv-phone-error", class: "error", role: "alert", hidden: true });
+      form = h("form", { id: "conv-phone-form", class: "phone-form" }, input,
+        h("button", { type: "submit", id: "conv-phone-save" }), error);
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        this.setPhone(input.value.trim()).catch((err) => console.error(err));
+      });
+      $("#conv-contact").after(form);
+    }
+    const input = $("#conv-phone-input");
+    if (form.dataset.threadId !== thread.id) {
+      form.dataset.threadId = thread.id;
+      input.value = "";
+      $("#conv-phone-error").hidden = true;
+    }
+    input.placeholder = t(thread.customer.phone ? "customer.changePhone" : "customer.typePhone");
+    $("#conv-phone-save").textContent = t("customer.savePhone");
+  }
+
+  async setPhone(phone) {
+    const error = $("#conv-phone-error");
+    const threadId = this.current;
+    error.hidden = true;
+    try {
+      const thread = await api.put(`/api/threads/${threadId}/customer-phone`, { phone });
+      this.upsert(thread);
+      if (this.current === threadId) $("#conv-phone-input").value = "";
+    } catch (err) {
+      say(error, () => this.ctx.errorText(err));
+      error.hidden = false;
+    }
   }
 
   renderMessages(toBottom = false) {

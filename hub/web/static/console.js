@@ -11,6 +11,7 @@ import { Calls, tickTimers } from "./calls.js";
 import { Chat } from "./chat.js";
 import { Consents } from "./consents.js";
 import { Contacts } from "./contacts.js";
+import { CustomerPage } from "./customer.js";
 import { Dashboard } from "./dashboard.js";
 import { $ } from "./dom.js";
 import { Followers } from "./followers.js";
@@ -108,6 +109,7 @@ async function reload() {
   try {
     await loadAll();
     admin.reload(); // its sections, too, read afresh
+    customer.reload().catch((err) => console.error(err));
     if (contacts.loaded) contacts.reload().catch((err) => console.error(err));
   } finally {
     ready = true;
@@ -127,6 +129,7 @@ function apply(envelope) {
   }
   const data = envelope.data;
   dashboard?.apply(envelope.type, data); // figures a call, a message or a thread changed: refreshed soon
+  customer.apply(envelope.type, data); // the open customer page: its number's calls, threads, ZNS, consents
   switch (envelope.type) {
     case "thread.created":
     case "thread.updated":
@@ -326,3 +329,20 @@ ctx.live = saved?.token && connectLive({
     endSession(REFUSALS[code] ?? "expired");
   },
 });
+
+// -- the customer page (customer.js): #customer/<phone>, opened from a call's number or a thread's phone --------
+
+const customer = new CustomerPage(ctx, $("#tab-customer"));
+ctx.openCustomer = (phone) => {
+  $("[data-tab=customer]").hidden = false;
+  showTab("customer");
+  history.replaceState(null, "", `#customer/${encodeURIComponent(phone)}`);
+  customer.open(phone).catch((err) => console.error(err));
+};
+function customerFromHash() {
+  const wanted = location.hash.match(/^#customer\/(.+)$/);
+  if (wanted) ctx.openCustomer(decodeURIComponent(wanted[1]));
+}
+window.addEventListener("hashchange", customerFromHash);
+onLangChange(() => customer.render());
+customerFromHash();

@@ -380,8 +380,11 @@ export class Contacts {
   }
 
   row(contact) {
-    const openCustomer = () => {
-      if (contact.phones_e164[0]) location.hash = `#customer/${contact.phones_e164[0]}`;
+    const openCustomer = () => { // the customer page (customer.js), by the contact's first number
+      const phone = contact.phones_e164[0];
+      if (!phone) return;
+      if (this.ctx.openCustomer) this.ctx.openCustomer(phone);
+      else location.hash = `#customer/${encodeURIComponent(phone)}`;
     };
     return h("tr", { class: "contact-row", dataset: { contactId: contact.id } },
       h("td", { class: "name" }, h("button", { type: "button", class: "link", onclick: openCustomer }, contact.name)),

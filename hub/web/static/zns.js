@@ -7,6 +7,7 @@ import { loadChartLibrary } from "./dashboard.js";
 import { $, h, option, replace } from "./dom.js";
 import * as fmt from "./format.js";
 import { addStrings, lang, locale, t } from "./i18n.js";
+import { ZnsSendDialog } from "./zns_send.js";
 
 addStrings({
   vi: {
@@ -23,6 +24,10 @@ addStrings({
     "zns.stars": "Số sao", "zns.content": "Nội dung đánh giá", "zns.note": "Ghi chú", "zns.reviewedAt": "Thời gian đánh giá",
     "zns.noReviews": "Chưa có đánh giá nào.", "zns.export": "Xuất Excel",
     "zns.chart": "Biểu đồ cột: {sent} tin trong {days} ngày, {success} thành công, {failed} thất bại, chi phí {spend}.",
+    "zns.send": "Gửi tin", "zns.templates": "Mẫu tin", "zns.loadTemplates": "Tải mẫu tin từ Zalo",
+    "zns.templateName": "Tên mẫu", "zns.quality": "Chất lượng", "zns.created": "Ngày tạo", "zns.params": "Tham số",
+    "zns.otpTemplate": "OTP", "zns.yesOtp": "Có (15 giây)", "zns.preview": "Xem trước", "zns.noTemplates": "Chưa tải mẫu tin nào.",
+    "zns.paramRequired": "bắt buộc", "zns.paramLength": "{min}–{max} ký tự",
   },
   en: {
     "nav.zns": "ZNS",
@@ -38,11 +43,25 @@ addStrings({
     "zns.stars": "Stars", "zns.content": "Review", "zns.note": "Note", "zns.reviewedAt": "Reviewed",
     "zns.noReviews": "No reviews yet.", "zns.export": "Export Excel",
     "zns.chart": "Bar chart: {sent} messages over {days} days, {success} succeeded, {failed} failed, spend {spend}.",
+    "zns.send": "Send a message", "zns.templates": "Templates", "zns.loadTemplates": "Load templates from Zalo",
+    "zns.templateName": "Name", "zns.quality": "Quality", "zns.created": "Created", "zns.params": "Parameters",
+    "zns.otpTemplate": "OTP", "zns.yesOtp": "Yes (15 s)", "zns.preview": "Preview", "zns.noTemplates": "No template loaded yet.",
+    "zns.paramRequired": "required", "zns.paramLength": "{min}–{max} characters",
   },
 });
 
 const FIGURES = ["sent", "success", "failed", "processing", "charged", "free", "spend"];
 const number = (value) => new Intl.NumberFormat(locale()).format(value ?? 0);
+
+// Numbers of the company's contacts matching what was typed (name or number), for the send dialog.
+async function contactPhones(text) {
+  try {
+    const { contacts } = await api.get("/api/contacts", { q: text, limit: 8 });
+    return contacts.flatMap((c) => (c.phones || []).map((phone) => [phone, `${c.name} · ${phone}`]));
+  } catch {
+    return []; // no match list: the number is typed in full
+  }
+}
 
 export class Zns {
   constructor(ctx, root) {
@@ -55,6 +74,13 @@ export class Zns {
     this.loading = null;
     this.again = false;
     this.chart = null;
+    this.templates = [];
+    this.template = null;
+    this.sender = new ZnsSendDialog(ctx, {
+      id: "zns-send-dialog",
+      onSent: (message) => this.updated(message),
+      suggest: (text) => contactPhones(text),
+    });
     this.build();
   }
 
@@ -68,7 +94,8 @@ export class Zns {
       h("label", {}, h("span", { "data-i18n": "zns.status" }, t("zns.status")), h("select", { name: "status" },
         ["", "processing", "success", "failure"].map((s) => h("option", { value: s, "data-i18n": s ? `zns.st.${s}` : "zns.anyStatus" }, t(s ? `zns.st.${s}` : "zns.anyStatus"))))),
       h("button", { type: "submit", class: "primary", "data-i18n": "zns.apply" }, t("zns.apply")),
-      h("button", { type: "button", class: "link", id: "zns-export", "data-i18n": "zns.export", onclick: () => this.export() }, t("zns.export")));
+      h("button", { type: "button", class: "link", id: "zns-export", "data-i18n": "zns.export", onclick: () => this.export() }, t("zns.export")),
+      h("button", { type: "button", id: "zns-send", "data-i18n": "zns.send", onclick: () => this.sender.open({ oas: this.activeOas() }) }, t("zns.send")));
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.refresh().catch((err) => this.fail(err));
@@ -86,7 +113,72 @@ export class Zns {
       h("h3", { "data-i18n": "zns.messages" }, t("zns.messages")),
       h("table", { class: "grid", id: "zns-messages" }),
       h("h3", { "data-i18n": "zns.reviews" }, t("zns.reviews")),
-      h("table", { class: "grid", id: "zns-reviews" }));
+      h("table", { class: "grid", id: "zns-reviews" }),
+      h("h3", { "data-i18n": "zns.templates" }, t("zns.templates")),
+      h("div", { class: "filter-bar" },
+        h("select", { id: "zns-template-oa", "aria-label": "OA" }),
+        h("button", { type: "button", id: "zns-load-templates", "data-i18n": "zns.loadTemplates", onclick: () => this.loadTemplates() }, t("zns.loadTemplates"))),
+      h("div", { class: "zns-templates" }, h("table", { class: "grid", id: "zns-template-list" }), h("aside", { id: "zns-template-detail" })),
+      // Filled by their own modules (campaigns.js, journeys.js), built once like this tab.
+      h("section", { id: "zns-campaigns", class: "zns-part" }),
+      h("section", { id: "zns-journeys", class: "zns-part" }));
+    this.renderTemplates();
+  }
+
+  activeOas() {
+    return this.ctx.oaLinks.filter((link) => link.status === "active").map((link) => ({ oa_id: link.oa_id, name: link.name }));
+  }
+
+  // The OA's templates, from Zalo now (kept by the hub): status, quality; one opened shows its parameters.
+  async loadTemplates() {
+    const oaId = $("#zns-template-oa", this.root).value;
+    if (!oaId) return;
+    try {
+      const answer = await api.get("/api/zns/templates", { oa_id: oaId });
+      this.templates = answer.templates.map((tpl) => ({ ...tpl, oa_id: oaId }));
+      this.template = null;
+      if (answer.zalo_error) throw Object.assign(new Error(lang() === "vi" ? answer.zalo_error.reason_vi : answer.zalo_error.reason), {});
+    } catch (err) {
+      this.fail(err);
+    }
+    this.renderTemplates();
+  }
+
+  async openTemplate(tpl) {
+    try {
+      this.template = await api.get(`/api/zns/templates/${encodeURIComponent(tpl.template_id)}`, { oa_id: tpl.oa_id });
+    } catch (err) {
+      this.fail(err);
+    }
+    this.renderTemplates();
+  }
+
+  renderTemplates() {
+    const oaSelect = $("#zns-template-oa", this.root);
+    const chosen = oaSelect.value;
+    replace(oaSelect, this.activeOas().map((oa) => option(oa.oa_id, oa.name || oa.oa_id, oa.oa_id === chosen)));
+    replace($("#zns-template-list", this.root),
+      h("thead", {}, h("tr", {}, ["zns.template", "zns.templateName", "zns.status", "zns.quality", "zns.created"].map((key) => h("th", {}, t(key))))),
+      h("tbody", {}, this.templates.length ? this.templates.map((tpl) => h("tr", {
+        class: this.template?.template_id === tpl.template_id ? "selected" : "", dataset: { templateId: tpl.template_id },
+        onclick: () => this.openTemplate(tpl),
+      }, h("td", {}, tpl.template_id), h("td", {}, tpl.name || ""), h("td", {}, tpl.status || "–"),
+        h("td", {}, tpl.quality || "–"), h("td", {}, tpl.created_at ? fmt.when(tpl.created_at) : "–")))
+        : h("tr", {}, h("td", { colspan: 5, class: "muted" }, t("zns.noTemplates")))));
+    const tpl = this.template;
+    replace($("#zns-template-detail", this.root), tpl ? [
+      h("h4", {}, `${tpl.name} (${tpl.template_id})`),
+      h("dl", { class: "zns-template-facts" },
+        h("dt", {}, t("zns.status")), h("dd", {}, tpl.status || "–"),
+        h("dt", {}, t("zns.quality")), h("dd", {}, tpl.quality || "–"),
+        h("dt", {}, t("zns.otpTemplate")), h("dd", {}, tpl.otp ? t("zns.yesOtp") : t("zns.no")),
+        h("dt", {}, t("zns.price")), h("dd", {}, tpl.price_sdt || tpl.price || "–"),
+        tpl.preview_url ? [h("dt", {}, t("zns.preview")), h("dd", {}, h("a", { href: tpl.preview_url, target: "_blank", rel: "noopener" }, t("zns.preview")))] : null),
+      h("h4", {}, t("zns.params")),
+      h("ul", { class: "zns-template-params" }, tpl.listParams.map((p) => h("li", { dataset: { param: p.name } },
+        h("code", {}, p.name), " ", p.type || "", p.require ? ` · ${t("zns.paramRequired")}` : "",
+        p.maxLength ? ` · ${t("zns.paramLength", { min: p.minLength ?? 0, max: p.maxLength })}` : ""))),
+    ] : []);
   }
 
   filters() {
@@ -109,6 +201,7 @@ export class Zns {
     const select = $("select[name=oa_id]", this.form);
     const chosen = select.value;
     replace(select, option("", t("zns.anyOa")), this.ctx.oaLinks.map((link) => option(link.oa_id, link.name || link.oa_id, link.oa_id === chosen)));
+    this.renderTemplates();
     if (this.stale) this.refresh().catch((err) => this.fail(err));
   }
 
@@ -165,6 +258,7 @@ export class Zns {
         h("td", {}, row.template_id), FIGURES.map((key) => h("td", {}, number(row[key])))))));
     this.renderMessages();
     this.renderReviews();
+    this.renderTemplates();
     await this.renderChart();
   }
 
