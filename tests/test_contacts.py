@@ -360,7 +360,7 @@ def rss_kib(process: HubProcess) -> int:
     return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(1500)  # about 4 minutes on an idle 2-core machine; CI shares its cores
 async def test_fifty_thousand_rows_import_with_live_progress_and_flat_memory(
     company: Company, hub: HubProcess, tmp_path: Path
 ) -> None:
@@ -383,7 +383,7 @@ async def test_fifty_thousand_rows_import_with_live_progress_and_flat_memory(
         f"{company.url}/api/contacts/imports/{job['id']}/confirm", headers=company.owner.auth
     )
     assert confirmed.status_code == 200
-    done = await import_finished(console, job["id"], timeout=600)
+    done = await import_finished(console, job["id"], timeout=1200)
     assert (done["status"], done["done"], done["ok"]) == ("completed", rows, rows)
     growth_mib = (rss_kib(hub) - rss_before) / 1024
     assert growth_mib < 150, f"the hub grew by {growth_mib:.0f} MiB importing {rows} rows"
