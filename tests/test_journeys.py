@@ -247,3 +247,15 @@ async def test_journeys_are_for_owners_and_managers(company: Company, oa: Oa) ->
     assert [j["id"] for j in listed.json()["journeys"]] == [journey["id"]]
     missing = await company.http.get(f"{base}/no-such-journey", headers=manager.auth)
     assert missing.status_code == 404
+
+
+async def test_two_journeys_charged_in_the_same_millisecond_are_both_applied(company: Company, oa: Oa) -> None:
+    owner = await company.console(company.owner).connect()
+    first = (await _create(company, oa, phone="0912000661")).json()
+    second = (await _create(company, oa, phone="0912000662")).json()
+    one = oa.journey_event("event_journey_acknowledged", first["journey_id"])
+    other = {**oa.journey_event("event_journey_acknowledged", second["journey_id"]), "timestamp": one["timestamp"]}
+    for event in (one, other):
+        response = await oa.deliver(company.http, company.url, event)
+        assert (response.status_code, response.json()["outcome"]) == (200, "accepted")
+    await owner.wait_for(lambda: all(_journeys(owner, j["id"])[-1]["status"] == "charged" for j in (first, second)))

@@ -54,9 +54,8 @@ def idempotency_key(data: dict[str, Any]) -> str:
     else:
         subject = {k: data.get(k) for k in ("sender", "recipient", "follower", "user_id", "phone", "oa_id", "tag")}
         subject["msg"] = message.get("msg_id") or message.get("msg_ids") or message.get("tracking_id")
-        for key in ("journey_id", "token"):  # journey webhooks (hub.journeys): two journeys in one millisecond
-            if data.get(key):
-                subject[key] = data[key]
+        if name.startswith("event_journey_"):  # journey webhooks (hub.journeys): two journeys in one millisecond
+            subject.update({key: data[key] for key in ("journey_id", "token") if data.get(key)})
         parts = [name, str(data.get("app_id")), str(data.get("timestamp")), json.dumps(subject, sort_keys=True)]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
