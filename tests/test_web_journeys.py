@@ -50,7 +50,12 @@ async def test_owner_creates_a_journey_sends_in_it_and_sees_it_charged_live(
     await expect(sender).to_be_hidden()
     await expect(detail.locator("#journey-messages tbody tr[data-zns-id]")).to_have_count(1)
     await expect(row.locator("td").nth(7)).to_have_text("1")
-    assert fake_zalo.zns_sent[-1]["journey_token"] == token
+    sent = fake_zalo.zns_sent[-1]
+    assert sent["journey_token"] == token
+    # Zalo's receipt of the journey's message (zns.updated) reaches its row in the open detail.
+    receipt = oa.zns_delivered(sent["phone"], sent["msg_id"], sent["tracking_id"], str(int(sent["sent_time"]) + 3000))
+    assert (await oa.deliver(company.http, company.url, receipt)).status_code == 200
+    await expect(detail.locator("#journey-messages tbody tr[data-zns-id]")).to_have_attribute("data-status", "success")
 
     journeys = (await company.http.get(f"{company.url}/api/zns/journeys", headers=company.owner.auth)).json()
     charged = oa.journey_event("event_journey_acknowledged", journeys["journeys"][0]["journey_id"])
