@@ -40,6 +40,7 @@ async def test_owner_follows_sent_messages_their_delivery_and_reviews_live(
     await expect(tab.locator('#zns-totals [data-figure="charged"] dd')).to_have_text("1")
     await expect(tab.locator('#zns-totals [data-figure="spend"] dd')).to_have_text("300")
     await expect(tab.locator('#zns-by-template tr[data-template="tpl-1"]')).to_contain_text("2")
+    await expect(tab.locator('#zns-by-kind tr[data-kind="phone"]')).to_contain_text("Theo số điện thoại")
 
     feedback = oa.zns_feedback(first["phone"], first["msg_id"], 5, "Giao nhanh", ["Nhân viên thân thiện"])
     assert (await oa.deliver(company.http, company.url, feedback)).status_code == 200

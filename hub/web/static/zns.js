@@ -24,6 +24,8 @@ addStrings({
     "zns.stars": "Số sao", "zns.content": "Nội dung đánh giá", "zns.note": "Ghi chú", "zns.reviewedAt": "Thời gian đánh giá",
     "zns.noReviews": "Chưa có đánh giá nào.", "zns.export": "Xuất Excel",
     "zns.chart": "Biểu đồ cột: {sent} tin trong {days} ngày, {success} thành công, {failed} thất bại, chi phí {spend}.",
+    "zns.byKind": "Theo loại gửi", "zns.kind": "Loại", "zns.kind.phone": "Theo số điện thoại",
+    "zns.kind.journey": "Hành trình (journey)", "zns.kind.uid": "Theo user id",
     "zns.send": "Gửi tin", "zns.templates": "Mẫu tin", "zns.loadTemplates": "Tải mẫu tin từ Zalo",
     "zns.templateName": "Tên mẫu", "zns.quality": "Chất lượng", "zns.created": "Ngày tạo", "zns.params": "Tham số",
     "zns.otpTemplate": "OTP", "zns.yesOtp": "Có (15 giây)", "zns.preview": "Xem trước", "zns.noTemplates": "Chưa tải mẫu tin nào.",
@@ -43,6 +45,8 @@ addStrings({
     "zns.stars": "Stars", "zns.content": "Review", "zns.note": "Note", "zns.reviewedAt": "Reviewed",
     "zns.noReviews": "No reviews yet.", "zns.export": "Export Excel",
     "zns.chart": "Bar chart: {sent} messages over {days} days, {success} succeeded, {failed} failed, spend {spend}.",
+    "zns.byKind": "By kind of send", "zns.kind": "Kind", "zns.kind.phone": "By phone number",
+    "zns.kind.journey": "Journey", "zns.kind.uid": "By user id",
     "zns.send": "Send a message", "zns.templates": "Templates", "zns.loadTemplates": "Load templates from Zalo",
     "zns.templateName": "Name", "zns.quality": "Quality", "zns.created": "Created", "zns.params": "Parameters",
     "zns.otpTemplate": "OTP", "zns.yesOtp": "Yes (15 s)", "zns.preview": "Preview", "zns.noTemplates": "No template loaded yet.",
@@ -110,6 +114,8 @@ export class Zns {
         h("div", { class: "dash-canvas" }, h("canvas", { id: "zns-chart", role: "img" }))),
       h("h3", { "data-i18n": "zns.byTemplate" }, t("zns.byTemplate")),
       h("table", { class: "grid", id: "zns-by-template" }),
+      h("h3", { "data-i18n": "zns.byKind" }, t("zns.byKind")),
+      h("table", { class: "grid", id: "zns-by-kind" }),
       h("h3", { "data-i18n": "zns.messages" }, t("zns.messages")),
       h("table", { class: "grid", id: "zns-messages" }),
       h("h3", { "data-i18n": "zns.reviews" }, t("zns.reviews")),
@@ -256,6 +262,11 @@ export class Zns {
       h("thead", {}, h("tr", {}, h("th", {}, t("zns.template")), FIGURES.map((key) => h("th", {}, t(`zns.${key}`))))),
       h("tbody", {}, this.report.by_template.map((row) => h("tr", { dataset: { template: row.template_id } },
         h("td", {}, row.template_id), FIGURES.map((key) => h("td", {}, number(row[key])))))));
+    const kindName = (kind) => (t(`zns.kind.${kind}`) === `zns.kind.${kind}` ? kind : t(`zns.kind.${kind}`));
+    replace($("#zns-by-kind", this.root),
+      h("thead", {}, h("tr", {}, h("th", {}, t("zns.kind")), FIGURES.map((key) => h("th", {}, t(`zns.${key}`))))),
+      h("tbody", {}, this.report.by_kind.map((row) => h("tr", { dataset: { kind: row.kind } },
+        h("td", {}, kindName(row.kind)), FIGURES.map((key) => h("td", {}, number(row[key])))))));
     this.renderMessages();
     this.renderReviews();
     this.renderTemplates();
