@@ -44,6 +44,7 @@ from hub.telephony import Telephony
 from hub.threads import Threads
 from hub.wallboard import Wallboards
 from hub.zns import Zns
+from hub.zns_campaigns import ZnsCampaigns
 from hub.zns_templates import ZnsTemplates
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,7 @@ class Runtime:
     followers: Followers
     customers: Customers  # the customer page (hub.customers)
     zns_templates: ZnsTemplates
+    zns_campaigns: ZnsCampaigns  # ZNS campaigns on the job runner (hub.zns_campaigns)
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock, bus: Bus | None = None) -> Runtime:
@@ -203,6 +205,7 @@ class Runtime:
             outreach_reports=OutreachReports(store, clock),
             customers=Customers(store, threads, calls, consents, zns),
             zns_templates=zns_templates,
+            zns_campaigns=ZnsCampaigns(store, clock, zns, zns_templates, jobs, settings.zns_campaign_per_s),
         )
 
     async def close(self) -> None:

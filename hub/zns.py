@@ -73,6 +73,7 @@ def view(doc: dict[str, Any]) -> dict[str, Any]:
             "unit_price",
             "review",
             "sent_by",
+            "campaign_id",
         )
     } | {"id": doc["_id"]}
 
@@ -84,7 +85,7 @@ def _supervisor(actor: Principal) -> None:
 def _query(actor: Principal, filters: dict[str, Any]) -> dict[str, Any]:
     _supervisor(actor)
     query = record_filter(
-        actor.company_id, filters, ("oa_id", "template_id", "status", "tracking_id", "msg_id"), "sent_at"
+        actor.company_id, filters, ("oa_id", "template_id", "status", "tracking_id", "msg_id", "campaign_id"), "sent_at"
     )
     if filters.get("phone"):  # any form of the number; ZNS messages keep Zalo's (84…)
         query["phone"] = zalo_form(filters["phone"]) or filters["phone"]
@@ -113,6 +114,7 @@ class Zns:
         template_id: str,
         template_data: dict[str, Any],
         tracking_id: str | None,
+        campaign_id: str | None = None,
     ) -> dict[str, Any]:
         _supervisor(actor)
         change = current_change()
@@ -158,6 +160,7 @@ class Zns:
             "unit_price": unit_price,
             "review": None,
             "sent_by": actor.member_id,
+            "campaign_id": campaign_id,  # a ZNS campaign's message (hub.zns_campaigns), for its figures and list
         }
         try:
             await self._messages.insert_one(doc)

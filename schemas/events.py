@@ -288,6 +288,7 @@ class ZnsUpdated(_Event):
     unit_price: float | None
     review: dict[str, Any] | None
     sent_by: str | None
+    campaign_id: str | None = None  # sent by a ZNS campaign (hub.zns_campaigns)
 
 
 class ZnsTemplateUpdated(_Event):
