@@ -20,6 +20,7 @@ import { connectLive } from "./live.js";
 import { jobUpdated } from "./jobs.js";
 import { applyOaLinkEvent } from "./oa_links.js";
 import { Zns } from "./zns.js";
+import { Campaigns } from "./campaigns.js";
 
 // Why the hub refused this console's connection, as the login page says it.
 const REFUSALS = { member_removed: "removed", token_revoked: "password_changed" };
@@ -51,6 +52,7 @@ const consents = new Consents(ctx);
 const admin = new Admin(ctx, $("#tab-admin"));
 const dashboard = ctx.supervisor ? new Dashboard(ctx, $("#tab-dashboard")) : null; // rulebook: Action.dashboard
 const zns = ctx.supervisor ? new Zns(ctx, $("#tab-zns")) : null; // rulebook: Action.zns
+const campaigns = zns ? new Campaigns(ctx, $("#zns-campaigns"), zns) : null; // ZNS campaigns, in the ZNS tab
 const alerts = new Alerts(ctx, { chat, calls }); // notifications, sound, the unread count in the title
 const followers = ctx.supervisor ? new Followers(ctx, $("#tab-followers")) : null; // rulebook: Action.followers
 ctx.showTab = (name) => showTab(name);
@@ -222,6 +224,7 @@ function apply(envelope) {
       break; // future types: nothing shown here yet
   }
   followers?.apply(envelope.type, data); // follower.updated, job.updated (its syncs), OA links (its OA choice)
+  campaigns?.apply(envelope.type, data); // job.updated of ZNS campaigns
 }
 
 function onEphemeral(name, data) {
@@ -243,6 +246,7 @@ function showTab(name) {
   if (name === "admin") admin.open();
   if (name === "dashboard") dashboard?.open();
   if (name === "zns") zns?.open();
+  if (name === "zns") campaigns?.open();
   if (name === "followers") followers?.open();
   alerts.tabShown(name);
 }
@@ -268,6 +272,7 @@ onLangChange(() => {
   admin.render();
   dashboard?.render();
   followers?.render();
+  campaigns?.render();
 });
 $("#who").textContent = `${me.name} · ${t(`role.${me.role}`)}`;
 $("#presence").value = localStorage.getItem("hub.presence") || "available";
