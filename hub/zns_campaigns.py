@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -55,6 +56,7 @@ MORNING = 6  # quiet hours end
 PHONE = Column("phone", ("Số điện thoại", "SĐT", "Điện thoại", "Phone", "Phone number", "Mobile"), required=True)
 RETRYABLE = frozenset({-32, 0})  # Zalo's rate limit; Zalo not reached
 DAILY_QUOTA = frozenset({-144, -147})  # the OA's, the template's daily limit (reference section 11)
+# The OA's authorisation gone (after hub.oa_links' one refresh; as hub.followers): -124 and OAuth's -14xxx too.
 TOKEN_ERRORS = frozenset({-216, -220, -124})
 MAX_ATTEMPTS = 6
 FIRST_PAUSE_S, MAX_PAUSE_S = 1.0, 60.0
@@ -154,17 +156,17 @@ class ZnsCampaigns:
 
     # -- creating ---------------------------------------------------------------------------------
 
-    async def columns(self, actor: Principal, oa_id: str, template_id: str) -> tuple[Column, ...]:
-        """The upload's columns: the phone, and one per template parameter (its header: the parameter's name)."""
-        template = await self._templates.get(actor, oa_id, template_id)
-        return (
-            PHONE,
-            *(Column(p["name"], (p["name"],), required=bool(p.get("require"))) for p in template["listParams"]),
-        )
-
     async def stage(
-        self, actor: Principal, oa_id: str, template_id: str, name: str, filename: str, rows: Any
+        self,
+        actor: Principal,
+        oa_id: str,
+        template_id: str,
+        name: str,
+        filename: str,
+        read: Callable[[tuple[Column, ...]], AsyncIterator[dict[str, str]]],
     ) -> dict[str, Any]:
+        """A campaign staged from an upload: `read(columns)` gives the file's rows by the columns the template
+        asks for — the phone, and one per template parameter (its header: the parameter's name)."""
         rulebook.require(actor, rulebook.Action.zns)
         name = name.strip()
         if not name:
@@ -177,9 +179,10 @@ class ZnsCampaigns:
         if unit_price is None:
             unit_price = ((company.get("settings") or {}).get("zns_prices") or {}).get(template_id)
         limits = template["listParams"]
+        columns = (PHONE, *(Column(p["name"], (p["name"],), required=bool(p.get("require"))) for p in limits))
 
         async def lines() -> Any:
-            async for row in rows:
+            async for row in read(columns):
                 phone = str(row.get("phone") or "").strip()
                 data = {"line": row.get("line"), "phone": phone, "zalo_phone": zalo_form(phone)}
                 data.update({p["name"]: str(row.get(p["name"]) or "").strip() for p in limits})
@@ -379,7 +382,7 @@ class ZnsCampaigns:
                 if run.job.get("notice"):
                     await run.checkpoint(notice=None)  # a pause is over
                 return {"status": "sent", "message_id": message["id"], "tracking_id": message["tracking_id"]}, True
-            if code in TOKEN_ERRORS:
+            if code in TOKEN_ERRORS or (isinstance(code, int) and code <= -14000):
                 raise JobFailed("Zalo refused the OA's access token: reconnect the OA, then send the campaign again")
             if code in DAILY_QUOTA:
                 run.defer(

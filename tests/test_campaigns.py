@@ -315,6 +315,23 @@ async def test_sends_keep_the_rate_retry_zalos_rate_limit_and_wait_a_day_for_the
     assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.1
 
 
+async def test_an_oa_whose_token_zalo_refuses_stops_the_campaign_asking_to_reconnect(
+    company: Company, oa: Oa, fake_zalo: FakeZalo, clock: HubClock
+) -> None:
+    owner = await company.console(company.owner).connect()
+    set_vietnam_time(clock, 10)
+    staged = await create(company, oa, csv_file(["Phone", "0912000401", "0912000402"]), template="tpl-1")
+    job_id = staged.json()["campaign"]["id"]
+    fake_zalo.expire_access_tokens(oa.app_id)
+    for token in [t for t, app in fake_zalo.refresh_tokens.items() if app == oa.app_id]:
+        del fake_zalo.refresh_tokens[token]  # the refresh token lapsed too
+    await call(company, "POST", f"/api/jobs/{job_id}/confirm", json={"params": {"send_mode": "now"}})
+    ended = await finished(owner, job_id)
+    assert ended["status"] == "failed" and "reconnect the OA" in ended["error"], ended
+    assert received(fake_zalo, job_id) == []
+    assert (await campaign(company, job_id))["status"] == "failed"
+
+
 def _rss_kb(pid: int) -> tuple[int, int]:
     fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
     return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])

@@ -22,9 +22,13 @@ async def create_campaign(request: Request) -> Response:
     oa_id, template_id = upload.fields.get("oa_id", "").strip(), upload.fields.get("template_id", "").strip()
     if not oa_id or not template_id:
         raise Unprocessable("pick the OA (oa_id) and the template (template_id)", "invalid_campaign")
-    columns = await hub.zns_campaigns.columns(actor, oa_id, template_id)
     campaign = await hub.zns_campaigns.stage(
-        actor, oa_id, template_id, upload.fields.get("name", ""), upload.filename, uploads.rows(upload, columns)
+        actor,
+        oa_id,
+        template_id,
+        upload.fields.get("name", ""),
+        upload.filename,
+        lambda columns: uploads.rows(upload, columns),
     )
     return reply(CampaignResponse.model_validate({"campaign": campaign}), status=201)
 
