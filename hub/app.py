@@ -31,6 +31,8 @@ from hub.api import calls as calls_api
 from hub.api import campaigns as campaigns_api
 from hub.api import company as company_api
 from hub.api import consents as consents_api
+from hub.api import contact_imports as contact_imports_api
+from hub.api import contacts as contacts_api
 from hub.api import customers as customers_api
 from hub.api import dashboard as dashboard_api
 from hub.api import followers as followers_api
@@ -71,6 +73,8 @@ API_ROUTES: list[ApiRoute] = [
     *reports_api.ROUTES,
     *customers_api.ROUTES,
     *zns_templates_api.ROUTES,
+    *contact_imports_api.ROUTES,
+    *contacts_api.ROUTES,
     *campaigns_api.ROUTES,
 ]
 

@@ -7,9 +7,9 @@ and kept current by webhooks (reference section 9). The only writer of `follower
   is known before any sync. Receipts (received, seen) are no interaction, as for the reply window
   (section 4).
 - follower.updated goes to owners and managers (the follower read by _id, then published). A chat that
-  only moves the last interaction is written and published when it moves to a minute this process has
-  not announced for that follower (the minute the list shows): a busy conversation costs one update, one
-  read and one event per follower per minute and process, nothing per message (the chat hot path).
+  only moves the last interaction is written and published when it moves to a quarter hour this process
+  has not announced for that follower: a conversation costs one update, one read and one event per
+  follower per quarter hour and process, nothing per message (the chat hot path).
 - The sync (`followers.sync` on the shared job runner, one per OA at a time): walks Zalo's user list
   50 a page and reads each user's detail, saving the offset after each page, so a restart resumes at
   the page it was on (a page re-read is harmless: every save is an upsert keyed by OA link and user).
@@ -58,7 +58,11 @@ JOB_KIND = "followers.sync"
 PAGE = 50  # Zalo's largest page
 SLICE_DAYS = 30  # an OA listing more users than Zalo gives is walked 30 days at a time (halved when still too many)
 SLICE_BACK_DAYS = 5 * 365  # how far back a full sync in slices goes
-INTERACTION_EVENT_S = 60  # a chat moves the list's last interaction at most this often (the minute shown)
+# A chat moves the list's last interaction (a write, a read and follower.updated) at most once per follower,
+# process and quarter hour: the list's "last interaction" is then at most 15 minutes early, which no rule
+# minds (ZCC's 30 days, the 7-day filters; Zalo itself keeps only the day), and a conversation costs the
+# chat hot path nothing per message.
+INTERACTION_EVENT_S = 900
 RETRIES = 8  # a rate-limited or unreachable call tried this many times more, waiting longer each time
 ZALO_DAYS = timezone(timedelta(hours=7))  # Zalo's dates (DD/MM/YYYY) are Vietnam's
 TEXT_MAX = 200

@@ -79,74 +79,34 @@ class OutreachReports:
         company = await self._store.companies.find_one({"_id": company_id}, {"timezone": 1}) or {}
         return str(company.get("timezone") or "Asia/Ho_Chi_Minh")
 
-    async def _facets(self, collection: Any, match: dict[str, Any], facets: dict[str, Any]) -> dict[str, Any]:
-        cursor = await collection.aggregate([{"$match": match}, {"$facet": facets}])
-        return (await cursor.to_list(1))[0]
-
-    async def zns(
+    async def _report(
         self,
         actor: Principal,
+        collection: Any,
+        time_field: str,
         start: datetime | None,
         end: datetime | None,
-        oa_id: str | None = None,
-        template_id: str | None = None,
+        filters: dict[str, Any],
+        figures: dict[str, Any],
+        groups: dict[str, tuple[Any, str, dict[str, Any]]],
     ) -> dict[str, Any]:
-        rulebook.require(actor, rulebook.Action.zns)
+        """One `$facet` pass over the period's records: totals, per day (every day of the period, in the
+        company's time zone), and each of `groups` (name -> (what to group by, its key's name, figures))."""
         start, end = self._period(start, end)
         timezone = await self._timezone(actor.company_id)
-        match: dict[str, Any] = {"company_id": actor.company_id, "sent_at": time_range(start, end)}
-        if oa_id:
-            match["oa_id"] = oa_id
-        if template_id:
-            match["template_id"] = template_id
-        figures = _zns_figures()
-        day = {"$dateToString": {"date": "$sent_at", "format": "%Y-%m-%d", "timezone": timezone}}
-        result = await self._facets(
-            self._store.zns_messages,
-            match,
-            {
-                "totals": [{"$group": {"_id": None, **figures}}],
-                "per_day": [{"$group": {"_id": day, **figures}}],
-                "by_template": [{"$group": {"_id": "$template_id", **figures}}, {"$sort": {"sent": -1, "_id": 1}}],
-                "by_kind": [{"$group": {"_id": {"$ifNull": ["$kind", "phone"]}, **figures}}],
+        match = {"company_id": actor.company_id, time_field: time_range(start, end)}
+        match.update({name: value for name, value in filters.items() if value})
+        day = {"$dateToString": {"date": f"${time_field}", "format": "%Y-%m-%d", "timezone": timezone}}
+        facets = {
+            "totals": [{"$group": {"_id": None, **figures}}],
+            "per_day": [{"$group": {"_id": day, **figures}}],
+            **{
+                name: [{"$group": {"_id": by, **counted}}, {"$sort": {"_id": 1}}]
+                for name, (by, _key, counted) in groups.items()
             },
-        )
-        empty = {name: 0 for name in figures}
-        totals = {k: v for k, v in (result["totals"][0] if result["totals"] else {}).items() if k != "_id"}
-        per_day = {group["_id"]: group for group in result["per_day"]}
-        return {
-            "from": start,
-            "to": end,
-            "timezone": timezone,
-            "totals": totals or empty,
-            "per_day": [
-                {"day": d, **{k: per_day.get(d, {}).get(k, 0) for k in figures}} for d in days_of(start, end, timezone)
-            ],
-            "by_template": _rows(result["by_template"], "template_id"),
-            "by_kind": _rows(result["by_kind"], "kind"),
         }
-
-    async def zcc(
-        self, actor: Principal, start: datetime | None, end: datetime | None, oa_id: str | None = None
-    ) -> dict[str, Any]:
-        rulebook.require(actor, rulebook.Action.all_consents)
-        start, end = self._period(start, end)
-        timezone = await self._timezone(actor.company_id)
-        match: dict[str, Any] = {"company_id": actor.company_id, "created_at": time_range(start, end)}
-        if oa_id:
-            match["oa_id"] = oa_id
-        figures = _zcc_figures()
-        day = {"$dateToString": {"date": "$created_at", "format": "%Y-%m-%d", "timezone": timezone}}
-        result = await self._facets(
-            self._store.consents,
-            match,
-            {
-                "totals": [{"$group": {"_id": None, **figures}}],
-                "per_day": [{"$group": {"_id": day, **figures}}],
-                "by_reason": [{"$group": {"_id": "$reason_code", **figures}}, {"$sort": {"_id": 1}}],
-                "by_answer": [{"$group": {"_id": "$status", "count": {"$sum": 1}}}, {"$sort": {"_id": 1}}],
-            },
-        )
+        cursor = await collection.aggregate([{"$match": match}, {"$facet": facets}])
+        result = (await cursor.to_list(1))[0]
         totals = {k: v for k, v in (result["totals"][0] if result["totals"] else {}).items() if k != "_id"}
         per_day = {group["_id"]: group for group in result["per_day"]}
         return {
@@ -157,9 +117,53 @@ class OutreachReports:
             "per_day": [
                 {"day": d, **{k: per_day.get(d, {}).get(k, 0) for k in figures}} for d in days_of(start, end, timezone)
             ],
-            "by_reason": _rows(result["by_reason"], "reason_code"),
-            "by_answer": _rows(result["by_answer"], "status"),
+            **{name: _rows(result[name], key) for name, (_by, key, _counted) in groups.items()},
         }
+
+    async def zns(
+        self,
+        actor: Principal,
+        start: datetime | None,
+        end: datetime | None,
+        oa_id: str | None = None,
+        template_id: str | None = None,
+    ) -> dict[str, Any]:
+        rulebook.require(actor, rulebook.Action.zns)
+        figures = _zns_figures()
+        report = await self._report(
+            actor,
+            self._store.zns_messages,
+            "sent_at",
+            start,
+            end,
+            {"oa_id": oa_id, "template_id": template_id},
+            figures,
+            {
+                "by_template": ("$template_id", "template_id", figures),
+                "by_kind": ({"$ifNull": ["$kind", "phone"]}, "kind", figures),
+            },
+        )
+        report["by_template"].sort(key=lambda row: -row["sent"])  # the most used first
+        return report
+
+    async def zcc(
+        self, actor: Principal, start: datetime | None, end: datetime | None, oa_id: str | None = None
+    ) -> dict[str, Any]:
+        rulebook.require(actor, rulebook.Action.all_consents)
+        figures = _zcc_figures()
+        return await self._report(
+            actor,
+            self._store.consents,
+            "created_at",
+            start,
+            end,
+            {"oa_id": oa_id},
+            figures,
+            {
+                "by_reason": ("$reason_code", "reason_code", figures),
+                "by_answer": ("$status", "status", {"count": {"$sum": 1}}),
+            },
+        )
 
     async def reviews(self, actor: Principal, filters: dict[str, Any]) -> list[dict[str, Any]]:
         """ZNS service reviews (`user_feedback`), newest first: searchable by template, phone and msg id."""

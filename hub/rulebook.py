@@ -44,6 +44,8 @@ class Action(StrEnum):
     dashboard = "see the dashboard's call and chat figures"
     followers = "see the OAs' followers and sync them from Zalo"
     all_jobs = "see and cancel every import, bulk send and sync of the company"
+    contacts_view = "see, add and edit contacts"
+    contacts_delete = "delete contacts"
 
 
 ALLOWED: dict[Action, frozenset[Role]] = {
@@ -67,6 +69,8 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.dashboard: SUPERVISING,  # the product guide: managers "view dashboard"; figures, no chat content
     Action.followers: SUPERVISING,
     Action.all_jobs: SUPERVISING,  # a user sees the jobs they started
+    Action.contacts_view: EVERYONE,  # the product guide: users see and add contacts
+    Action.contacts_delete: SUPERVISING,
 }
 
 _WHO = {OWNER: "the owner", SUPERVISING: "owners and managers"}

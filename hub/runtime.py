@@ -22,6 +22,8 @@ from hub.chat import ChatIngest, Spawn, background
 from hub.clock import Clock
 from hub.consent_bulk import ConsentBulk
 from hub.consents import Consents
+from hub.contact_import import ContactImport
+from hub.contacts import Contacts
 from hub.customers import Customers
 from hub.dashboard import Dashboard
 from hub.directory import Directory
@@ -91,6 +93,8 @@ class Runtime:
     followers: Followers
     customers: Customers  # the customer page (hub.customers)
     zns_templates: ZnsTemplates
+    contacts: Contacts
+    contact_import: ContactImport
     zns_campaigns: ZnsCampaigns  # ZNS campaigns on the job runner (hub.zns_campaigns)
 
     @classmethod
@@ -169,6 +173,10 @@ class Runtime:
         jobs = Jobs(store, clock, publisher, settings.job_lease_s)
         followers.jobs = jobs  # the OA followers sync (hub.followers)
         jobs.register(FOLLOWERS_SYNC, followers.sync)
+        contacts = Contacts(store, clock, publisher)
+        contact_import = ContactImport(
+            jobs, contacts, publisher, settings.contacts_import_max_bytes, settings.contacts_import_max_rows
+        )
         return cls(
             settings=settings,
             clock=clock,
@@ -205,6 +213,8 @@ class Runtime:
             outreach_reports=OutreachReports(store, clock),
             customers=Customers(store, threads, calls, consents, zns),
             zns_templates=zns_templates,
+            contacts=contacts,
+            contact_import=contact_import,
             zns_campaigns=ZnsCampaigns(store, clock, zns, zns_templates, jobs, settings.zns_campaign_per_s),
         )
 

@@ -149,6 +149,9 @@ class Settings(BaseSettings):
     # Zalo's largest offset in the user list ("tối đa 9951", reference section 9): 10,000 users per filter,
     # beyond which a sync walks slices of days.
     zalo_user_list_max_offset: int = 9951
+    # Contacts (hub.contact_import): the largest file and the most rows an import takes (413 beyond).
+    contacts_import_max_bytes: int = 20 * 1024 * 1024
+    contacts_import_max_rows: int = 50_000
 
     @field_validator("recording_hosts", mode="before")
     @classmethod

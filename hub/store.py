@@ -199,6 +199,18 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("job_id", ASCENDING), ("n", ASCENDING)], unique=True),
         IndexModel([("job_id", ASCENDING), ("valid", ASCENDING), ("status", ASCENDING), ("n", ASCENDING)]),
     ],
+    # General contacts (hub.contacts): one customer per phone number (a multikey unique index: no two
+    # contacts of a company share a number), listed newest first.
+    "contacts": [
+        IndexModel([("company_id", ASCENDING), ("phones_e164", ASCENDING)], unique=True),
+        IndexModel([("company_id", ASCENDING), ("_id", DESCENDING)]),
+        # the REST request that made it (a re-done create finds its contact)
+        IndexModel(
+            [("company_id", ASCENDING), ("created_change", ASCENDING)],
+            partialFilterExpression={"created_change": {"$type": "string"}},
+            name="contact_created_change",
+        ),
+    ],
 }
 
 # The customer page (hub.customers): one customer's consent requests and ZNS messages, newest first.
@@ -357,6 +369,10 @@ class Store:
 
     async def close(self) -> None:
         await self.client.close()
+
+    @property
+    def contacts(self) -> AsyncCollection:
+        return self.db["contacts"]
 
 
 def time_range(start: datetime | None, end: datetime | None) -> dict[str, datetime] | None:

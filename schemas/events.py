@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.calls import CallRecord, MissedCallView
 from schemas.chat import Failure, Label, Message, ThreadSummary
+from schemas.contacts import Contact
 from schemas.directory import Company, Department, Member, Role
 from schemas.followers import Follower
 from schemas.jobs import Job
@@ -354,6 +355,37 @@ STORED: dict[str, type[BaseModel]] = {
     "seq.skipped": SeqSkipped,
     "follower.updated": FollowerUpdated,
 }
+
+
+# -- contacts (to every member) ------------------------------------------------------------------------
+
+
+class ContactEvent(Contact):
+    """contact.created, contact.updated: the contact as GET /api/contacts lists it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ContactRemoved(_Event):
+    id: str
+
+
+class ContactsImported(_Event):
+    """contacts.imported: an import finished; its contacts came without one event each (read the list again)."""
+
+    job_id: str
+    created: int
+    updated: int
+
+
+STORED.update(
+    {
+        "contact.created": ContactEvent,
+        "contact.updated": ContactEvent,
+        "contact.removed": ContactRemoved,
+        "contacts.imported": ContactsImported,
+    }
+)
 
 
 # -- ephemeral: never stored, never replayed ------------------------------------------------------------

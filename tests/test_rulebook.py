@@ -38,6 +38,8 @@ ACTIONS: dict[Action, set[Role]] = {
     Action.dashboard: {OWN, MAN},
     Action.followers: {OWN, MAN},
     Action.all_jobs: {OWN, MAN},
+    Action.contacts_view: {OWN, MAN, USR},
+    Action.contacts_delete: {OWN, MAN},
 }
 
 

@@ -46,6 +46,8 @@ def entitled(env: dict, member_id: str, role: str, assignee_at: dict[str, str | 
         return role in ("owner", "manager")
     if kind == "job.updated":  # a long job: its creator, owners and managers
         return role in ("owner", "manager") or data["created_by"] == member_id
+    if kind.startswith(("contact.", "contacts.")):  # every member sees and adds contacts
+        return True
     if kind.startswith(("label.", "department.", "hotline.")) or kind in (
         "company.updated",  # every console shows the company
         "extension.created",

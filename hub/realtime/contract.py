@@ -61,6 +61,14 @@ RECEIVERS: dict[str, str] = {
     "sync.done": "the console that connected with last_seq (or without), once its replay is complete",
     "sync.reset": "the console whose last_seq is older than the retained log: refetch over REST",
 }
+RECEIVERS.update(
+    {
+        "contact.created": "every member",
+        "contact.updated": "every member",
+        "contact.removed": "every member",
+        "contacts.imported": "every member",
+    }
+)
 
 _REF = "#/components/schemas/{model}"
 

@@ -10,6 +10,7 @@ import { api, ApiError, endSession, session } from "./api.js";
 import { Calls, tickTimers } from "./calls.js";
 import { Chat } from "./chat.js";
 import { Consents } from "./consents.js";
+import { Contacts } from "./contacts.js";
 import { CustomerPage } from "./customer.js";
 import { Dashboard } from "./dashboard.js";
 import { $ } from "./dom.js";
@@ -55,6 +56,7 @@ const zns = ctx.supervisor ? new Zns(ctx, $("#tab-zns")) : null; // rulebook: Ac
 const campaigns = zns ? new Campaigns(ctx, $("#zns-campaigns"), zns) : null; // ZNS campaigns, in the ZNS tab
 const alerts = new Alerts(ctx, { chat, calls }); // notifications, sound, the unread count in the title
 const followers = ctx.supervisor ? new Followers(ctx, $("#tab-followers")) : null; // rulebook: Action.followers
+const contacts = new Contacts(ctx, $("#tab-contacts")); // the Contacts tab (contacts.js)
 ctx.showTab = (name) => showTab(name);
 ctx.threadOpened = (threadId) => alerts.threadOpened(threadId);
 // A thread named elsewhere (a call's customer, a notification): the Chats tab, on it, even outside the filters.
@@ -110,6 +112,7 @@ async function reload() {
     await loadAll();
     admin.reload(); // its sections, too, read afresh
     customer.reload().catch((err) => console.error(err));
+    if (contacts.loaded) contacts.reload().catch((err) => console.error(err));
   } finally {
     ready = true;
     const backlog = held;
@@ -224,6 +227,7 @@ function apply(envelope) {
       break; // future types: nothing shown here yet
   }
   followers?.apply(envelope.type, data); // follower.updated, job.updated (its syncs), OA links (its OA choice)
+  contacts.apply(envelope.type, data); // contact.*, contacts.imported, job.updated (its imports), the internal directory
   campaigns?.apply(envelope.type, data); // job.updated of ZNS campaigns
 }
 
@@ -248,6 +252,7 @@ function showTab(name) {
   if (name === "zns") zns?.open();
   if (name === "zns") campaigns?.open();
   if (name === "followers") followers?.open();
+  if (name === "contacts") contacts.open();
   alerts.tabShown(name);
 }
 
@@ -272,6 +277,7 @@ onLangChange(() => {
   admin.render();
   dashboard?.render();
   followers?.render();
+  contacts.render();
   campaigns?.render();
 });
 $("#who").textContent = `${me.name} · ${t(`role.${me.role}`)}`;
