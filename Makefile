@@ -44,8 +44,8 @@ lint: $(STAMP)
 
 # Regenerates the README's screenshots (docs/screenshots) from the browser tests.
 screenshots: $(STAMP) $(WEB_STAMP)
-	HUB_SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/test_web_console.py tests/test_web_console_panels.py tests/test_web_oa_links.py tests/test_web_admin.py tests/test_web_dashboard.py tests/test_web_alerts.py tests/test_call_recordings.py tests/test_web_consent_bulk.py tests/test_web_zns.py tests/test_web_followers.py tests/test_web_customer.py tests/test_web_contacts.py
 	HUB_SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/test_web_journeys.py tests/test_web_zcc_report.py
+	HUB_SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/test_web_console.py tests/test_web_console_panels.py tests/test_web_oa_links.py tests/test_web_admin.py tests/test_web_dashboard.py tests/test_web_alerts.py tests/test_call_recordings.py tests/test_web_consent_bulk.py tests/test_web_zns.py tests/test_web_followers.py tests/test_web_customer.py tests/test_web_contacts.py tests/test_web_campaigns.py
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[test,bench]'

@@ -28,6 +28,7 @@ from hub.api import account as account_api
 from hub.api import audit as audit_api
 from hub.api import auth as auth_api
 from hub.api import calls as calls_api
+from hub.api import campaigns as campaigns_api
 from hub.api import company as company_api
 from hub.api import consents as consents_api
 from hub.api import contact_imports as contact_imports_api
@@ -76,6 +77,7 @@ API_ROUTES: list[ApiRoute] = [
     *contact_imports_api.ROUTES,
     *contacts_api.ROUTES,
     *journeys_api.ROUTES,
+    *campaigns_api.ROUTES,
 ]
 
 

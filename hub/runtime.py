@@ -47,6 +47,7 @@ from hub.telephony import Telephony
 from hub.threads import Threads
 from hub.wallboard import Wallboards
 from hub.zns import Zns
+from hub.zns_campaigns import ZnsCampaigns
 from hub.zns_templates import ZnsTemplates
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ class Runtime:
     contacts: Contacts
     contact_import: ContactImport
     journeys: Journeys  # ZNS journeys (hub.journeys)
+    zns_campaigns: ZnsCampaigns  # ZNS campaigns on the job runner (hub.zns_campaigns)
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock, bus: Bus | None = None) -> Runtime:
@@ -218,6 +220,7 @@ class Runtime:
             contacts=contacts,
             contact_import=contact_import,
             journeys=journeys,
+            zns_campaigns=ZnsCampaigns(store, clock, zns, zns_templates, jobs, settings.zns_campaign_per_s),
         )
 
     async def close(self) -> None:

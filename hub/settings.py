@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     # ZCC call requests sent in bulk go out at most this many a second. UNCERTAIN: Zalo documents no limit
     # for requestconsent beyond the app-wide one; its rate-limit answer (-32) pauses the sending anyway.
     zcc_bulk_per_s: float = 5.0
+    # ZNS campaigns (hub.zns_campaigns) send at most this many messages a second. UNCERTAIN: Zalo documents
+    # no per-second limit for ZNS (reference section 11); its rate-limit answer (-32) pauses the sending.
+    zns_campaign_per_s: float = 10.0
     # Tests only: a file of armed failpoints (hub.faults).
     failpoints_file: str | None = None
     # Tests only: a file holding seconds to add to the hub's clock (hub.clock.OffsetClock).

@@ -216,6 +216,10 @@ INDEXES: dict[str, list[IndexModel]] = {
 # The customer page (hub.customers): one customer's consent requests and ZNS messages, newest first.
 INDEXES["consents"].append(IndexModel([("company_id", ASCENDING), ("phone", ASCENDING), ("created_at", DESCENDING)]))
 INDEXES["zns_messages"].append(IndexModel([("company_id", ASCENDING), ("phone", ASCENDING), ("sent_at", DESCENDING)]))
+# ZNS campaigns (hub.zns_campaigns): a campaign's messages, for its figures and the sent list's filter.
+INDEXES["zns_messages"].append(
+    IndexModel([("company_id", ASCENDING), ("campaign_id", ASCENDING), ("sent_at", DESCENDING)])
+)
 
 # ZNS journeys (hub.journeys): the list's filters newest first, a webhook's lookups, expiry by time; the messages
 # sent within one journey.

@@ -73,6 +73,7 @@ def view(doc: dict[str, Any]) -> dict[str, Any]:
             "unit_price",
             "review",
             "sent_by",
+            "campaign_id",
         )
     } | {"id": doc["_id"], "kind": doc.get("kind") or "phone", "journey_id": doc.get("journey_id")}
 
@@ -84,7 +85,7 @@ def _supervisor(actor: Principal) -> None:
 def _query(actor: Principal, filters: dict[str, Any]) -> dict[str, Any]:
     _supervisor(actor)
     query = record_filter(
-        actor.company_id, filters, ("oa_id", "template_id", "status", "tracking_id", "msg_id"), "sent_at"
+        actor.company_id, filters, ("oa_id", "template_id", "status", "tracking_id", "msg_id", "campaign_id"), "sent_at"
     )
     if filters.get("phone"):  # any form of the number; ZNS messages keep Zalo's (84…)
         query["phone"] = zalo_form(filters["phone"]) or filters["phone"]
@@ -115,6 +116,7 @@ class Zns:
         tracking_id: str | None,
         journey_token: str | None = None,
         journey_id: str | None = None,
+        campaign_id: str | None = None,
     ) -> dict[str, Any]:
         """Send one template message; with a journey's token (hub.journeys) it goes within that journey and is
         stored as kind "journey"."""
@@ -164,6 +166,7 @@ class Zns:
             "sent_by": actor.member_id,
             "kind": "journey" if journey_token else "phone",
             "journey_id": journey_id,
+            "campaign_id": campaign_id,  # a ZNS campaign's message (hub.zns_campaigns), for its figures and list
         }
         try:
             await self._messages.insert_one(doc)

@@ -292,6 +292,7 @@ class ZnsUpdated(_Event):
     sent_by: str | None
     kind: str = "phone"  # phone, or journey (sent within a journey, hub.journeys)
     journey_id: str | None = None
+    campaign_id: str | None = None  # sent by a ZNS campaign (hub.zns_campaigns)
 
 
 class ZnsTemplateUpdated(_Event):

@@ -126,6 +126,10 @@ class FakeZalo:
     expired_journey_tokens: set[str] = field(default_factory=set)
     non_journey_templates: set[str] = field(default_factory=set)
     journey_refusals: dict[str, int] = field(default_factory=dict)
+    # ZNS campaigns: the next ZNS sends answer these Zalo error codes, in order (-32 rate limit, -144 daily
+    # quota, -216 token...), recorded in zns_refused, not in zns_sent; each send's receive time (monotonic).
+    zns_answers: list[int] = field(default_factory=list)
+    zns_refused: list[dict[str, Any]] = field(default_factory=list)
     url: str = ""
     _server: uvicorn.Server | None = None
     _task: asyncio.Task | None = None
@@ -354,9 +358,14 @@ class FakeZalo:
         if "journey_token" in request.headers:
             return await self._send_in_journey(request)
         body = await request.json()
+        received_at = __import__("time").monotonic()
+        if self.zns_answers:
+            code = self.zns_answers.pop(0)
+            self.zns_refused.append({**body, "error": code, "received_at": received_at})
+            return JSONResponse({"error": code, "message": _MESSAGES.get(code, "refused")})
         msg_id = secrets.token_hex(16)
         sent_time = str(int(__import__("time").time() * 1000))
-        self.zns_sent.append({**body, "msg_id": msg_id, "sent_time": sent_time})
+        self.zns_sent.append({**body, "msg_id": msg_id, "sent_time": sent_time, "received_at": received_at})
         return JSONResponse(
             {
                 "error": 0,

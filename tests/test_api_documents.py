@@ -76,7 +76,8 @@ async def test_every_path_and_query_parameter_of_every_route_is_in_the_document(
         ),
         (
             "/api/zns/messages",
-            {"from", "to", "oa_id", "phone", "template_id", "status", "tracking_id", "msg_id", "charged"},
+            {"from", "to", "oa_id", "phone", "template_id", "status", "tracking_id", "msg_id", "charged"}
+            | {"campaign_id"},
         ),
         ("/api/zns/stats", {"from", "to"}),
     ],

@@ -33,6 +33,7 @@ ZNS_FIELDS = (
     QueryParam("status", "string", "processing, success or failure"),
     QueryParam("tracking_id", "string", "The tracking id given when sending"),
     QueryParam("msg_id", "string", "Zalo's message id"),
+    QueryParam("campaign_id", "string", "Only the messages of this ZNS campaign"),
 )
 CHARGED = QueryParam(
     "charged", "string", "true: only those Zalo charged for; false: only free ones; any other value: both"

@@ -23,6 +23,7 @@ import { applyOaLinkEvent } from "./oa_links.js";
 import { Zns } from "./zns.js";
 import { Journeys } from "./journeys.js";
 import { ZccReport } from "./zcc_report.js";
+import { Campaigns } from "./campaigns.js";
 
 // Why the hub refused this console's connection, as the login page says it.
 const REFUSALS = { member_removed: "removed", token_revoked: "password_changed" };
@@ -56,6 +57,7 @@ const dashboard = ctx.supervisor ? new Dashboard(ctx, $("#tab-dashboard")) : nul
 const zns = ctx.supervisor ? new Zns(ctx, $("#tab-zns")) : null; // rulebook: Action.zns
 const journeys = zns ? new Journeys(ctx, $("#zns-journeys")) : null; // ZNS journeys, in the ZNS tab
 const zccReport = ctx.supervisor ? new ZccReport(ctx, $("#zcc-report")) : null; // rulebook: Action.all_consents
+const campaigns = zns ? new Campaigns(ctx, $("#zns-campaigns"), zns) : null; // ZNS campaigns, in the ZNS tab
 const alerts = new Alerts(ctx, { chat, calls }); // notifications, sound, the unread count in the title
 const followers = ctx.supervisor ? new Followers(ctx, $("#tab-followers")) : null; // rulebook: Action.followers
 const contacts = new Contacts(ctx, $("#tab-contacts")); // the Contacts tab (contacts.js)
@@ -235,6 +237,7 @@ function apply(envelope) {
   }
   followers?.apply(envelope.type, data); // follower.updated, job.updated (its syncs), OA links (its OA choice)
   contacts.apply(envelope.type, data); // contact.*, contacts.imported, job.updated (its imports), the internal directory
+  campaigns?.apply(envelope.type, data); // job.updated of ZNS campaigns
 }
 
 function onEphemeral(name, data) {
@@ -257,6 +260,7 @@ function showTab(name) {
   if (name === "dashboard") dashboard?.open();
   if (name === "zns") zns?.open();
   if (name === "zns") journeys?.open();
+  if (name === "zns") campaigns?.open();
   if (name === "followers") followers?.open();
   if (name === "contacts") contacts.open();
   alerts.tabShown(name);
@@ -284,6 +288,7 @@ onLangChange(() => {
   dashboard?.render();
   followers?.render();
   contacts.render();
+  campaigns?.render();
 });
 $("#who").textContent = `${me.name} · ${t(`role.${me.role}`)}`;
 $("#presence").value = localStorage.getItem("hub.presence") || "available";

@@ -95,6 +95,7 @@ export class Zns {
       h("label", {}, h("span", { "data-i18n": "zns.oa" }, t("zns.oa")), h("select", { name: "oa_id" })),
       field("template_id", "zns.template", { size: 12 }), field("phone", "zns.phone", { size: 12 }),
       field("msg_id", "zns.msgId", { size: 14 }),
+      field("campaign_id", "zns.campaign", { size: 14 }), // set by a campaign's "show its messages" (campaigns.js)
       h("label", {}, h("span", { "data-i18n": "zns.status" }, t("zns.status")), h("select", { name: "status" },
         ["", "processing", "success", "failure"].map((s) => h("option", { value: s, "data-i18n": s ? `zns.st.${s}` : "zns.anyStatus" }, t(s ? `zns.st.${s}` : "zns.anyStatus"))))),
       h("button", { type: "submit", class: "primary", "data-i18n": "zns.apply" }, t("zns.apply")),
@@ -194,6 +195,7 @@ export class Zns {
     return {
       from: fmt.zoneMidnight(form.get("from")), to, oa_id: form.get("oa_id") || null,
       template_id: text("template_id"), phone: text("phone"), msg_id: text("msg_id"), status: form.get("status") || null,
+      campaign_id: text("campaign_id"),
     };
   }
 
