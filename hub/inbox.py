@@ -270,6 +270,8 @@ class Inbox:
                 await self.journeys.on_webhook(link, event)
         else:
             await self._chat.apply(link, event, kind)
+        if kind is EventKind.template_quality:  # the OA link keeps the lowest; the template its own
+            await self._zns.on_template_quality(link, event)
         if kind in (EventKind.zalo_call, EventKind.consent_reply):
             # Answering a call or a consent request is an interaction: a new reply window (reference section 4).
             await self._chat.interaction(link, event)

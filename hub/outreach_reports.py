@@ -127,16 +127,19 @@ class OutreachReports:
         end: datetime | None,
         oa_id: str | None = None,
         template_id: str | None = None,
+        kind: str | None = None,
     ) -> dict[str, Any]:
         rulebook.require(actor, rulebook.Action.zns)
         figures = _zns_figures()
+        # A message with no kind was sent by phone (before kinds were kept).
+        by_kind = {"$in": [None, "phone"]} if kind == "phone" else kind
         report = await self._report(
             actor,
             self._store.zns_messages,
             "sent_at",
             start,
             end,
-            {"oa_id": oa_id, "template_id": template_id},
+            {"oa_id": oa_id, "template_id": template_id, "kind": by_kind},
             figures,
             {
                 "by_template": ("$template_id", "template_id", figures),

@@ -288,6 +288,20 @@ class Zns:
             AUDIENCE,
         )
 
+    async def on_template_quality(self, link: dict[str, Any], event: ZaloWebhook) -> None:
+        """change_template_quality: the kept template's quality, and its detail read again at the next send
+        (a LOW template may have been disabled, reference section 10)."""
+        extra = event.model_extra or {}
+        template_id = str(extra.get("template_id") or "")
+        quality = extra.get("quality") or extra.get("new_quality")
+        if isinstance(quality, dict):
+            quality = quality.get("new_value") or quality.get("new_quality")
+        if template_id and isinstance(quality, str):
+            await self._store.zns_templates.update_one(
+                {"link_id": link["_id"], "template_id": template_id},
+                {"$set": {"quality": quality.upper(), "detail_at": None}},
+            )
+
     # -- console reads ----------------------------------------------------------------------------
 
     async def list(self, actor: Principal, filters: dict[str, Any]) -> list[dict[str, Any]]:

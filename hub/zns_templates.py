@@ -43,6 +43,22 @@ def _otp(tag: Any, timeout: Any) -> bool:
     return str(tag or "").upper() == "OTP" or (isinstance(timeout, int | float) and 0 < timeout <= OTP_TIMEOUT_MS)
 
 
+# What a template is, for the list: Zalo's `templateType` when an answer carries it (the create API's
+# numbers, reference section 10; UNCERTAIN whether template/info returns it), else OTP from its tag or
+# Z-time, else an ordinary text template.
+TEMPLATE_TYPES = {1: "text", 2: "otp", 3: "payment", 4: "voucher", 5: "rating"}
+
+
+def template_type(doc: dict[str, Any]) -> str | None:
+    """None until the template's detail was read (the list gives no tag, Z-time or type)."""
+    raw = doc.get("template_type")
+    if isinstance(raw, int | str) and str(raw).isdigit() and int(raw) in TEMPLATE_TYPES:
+        return TEMPLATE_TYPES[int(raw)]
+    if "params" not in doc:
+        return None
+    return "otp" if _otp(doc.get("tag"), doc.get("timeout")) else "text"
+
+
 def _created(value: Any) -> datetime | None:
     if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
         return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
@@ -56,6 +72,7 @@ def summary(doc: dict[str, Any]) -> dict[str, Any]:
         "name": doc.get("name"),
         "status": doc.get("status"),
         "quality": doc.get("quality"),
+        "type": template_type(doc),
         "created_at": doc.get("zalo_created_at"),
     }
 
@@ -232,6 +249,7 @@ class ZnsTemplates:
                 "quality": data.get("templateQuality"),
                 **({"reason": data["reason"]} if data.get("reason") else {}),  # else the status webhook's stays
                 "tag": data.get("templateTag"),
+                "template_type": data.get("templateType") or data.get("template_type"),
                 "timeout": data.get("timeout"),
                 "preview_url": data.get("previewUrl"),
                 "price": data.get("price"),

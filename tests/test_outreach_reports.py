@@ -149,3 +149,26 @@ async def test_only_owners_and_managers_read_reports_and_a_period_is_at_most_thr
     long = {"from": "2026-01-01T00:00:00+07:00", "to": "2026-06-01T00:00:00+07:00"}
     too_long = await company.http.get(f"{company.url}/api/reports/zns", headers=company.owner.auth, params=long)
     assert (too_long.status_code, too_long.json()["error"]["code"]) == (422, "period_too_long")
+
+
+async def test_the_zns_report_by_kind_of_send(company: Company, runtime: Runtime) -> None:
+    cid = company.id
+    await runtime.store.zns_messages.insert_many(
+        [
+            zns(cid, "2026-11-02T08:00:00+07:00", "tpl-a", "success", True, 300.0),  # no kind: by phone
+            zns(cid, "2026-11-02T09:00:00+07:00", "tpl-a", "success", True, 300.0, kind="phone"),
+            zns(cid, "2026-11-02T10:00:00+07:00", "tpl-j", "success", True, 250.0, kind="journey"),
+        ]
+    )
+
+    async def report(**params: str) -> dict[str, Any]:
+        answer = await company.http.get(
+            f"{company.url}/api/reports/zns", headers=company.owner.auth, params={**PERIOD, **params}
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    everything = await report()
+    assert {row["kind"]: row["sent"] for row in everything["by_kind"]} == {"phone": 2, "journey": 1}
+    assert (await report(kind="phone"))["totals"]["sent"] == 2
+    assert (await report(kind="journey"))["totals"]["spend"] == 250.0

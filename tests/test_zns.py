@@ -183,3 +183,31 @@ async def test_the_template_decides_price_and_parameters_before_zalo_is_asked(
     assert len(fake_zalo.zns_sent) == before, "nothing refused reached Zalo"
     listed = (await company.http.get(f"{company.url}/api/zns/messages", headers=company.owner.auth)).json()
     assert len(listed["messages"]) == 2, "a refused message leaves no record"
+
+
+async def test_a_templates_type_and_a_quality_change_from_zalo(company: Company, oa: Oa, fake_zalo, clock) -> None:
+    fake_zalo.templates["tpl-rating"] = {
+        "templateId": "tpl-rating", "templateName": "Đánh giá dịch vụ", "status": "ENABLE", "templateType": 5,
+        "templateQuality": "HIGH", "timeout": 7200000, "price": "300", "listParams": [],
+    }  # fmt: skip
+    url = f"{company.url}/api/zns/templates"
+    listed = (await company.http.get(url, headers=company.owner.auth, params={"oa_id": oa.oa_id})).json()
+    types = {t["template_id"]: t["type"] for t in listed["templates"]}
+    assert types["tpl-rating"] is None, "the list tells no type until the template's detail is read"
+    rating = (
+        await company.http.get(f"{url}/tpl-rating", headers=company.owner.auth, params={"oa_id": oa.oa_id})
+    ).json()
+    otp = (await company.http.get(f"{url}/tpl-otp", headers=company.owner.auth, params={"oa_id": oa.oa_id})).json()
+    assert (rating["type"], otp["type"]) == ("rating", "otp")
+
+    await _daytime(company, clock)
+    asked = len(fake_zalo.template_requests)
+    assert (await _send(company, oa, False, template="tpl-rating")).status_code == 201
+    assert len(fake_zalo.template_requests) == asked, "the kept detail serves the send"
+    quality = {
+        "app_id": oa.app_id, "event_name": "change_template_quality", "oa_id": oa.oa_id,
+        "template_id": "tpl-rating", "quality": "LOW", "timestamp": oa.ts(),
+    }  # fmt: skip
+    assert (await oa.deliver(company.http, company.url, quality)).status_code == 200
+    assert (await _send(company, oa, False, template="tpl-rating")).status_code == 201
+    assert fake_zalo.template_requests[asked:] == ["/template/info/v2"], "read again after Zalo's quality change"

@@ -23,6 +23,7 @@ async def zns_report(request: Request) -> Response:
         query_time(request, "to"),
         query_text(request, "oa_id"),
         query_text(request, "template_id"),
+        query_text(request, "kind"),
     )
     return reply(report)
 
@@ -54,7 +55,12 @@ ROUTES = [
         "/api/reports/zns",
         zns_report,
         "ZNS report (owners, managers): totals, spend, per day, per template, per kind of send",
-        query=(*PERIOD, OA, QueryParam("template_id", "string", "Only this template's")),
+        query=(
+            *PERIOD,
+            OA,
+            QueryParam("template_id", "string", "Only this template's"),
+            QueryParam("kind", "string", "Only this kind of send", enum=("phone", "journey", "uid")),
+        ),
     ),
     ApiRoute(
         "GET",

@@ -24,6 +24,8 @@ addStrings({
     "zns.stars": "Số sao", "zns.content": "Nội dung đánh giá", "zns.note": "Ghi chú", "zns.reviewedAt": "Thời gian đánh giá",
     "zns.noReviews": "Chưa có đánh giá nào.", "zns.export": "Xuất Excel",
     "zns.chart": "Biểu đồ cột: {sent} tin trong {days} ngày, {success} thành công, {failed} thất bại, chi phí {spend}.",
+    "zns.anyKind": "Mọi loại", "zns.type": "Loại mẫu", "zns.type.text": "Văn bản", "zns.type.otp": "OTP",
+    "zns.type.payment": "Yêu cầu thanh toán", "zns.type.voucher": "Voucher", "zns.type.rating": "Đánh giá dịch vụ",
     "zns.byKind": "Theo loại gửi", "zns.kind": "Loại", "zns.kind.phone": "Theo số điện thoại",
     "zns.kind.journey": "Hành trình (journey)", "zns.kind.uid": "Theo user id",
     "zns.send": "Gửi tin", "zns.templates": "Mẫu tin", "zns.loadTemplates": "Tải mẫu tin từ Zalo",
@@ -45,6 +47,8 @@ addStrings({
     "zns.stars": "Stars", "zns.content": "Review", "zns.note": "Note", "zns.reviewedAt": "Reviewed",
     "zns.noReviews": "No reviews yet.", "zns.export": "Export Excel",
     "zns.chart": "Bar chart: {sent} messages over {days} days, {success} succeeded, {failed} failed, spend {spend}.",
+    "zns.anyKind": "Every kind", "zns.type": "Type", "zns.type.text": "Text", "zns.type.otp": "OTP",
+    "zns.type.payment": "Payment request", "zns.type.voucher": "Voucher", "zns.type.rating": "Service rating",
     "zns.byKind": "By kind of send", "zns.kind": "Kind", "zns.kind.phone": "By phone number",
     "zns.kind.journey": "Journey", "zns.kind.uid": "By user id",
     "zns.send": "Send a message", "zns.templates": "Templates", "zns.loadTemplates": "Load templates from Zalo",
@@ -96,6 +100,8 @@ export class Zns {
       field("template_id", "zns.template", { size: 12 }), field("phone", "zns.phone", { size: 12 }),
       field("msg_id", "zns.msgId", { size: 14 }),
       field("campaign_id", "zns.campaign", { size: 14 }), // set by a campaign's "show its messages" (campaigns.js)
+      h("label", {}, h("span", { "data-i18n": "zns.kind" }, t("zns.kind")), h("select", { name: "kind" },
+        ["", "phone", "journey", "uid"].map((k) => h("option", { value: k, "data-i18n": k ? `zns.kind.${k}` : "zns.anyKind" }, t(k ? `zns.kind.${k}` : "zns.anyKind"))))),
       h("label", {}, h("span", { "data-i18n": "zns.status" }, t("zns.status")), h("select", { name: "status" },
         ["", "processing", "success", "failure"].map((s) => h("option", { value: s, "data-i18n": s ? `zns.st.${s}` : "zns.anyStatus" }, t(s ? `zns.st.${s}` : "zns.anyStatus"))))),
       h("button", { type: "submit", class: "primary", "data-i18n": "zns.apply" }, t("zns.apply")),
@@ -154,6 +160,9 @@ export class Zns {
   async openTemplate(tpl) {
     try {
       this.template = await api.get(`/api/zns/templates/${encodeURIComponent(tpl.template_id)}`, { oa_id: tpl.oa_id });
+      const fresh = this.template; // what the detail told of the template (its type, status, quality), in the list too
+      this.templates = this.templates.map((row) => (row.template_id === fresh.template_id
+        ? { ...row, type: fresh.type, status: fresh.status, quality: fresh.quality } : row));
     } catch (err) {
       this.fail(err);
     }
@@ -165,17 +174,19 @@ export class Zns {
     const chosen = oaSelect.value;
     replace(oaSelect, this.activeOas().map((oa) => option(oa.oa_id, oa.name || oa.oa_id, oa.oa_id === chosen)));
     replace($("#zns-template-list", this.root),
-      h("thead", {}, h("tr", {}, ["zns.template", "zns.templateName", "zns.status", "zns.quality", "zns.created"].map((key) => h("th", {}, t(key))))),
+      h("thead", {}, h("tr", {}, ["zns.template", "zns.templateName", "zns.type", "zns.status", "zns.quality", "zns.created"].map((key) => h("th", {}, t(key))))),
       h("tbody", {}, this.templates.length ? this.templates.map((tpl) => h("tr", {
         class: this.template?.template_id === tpl.template_id ? "selected" : "", dataset: { templateId: tpl.template_id },
         onclick: () => this.openTemplate(tpl),
-      }, h("td", {}, tpl.template_id), h("td", {}, tpl.name || ""), h("td", {}, tpl.status || "–"),
+      }, h("td", {}, tpl.template_id), h("td", {}, tpl.name || ""), h("td", {}, tpl.type ? t(`zns.type.${tpl.type}`) : "–"),
+        h("td", {}, tpl.status || "–"),
         h("td", {}, tpl.quality || "–"), h("td", {}, tpl.created_at ? fmt.when(tpl.created_at) : "–")))
-        : h("tr", {}, h("td", { colspan: 5, class: "muted" }, t("zns.noTemplates")))));
+        : h("tr", {}, h("td", { colspan: 6, class: "muted" }, t("zns.noTemplates")))));
     const tpl = this.template;
     replace($("#zns-template-detail", this.root), tpl ? [
       h("h4", {}, `${tpl.name} (${tpl.template_id})`),
       h("dl", { class: "zns-template-facts" },
+        h("dt", {}, t("zns.type")), h("dd", { class: "zns-template-type" }, tpl.type ? t(`zns.type.${tpl.type}`) : "–"),
         h("dt", {}, t("zns.status")), h("dd", {}, tpl.status || "–"),
         h("dt", {}, t("zns.quality")), h("dd", {}, tpl.quality || "–"),
         h("dt", {}, t("zns.otpTemplate")), h("dd", {}, tpl.otp ? t("zns.yesOtp") : t("zns.no")),
@@ -193,7 +204,7 @@ export class Zns {
     const to = form.get("to") ? new Date(Date.parse(fmt.zoneMidnight(form.get("to"))) + 86400000).toISOString() : null;
     const text = (name) => form.get(name)?.trim() || null;
     return {
-      from: fmt.zoneMidnight(form.get("from")), to, oa_id: form.get("oa_id") || null,
+      from: fmt.zoneMidnight(form.get("from")), to, oa_id: form.get("oa_id") || null, kind: form.get("kind") || null,
       template_id: text("template_id"), phone: text("phone"), msg_id: text("msg_id"), status: form.get("status") || null,
       campaign_id: text("campaign_id"),
     };
@@ -226,8 +237,8 @@ export class Zns {
     $("#zns-error", this.root).hidden = true;
     const f = this.filters();
     this.loading = Promise.all([
-      api.get("/api/reports/zns", { from: f.from, to: f.to, oa_id: f.oa_id, template_id: f.template_id }),
-      api.get("/api/zns/messages", f),
+      api.get("/api/reports/zns", { from: f.from, to: f.to, oa_id: f.oa_id, template_id: f.template_id, kind: f.kind }),
+      api.get("/api/zns/messages", { ...f, kind: null }),
       api.get("/api/zns/reviews", { template_id: f.template_id, phone: f.phone, msg_id: f.msg_id, oa_id: f.oa_id }),
     ]);
     try {
