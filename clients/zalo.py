@@ -77,12 +77,25 @@ class ZaloError(Exception):
 
 
 class ZaloUnreachable(ZaloError):
-    """Zalo did not answer (network, timeout, 5xx)."""
+    """Zalo did not answer (network, timeout, 5xx). `maybe_delivered`: the request may have reached Zalo (a
+    read timeout, a gateway's 5xx, an unreadable answer) — a send must then not be repeated blindly; False
+    only when it never left (no connection)."""
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, maybe_delivered: bool = True) -> None:
         super().__init__(0, detail)
+        self.maybe_delivered = maybe_delivered
         self.reason = f"Zalo could not be reached ({detail}); try again."
         self.reason_vi = f"Không kết nối được Zalo ({detail}); hãy thử lại."
+
+    def as_failure(self) -> dict[str, Any]:
+        return {**super().as_failure(), "maybe_delivered": self.maybe_delivered}
+
+
+def worth_another_attempt(failure: dict[str, Any] | None) -> bool:
+    """Whether a refused send may simply be sent again: Zalo's rate limit (-32), or no connection at all. An
+    answer lost after the request left (maybe delivered) is not: sending again could deliver it twice."""
+    failure = failure or {}
+    return failure.get("code") == -32 or (failure.get("code") == 0 and failure.get("maybe_delivered") is False)
 
 
 @dataclass(frozen=True)
@@ -103,7 +116,9 @@ class ZaloClient:
         """Zalo's answer as JSON; no answer, a 5xx or an unreadable body is ZaloUnreachable (worth a retry)."""
         try:
             response = await self._http.request(method, url, **kwargs)
-        except httpx.HTTPError as exc:
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise ZaloUnreachable(type(exc).__name__, maybe_delivered=False) from exc
+        except httpx.HTTPError as exc:  # sent, then no (whole) answer
             raise ZaloUnreachable(type(exc).__name__) from exc
         if response.status_code >= 500:
             raise ZaloUnreachable(f"HTTP {response.status_code}")

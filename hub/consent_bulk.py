@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from clients.zalo import worth_another_attempt
 from hub import changes
 from hub.auth import Principal
 from hub.consents import REASON_CODES, Consents
@@ -40,7 +41,6 @@ REASON_NAMES = {
     107: ("Cập nhật đơn hàng", "Order update"),
 }
 _BY_NAME = {plain(name): code for code, names in REASON_NAMES.items() for name in (*names, REASON_CODES[code])}
-RETRYABLE = frozenset({-32, 0})  # Zalo's rate limit; Zalo not reached
 MAX_ATTEMPTS = 5
 MAX_PAUSE_S = 60.0
 
@@ -153,7 +153,7 @@ class ConsentBulk:
             if earlier is not None and earlier.get("send_status") == "sending":
                 return {"status": "unknown", "consent_id": earlier["_id"]}, False  # died mid-call: never resent
             failure = (earlier or {}).get("failure") or {}
-            if earlier is not None and failure.get("code") in RETRYABLE:
+            if earlier is not None and worth_another_attempt(failure):
                 continue  # that attempt met Zalo's limit or no Zalo; the next attempt is this line's
             try:
                 with changes.change(key, redo=earlier is not None):
@@ -171,7 +171,10 @@ class ConsentBulk:
                 return {"status": "sent", "consent_id": consent["id"]}, True
             if failure.get("code") in (-216, -220):
                 raise JobFailed("Zalo refused the OA's access token: reconnect the OA, then import the list again")
-            if failure.get("code") not in RETRYABLE:
+            if failure.get("code") == 0 and not worth_another_attempt(failure):
+                # Zalo may have it (the answer was lost after the request left): never asked again blindly.
+                return {"status": "unknown", "consent_id": consent["id"], "failure": failure}, False
+            if not worth_another_attempt(failure):
                 return {"status": "failed", "consent_id": consent["id"], "failure": failure}, False
             await run.checkpoint(notice=f"{failure.get('reason')} (line {data.get('line')}, retrying)")
             await asyncio.sleep(pause)

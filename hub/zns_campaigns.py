@@ -17,8 +17,9 @@ Sending (the handler):
   died during Zalo's call) is reported "unknown" and never sent again: the delivery receipt resolves it by
   its tracking_id;
 - quiet hours (22:00-06:00 Vietnam time) defer the campaign to 06:00; Zalo's daily quotas (-144 OA, -147
-  template) defer it to the next day's 06:00; Zalo's rate limit (-32) or no answer from Zalo: the row is
-  tried again with a new attempt after a pause that doubles (shown as the job's notice); a token Zalo
+  template) defer it to the next day's 06:00; Zalo's rate limit (-32) or no connection to Zalo: the row is
+  tried again with a new attempt after a pause that doubles (shown as the job's notice); an answer lost
+  after the request left (a read timeout, a gateway's 5xx) reports the row "unknown", never sent again; a token Zalo
   refuses fails the campaign, telling the owner to reconnect the OA; any other refusal fails the row with
   Zalo's reason.
 
@@ -37,6 +38,7 @@ from zoneinfo import ZoneInfo
 
 from pymongo import DESCENDING
 
+from clients.zalo import worth_another_attempt
 from hub import changes, rulebook
 from hub.auth import Principal
 from hub.clock import Clock
@@ -54,7 +56,6 @@ KIND = "zns.campaign"
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")  # Zalo's quiet hours and daily quotas are Vietnam's
 MORNING = 6  # quiet hours end
 PHONE = Column("phone", ("Số điện thoại", "SĐT", "Điện thoại", "Phone", "Phone number", "Mobile"), required=True)
-RETRYABLE = frozenset({-32, 0})  # Zalo's rate limit; Zalo not reached
 DAILY_QUOTA = frozenset({-144, -147})  # the OA's, the template's daily limit (reference section 11)
 # The OA's authorisation gone (after hub.oa_links' one refresh; as hub.followers): -124 and OAuth's -14xxx too.
 TOKEN_ERRORS = frozenset({-216, -220, -124})
@@ -348,7 +349,7 @@ class ZnsCampaigns:
                         "tracking_id": earlier["tracking_id"],
                     }, False
                 code = (earlier.get("failure") or {}).get("code")
-                if code in RETRYABLE or code in DAILY_QUOTA:
+                if worth_another_attempt(earlier.get("failure")) or code in DAILY_QUOTA:
                     continue  # that attempt met a limit; the next attempt is this row's
             try:
                 with changes.change(key, redo=earlier is not None):
@@ -389,7 +390,11 @@ class ZnsCampaigns:
                     next_morning(self._clock.now(), days=1),
                     f"{failure.get('reason')} Sending goes on tomorrow at 06:00.",
                 )
-            if code not in RETRYABLE:
+            if code == 0 and not worth_another_attempt(failure):
+                # Zalo may have it (the answer was lost after the request left): never sent again; its
+                # delivery receipt, if it comes, finds the message by tracking_id.
+                return {"status": "unknown", "message_id": message["id"], "tracking_id": message["tracking_id"]}, False
+            if not worth_another_attempt(failure):
                 return {"status": "failed", "message_id": message["id"], "failure": failure}, False
             await self._pause(run, failure, data, pause)
             pause = min(pause * 2, MAX_PAUSE_S)

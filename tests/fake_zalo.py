@@ -90,6 +90,7 @@ class FakeZalo:
     # ZCC consent requests: a phone (84…) Zalo refuses with this code; the next N requests meet the rate limit.
     consent_refusals: dict[str, int] = field(default_factory=dict)
     consent_rate_limited: int = 0
+    consent_gateway_errors: int = 0  # the next N requests are received, then answered 502 (the answer is lost)
     # OAuth: the OA each app's admin allows on the permission page, apps whose admin denies, codes
     # issued (code -> app_id, oa_id, challenge, issued at), answers to hand out instead of tokens.
     consenting_oa: dict[str, str] = field(default_factory=dict)  # app_id -> oa_id
@@ -350,6 +351,9 @@ class FakeZalo:
         if code := self.consent_refusals.get(str(body.get("phone"))):
             return JSONResponse({"error": code, "message": _MESSAGES.get(code, "refused")})
         self.consent_requests.append(body)
+        if self.consent_gateway_errors > 0:
+            self.consent_gateway_errors -= 1
+            return PlainTextResponse("Bad Gateway", status_code=502)
         return JSONResponse({"error": 0, "message": "Success", "data": {}})
 
     async def _send_zns(self, request: Request) -> JSONResponse:

@@ -143,3 +143,27 @@ async def test_an_excel_list_and_files_the_hub_cannot_read(company: Company, oa:
         f"{company.url}/api/jobs", headers=company.owner.auth, params={"kind": "consents.bulk"}
     )
     assert len(listed.json()["jobs"]) == 1, "a refused file leaves no job behind"
+
+
+async def test_a_line_whose_answer_was_lost_after_it_reached_zalo_is_unknown_never_asked_again(
+    company: Company, oa: Oa, fake_zalo
+) -> None:
+    lost, after = new_phone(), new_phone()
+    staged = await upload(company, csv_file(["Phone,Reason", f"{lost},101", f"{after},101"]))
+    job = staged.json()["job"]
+    owner = await company.console(company.owner).connect()
+    fake_zalo.consent_gateway_errors = 1  # Zalo takes the first request, and its gateway answers 502
+    confirmed = await company.http.post(
+        f"{company.url}/api/jobs/{job['id']}/confirm", headers=company.owner.auth, json={"params": {"oa_id": oa.oa_id}}
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    await owner.wait_for(
+        lambda: any(
+            e["data"]["id"] == job["id"] and e["data"]["status"] == "completed" for e in owner.of_type("job.updated")
+        ),
+        timeout=60,
+    )
+    outcomes = {row["data"]["phone"]: row["outcome"] for row in await rows(company, job["id"])}
+    assert outcomes[lost]["status"] == "unknown" and outcomes[after]["status"] == "sent"
+    asked = [r["phone"] for r in fake_zalo.consent_requests if r["phone"] in (zalo(lost), zalo(after))]
+    assert sorted(asked) == sorted([zalo(lost), zalo(after)]), "the line Zalo may have was not asked again"
