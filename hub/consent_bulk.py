@@ -45,6 +45,10 @@ MAX_ATTEMPTS = 5
 MAX_PAUSE_S = 60.0
 
 
+def _short_text(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= 64
+
+
 def reason_code(text: str, default: int | None) -> int | None:
     text = text.strip()
     if not text:
@@ -109,7 +113,7 @@ class ConsentBulk:
         self._consents = consents
         self._jobs = jobs
         self._interval = 1.0 / per_second if per_second > 0 else 0.0
-        jobs.register(KIND, self._run, edited)
+        jobs.register(KIND, self._run, edited, choices={"oa_id": _short_text})
 
     async def stage(
         self, actor: Principal, filename: str, rows: Any, default_reason: int | None, call_type: str

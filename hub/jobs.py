@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import secrets
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -49,7 +48,6 @@ STAGE_BATCH = 1000
 PUBLISH_EVERY_S = 1.0
 MAX_ATTEMPTS = 5  # a handler that keeps crashing (not JobFailed) fails its job after this many claims
 RETRY_AFTER_S = 5.0  # a crashed attempt's job is claimed again after this long
-PARAM_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 PUBLIC_PARAMS = ("oa_id", "link_id", "filename", "name")  # the params a job's view shows
 
 Problems = Callable[[dict[str, Any]], list[str]]
@@ -78,6 +76,9 @@ class JobLost(Exception):
 class Kind:
     handler: Handler
     check: Problems | None = None  # a row's problems, for a row edited in the preview
+    # What confirming may choose, each with its check (value -> bool): nothing else of a job's params
+    # (its creator's role, its template, a price) is the confirmer's to change.
+    choices: dict[str, Callable[[Any], bool]] = field(default_factory=dict)
 
 
 def view(job: dict[str, Any]) -> dict[str, Any]:
@@ -133,8 +134,14 @@ class Jobs:
         self._wake = asyncio.Event()
         self._running: dict[str, asyncio.Task] = {}
 
-    def register(self, kind: str, handler: Handler, check: Problems | None = None) -> None:
-        self._kinds[kind] = Kind(handler, check)
+    def register(
+        self,
+        kind: str,
+        handler: Handler,
+        check: Problems | None = None,
+        choices: dict[str, Callable[[Any], bool]] | None = None,
+    ) -> None:
+        self._kinds[kind] = Kind(handler, check, choices or {})
 
     # -- creating and staging ------------------------------------------------------------------------
 
@@ -304,9 +311,14 @@ class Jobs:
         if not job.get("valid"):
             raise Unprocessable("no valid row to work: fix or delete the rows with problems first", "job_empty")
         changes: dict[str, Any] = {"status": QUEUED, "not_before": run_at}
+        kind = self._kinds.get(job["kind"])
+        choices = kind.choices if kind else {}
         for name, value in (params or {}).items():
-            if not PARAM_NAME.fullmatch(name):
-                raise Unprocessable(f"params: {name!r} is not a parameter name", "invalid_params")
+            if name not in choices:
+                allowed = ", ".join(sorted(choices)) or "none"
+                raise Unprocessable(f"params: {name!r} is not chosen at confirm (allowed: {allowed})", "invalid_params")
+            if not choices[name](value):
+                raise Unprocessable(f"params: {name!r} has a value this job does not take", "invalid_params")
             changes[f"params.{name}"] = value
         queued = await self._change(job_id, {"status": STAGED}, changes)
         if queued is None:

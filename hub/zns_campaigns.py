@@ -153,7 +153,7 @@ class ZnsCampaigns:
         self._jobs = jobs
         self._interval = 1.0 / per_second if per_second > 0 else 0.0
         self._batch = max(10, min(200, int(per_second)))  # about a second of sending between cancel checks
-        jobs.register(KIND, self._run, edited)
+        jobs.register(KIND, self._run, edited, choices={"send_mode": lambda value: value in ("now", "at")})
 
     # -- creating ---------------------------------------------------------------------------------
 

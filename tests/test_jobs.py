@@ -44,7 +44,7 @@ async def rt(mongo_uri: str) -> AsyncIterator[Runtime]:
 
 def runner(rt: Runtime, handler, lease_s: float = LEASE_S) -> Jobs:
     jobs = Jobs(rt.store, rt.clock, rt.publisher, lease_s)
-    jobs.register("test.rows", handler, check)
+    jobs.register("test.rows", handler, check, choices={"oa_id": lambda value: isinstance(value, str)})
     return jobs
 
 
@@ -96,6 +96,9 @@ async def test_a_staged_job_shows_each_rows_problems_can_be_fixed_and_works_each
         await jobs.get(OTHER_USER, job["id"])
     assert [j["id"] for j in await jobs.recent(OWNER, "test.rows")] == [job["id"]]  # owners see every job
 
+    for refused in ({"role": "owner"}, {"oa_id": 5}):  # only what the kind lets the confirmer choose
+        with pytest.raises(Unprocessable):
+            await jobs.confirm(USER, job["id"], refused)
     await jobs.confirm(USER, job["id"], {"oa_id": "oa-1"})
     done = await finished(jobs, job["id"], USER)
     assert (done["status"], done["done"], done["ok"], done["failed"]) == ("completed", 29, 29, 0)
