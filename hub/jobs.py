@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
+from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from hub import faults, rulebook
@@ -277,24 +277,24 @@ class Jobs:
         job = await self._staged(actor, job_id)
         check = self._kinds[job["kind"]].check if job["kind"] in self._kinds else None
         found = check(data) if check else []
-        before = await self._rows.find_one_and_update(
-            {"job_id": job_id, "n": n, "status": "pending"},
-            {"$set": {"data": data, "problems": found, "valid": not found}},
-        )
-        if before is None:
-            raise NotFound(f"no row {n} in this job", "job_row_not_found")
+        before = await self._row_update(job_id, n, {"$set": {"data": data, "problems": found, "valid": not found}})
         delta = int(not found) - int(before.get("valid", False))
         if delta:
             await self._jobs.update_one({"_id": job_id}, {"$inc": {"valid": delta, "invalid": -delta}})
         return {"n": n, "data": data, "problems": found, "status": "pending", "ok": None, "outcome": None}
 
+    async def _row_update(self, job_id: str, n: int, update: dict[str, Any]) -> dict[str, Any]:
+        """A staged row as it was, changed by `update` — by its _id with a conditional update_one, never
+        find_one_and_update (which scans the whole collection on the embedded server; README)."""
+        key = {"_id": f"{job_id}:{n:07d}", "status": "pending"}
+        before = await self._rows.find_one(key) if 0 <= n < 10_000_000 else None
+        if before is None or not (await self._rows.update_one(key, update)).matched_count:
+            raise NotFound(f"no row {n} in this job", "job_row_not_found")
+        return before
+
     async def delete_row(self, actor: Principal, job_id: str, n: int) -> None:
         await self._staged(actor, job_id)
-        before = await self._rows.find_one_and_update(
-            {"job_id": job_id, "n": n, "status": "pending"}, {"$set": {"status": "deleted"}}
-        )
-        if before is None:
-            raise NotFound(f"no row {n} in this job", "job_row_not_found")
+        before = await self._row_update(job_id, n, {"$set": {"status": "deleted"}})
         field_ = "valid" if before.get("valid") else "invalid"
         await self._jobs.update_one({"_id": job_id}, {"$inc": {"total": -1, field_: -1}})
 
@@ -373,9 +373,12 @@ class Jobs:
         }
         if unset_key:
             update["$unset"] = {"active_key": ""}
-        job = await self._jobs.find_one_and_update(
-            {"_id": job_id, **condition}, update, return_document=ReturnDocument.AFTER
-        )
+        # A conditional update_one, then the document by _id: never find_one_and_update (a whole-collection
+        # scan on the embedded server). Nothing else changes a job between the two but this runner or a
+        # request, and either re-publishes what it changed (`version` orders them).
+        if not (await self._jobs.update_one({"_id": job_id, **condition}, update)).matched_count:
+            return None
+        job = await self._jobs.find_one({"_id": job_id})
         if job is not None and publish:
             await self._announce(job)
         return job
@@ -402,29 +405,35 @@ class Jobs:
     # -- running ------------------------------------------------------------------------------------
 
     async def _claim(self) -> dict[str, Any] | None:
+        """The oldest due job, taken with a conditional update_one on its _id (two processes may find the
+        same one; only one update matches)."""
         now = self._clock.now()
-        return await self._jobs.find_one_and_update(
-            {
-                "status": {"$in": list(ACTIVE)},
-                "kind": {"$in": list(self._kinds)},
-                "$and": [
-                    {"$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}]},
-                    {"$or": [{"not_before": None}, {"not_before": {"$lte": now}}]},  # scheduled, or deferred
-                ],
-            },
-            {
-                "$set": {
-                    "status": RUNNING,
-                    "lease_until": now + timedelta(seconds=self.lease_s),
-                    "lease_owner": self._owner,
-                    "updated_at": now,
-                    "unpublished": True,
+        due = {
+            "status": {"$in": list(ACTIVE)},
+            "kind": {"$in": list(self._kinds)},
+            "$and": [
+                {"$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}]},
+                {"$or": [{"not_before": None}, {"not_before": {"$lte": now}}]},  # scheduled, or deferred
+            ],
+        }
+        candidates = await self._jobs.find(due, {"_id": 1}).sort("created_at", ASCENDING).limit(5).to_list(5)
+        for candidate in candidates:
+            taken = await self._jobs.update_one(
+                {"_id": candidate["_id"], **due},
+                {
+                    "$set": {
+                        "status": RUNNING,
+                        "lease_until": now + timedelta(seconds=self.lease_s),
+                        "lease_owner": self._owner,
+                        "updated_at": now,
+                        "unpublished": True,
+                    },
+                    "$inc": {"attempts": 1, "version": 1},
                 },
-                "$inc": {"attempts": 1, "version": 1},
-            },
-            sort=[("created_at", ASCENDING)],
-            return_document=ReturnDocument.AFTER,
-        )
+            )
+            if taken.matched_count:
+                return await self._jobs.find_one({"_id": candidate["_id"]})
+        return None
 
     async def run_due(self, concurrency: int = 2) -> int:
         """Claim and start jobs while fewer than `concurrency` run in this process; the number started."""
