@@ -47,5 +47,9 @@ class PayloadTooLarge(HubError):
     status, code = 413, "too_large"
 
 
+class LengthRequired(HubError):
+    status, code = 411, "length_required"
+
+
 class StorageUnavailable(HubError):
     status, code = 503, "storage_unavailable"

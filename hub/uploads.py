@@ -22,10 +22,11 @@ from typing import IO, Any
 from openpyxl import load_workbook
 from starlette.requests import Request
 
-from hub.errors import PayloadTooLarge, Unprocessable
+from hub.errors import LengthRequired, PayloadTooLarge, Unprocessable
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # about 100,000 rows of a few columns as .xlsx
 BATCH = 500
+MAX_ROWS = 100_000  # an import, a bulk send or a campaign: split a larger list
 FORMATS = (".xlsx", ".csv")
 
 
@@ -67,8 +68,10 @@ class Upload:
 
 async def receive(request: Request, max_bytes: int = MAX_UPLOAD_BYTES) -> Upload:
     """The multipart field `file` (.xlsx or .csv), kept in a temporary file: 413 past `max_bytes`."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_bytes + 64 * 1024:
+    declared = request.headers.get("content-length", "")
+    if not declared.isdecimal():  # a stream of unknown length could fill the disk before it is refused
+        raise LengthRequired("send the file with its Content-Length (a browser's upload always has one)")
+    if int(declared) > max_bytes + 64 * 1024:
         raise PayloadTooLarge(f"the file is larger than {max_bytes // (1024 * 1024)} MB; split it in parts")
     form = await request.form(max_files=1, max_fields=5, max_part_size=max_bytes)
     part = form.get("file")
@@ -135,16 +138,24 @@ def _read(upload: Upload, columns: tuple[Column, ...]) -> Iterator[dict[str, str
             yield {"line": str(line), **values}
 
 
-async def rows(upload: Upload, columns: tuple[Column, ...]) -> AsyncIterator[dict[str, str]]:
+async def rows(upload: Upload, columns: tuple[Column, ...], max_rows: int = MAX_ROWS) -> AsyncIterator[dict[str, str]]:
     """The file's rows as {column name: text, "line": its line in the file}, read in a worker thread a
-    batch at a time. A file whose header lacks a required column is refused before any row."""
+    batch at a time. A file whose header lacks a required column is refused before any row; one with more
+    than `max_rows` rows is refused (413) when its row past the limit is reached."""
     reader = _read(upload, columns)
 
     def batch() -> list[dict[str, str]]:
-        return [row for _, row in zip(range(BATCH), reader, strict=False)]
+        try:
+            return [row for _, row in zip(range(BATCH), reader, strict=False)]
+        except csv.Error as exc:  # a field beyond the csv module's limit, say
+            raise Unprocessable(f"the CSV file cannot be read ({exc})", "unreadable_file") from exc
 
+    count = 0
     try:
         while chunk := await asyncio.to_thread(batch):
+            count += len(chunk)
+            if count > max_rows:
+                raise PayloadTooLarge(f"the file has more than {max_rows:,} rows; split it in parts", "too_many_rows")
             for row in chunk:
                 yield row
     finally:

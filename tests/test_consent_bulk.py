@@ -139,6 +139,19 @@ async def test_an_excel_list_and_files_the_hub_cannot_read(company: Company, oa:
     assert wrong_kind.status_code == 422 and wrong_kind.json()["error"]["code"] == "unsupported_file"
     not_excel = await upload(company, b"not a zip", name="calls.xlsx")
     assert not_excel.status_code == 422 and not_excel.json()["error"]["code"] == "unreadable_file"
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\nPhone\r\n0912345678\r\n--b--\r\n'
+    )
+
+    async def stream():  # sent chunked: no Content-Length, so no size known before the disk fills
+        yield body
+
+    chunked = await company.http.post(
+        f"{company.url}/api/consents/imports",
+        headers={**company.owner.auth, "Content-Type": "multipart/form-data; boundary=b"},
+        content=stream(),
+    )
+    assert (chunked.status_code, chunked.json()["error"]["code"]) == (411, "length_required")
     listed = await company.http.get(
         f"{company.url}/api/jobs", headers=company.owner.auth, params={"kind": "consents.bulk"}
     )

@@ -57,7 +57,7 @@ ROUTES = [
         "with its estimated cost",
         response=CampaignResponse,
         status=201,
-        errors=(400, 401, 403, 404, 409, 413, 422, 502),
+        errors=(400, 401, 403, 404, 409, 411, 413, 422, 502),
     ),
     ApiRoute(
         "GET",

@@ -143,7 +143,7 @@ ROUTES = [
         "Số điện thoại/Phone and Lý do/Reason), `reason_code`, `call_type`; answers the staged job",
         response=JobResponse,
         status=201,
-        errors=(400, 401, 403, 404, 409, 413, 422),
+        errors=(400, 401, 403, 404, 409, 411, 413, 422),
     ),
     ApiRoute(
         "POST",

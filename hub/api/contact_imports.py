@@ -48,7 +48,7 @@ ROUTES = [
         "Upload a .xlsx or .csv (multipart field 'file'): its rows are staged with their problems for a "
         "preview; nothing is saved until confirmed",
         status=201,
-        errors=(400, 401, 403, 413, 422),
+        errors=(400, 401, 403, 411, 413, 422),
     ),
     ApiRoute("GET", "/api/contacts/imports/{job_id}", get_import, "An import's job: status and progress"),
     ApiRoute(
