@@ -17,7 +17,7 @@ import asyncio
 from typing import Any
 
 from clients.zalo import worth_another_attempt
-from hub import changes
+from hub import changes, rulebook
 from hub.auth import Principal
 from hub.consents import REASON_CODES, Consents
 from hub.errors import Conflict, HubError, Unprocessable
@@ -25,7 +25,6 @@ from hub.jobs import JobFailed, JobRun, Jobs
 from hub.phones import zalo_form
 from hub.store import Store
 from hub.uploads import Column, plain
-from schemas.directory import Role
 
 KIND = "consents.bulk"
 COLUMNS = (
@@ -136,7 +135,7 @@ class ConsentBulk:
         )
         if link is None:
             raise JobFailed("pick an OA linked to the company before sending (the chosen OA is not linked)")
-        actor = Principal(job["created_by"], job["company_id"], Role(run.params.get("role", "user")))
+        actor = await run.creator(rulebook.Action.bulk_consents)  # as they are now: not removed meanwhile
         loop = asyncio.get_running_loop()
         next_at = loop.time()
         async for batch in run.pending_rows(20):

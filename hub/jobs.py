@@ -37,6 +37,7 @@ from hub.errors import Conflict, Forbidden, NotFound, Unprocessable
 from hub.ids import new_id
 from hub.realtime.publish import Publisher
 from hub.store import Store
+from schemas.directory import Role
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +127,7 @@ class Jobs:
     def __init__(self, store: Store, clock: Clock, publisher: Publisher, lease_s: float = 15.0) -> None:
         self._jobs = store.jobs
         self._rows = store.job_rows
+        self._members = store.members
         self._clock = clock
         self._publisher = publisher
         self._kinds: dict[str, Kind] = {}
@@ -497,14 +499,20 @@ class Jobs:
             raise
         except Exception as exc:
             log.exception("job attempt crashed", extra={"job_id": job["_id"]})
-            if job.get("attempts", 1) >= MAX_ATTEMPTS:
+            crashes = job.get("crashes", 0) + 1  # claims after a deferral or a takeover are no crash
+            if crashes >= MAX_ATTEMPTS:
                 await self._finish(run, FAILED, f"stopped after {MAX_ATTEMPTS} attempts: {type(exc).__name__}: {exc}")
             else:  # claimed again after a pause, by this process or another
                 retry_at = self._clock.now() + timedelta(seconds=RETRY_AFTER_S)
                 await self._change(
                     job["_id"],
                     {"lease_owner": self._owner},
-                    {"lease_until": retry_at, "lease_owner": None, "notice": f"retrying after: {exc}"},
+                    {
+                        "lease_until": retry_at,
+                        "lease_owner": None,
+                        "notice": f"retrying after: {exc}",
+                        "crashes": crashes,
+                    },
                 )
             return
         finally:
@@ -615,6 +623,21 @@ class JobRun:
                 return
             after = batch[-1]["n"]
             yield [{"n": row["n"], "data": row["data"]} for row in batch]
+
+    async def creator(self, action: rulebook.Action) -> Principal:
+        """Who the job acts for, as they are now: a creator removed from the company, or whose role may no
+        longer take `action` (demoted since they started it), fails the job instead of acting on their old
+        rights."""
+        job = self.job
+        member = await self.jobs._members.find_one({"_id": job.get("created_by"), "company_id": job["company_id"]})
+        if member is None:
+            raise JobFailed("the member who started this was removed from the company; start it again as someone else")
+        actor = Principal(member["_id"], job["company_id"], Role(member["role"]))
+        if not rulebook.may(actor.role, action):
+            raise JobFailed(
+                f"the member who started this may no longer {action.value}; start it again as someone who may"
+            )
+        return actor
 
     def defer(self, until: datetime, notice: str) -> None:
         """Stop here and wait, queued, until `until` (raises; the runner keeps the progress so far)."""

@@ -35,6 +35,7 @@ class Action(StrEnum):
     wallboards = "issue, list and revoke wallboard tokens"
     zns = "use ZNS"
     all_consents = "see every consent request"
+    bulk_consents = "ask customers for call consent (ZCC), one by one or in bulk"
     all_threads = "see every thread"
     queue_thread = "put a thread back in the queue"
     assign_any_thread = "assign any thread"
@@ -60,6 +61,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.wallboards: SUPERVISING,
     Action.zns: SUPERVISING,
     Action.all_consents: SUPERVISING,
+    Action.bulk_consents: EVERYONE,  # the product guide: any member sends call requests
     Action.all_threads: OWNER,
     Action.queue_thread: OWNER,
     Action.assign_any_thread: OWNER,

@@ -50,7 +50,6 @@ from hub.store import Store
 from hub.uploads import Column
 from hub.zns import Zns
 from hub.zns_templates import ZnsTemplates, data_problems, price_of
-from schemas.directory import Role
 
 KIND = "zns.campaign"
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")  # Zalo's quiet hours and daily quotas are Vietnam's
@@ -299,7 +298,7 @@ class ZnsCampaigns:
 
     async def _run(self, run: JobRun) -> None:
         job = run.job
-        actor = Principal(job["created_by"], job["company_id"], Role(run.params.get("role", "owner")))
+        actor = await run.creator(rulebook.Action.zns)  # as they are now, not as they were when they staged it
         # Only a job claimed before (a process died, or it was deferred) can have rows with a message already.
         resumed = job.get("attempts", 1) > 1
         loop = asyncio.get_running_loop()

@@ -180,3 +180,27 @@ async def test_a_line_whose_answer_was_lost_after_it_reached_zalo_is_unknown_nev
     assert outcomes[lost]["status"] == "unknown" and outcomes[after]["status"] == "sent"
     asked = [r["phone"] for r in fake_zalo.consent_requests if r["phone"] in (zalo(lost), zalo(after))]
     assert sorted(asked) == sorted([zalo(lost), zalo(after)]), "the line Zalo may have was not asked again"
+
+
+async def test_a_list_sent_after_its_uploader_left_the_company_fails_and_asks_nobody(
+    company: Company, oa: Oa, fake_zalo
+) -> None:
+    agent = await company.add("user")
+    phone = new_phone()
+    staged = await upload(company, csv_file(["Phone,Reason", f"{phone},101"]), by=agent)
+    job = staged.json()["job"]
+    removed = await company.http.delete(f"{company.url}/api/members/{agent.id}", headers=company.owner.auth)
+    assert removed.status_code in (200, 204), removed.text
+    owner = await company.console(company.owner).connect()
+    confirmed = await company.http.post(
+        f"{company.url}/api/jobs/{job['id']}/confirm", headers=company.owner.auth, json={"params": {"oa_id": oa.oa_id}}
+    )
+    assert confirmed.status_code == 200, confirmed.text
+
+    def last() -> dict | None:
+        mine = [e["data"] for e in owner.of_type("job.updated") if e["data"]["id"] == job["id"]]
+        return mine[-1] if mine else None
+
+    await owner.wait_for(lambda: (last() or {}).get("status") == "failed", timeout=60)
+    assert "removed from the company" in last()["error"]
+    assert not [r for r in fake_zalo.consent_requests if r["phone"] == zalo(phone)]

@@ -29,6 +29,7 @@ ACTIONS: dict[Action, set[Role]] = {
     Action.wallboards: {OWN, MAN},
     Action.zns: {OWN, MAN},
     Action.all_consents: {OWN, MAN},
+    Action.bulk_consents: {OWN, MAN, USR},
     Action.all_threads: {OWN},
     Action.queue_thread: {OWN},
     Action.assign_any_thread: {OWN},
