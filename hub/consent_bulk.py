@@ -52,8 +52,8 @@ def reason_code(text: str, default: int | None) -> int | None:
     text = text.strip()
     if not text:
         return default
-    if text.isdigit():
-        return int(text) if int(text) in REASON_CODES else None
+    if text.isdecimal() and text.isascii():
+        return int(text) if len(text) <= 4 and int(text) in REASON_CODES else None
     return _BY_NAME.get(plain(text))
 
 

@@ -270,10 +270,15 @@ class ContactImport:
         """A page of the staged rows; a valid row whose number is a contact's names it (`existing`)."""
         await self._job(actor, job_id)
         rows = await self._jobs.rows(actor, job_id, offset, limit, problems_only)
-        numbers = [n for row in rows for p in row["data"].get("phones") or [] if (n := e164(p))]
+
+        def phones(row: dict[str, Any]) -> list[Any]:  # an edited row's phones may be anything a client sent
+            value = row["data"].get("phones")
+            return value if isinstance(value, list) else []
+
+        numbers = [n for row in rows for p in phones(row) if (n := e164(p))]
         known = await self._contacts.by_phones(actor.company_id, numbers)
         for row in rows:
-            holder = next((known[n] for p in row["data"].get("phones") or [] if (n := e164(p)) in known), None)
+            holder = next((known[n] for p in phones(row) if (n := e164(p)) in known), None)
             row["existing"] = {"id": holder["_id"], "name": holder["name"]} if holder else None
         return rows
 

@@ -80,6 +80,7 @@ class Kind:
     # What confirming may choose, each with its check (value -> bool): nothing else of a job's params
     # (its creator's role, its template, a price) is the confirmer's to change.
     choices: dict[str, Callable[[Any], bool]] = field(default_factory=dict)
+    fixed: tuple[str, ...] = ()  # a row's data an edit may not change
 
 
 def view(job: dict[str, Any]) -> dict[str, Any]:
@@ -142,8 +143,9 @@ class Jobs:
         handler: Handler,
         check: Problems | None = None,
         choices: dict[str, Callable[[Any], bool]] | None = None,
+        fixed: tuple[str, ...] = (),
     ) -> None:
-        self._kinds[kind] = Kind(handler, check, choices or {})
+        self._kinds[kind] = Kind(handler, check, choices or {}, fixed)
 
     # -- creating and staging ------------------------------------------------------------------------
 
@@ -255,7 +257,7 @@ class Jobs:
             query["kind"] = kind
         if not rulebook.may(actor.role, rulebook.Action.all_jobs):
             query["created_by"] = actor.member_id
-        cursor = self._jobs.find(query).sort("created_at", DESCENDING).limit(limit)
+        cursor = self._jobs.find(query).sort("created_at", DESCENDING).limit(min(max(limit, 1), 200))
         return [view(job) async for job in cursor]
 
     async def rows(
@@ -265,7 +267,8 @@ class Jobs:
         query: dict[str, Any] = {"job_id": job_id, "status": {"$ne": "deleted"}}
         if problems_only:
             query["valid"] = False
-        cursor = self._rows.find(query).sort("n", ASCENDING).skip(max(offset, 0)).limit(min(max(limit, 1), 1000))
+        offset = min(max(offset, 0), 10_000_000)
+        cursor = self._rows.find(query).sort("n", ASCENDING).skip(offset).limit(min(max(limit, 1), 1000))
         return [row_view(row) async for row in cursor]
 
     async def _staged(self, actor: Principal, job_id: str) -> dict[str, Any]:
@@ -277,13 +280,22 @@ class Jobs:
     async def edit_row(self, actor: Principal, job_id: str, n: int, data: dict[str, Any]) -> dict[str, Any]:
         """Change a staged row; its problems are found again with the kind's check."""
         job = await self._staged(actor, job_id)
-        check = self._kinds[job["kind"]].check if job["kind"] in self._kinds else None
-        found = check(data) if check else []
-        before = await self._row_update(job_id, n, {"$set": {"data": data, "problems": found, "valid": not found}})
+        kind = self._kinds.get(job["kind"])
+        key = {"_id": f"{job_id}:{n:07d}", "status": "pending"}
+        before = await self._rows.find_one(key) if 0 <= n < 10_000_000 else None
+        if before is None:
+            raise NotFound(f"no row {n} in this job", "job_row_not_found")
+        # The edit's fields over the row's; what the kind keeps fixed (a campaign's template) stays the row's.
+        fixed = kind.fixed if kind else ()
+        merged = {**(before.get("data") or {}), **{k: v for k, v in data.items() if k not in fixed}}
+        found = kind.check(merged) if kind and kind.check else []
+        changed = await self._rows.update_one(key, {"$set": {"data": merged, "problems": found, "valid": not found}})
+        if not changed.matched_count:
+            raise NotFound(f"no row {n} in this job", "job_row_not_found")
         delta = int(not found) - int(before.get("valid", False))
         if delta:
             await self._jobs.update_one({"_id": job_id}, {"$inc": {"valid": delta, "invalid": -delta}})
-        return {"n": n, "data": data, "problems": found, "status": "pending", "ok": None, "outcome": None}
+        return {"n": n, "data": merged, "problems": found, "status": "pending", "ok": None, "outcome": None}
 
     async def _row_update(self, job_id: str, n: int, update: dict[str, Any]) -> dict[str, Any]:
         """A staged row as it was, changed by `update` — by its _id with a conditional update_one, never

@@ -152,7 +152,13 @@ class ZnsCampaigns:
         self._jobs = jobs
         self._interval = 1.0 / per_second if per_second > 0 else 0.0
         self._batch = max(10, min(200, int(per_second)))  # about a second of sending between cancel checks
-        jobs.register(KIND, self._run, edited, choices={"send_mode": lambda value: value in ("now", "at")})
+        jobs.register(
+            KIND,
+            self._run,
+            edited,
+            choices={"send_mode": lambda value: value in ("now", "at")},
+            fixed=("template_params",),  # the template's parameters, read at upload: not the editor's to say
+        )
 
     # -- creating ---------------------------------------------------------------------------------
 

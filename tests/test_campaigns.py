@@ -151,6 +151,12 @@ async def test_a_list_is_checked_fixed_costed_and_sent_with_its_figures(
         json={"data": {**rows["8"]["data"], "phone": "12"}},
     )
     assert still_bad.json()["row"]["problems"] == ["bad_phone", "param_too_short:order_code"]
+    # An edit cannot drop the template's rules the row carries: only its phone and values are the editor's.
+    bypass = await call(
+        company, "PATCH", f"/api/jobs/{job_id}/rows/{rows['8']['n']}",
+        json={"data": {"phone": "0912000008", "template_params": []}},
+    )  # fmt: skip
+    assert bypass.json()["row"]["problems"] == ["param_too_short:order_code"], bypass.text
     for line in ("4", "5", "8"):
         assert (await call(company, "DELETE", f"/api/jobs/{job_id}/rows/{rows[line]['n']}")).status_code == 204
     costed = await campaign(company, job_id)

@@ -13,7 +13,7 @@ from schemas.jobs import JobConfirm, JobList, JobResponse, JobRowEdit, JobRowRes
 
 def _row_number(request: Request) -> int:
     text = request.path_params["n"]
-    if not text.isdigit():
+    if not (text.isdecimal() and text.isascii() and len(text) <= 7):
         raise NotFound("a row is named by its number", "job_row_not_found")
     return int(text)
 
