@@ -483,6 +483,19 @@ class Jobs:
         self._running.clear()
 
     async def _run(self, job: dict[str, Any]) -> None:
+        """One attempt of a job, as a task of its own. Storage failing even while recording how the attempt
+        ended is logged: the lease then lapses and the job is claimed again, going on from the first row
+        not marked done."""
+        try:
+            await self._attempt(job)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception(
+                "job attempt ended without its end recorded; its lease will lapse", extra={"job_id": job["_id"]}
+            )
+
+    async def _attempt(self, job: dict[str, Any]) -> None:
         if job.get("started_at") is None:
             job = await self._change(job["_id"], {"lease_owner": self._owner}, {"started_at": self._clock.now()}) or job
         else:  # resumed after a process died: the counts from the rows themselves
