@@ -189,10 +189,10 @@ export class Campaigns {
   async loadTemplates() {
     const oaId = this.form.elements.oa_id.value;
     const select = this.form.elements.template_id;
-    const chosen = select.value;
     const asked = (this.asked = (this.asked || 0) + 1);
     const { templates } = oaId ? await api.get("/api/zns/templates", { oa_id: oaId }) : { templates: [] };
     if (asked !== this.asked) return;
+    const chosen = select.value; // as it is now: a template picked while the list was being read stays picked
     replace(select, option("", t("camp.pickTemplate")), templates.filter((tpl) => tpl.status === "ENABLE")
       .map((tpl) => option(tpl.template_id, `${tpl.name || ""} (${tpl.template_id})`, tpl.template_id === chosen)));
     if (!select.value) {

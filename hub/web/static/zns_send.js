@@ -93,8 +93,9 @@ export class ZnsSendDialog {
       const answer = await api.get("/api/zns/templates", { oa_id: oaId });
       if (this.form.elements.oa_id.value !== oaId) return;
       const usable = answer.templates.filter((tpl) => tpl.status === "ENABLE" || !tpl.status);
+      const chosen = this.form.elements.template_id.value; // picked while the list was being read: stays picked
       replace(this.form.elements.template_id, option("", t(usable.length ? "znsSend.pickTemplate" : "znsSend.noTemplates")),
-        usable.map((tpl) => option(tpl.template_id, `${tpl.name} (${tpl.template_id})`)));
+        usable.map((tpl) => option(tpl.template_id, `${tpl.name} (${tpl.template_id})`, tpl.template_id === chosen)));
       const failure = answer.zalo_error;
       this.showError(failure ? () => (lang() === "vi" ? failure.reason_vi : failure.reason) : null);
     } catch (err) {
