@@ -24,7 +24,7 @@ from hub.errors import Conflict, HubError, Unprocessable
 from hub.jobs import JobFailed, JobRun, Jobs
 from hub.phones import zalo_form
 from hub.store import Store
-from hub.uploads import Column, plain
+from hub.uploads import Column, once_per_phone, plain
 
 KIND = "consents.bulk"
 COLUMNS = (
@@ -58,7 +58,7 @@ def reason_code(text: str, default: int | None) -> int | None:
 
 
 def line_problems(data: dict[str, Any]) -> list[str]:
-    """A line's own problems (a phone repeated in the file is found while staging, see `staging_check`)."""
+    """A line's own problems (a phone repeated in the file is found while staging, see `hub.uploads.once_per_phone`)."""
     problems = []
     if not zalo_form(data.get("phone")):
         problems.append("bad_phone")
@@ -85,21 +85,6 @@ def normalized(data: dict[str, Any], default_reason: int | None) -> dict[str, An
     }
 
 
-def staging_check() -> Any:
-    seen: set[str] = set()
-
-    def check(data: dict[str, Any]) -> list[str]:
-        problems = line_problems(data)
-        phone = data.get("zalo_phone")
-        if phone and phone in seen:
-            problems.append("repeated_phone")
-        if phone:
-            seen.add(phone)
-        return problems
-
-    return check
-
-
 def edited(data: dict[str, Any]) -> list[str]:
     """The check of a line edited in the preview (its phone and reason given again)."""
     data.update(normalized(data, None))
@@ -124,8 +109,8 @@ class ConsentBulk:
             async for row in rows:
                 yield normalized(row, default_reason)
 
-        params = {"filename": filename, "call_type": call_type, "role": actor.role.value}
-        return await self._jobs.create(actor, KIND, params, rows=lines(), problems=staging_check())
+        params = {"filename": filename, "call_type": call_type}
+        return await self._jobs.create(actor, KIND, params, rows=lines(), problems=once_per_phone(line_problems))
 
     async def _run(self, run: JobRun) -> None:
         job = run.job

@@ -14,7 +14,7 @@ import asyncio
 import csv
 import io
 import unicodedata
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from tempfile import SpooledTemporaryFile
 from typing import IO, Any
@@ -160,3 +160,20 @@ async def rows(upload: Upload, columns: tuple[Column, ...], max_rows: int = MAX_
                 yield row
     finally:
         upload.file.close()
+
+
+def once_per_phone(problems: Callable[[dict[str, Any]], list[str]]) -> Callable[[dict[str, Any]], list[str]]:
+    """A staging check for one upload: a row's own `problems`, and `repeated_phone` for a number (its
+    `zalo_phone`) an earlier row of the same file already has."""
+    seen: set[str] = set()
+
+    def check(data: dict[str, Any]) -> list[str]:
+        found = problems(data)
+        phone = data.get("zalo_phone")
+        if phone and phone in seen:
+            found.append("repeated_phone")
+        if phone:
+            seen.add(phone)
+        return found
+
+    return check

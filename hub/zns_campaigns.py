@@ -1,7 +1,7 @@
 """ZNS campaigns (the product guide's "Create campaign"): one template sent to a list of phones, each with its
 own parameter values, now or at a time, on the shared job runner (hub.jobs, kind `zns.campaign`).
 
-A campaign is the job: its params keep the name, OA, template, unit price and the creator's role; its rows
+A campaign is the job: its params keep the name, OA, template, unit price (the creator acts with their rights as they are when it runs); its rows
 are the uploaded lines (phone and one value per template parameter), staged with their problems (a bad or
 repeated phone, a parameter the template requires missing, a value too long or short: the template's own
 rules, hub.zns_templates.data_problems) and edited or deleted through the generic job routes. Each staged
@@ -47,7 +47,7 @@ from hub.jobs import JobDeferred, JobFailed, JobRun, Jobs
 from hub.jobs import view as job_view
 from hub.phones import zalo_form
 from hub.store import Store
-from hub.uploads import Column
+from hub.uploads import Column, once_per_phone
 from hub.zns import Zns
 from hub.zns_templates import ZnsTemplates, data_problems, price_of
 
@@ -108,21 +108,6 @@ def edited(data: dict[str, Any]) -> list[str]:
     data["phone"] = str(data.get("phone") or "").strip()
     data["zalo_phone"] = zalo_form(data["phone"])
     return row_problems(data)
-
-
-def staging_check() -> Any:
-    seen: set[str] = set()
-
-    def check(data: dict[str, Any]) -> list[str]:
-        problems = row_problems(data)
-        phone = data.get("zalo_phone")
-        if phone and phone in seen:
-            problems.append("repeated_phone")
-        if phone:
-            seen.add(phone)
-        return problems
-
-    return check
 
 
 def status_of(job: dict[str, Any], now: datetime) -> str:
@@ -202,9 +187,8 @@ class ZnsCampaigns:
             "template_name": template.get("name"),
             "unit_price": unit_price,
             "filename": filename,
-            "role": actor.role.value,
         }
-        job = await self._jobs.create(actor, KIND, params, rows=lines(), problems=staging_check())
+        job = await self._jobs.create(actor, KIND, params, rows=lines(), problems=once_per_phone(row_problems))
         return await self.get(actor, job["id"])
 
     # -- reading ----------------------------------------------------------------------------------
